@@ -1,0 +1,279 @@
+//! The `pixpress` command: compress images in bulk, and inspect them.
+
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use pixpress::{Compressed, Error, Options};
+use rayon::prelude::*;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "pixpress", version, about = "Compress and inspect images: JPEG, PNG, WebP, AVIF, HEIC, GIF, TIFF, BMP in; JPEG, PNG, WebP, AVIF out.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compress files and directories (recursively) into OUTDIR, keeping relative paths.
+    Compress(CompressArgs),
+    /// Print what the headers say about each file, without decoding pixels.
+    Info {
+        /// Files to probe.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct CompressArgs {
+    /// Input files and directories.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Output directory.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Output format: jpeg, png, webp, avif, heic or same.
+    #[arg(short, long)]
+    format: Option<String>,
+    /// Quality 1-100.
+    #[arg(short, long)]
+    quality: Option<String>,
+    /// Resize box WxH (either side may be left out: 800x, x600).
+    #[arg(short, long)]
+    resize: Option<String>,
+    /// How the resize box is filled: inside, cover or exact.
+    #[arg(long)]
+    fit: Option<String>,
+    /// Metadata policy: keep or strip.
+    #[arg(short, long)]
+    metadata: Option<String>,
+    /// Encoder effort 0 (fastest) to 10 (smallest).
+    #[arg(short, long)]
+    effort: Option<String>,
+    /// Lossless output (for JPEG input to JPEG: re-encode coefficients only).
+    #[arg(long)]
+    lossless: bool,
+    /// Any option of the shared vocabulary, as KEY=VALUE (repeatable).
+    #[arg(short = 's', long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Files compressed at once (default: one per core).
+    #[arg(short, long)]
+    jobs: Option<usize>,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// File name extensions taken when walking a directory.
+const IMAGE_EXTENSIONS: &[&str] =
+    &["jpg", "jpeg", "jpe", "jfif", "png", "webp", "avif", "heic", "heif", "hif", "gif", "tif", "tiff", "bmp", "mpo"];
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Compress(args) => run_compress(args),
+        Command::Info { files, json } => run_info(&files, json),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("pixpress: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn options_from(args: &CompressArgs) -> Result<Options, Error> {
+    let mut options = Options::default();
+    let flags = [
+        ("format", &args.format),
+        ("quality", &args.quality),
+        ("resize", &args.resize),
+        ("fit", &args.fit),
+        ("metadata", &args.metadata),
+        ("effort", &args.effort),
+    ];
+    for (key, value) in flags {
+        if let Some(value) = value {
+            options.set(key, value)?;
+        }
+    }
+    if args.lossless {
+        options.set("lossless", "true")?;
+    }
+    for pair in &args.set {
+        let (key, value) = pair.split_once('=').ok_or_else(|| Error::InvalidOption {
+            key: pair.clone(),
+            reason: "expected KEY=VALUE".into(),
+        })?;
+        options.set(key, value)?;
+    }
+    Ok(options)
+}
+
+/// One input file and where its output goes (without extension).
+struct Job {
+    input: PathBuf,
+    output_stem: PathBuf,
+}
+
+fn collect_jobs(inputs: &[PathBuf], outdir: &Path) -> Result<Vec<Job>, Error> {
+    let mut jobs = Vec::new();
+    for input in inputs {
+        let meta = std::fs::metadata(input).map_err(|e| Error::Io { path: input.display().to_string(), source: e })?;
+        if meta.is_dir() {
+            walk(input, input, outdir, &mut jobs)?;
+        } else {
+            let name = input.file_stem().unwrap_or_default();
+            jobs.push(Job { input: input.clone(), output_stem: outdir.join(name) });
+        }
+    }
+    jobs.sort_by(|a, b| a.input.cmp(&b.input));
+    Ok(jobs)
+}
+
+fn walk(root: &Path, dir: &Path, outdir: &Path, jobs: &mut Vec<Job>) -> Result<(), Error> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::Io { path: dir.display().to_string(), source: e })?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::Io { path: dir.display().to_string(), source: e })?;
+        let path = entry.path();
+        if path.starts_with(outdir) {
+            continue;
+        }
+        if path.is_dir() {
+            walk(root, &path, outdir, jobs)?;
+        } else if has_image_extension(&path) {
+            let relative = path.strip_prefix(root).unwrap_or(&path).with_extension("");
+            jobs.push(Job { input: path, output_stem: outdir.join(relative) });
+        }
+    }
+    Ok(())
+}
+
+fn has_image_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+fn compress_one(job: &Job, options: &Options) -> Result<(u64, Compressed, PathBuf), Error> {
+    let input = std::fs::read(&job.input).map_err(|e| Error::Io { path: job.input.display().to_string(), source: e })?;
+    let out = pixpress::compress(&input, options)?;
+    let path = job.output_stem.with_extension(out.format.extension());
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::Io { path: parent.display().to_string(), source: e })?;
+    }
+    pixpress::write_atomic(&path, &out.data)?;
+    Ok((input.len() as u64, out, path))
+}
+
+fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
+    let options = options_from(&args)?;
+    let jobs = collect_jobs(&args.inputs, &args.output)?;
+    let started = Instant::now();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(jobs.len() as u64) };
+    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed_precise} {wide_msg}").expect("valid template"));
+    let results: Vec<_> = pool.install(|| {
+        jobs.par_iter()
+            .map(|job| {
+                let result = compress_one(job, &options);
+                bar.inc(1);
+                result
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let (mut bytes_in, mut bytes_out, mut failed) = (0u64, 0u64, 0usize);
+    let mut files = Vec::new();
+    for (job, result) in jobs.iter().zip(&results) {
+        match result {
+            Ok((len, out, path)) => {
+                bytes_in += len;
+                bytes_out += out.data.len() as u64;
+                files.push(json!({
+                    "input": job.input, "output": path, "format": out.format.name(),
+                    "width": out.width, "height": out.height, "bytes_in": len,
+                    "bytes_out": out.data.len(), "unchanged": out.unchanged,
+                }));
+            }
+            Err(e) => {
+                failed += 1;
+                files.push(json!({ "input": job.input, "error": e.to_string(), "code": e.kind().code() }));
+                if !args.json {
+                    eprintln!("failed: {}: {e}", job.input.display());
+                }
+            }
+        }
+    }
+    let ratio = if bytes_in > 0 { bytes_out as f64 / bytes_in as f64 } else { 0.0 };
+    let summary = json!({
+        "files": jobs.len(), "succeeded": jobs.len() - failed, "failed": failed,
+        "bytes_in": bytes_in, "bytes_out": bytes_out, "ratio": ratio, "seconds": seconds,
+    });
+    if args.json {
+        println!("{}", json!({ "summary": summary, "files": files }));
+    } else {
+        print_summary(&summary);
+    }
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn print_summary(s: &Value) {
+    println!("files      {} ({} ok, {} failed)", s["files"], s["succeeded"], s["failed"]);
+    println!("bytes in   {}", s["bytes_in"]);
+    println!("bytes out  {}", s["bytes_out"]);
+    println!("ratio      {:.3}", s["ratio"].as_f64().unwrap_or(0.0));
+    println!("time       {:.2} s", s["seconds"].as_f64().unwrap_or(0.0));
+}
+
+fn run_info(files: &[PathBuf], as_json: bool) -> Result<ExitCode, Error> {
+    let mut failed = false;
+    let mut out = Vec::new();
+    for file in files {
+        let result = std::fs::read(file)
+            .map_err(|e| Error::Io { path: file.display().to_string(), source: e })
+            .and_then(|data| pixpress::probe(&data));
+        match result {
+            Ok(i) => {
+                let v = json!({
+                    "file": file, "format": i.format.name(), "width": i.width, "height": i.height,
+                    "bit_depth": i.bit_depth, "has_alpha": i.has_alpha, "orientation": i.orientation,
+                    "frames": i.frames, "exif": i.has_exif, "xmp": i.has_xmp, "icc": i.has_icc, "iptc": i.has_iptc,
+                });
+                if !as_json {
+                    println!(
+                        "{}: {} {}x{} {}-bit{} orientation={} frames={}{}{}{}{}",
+                        file.display(), i.format, i.width, i.height, i.bit_depth,
+                        if i.has_alpha { " alpha" } else { "" }, i.orientation, i.frames,
+                        if i.has_exif { " exif" } else { "" }, if i.has_xmp { " xmp" } else { "" },
+                        if i.has_icc { " icc" } else { "" }, if i.has_iptc { " iptc" } else { "" },
+                    );
+                }
+                out.push(v);
+            }
+            Err(e) => {
+                failed = true;
+                if !as_json {
+                    eprintln!("{}: {e}", file.display());
+                }
+                out.push(json!({ "file": file, "error": e.to_string(), "code": e.kind().code() }));
+            }
+        }
+    }
+    if as_json {
+        println!("{}", Value::Array(out));
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

@@ -1,0 +1,154 @@
+//! AVIF and HEIC/HEIF decoding (and opt-in HEIC encoding) through libheif.
+//!
+//! libheif applies the mandatory `irot`, `imir` and `clap` transforms while
+//! decoding, as the HEIF standard requires, so the EXIF orientation these
+//! files also carry is never applied a second time.
+
+use super::{check_limit, DecodeRequest, Decoded};
+use crate::error::{Error, Result};
+use crate::format::Format;
+use crate::info::Info;
+use crate::metadata::Metadata;
+use crate::options::Options;
+use crate::orient::Orientation;
+use crate::pixels::{Image, Layout};
+use libheif_rs::{ColorSpace, HeifContext, HeifError, HeifErrorCode, HeifErrorSubCode, ImageHandle, LibHeif, RgbChroma};
+
+/// Whether this build encodes HEIC (the GPL x265 encoder is opt-in).
+pub(crate) const CAN_ENCODE: bool = cfg!(feature = "heic-encode");
+
+fn map_error(format: Format, e: HeifError) -> Error {
+    let detail = format!("libheif: {} ({:?}/{:?})", e.message, e.code, e.sub_code);
+    match (e.code, e.sub_code) {
+        (_, HeifErrorSubCode::EndOfData) => Error::truncated(format, detail),
+        (_, HeifErrorSubCode::SecurityLimitExceeded) => Error::corrupt(format, detail),
+        (HeifErrorCode::UnsupportedFileType, _) => Error::UnsupportedFormat { detail },
+        (HeifErrorCode::UnsupportedFeature, HeifErrorSubCode::UnsupportedCodec) => {
+            Error::CodecUnavailable { detail }
+        }
+        _ => Error::corrupt(format, detail),
+    }
+}
+
+/// Parses the container and returns the primary image's handle.
+fn open(format: Format, data: &[u8]) -> Result<(HeifContext<'_>, ImageHandle)> {
+    let context = HeifContext::read_from_bytes(data).map_err(|e| map_error(format, e))?;
+    let handle = context.primary_image_handle().map_err(|e| map_error(format, e))?;
+    Ok((context, handle))
+}
+
+fn metadata_of(handle: &ImageHandle) -> Metadata {
+    let mut meta = Metadata::default();
+    for block in handle.all_metadata() {
+        match &block.item_type.to_string()[..] {
+            // The Exif item starts with a 4-byte offset to the TIFF header.
+            "Exif" if meta.exif.is_none() => {
+                let data = &block.raw_data;
+                let skip = data.get(..4).map(|b| u32::from_be_bytes(b.try_into().unwrap_or_default()) as usize);
+                let body = skip.and_then(|s| data.get(4 + s..)).unwrap_or_default();
+                meta.exif = Metadata::normalize_exif(body).or_else(|| Metadata::normalize_exif(data));
+            }
+            "mime" if block.content_type.contains("rdf+xml") && meta.xmp.is_none() => {
+                meta.xmp = Some(block.raw_data.clone())
+            }
+            _ => {}
+        }
+    }
+    meta.icc = handle.color_profile_raw().map(|p| p.data).filter(|d| !d.is_empty());
+    meta
+}
+
+pub(crate) fn probe(format: Format, data: &[u8]) -> Result<Info> {
+    let (context, handle) = open(format, data)?;
+    let metadata = metadata_of(&handle);
+    let mut info = Info::new(format, handle.width(), handle.height()).with_metadata(&metadata);
+    info.bit_depth = handle.luma_bits_per_pixel();
+    info.has_alpha = handle.has_alpha_channel();
+    info.frames = context.top_level_image_handles().len() as u32;
+    // libheif applies irot/imir; the EXIF value no longer describes the decoded pixels.
+    info.orientation = 1;
+    Ok(info)
+}
+
+pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
+    let (_context, handle) = open(format, data)?;
+    check_limit(handle.width().into(), handle.height().into(), request.max_pixels)?;
+    let mut metadata = metadata_of(&handle);
+    let alpha = handle.has_alpha_channel();
+    let bits = handle.luma_bits_per_pixel();
+    let high = bits > 8;
+    let chroma = match (alpha, high) {
+        (false, false) => RgbChroma::Rgb,
+        (true, false) => RgbChroma::Rgba,
+        (false, true) => RgbChroma::HdrRgbLe,
+        (true, true) => RgbChroma::HdrRgbaLe,
+    };
+    let lib = LibHeif::new();
+    let decoded = lib.decode(&handle, ColorSpace::Rgb(chroma), None).map_err(|e| map_error(format, e))?;
+    let planes = decoded.planes();
+    let plane = planes
+        .interleaved
+        .ok_or_else(|| Error::Internal("libheif returned no interleaved plane".into()))?;
+    let layout = if alpha { Layout::Rgba } else { Layout::Rgb };
+    let (w, h) = (plane.width, plane.height);
+    let row_samples = w as usize * layout.channels();
+    let image = if high {
+        let max = (1u32 << plane.bits_per_pixel.clamp(9, 16)) - 1;
+        let mut out = Vec::with_capacity(row_samples * h as usize);
+        for row in plane.data.chunks(plane.stride).take(h as usize) {
+            out.extend(row[..row_samples * 2].chunks_exact(2).map(|b| {
+                let v = u32::from(u16::from_le_bytes([b[0], b[1]])).min(max);
+                ((v * 65535 + max / 2) / max) as u16
+            }));
+        }
+        Image::from_u16(w, h, layout, out)?
+    } else {
+        let mut out = Vec::with_capacity(row_samples * h as usize);
+        for row in plane.data.chunks(plane.stride).take(h as usize) {
+            out.extend_from_slice(&row[..row_samples]);
+        }
+        Image::from_u8(w, h, layout, out)?
+    };
+    // The transforms are applied: the EXIF orientation must not be applied again.
+    metadata.reset_orientation();
+    Ok(Decoded { image, metadata, orientation: Orientation::Normal })
+}
+
+#[cfg(not(feature = "heic-encode"))]
+pub(crate) fn encode(_image: &Image, _metadata: &Metadata, _options: &Options) -> Result<Vec<u8>> {
+    Err(Error::CodecUnavailable {
+        detail: "HEIC encoding needs the x265 encoder (GPL); build pixpress with the `heic-encode` feature".into(),
+    })
+}
+
+#[cfg(feature = "heic-encode")]
+pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> Result<Vec<u8>> {
+    use crate::pixels::Samples;
+    use libheif_rs::{Channel, CompressionFormat, EncoderQuality};
+    let fail = |e: HeifError| Error::encode(Format::Heic, e.message);
+    let Samples::U8(pixels) = &image.samples else {
+        return Err(Error::Internal("HEIC encoder given 16-bit samples".into()));
+    };
+    let chroma = if image.layout == Layout::Rgba { RgbChroma::Rgba } else { RgbChroma::Rgb };
+    let mut heif_image = libheif_rs::Image::new(image.width, image.height, ColorSpace::Rgb(chroma)).map_err(fail)?;
+    heif_image.create_plane(Channel::Interleaved, image.width, image.height, 8).map_err(fail)?;
+    let mut planes = heif_image.planes_mut();
+    let plane = planes.interleaved.as_mut().ok_or_else(|| Error::Internal("no interleaved plane".into()))?;
+    let row = image.width as usize * image.layout.channels();
+    for (dst, src) in plane.data.chunks_mut(plane.stride).zip(pixels.chunks_exact(row)) {
+        dst[..row].copy_from_slice(src);
+    }
+    let lib = LibHeif::new();
+    let mut encoder = lib.encoder_for_format(CompressionFormat::Hevc).map_err(fail)?;
+    let quality = if options.lossless { EncoderQuality::LossLess } else { EncoderQuality::Lossy(options.quality.unwrap_or(60)) };
+    encoder.set_quality(quality).map_err(fail)?;
+    let mut context = HeifContext::new().map_err(fail)?;
+    let handle = context.encode_image(&heif_image, &mut encoder, None).map_err(fail)?;
+    if let Some(exif) = metadata.exif.as_deref() {
+        context.add_exif_metadata(&handle, exif).map_err(fail)?;
+    }
+    if let Some(xmp) = metadata.xmp.as_deref() {
+        context.add_xmp_metadata(&handle, xmp).map_err(fail)?;
+    }
+    context.write_to_bytes().map_err(fail)
+}

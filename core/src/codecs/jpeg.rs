@@ -1,0 +1,437 @@
+//! JPEG through mozjpeg (libjpeg-turbo's decoder, mozjpeg's encoder).
+//!
+//! libjpeg reports errors by calling `error_exit`, which must not return; we
+//! unwind out of it with a [`LibjpegFailure`] payload and catch that at the
+//! edge of this module ([`run_libjpeg`]). Every libjpeg object lives in a guard
+//! whose `Drop` destroys it, so unwinding frees everything.
+
+use super::{check_limit, DecodeRequest, Decoded};
+use crate::error::{panic_message, Error, Result};
+use crate::format::Format;
+use crate::info::Info;
+use crate::metadata::{Metadata, EXIF_PREFIX};
+use crate::options::{Options, Subsampling};
+use crate::orient::Orientation;
+use crate::pixels::{Image, Layout, Samples};
+use mozjpeg_sys::*;
+use std::ffi::{c_int, c_uint, c_ulong, c_void};
+use std::mem;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+
+const XMP_PREFIX: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
+const ICC_PREFIX: &[u8] = b"ICC_PROFILE\0";
+const IPTC_PREFIX: &[u8] = b"Photoshop 3.0\0";
+const APP0: c_int = 0xE0;
+const COM: c_int = 0xFE;
+/// Payload bytes that fit in one marker segment.
+const MAX_MARKER_PAYLOAD: usize = 65533;
+
+/// The effort at and above which trellis quantization is used.
+const TRELLIS_EFFORT: u8 = 4;
+/// The effort at and above which mozjpeg searches progressive scan scripts.
+const SCAN_SEARCH_EFFORT: u8 = 8;
+/// Effort when the caller gives none.
+pub(crate) const DEFAULT_EFFORT: u8 = 4;
+
+/// Why libjpeg stopped: its message code and text.
+struct LibjpegFailure {
+    code: c_int,
+    message: String,
+}
+
+extern "C" {
+    fn free(ptr: *mut c_void);
+}
+
+/// libjpeg warnings that do not mean damaged image data.
+fn is_benign_warning(code: c_int) -> bool {
+    [JWRN_EXTRANEOUS_DATA, JWRN_ADOBE_XFORM, JWRN_JFIF_MAJOR, JWRN_BOGUS_ICC]
+        .contains(&(code as J_MESSAGE_CODE))
+}
+
+fn failure_of(cinfo: &mut jpeg_common_struct) -> LibjpegFailure {
+    // SAFETY: `cinfo.err` was set to a live error manager before any libjpeg call.
+    let err = unsafe { &*cinfo.err };
+    let buffer = [0u8; 80];
+    if let Some(format_message) = err.format_message {
+        // SAFETY: libjpeg writes at most 80 bytes (JMSG_LENGTH_MAX) into the buffer.
+        unsafe { format_message(cinfo, &buffer) };
+    }
+    let text = buffer.split(|&c| c == 0).next().unwrap_or_default();
+    LibjpegFailure { code: err.msg_code, message: String::from_utf8_lossy(text).into_owned() }
+}
+
+extern "C-unwind" fn error_exit(cinfo: &mut jpeg_common_struct) {
+    resume_unwind(Box::new(failure_of(cinfo)));
+}
+
+extern "C-unwind" fn strict_emit_message(cinfo: &mut jpeg_common_struct, level: c_int) {
+    // SAFETY: as in `failure_of`.
+    let code = unsafe { (*cinfo.err).msg_code };
+    if level < 0 && !is_benign_warning(code) {
+        resume_unwind(Box::new(failure_of(cinfo)));
+    }
+}
+
+extern "C-unwind" fn lenient_emit_message(_cinfo: &mut jpeg_common_struct, _level: c_int) {}
+
+fn error_mgr(strict: bool) -> Box<jpeg_error_mgr> {
+    // SAFETY: a zeroed jpeg_error_mgr is valid input to jpeg_std_error, which fills it.
+    let mut err: Box<jpeg_error_mgr> = Box::new(unsafe { mem::zeroed() });
+    unsafe { jpeg_std_error(&mut err) };
+    err.error_exit = Some(error_exit);
+    err.emit_message = Some(if strict { strict_emit_message } else { lenient_emit_message });
+    err
+}
+
+/// Runs libjpeg work, turning its failures into typed errors for `format`.
+fn run_libjpeg<T>(work: impl FnOnce() -> Result<T>) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(work)) {
+        Ok(result) => result,
+        Err(payload) => match payload.downcast::<LibjpegFailure>() {
+            Ok(failure) => Err(classify(*failure)),
+            Err(other) => Err(Error::Internal(panic_message(other.as_ref()))),
+        },
+    }
+}
+
+fn classify(failure: LibjpegFailure) -> Error {
+    let code = failure.code as J_MESSAGE_CODE;
+    let detail = format!("libjpeg: {}", failure.message);
+    if [JWRN_JPEG_EOF, JERR_INPUT_EOF, JERR_INPUT_EMPTY].contains(&code) {
+        Error::truncated(Format::Jpeg, detail)
+    } else {
+        Error::corrupt(Format::Jpeg, detail)
+    }
+}
+
+/// A decompressor that is destroyed when dropped, also while unwinding.
+struct Decompressor {
+    cinfo: Box<jpeg_decompress_struct>,
+    _err: Box<jpeg_error_mgr>,
+}
+
+impl Decompressor {
+    /// Creates a decompressor over `data`, saving the APP and COM markers when asked.
+    fn new(data: &[u8], strict: bool, save_markers: bool) -> Decompressor {
+        let mut err = error_mgr(strict);
+        // SAFETY: zeroed is the documented starting state before jpeg_create_decompress.
+        let mut cinfo: Box<jpeg_decompress_struct> = Box::new(unsafe { mem::zeroed() });
+        cinfo.common.err = &mut *err;
+        let mut d = Decompressor { cinfo, _err: err };
+        unsafe {
+            jpeg_create_decompress(&mut *d.cinfo);
+            jpeg_mem_src(&mut d.cinfo, data.as_ptr(), data.len() as c_ulong);
+            if save_markers {
+                for marker in (APP0..APP0 + 16).chain([COM]) {
+                    jpeg_save_markers(&mut d.cinfo, marker, 0xFFFF);
+                }
+            }
+            jpeg_read_header(&mut d.cinfo, 1);
+        }
+        d
+    }
+
+    /// The saved markers, as (marker code, payload) pairs in file order.
+    fn markers(&self) -> Vec<(u8, &[u8])> {
+        let mut out = Vec::new();
+        let mut node = self.cinfo.marker_list;
+        while !node.is_null() {
+            // SAFETY: libjpeg keeps the marker list alive until the decompressor is destroyed.
+            let m = unsafe { &*node };
+            let data = unsafe { std::slice::from_raw_parts(m.data, m.data_length as usize) };
+            out.push((m.marker, data));
+            node = m.next;
+        }
+        out
+    }
+}
+
+impl Drop for Decompressor {
+    fn drop(&mut self) {
+        unsafe { jpeg_destroy_decompress(&mut self.cinfo) };
+    }
+}
+
+/// A compressor writing to a malloc'd memory buffer, destroyed when dropped.
+struct Compressor {
+    cinfo: Box<jpeg_compress_struct>,
+    _err: Box<jpeg_error_mgr>,
+    out: Box<(*mut u8, c_ulong)>,
+}
+
+impl Compressor {
+    fn new() -> Compressor {
+        let mut err = error_mgr(true);
+        // SAFETY: as for the decompressor.
+        let mut cinfo: Box<jpeg_compress_struct> = Box::new(unsafe { mem::zeroed() });
+        cinfo.common.err = &mut *err;
+        let mut c = Compressor { cinfo, _err: err, out: Box::new((std::ptr::null_mut(), 0)) };
+        unsafe {
+            jpeg_create_compress(&mut *c.cinfo);
+            let (buf, len) = &mut *c.out;
+            jpeg_mem_dest(&mut c.cinfo, buf, len);
+        }
+        c
+    }
+
+    fn set_bool(&mut self, param: J_BOOLEAN_PARAM, value: bool) {
+        unsafe { jpeg_c_set_bool_param(&mut self.cinfo, param, value as boolean) };
+    }
+
+    fn write_marker(&mut self, marker: c_int, payload: &[u8]) {
+        unsafe { jpeg_write_marker(&mut self.cinfo, marker, payload.as_ptr(), payload.len() as c_uint) };
+    }
+
+    /// Finishes the file and returns its bytes.
+    fn finish(mut self) -> Vec<u8> {
+        unsafe { jpeg_finish_compress(&mut self.cinfo) };
+        let (buf, len) = *self.out;
+        // SAFETY: after jpeg_finish_compress the buffer holds `len` bytes.
+        unsafe { std::slice::from_raw_parts(buf, len as usize) }.to_vec()
+    }
+}
+
+impl Drop for Compressor {
+    fn drop(&mut self) {
+        unsafe {
+            jpeg_destroy_compress(&mut self.cinfo);
+            if !self.out.0.is_null() {
+                free(self.out.0.cast());
+            }
+        }
+    }
+}
+
+/// Collects the metadata blocks from saved markers.
+fn metadata_of(markers: &[(u8, &[u8])]) -> Metadata {
+    let mut meta = Metadata::default();
+    let mut icc_chunks: Vec<(u8, &[u8])> = Vec::new();
+    for &(marker, data) in markers {
+        match marker as c_int - APP0 {
+            1 if data.starts_with(EXIF_PREFIX) && meta.exif.is_none() => meta.exif = Metadata::normalize_exif(data),
+            1 if data.starts_with(XMP_PREFIX) && meta.xmp.is_none() => meta.xmp = Some(data[XMP_PREFIX.len()..].to_vec()),
+            2 if data.starts_with(ICC_PREFIX) && data.len() > ICC_PREFIX.len() + 2 => {
+                icc_chunks.push((data[ICC_PREFIX.len()], &data[ICC_PREFIX.len() + 2..]))
+            }
+            13 if data.starts_with(IPTC_PREFIX) && meta.iptc.is_none() => {
+                meta.iptc = Some(data[IPTC_PREFIX.len()..].to_vec())
+            }
+            _ => {}
+        }
+    }
+    if !icc_chunks.is_empty() {
+        icc_chunks.sort_by_key(|(seq, _)| *seq);
+        meta.icc = Some(icc_chunks.iter().flat_map(|(_, d)| d.iter().copied()).collect());
+    }
+    meta
+}
+
+fn is_adobe(markers: &[(u8, &[u8])]) -> bool {
+    markers.iter().any(|&(m, d)| m as c_int == APP0 + 14 && d.starts_with(b"Adobe"))
+}
+
+/// Reads the header and markers only.
+pub(crate) fn probe(data: &[u8]) -> Result<Info> {
+    run_libjpeg(|| {
+        let d = Decompressor::new(data, true, true);
+        let metadata = metadata_of(&d.markers());
+        let info = Info::new(Format::Jpeg, d.cinfo.image_width, d.cinfo.image_height).with_metadata(&metadata);
+        Ok(info)
+    })
+}
+
+/// The DCT scale numerator (over 8) that keeps at least `min` pixels each way.
+fn shrink_numerator(width: u32, height: u32, min: Option<(u32, u32)>) -> u32 {
+    let Some((min_w, min_h)) = min else { return 8 };
+    [1u32, 2, 4]
+        .into_iter()
+        .find(|&num| width.div_ceil(8 / num) >= min_w && height.div_ceil(8 / num) >= min_h)
+        .unwrap_or(8)
+}
+
+pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
+    run_libjpeg(|| {
+        let mut d = Decompressor::new(data, !request.accept_truncated, true);
+        let (width, height) = (d.cinfo.image_width, d.cinfo.image_height);
+        check_limit(width.into(), height.into(), request.max_pixels)?;
+        let markers = d.markers();
+        let mut metadata = metadata_of(&markers);
+        let adobe = is_adobe(&markers);
+        let cinfo = &mut *d.cinfo;
+        cinfo.scale_num = shrink_numerator(width, height, request.min_size);
+        cinfo.scale_denom = 8;
+        let cmyk = matches!(cinfo.jpeg_color_space, J_COLOR_SPACE::JCS_CMYK | J_COLOR_SPACE::JCS_YCCK);
+        cinfo.out_color_space = match cinfo.jpeg_color_space {
+            J_COLOR_SPACE::JCS_GRAYSCALE => J_COLOR_SPACE::JCS_GRAYSCALE,
+            _ if cmyk => J_COLOR_SPACE::JCS_CMYK,
+            _ => J_COLOR_SPACE::JCS_RGB,
+        };
+        unsafe { jpeg_start_decompress(cinfo) };
+        let (out_w, out_h, channels) =
+            (cinfo.output_width as usize, cinfo.output_height as usize, cinfo.output_components as usize);
+        let row_len = out_w * channels;
+        let mut pixels = vec![0u8; row_len * out_h];
+        while (cinfo.output_scanline as usize) < out_h {
+            let row = cinfo.output_scanline as usize;
+            let mut rows: Vec<*mut u8> =
+                pixels[row * row_len..].chunks_exact_mut(row_len).take(16).map(|r| r.as_mut_ptr()).collect();
+            let read = unsafe { jpeg_read_scanlines(cinfo, rows.as_mut_ptr(), rows.len() as JDIMENSION) };
+            if read == 0 {
+                return Err(Error::truncated(Format::Jpeg, "libjpeg returned no scanlines"));
+            }
+        }
+        unsafe { jpeg_finish_decompress(cinfo) };
+        let (w, h) = (out_w as u32, out_h as u32);
+        let image = if cmyk {
+            let rgb = crate::color::cmyk_to_rgb(&pixels, metadata.icc.as_deref(), adobe)?;
+            // The CMYK profile does not describe the RGB pixels, which are now sRGB.
+            metadata.icc = None;
+            Image::from_u8(w, h, Layout::Rgb, rgb)?
+        } else {
+            let layout = if channels == 1 { Layout::Gray } else { Layout::Rgb };
+            Image::from_u8(w, h, layout, pixels)?
+        };
+        let orientation = Orientation::from_exif(metadata.exif_orientation().unwrap_or(1));
+        Ok(Decoded { image, metadata, orientation })
+    })
+}
+
+/// Writes `metadata` as APP markers: EXIF, XMP, ICC (chunked), IPTC.
+fn write_metadata(c: &mut Compressor, metadata: &Metadata) {
+    if let Some(exif) = metadata.exif.as_deref() {
+        let payload = [EXIF_PREFIX, exif].concat();
+        if payload.len() <= MAX_MARKER_PAYLOAD {
+            c.write_marker(APP0 + 1, &payload);
+        }
+    }
+    if let Some(xmp) = metadata.xmp.as_deref() {
+        let payload = [XMP_PREFIX, xmp].concat();
+        if payload.len() <= MAX_MARKER_PAYLOAD {
+            c.write_marker(APP0 + 1, &payload);
+        }
+    }
+    if let Some(icc) = metadata.icc.as_deref() {
+        let per_chunk = MAX_MARKER_PAYLOAD - ICC_PREFIX.len() - 2;
+        let count = icc.len().div_ceil(per_chunk);
+        if count <= 255 {
+            for (i, chunk) in icc.chunks(per_chunk).enumerate() {
+                let payload = [ICC_PREFIX, &[i as u8 + 1, count as u8], chunk].concat();
+                c.write_marker(APP0 + 2, &payload);
+            }
+        }
+    }
+    if let Some(iptc) = metadata.iptc.as_deref() {
+        let payload = [IPTC_PREFIX, iptc].concat();
+        if payload.len() <= MAX_MARKER_PAYLOAD {
+            c.write_marker(APP0 + 13, &payload);
+        }
+    }
+}
+
+/// Encodes 8-bit Gray or Rgb pixels.
+pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> Result<Vec<u8>> {
+    let Samples::U8(pixels) = &image.samples else {
+        return Err(Error::Internal("JPEG encoder given 16-bit samples".into()));
+    };
+    let gray = match image.layout {
+        Layout::Gray => true,
+        Layout::Rgb => false,
+        other => return Err(Error::Internal(format!("JPEG encoder given {other:?}"))),
+    };
+    let effort = options.effort.unwrap_or(DEFAULT_EFFORT);
+    let quality = options.quality.unwrap_or(80);
+    run_libjpeg(|| {
+        let mut c = Compressor::new();
+        let cinfo = &mut *c.cinfo;
+        cinfo.image_width = image.width;
+        cinfo.image_height = image.height;
+        cinfo.input_components = if gray { 1 } else { 3 };
+        cinfo.in_color_space = if gray { J_COLOR_SPACE::JCS_GRAYSCALE } else { J_COLOR_SPACE::JCS_RGB };
+        let profile = if effort >= TRELLIS_EFFORT { JINT_COMPRESS_PROFILE_VALUE::JCP_MAX_COMPRESSION } else { JINT_COMPRESS_PROFILE_VALUE::JCP_FASTEST };
+        unsafe {
+            jpeg_c_set_int_param(cinfo, J_INT_PARAM::JINT_COMPRESS_PROFILE, profile as c_int);
+            jpeg_set_defaults(cinfo);
+            jpeg_set_quality(cinfo, c_int::from(quality), 0);
+        }
+        cinfo.optimize_coding = 1;
+        c.set_bool(J_BOOLEAN_PARAM::JBOOLEAN_OPTIMIZE_SCANS, effort >= SCAN_SEARCH_EFFORT);
+        if !gray {
+            let (h, v) = match options.subsampling {
+                Subsampling::S420 => (2, 2),
+                Subsampling::S422 => (2, 1),
+                Subsampling::S444 => (1, 1),
+            };
+            // SAFETY: jpeg_set_defaults allocated three components for YCbCr.
+            let comps = unsafe { std::slice::from_raw_parts_mut(c.cinfo.comp_info, 3) };
+            comps[0].h_samp_factor = h;
+            comps[0].v_samp_factor = v;
+            for comp in &mut comps[1..] {
+                comp.h_samp_factor = 1;
+                comp.v_samp_factor = 1;
+            }
+        }
+        if options.progressive {
+            unsafe { jpeg_simple_progression(&mut c.cinfo) };
+        } else {
+            c.cinfo.num_scans = 0;
+            c.cinfo.scan_info = std::ptr::null();
+        }
+        unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
+        write_metadata(&mut c, metadata);
+        let row_len = image.width as usize * if gray { 1 } else { 3 };
+        for rows in pixels.chunks(row_len * 16) {
+            let mut ptrs: Vec<*const u8> = rows.chunks_exact(row_len).map(|r| r.as_ptr()).collect();
+            unsafe { jpeg_write_scanlines(&mut c.cinfo, ptrs.as_mut_ptr(), ptrs.len() as JDIMENSION) };
+        }
+        Ok(c.finish())
+    })
+}
+
+/// Re-encodes the DCT coefficients of `data` with optimized Huffman tables and
+/// (when `progressive`) progressive scans, without touching the pixels, as
+/// `jpegtran -optimize -progressive` does. `keep_markers` copies every APP and
+/// COM marker; otherwise only the ICC profile is kept.
+pub(crate) fn optimize_lossless(data: &[u8], progressive: bool, keep_markers: bool, max_pixels: u64) -> Result<Vec<u8>> {
+    run_libjpeg(|| {
+        let mut d = Decompressor::new(data, true, true);
+        check_limit(d.cinfo.image_width.into(), d.cinfo.image_height.into(), max_pixels)?;
+        let coefficients = unsafe { jpeg_read_coefficients(&mut d.cinfo) };
+        let mut c = Compressor::new();
+        unsafe { jpeg_copy_critical_parameters(&d.cinfo, &mut c.cinfo) };
+        c.cinfo.optimize_coding = 1;
+        if progressive {
+            unsafe { jpeg_simple_progression(&mut c.cinfo) };
+        } else {
+            c.cinfo.num_scans = 0;
+            c.cinfo.scan_info = std::ptr::null();
+        }
+        unsafe { jpeg_write_coefficients(&mut c.cinfo, coefficients) };
+        let (writes_jfif, writes_adobe) = (c.cinfo.write_JFIF_header != 0, c.cinfo.write_Adobe_marker != 0);
+        for (marker, payload) in d.markers() {
+            let code = c_int::from(marker);
+            let duplicate = (writes_jfif && code == APP0 && payload.starts_with(b"JFIF"))
+                || (writes_adobe && code == APP0 + 14 && payload.starts_with(b"Adobe"));
+            let wanted = keep_markers || (code == APP0 + 2 && payload.starts_with(ICC_PREFIX));
+            if wanted && !duplicate {
+                c.write_marker(code, payload);
+            }
+        }
+        let out = c.finish();
+        unsafe { jpeg_finish_decompress(&mut d.cinfo) };
+        Ok(out)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shrink_keeps_at_least_the_requested_size() {
+        assert_eq!(shrink_numerator(2725, 2225, Some((720, 588))), 2);
+        assert_eq!(shrink_numerator(2725, 2225, Some((340, 278))), 1);
+        assert_eq!(shrink_numerator(2725, 2225, Some((2000, 100))), 8);
+        assert_eq!(shrink_numerator(2725, 2225, None), 8);
+    }
+}

@@ -1,0 +1,117 @@
+//! One module per format. Every decoder module offers `probe` and `decode`
+//! with the same signatures; every encoder module offers `encode`. This
+//! module dispatches on [`Format`] and holds what they share.
+
+pub(crate) mod bmp;
+pub(crate) mod gif;
+pub(crate) mod heif;
+pub(crate) mod jpeg;
+pub(crate) mod png;
+pub(crate) mod raster;
+pub(crate) mod tiff;
+pub(crate) mod webp;
+pub(crate) mod avif;
+
+use crate::error::{Error, Result};
+use crate::format::Format;
+use crate::info::Info;
+use crate::metadata::Metadata;
+use crate::options::Options;
+use crate::orient::Orientation;
+use crate::pixels::Image;
+
+/// What a decoder is asked for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DecodeRequest {
+    /// Largest `width * height` accepted, checked from the header.
+    pub max_pixels: u64,
+    /// Decode truncated or damaged data as far as it goes instead of failing.
+    pub accept_truncated: bool,
+    /// The smallest size (in stored orientation) the caller needs; a decoder
+    /// that can shrink while decoding (JPEG) may return anything at least this large.
+    pub min_size: Option<(u32, u32)>,
+}
+
+/// A decoded image with what the container said about it.
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    /// The pixels as stored (HEIF transforms already applied by libheif).
+    pub image: Image,
+    /// Metadata blocks found in the container.
+    pub metadata: Metadata,
+    /// The orientation still to apply to `image` to show it upright.
+    pub orientation: Orientation,
+}
+
+/// Refuses `width x height` above `max_pixels`, before anything is allocated.
+pub(crate) fn check_limit(width: u64, height: u64, max_pixels: u64) -> Result<()> {
+    let pixels = width.saturating_mul(height);
+    if pixels > max_pixels {
+        return Err(Error::LimitExceeded { what: "declared image size", width, height, pixels, limit: max_pixels });
+    }
+    Ok(())
+}
+
+/// Reads the header of `data` (already sniffed as `format`) without decoding pixels.
+pub(crate) fn probe(format: Format, data: &[u8]) -> Result<Info> {
+    match format {
+        Format::Jpeg => jpeg::probe(data),
+        Format::Png => png::probe(data),
+        Format::WebP => webp::probe(data),
+        Format::Avif | Format::Heic => heif::probe(format, data),
+        Format::Gif => gif::probe(data),
+        Format::Tiff => tiff::probe(data),
+        Format::Bmp => bmp::probe(data),
+    }
+}
+
+/// Decodes `data` (already sniffed as `format`).
+pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
+    match format {
+        Format::Jpeg => jpeg::decode(data, request),
+        Format::Png => png::decode(data, request),
+        Format::WebP => webp::decode(data, request),
+        Format::Avif | Format::Heic => heif::decode(format, data, request),
+        Format::Gif => gif::decode(data, request),
+        Format::Tiff => tiff::decode(data, request),
+        Format::Bmp => bmp::decode(data, request),
+    }
+}
+
+/// Encodes `image` (already in a layout `format` accepts, see [`encodable_layout`]).
+pub(crate) fn encode(format: Format, image: &Image, metadata: &Metadata, options: &Options) -> Result<Vec<u8>> {
+    match format {
+        Format::Jpeg => jpeg::encode(image, metadata, options),
+        Format::Png => png::encode(image, metadata, options),
+        Format::WebP => webp::encode(image, metadata, options),
+        Format::Avif => avif::encode(image, metadata, options),
+        Format::Heic => heif::encode(image, metadata, options),
+        Format::Gif | Format::Tiff | Format::Bmp => Err(Error::CodecUnavailable {
+            detail: format!("pixpress does not write {format}"),
+        }),
+    }
+}
+
+/// Whether this build can encode `format`.
+pub(crate) fn can_encode(format: Format) -> bool {
+    match format {
+        Format::Jpeg | Format::Png | Format::WebP | Format::Avif => true,
+        Format::Heic => heif::CAN_ENCODE,
+        Format::Gif | Format::Tiff | Format::Bmp => false,
+    }
+}
+
+/// Whether `format`'s encoder keeps samples above 8 bits.
+pub(crate) fn keeps_high_bit_depth(format: Format) -> bool {
+    matches!(format, Format::Png)
+}
+
+/// Whether `format`'s encoder can store an alpha channel.
+pub(crate) fn keeps_alpha(format: Format) -> bool {
+    !matches!(format, Format::Jpeg)
+}
+
+/// Whether `format`'s encoder can store a one-channel gray image.
+pub(crate) fn keeps_gray(format: Format) -> bool {
+    matches!(format, Format::Jpeg | Format::Png)
+}

@@ -1,0 +1,78 @@
+//! PNG: decoding through the `png` crate (via `image`), encoding through oxipng.
+
+use super::{raster, DecodeRequest, Decoded};
+use crate::error::{Error, Result};
+use crate::format::Format;
+use crate::info::Info;
+use crate::metadata::Metadata;
+use crate::options::Options;
+use crate::pixels::{Image, Layout, Samples};
+use image::codecs::png::PngDecoder;
+use std::io::Cursor;
+
+/// oxipng preset when the caller gives no effort (0-6 scale; 2 is oxipng's own default).
+const DEFAULT_PRESET: u8 = 2;
+
+fn decoder(data: &[u8]) -> Result<PngDecoder<Cursor<&[u8]>>> {
+    PngDecoder::new(Cursor::new(data)).map_err(|e| raster::map_error(Format::Png, e))
+}
+
+pub(crate) fn probe(data: &[u8]) -> Result<Info> {
+    let mut info = raster::probe_with(Format::Png, decoder(data)?)?;
+    info.frames = apng_frames(data).unwrap_or(1);
+    Ok(info)
+}
+
+pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
+    raster::decode_with(Format::Png, decoder(data)?, request)
+}
+
+/// The frame count from an `acTL` chunk before the first `IDAT`, for animated PNG.
+fn apng_frames(data: &[u8]) -> Option<u32> {
+    let mut at = 8;
+    while at + 12 <= data.len() {
+        let len = u32::from_be_bytes(data[at..at + 4].try_into().ok()?) as usize;
+        let kind = &data[at + 4..at + 8];
+        match kind {
+            b"acTL" => return Some(u32::from_be_bytes(data.get(at + 8..at + 12)?.try_into().ok()?)),
+            b"IDAT" => return None,
+            _ => at = at.checked_add(12 + len)?,
+        }
+    }
+    None
+}
+
+/// A PNG `iTXt` chunk holding an XMP packet.
+fn xmp_chunk(xmp: &[u8]) -> Vec<u8> {
+    // keyword, NUL, compression flag 0, method 0, empty language tag, NUL, empty translated keyword, NUL
+    [&b"XML:com.adobe.xmp\0\0\0\0\0"[..], xmp].concat()
+}
+
+pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> Result<Vec<u8>> {
+    let fail = |e: oxipng::PngError| Error::encode(Format::Png, e.to_string());
+    let color = match image.layout {
+        Layout::Gray => oxipng::ColorType::Grayscale { transparent_shade: None },
+        Layout::GrayAlpha => oxipng::ColorType::GrayscaleAlpha,
+        Layout::Rgb => oxipng::ColorType::RGB { transparent_color: None },
+        Layout::Rgba => oxipng::ColorType::RGBA,
+    };
+    let (depth, bytes) = match &image.samples {
+        Samples::U8(d) => (oxipng::BitDepth::Eight, d.clone()),
+        Samples::U16(d) => (oxipng::BitDepth::Sixteen, d.iter().flat_map(|v| v.to_be_bytes()).collect()),
+    };
+    let mut raw = oxipng::RawImage::new(image.width, image.height, color, depth, bytes).map_err(fail)?;
+    if let Some(icc) = metadata.icc.as_deref() {
+        raw.add_icc_profile(icc);
+    }
+    if let Some(exif) = metadata.exif.as_deref() {
+        raw.add_png_chunk(*b"eXIf", exif.to_vec());
+    }
+    if let Some(xmp) = metadata.xmp.as_deref() {
+        raw.add_png_chunk(*b"iTXt", xmp_chunk(xmp));
+    }
+    // Effort 0-10 maps onto oxipng's presets 0-6.
+    let preset = options.effort.map_or(DEFAULT_PRESET, |e| (e * 6).div_ceil(10));
+    let mut png_options = oxipng::Options::from_preset(preset);
+    png_options.strip = oxipng::StripChunks::None;
+    raw.create_optimized_png(&png_options).map_err(fail)
+}

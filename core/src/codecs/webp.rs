@@ -1,0 +1,233 @@
+//! WebP through libwebp: decode (still images, and the first frame of an
+//! animation), encode (lossy and lossless, with alpha), and metadata chunks
+//! (EXIF, XMP, ICCP) through its demuxer and muxer.
+
+use super::{check_limit, DecodeRequest, Decoded};
+use crate::error::{Error, Result};
+use crate::format::Format;
+use crate::info::Info;
+use crate::metadata::Metadata;
+use crate::options::Options;
+use crate::orient::Orientation;
+use crate::pixels::{Image, Layout, Samples};
+use libwebp_sys::*;
+use std::ffi::c_int;
+use std::ptr;
+
+/// WebP `method` (0-6) when the caller gives no effort; libwebp's own default.
+const DEFAULT_METHOD: c_int = 4;
+
+fn webp_data(data: &[u8]) -> WebPData {
+    WebPData { bytes: data.as_ptr(), size: data.len() }
+}
+
+/// A demuxer over borrowed bytes, deleted on drop.
+struct Demuxer(*mut WebPDemuxer);
+
+impl Demuxer {
+    fn new(data: &[u8]) -> Result<Demuxer> {
+        let input = webp_data(data);
+        // SAFETY: `input` borrows `data`, which outlives the demuxer (it is used only inside this module's calls).
+        let demux = unsafe { WebPDemuxInternal(&input, 0, ptr::null_mut(), WebPGetDemuxABIVersion()) };
+        if demux.is_null() {
+            return Err(Error::corrupt(Format::WebP, "libwebp could not parse the RIFF container"));
+        }
+        Ok(Demuxer(demux))
+    }
+
+    fn get(&self, feature: WebPFormatFeature) -> u32 {
+        unsafe { WebPDemuxGetI(self.0, feature) }
+    }
+
+    /// The payload of the first chunk named `fourcc`.
+    fn chunk(&self, fourcc: &[u8; 4]) -> Option<Vec<u8>> {
+        let mut iter: WebPChunkIterator = unsafe { std::mem::zeroed() };
+        let found = unsafe { WebPDemuxGetChunk(self.0, fourcc.as_ptr().cast(), 1, &mut iter) } != 0;
+        let payload = found.then(|| unsafe { std::slice::from_raw_parts(iter.chunk.bytes, iter.chunk.size) }.to_vec());
+        unsafe { WebPDemuxReleaseChunkIterator(&mut iter) };
+        payload
+    }
+
+    fn metadata(&self) -> Metadata {
+        Metadata {
+            exif: self.chunk(b"EXIF").and_then(|d| Metadata::normalize_exif(&d)),
+            xmp: self.chunk(b"XMP "),
+            icc: self.chunk(b"ICCP"),
+            iptc: None,
+        }
+    }
+}
+
+impl Drop for Demuxer {
+    fn drop(&mut self) {
+        unsafe { WebPDemuxDelete(self.0) };
+    }
+}
+
+fn features(data: &[u8]) -> Result<WebPBitstreamFeatures> {
+    let mut features: WebPBitstreamFeatures = unsafe { std::mem::zeroed() };
+    let status = unsafe { WebPGetFeatures(data.as_ptr(), data.len(), &mut features) };
+    match status {
+        VP8StatusCode::VP8_STATUS_OK => Ok(features),
+        other => Err(status_error(other)),
+    }
+}
+
+fn status_error(status: VP8StatusCode) -> Error {
+    let detail = format!("libwebp: {status:?}");
+    match status {
+        VP8StatusCode::VP8_STATUS_NOT_ENOUGH_DATA => Error::truncated(Format::WebP, detail),
+        VP8StatusCode::VP8_STATUS_UNSUPPORTED_FEATURE => Error::CodecUnavailable { detail },
+        _ => Error::corrupt(Format::WebP, detail),
+    }
+}
+
+pub(crate) fn probe(data: &[u8]) -> Result<Info> {
+    let f = features(data)?;
+    let demux = Demuxer::new(data)?;
+    let metadata = demux.metadata();
+    let mut info = Info::new(Format::WebP, f.width as u32, f.height as u32).with_metadata(&metadata);
+    info.has_alpha = f.has_alpha != 0;
+    info.frames = demux.get(WebPFormatFeature::WEBP_FF_FRAME_COUNT).max(1);
+    Ok(info)
+}
+
+pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
+    let f = features(data)?;
+    check_limit(f.width as u64, f.height as u64, request.max_pixels)?;
+    let metadata = Demuxer::new(data)?.metadata();
+    let alpha = f.has_alpha != 0;
+    let image = if f.has_animation != 0 { decode_first_frame(data)? } else { decode_still(data, alpha)? };
+    let orientation = Orientation::from_exif(metadata.exif_orientation().unwrap_or(1));
+    Ok(Decoded { image, metadata, orientation })
+}
+
+fn decode_still(data: &[u8], alpha: bool) -> Result<Image> {
+    let mut config = WebPDecoderConfig::new().map_err(|_| Error::Internal("libwebp version mismatch".into()))?;
+    config.output.colorspace = if alpha { WEBP_CSP_MODE::MODE_RGBA } else { WEBP_CSP_MODE::MODE_RGB };
+    let status = unsafe { WebPDecode(data.as_ptr(), data.len(), &mut config) };
+    let result = if status == VP8StatusCode::VP8_STATUS_OK {
+        let out = &config.output;
+        // SAFETY: an RGB(A) colorspace was requested, so the RGBA member of the union is the live one.
+        let rgba = unsafe { out.u.RGBA };
+        let layout = if alpha { Layout::Rgba } else { Layout::Rgb };
+        let row = out.width as usize * layout.channels();
+        let bytes = unsafe { std::slice::from_raw_parts(rgba.rgba, rgba.size) };
+        let pixels: Vec<u8> =
+            bytes.chunks(rgba.stride as usize).take(out.height as usize).flat_map(|r| &r[..row]).copied().collect();
+        Image::from_u8(out.width as u32, out.height as u32, layout, pixels)
+    } else {
+        Err(status_error(status))
+    };
+    unsafe { WebPFreeDecBuffer(&mut config.output) };
+    result
+}
+
+/// The first frame of an animation, composited on its canvas (RGBA).
+fn decode_first_frame(data: &[u8]) -> Result<Image> {
+    let input = webp_data(data);
+    let mut options: WebPAnimDecoderOptions = unsafe { std::mem::zeroed() };
+    unsafe { WebPAnimDecoderOptionsInit(&mut options) };
+    options.color_mode = WEBP_CSP_MODE::MODE_RGBA;
+    let decoder = unsafe { WebPAnimDecoderNew(&input, &options) };
+    if decoder.is_null() {
+        return Err(Error::corrupt(Format::WebP, "libwebp could not open the animation"));
+    }
+    let mut info: WebPAnimInfo = WebPAnimInfo::default();
+    let mut frame: *mut u8 = ptr::null_mut();
+    let mut timestamp = 0;
+    let ok = unsafe {
+        WebPAnimDecoderGetInfo(decoder, &mut info) != 0 && WebPAnimDecoderGetNext(decoder, &mut frame, &mut timestamp) != 0
+    };
+    let result = if ok && !frame.is_null() {
+        let len = info.canvas_width as usize * info.canvas_height as usize * 4;
+        let pixels = unsafe { std::slice::from_raw_parts(frame, len) }.to_vec();
+        Image::from_u8(info.canvas_width, info.canvas_height, Layout::Rgba, pixels)
+    } else {
+        Err(Error::corrupt(Format::WebP, "libwebp could not decode the first animation frame"))
+    };
+    unsafe { WebPAnimDecoderDelete(decoder) };
+    result
+}
+
+pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> Result<Vec<u8>> {
+    let Samples::U8(pixels) = &image.samples else {
+        return Err(Error::Internal("WebP encoder given 16-bit samples".into()));
+    };
+    let channels = image.layout.channels();
+    if !image.layout.is_color() {
+        return Err(Error::Internal(format!("WebP encoder given {:?}", image.layout)));
+    }
+    let quality = f32::from(options.quality.unwrap_or(80));
+    let mut config = WebPConfig::new().map_err(|_| Error::Internal("libwebp version mismatch".into()))?;
+    if options.lossless {
+        let level = c_int::from(options.effort.map_or(6, |e| (e * 9).div_ceil(10)));
+        unsafe { WebPConfigLosslessPreset(&mut config, level) };
+    } else {
+        config.quality = quality;
+        config.method = options.effort.map_or(DEFAULT_METHOD, |e| c_int::from((e * 6).div_ceil(10)));
+    }
+    config.use_sharp_yuv = c_int::from(options.sharp_yuv);
+    config.alpha_quality = c_int::from(options.alpha_quality.unwrap_or(100));
+    if unsafe { WebPValidateConfig(&config) } == 0 {
+        return Err(Error::encode(Format::WebP, "libwebp rejected the configuration"));
+    }
+    let mut picture = WebPPicture::new().map_err(|_| Error::Internal("libwebp version mismatch".into()))?;
+    picture.use_argb = c_int::from(options.lossless);
+    picture.width = image.width as c_int;
+    picture.height = image.height as c_int;
+    let stride = (image.width as usize * channels) as c_int;
+    let mut writer: WebPMemoryWriter = unsafe { std::mem::zeroed() };
+    unsafe { WebPMemoryWriterInit(&mut writer) };
+    picture.writer = Some(WebPMemoryWrite);
+    picture.custom_ptr = (&mut writer as *mut WebPMemoryWriter).cast();
+    let imported = unsafe {
+        if channels == 4 {
+            WebPPictureImportRGBA(&mut picture, pixels.as_ptr(), stride)
+        } else {
+            WebPPictureImportRGB(&mut picture, pixels.as_ptr(), stride)
+        }
+    };
+    let encoded = imported != 0 && unsafe { WebPEncode(&config, &mut picture) } != 0;
+    let error_code = picture.error_code;
+    let bitstream = encoded.then(|| unsafe { std::slice::from_raw_parts(writer.mem, writer.size) }.to_vec());
+    unsafe {
+        WebPPictureFree(&mut picture);
+        WebPMemoryWriterClear(&mut writer);
+    }
+    let bitstream = bitstream.ok_or_else(|| Error::encode(Format::WebP, format!("libwebp: {error_code:?}")))?;
+    add_metadata(bitstream, metadata)
+}
+
+/// Adds EXIF, XMP and ICCP chunks (and the VP8X header they need) through libwebp's muxer.
+fn add_metadata(bitstream: Vec<u8>, metadata: &Metadata) -> Result<Vec<u8>> {
+    let chunks: Vec<(&[u8; 4], &[u8])> = [
+        (b"ICCP", metadata.icc.as_deref()),
+        (b"EXIF", metadata.exif.as_deref()),
+        (b"XMP ", metadata.xmp.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(name, data)| data.map(|d| (name, d)))
+    .collect();
+    if chunks.is_empty() {
+        return Ok(bitstream);
+    }
+    let input = webp_data(&bitstream);
+    let mux = unsafe { WebPMuxCreateInternal(&input, 0, WebPGetMuxABIVersion()) };
+    if mux.is_null() {
+        return Err(Error::encode(Format::WebP, "libwebp muxer could not read the encoded image"));
+    }
+    let mut ok = true;
+    for (name, data) in chunks {
+        let chunk = webp_data(data);
+        ok &= unsafe { WebPMuxSetChunk(mux, name.as_ptr().cast(), &chunk, 1) } == WebPMuxError::WEBP_MUX_OK;
+    }
+    let mut assembled = WebPData::default();
+    ok &= unsafe { WebPMuxAssemble(mux, &mut assembled) } == WebPMuxError::WEBP_MUX_OK;
+    let out = ok.then(|| unsafe { std::slice::from_raw_parts(assembled.bytes, assembled.size) }.to_vec());
+    unsafe {
+        WebPDataClear(&mut assembled);
+        WebPMuxDelete(mux);
+    }
+    out.ok_or_else(|| Error::encode(Format::WebP, "libwebp muxer could not add the metadata chunks"))
+}

@@ -1,0 +1,101 @@
+//! pixpress: any common image in (JPEG, PNG, WebP, AVIF, HEIC/HEIF, GIF, TIFF,
+//! BMP), a smaller JPEG, PNG, WebP or AVIF out, with resize and
+//! auto-orientation on the way.
+//!
+//! ```no_run
+//! let input = std::fs::read("photo.heic")?;
+//! let mut options = pixpress::Options::default();
+//! options.set("format", "jpeg")?;
+//! options.set("resize", "1600x1600")?;
+//! let out = pixpress::compress(&input, &options)?;
+//! std::fs::write("photo.jpg", &out.data)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Every face of pixpress (the CLI, the C ABI, Python, Node) parses options
+//! with [`Options::set`] and maps errors from [`Error::kind`], so they share
+//! one vocabulary.
+
+#![warn(missing_docs)]
+
+mod codecs;
+mod color;
+mod error;
+mod format;
+mod info;
+mod io;
+mod metadata;
+mod options;
+mod orient;
+mod pipeline;
+mod pixels;
+mod resize;
+
+pub use error::{Error, ErrorKind, Result};
+pub use format::{sniff, Format};
+pub use info::Info;
+pub use io::write_atomic;
+pub use metadata::Metadata;
+pub use options::{
+    Fit, MetadataPolicy, Options, OrientationMode, OutputFormat, Subsampling, DEFAULT_MAX_PIXELS, OPTION_KEYS,
+};
+pub use orient::Orientation;
+pub use pipeline::{Compressed, DecodedImage, Timings};
+pub use pixels::{Image, Layout, Rgba8, Samples};
+
+use error::catch_panic;
+
+/// Compresses `input` (any supported format) according to `options`.
+///
+/// A panic inside a codec is caught and returned as [`Error::Internal`].
+pub fn compress(input: &[u8], options: &Options) -> Result<Compressed> {
+    catch_panic(|| pipeline::compress(input, options))
+}
+
+/// Decodes `input` to pixels, applying the EXIF orientation unless
+/// `options.orientation` is `Keep`. Honors `max_pixels` and `accept_truncated`.
+pub fn decode(input: &[u8], options: &Options) -> Result<DecodedImage> {
+    catch_panic(|| pipeline::decode(input, options))
+}
+
+/// Reads format, dimensions, bit depth, alpha, orientation, frame count and
+/// which metadata blocks are present, from headers only (no pixel decoding).
+pub fn probe(input: &[u8]) -> Result<Info> {
+    catch_panic(|| {
+        let format = sniff(input)?;
+        codecs::probe(format, input)
+    })
+}
+
+/// Reads `input_path`, compresses it and writes the result to `output_path`
+/// atomically: on any failure no file (and no partial file) is left there.
+pub fn compress_file(
+    input_path: &std::path::Path,
+    output_path: &std::path::Path,
+    options: &Options,
+) -> Result<Compressed> {
+    let input = std::fs::read(input_path).map_err(|e| Error::io(input_path, e))?;
+    let out = compress(&input, options)?;
+    write_atomic(output_path, &out.data)?;
+    Ok(out)
+}
+
+/// What this build can read and write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Formats this build decodes.
+    pub decode: Vec<Format>,
+    /// Formats this build encodes.
+    pub encode: Vec<Format>,
+}
+
+/// Lists the formats this build decodes and encodes (HEIC encoding is an opt-in feature).
+pub fn capabilities() -> Capabilities {
+    Capabilities {
+        decode: Format::ALL.to_vec(),
+        encode: Format::ALL.into_iter().filter(|f| codecs::can_encode(*f)).collect(),
+    }
+}
+
+/// The library version, `MAJOR.MINOR.PATCH`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,400 @@
+//! The one option vocabulary: plain data with defaults, also settable from
+//! string key/value pairs so that every face (CLI flags, `pxp_options_set`,
+//! Python keyword arguments, Node option objects) parses options here.
+
+use crate::error::{Error, Result};
+use crate::format::Format;
+use crate::pixels::Rgba8;
+
+/// The format to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    /// The input's format when pixpress can write it; PNG for GIF, TIFF and BMP;
+    /// JPEG for HEIC when this build has no HEIC encoder.
+    #[default]
+    Same,
+    /// A specific format.
+    Exact(Format),
+}
+
+/// Chroma subsampling for JPEG (and the chroma mode hint for other encoders).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Subsampling {
+    /// 4:2:0, half resolution both ways (smallest).
+    #[default]
+    S420,
+    /// 4:2:2, half horizontal resolution.
+    S422,
+    /// 4:4:4, full chroma resolution.
+    S444,
+}
+
+/// How a resize box is filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fit {
+    /// Keep the aspect ratio; the result fits inside the box.
+    #[default]
+    Inside,
+    /// Keep the aspect ratio; the result covers the box and is center-cropped to it.
+    Cover,
+    /// Stretch to exactly the box.
+    Exact,
+}
+
+/// Whether the EXIF orientation is applied to the pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrientationMode {
+    /// Turn the pixels upright and set the tag to 1.
+    #[default]
+    Apply,
+    /// Leave the pixels as stored and keep the tag.
+    Keep,
+}
+
+/// Which metadata is carried to the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MetadataPolicy {
+    /// EXIF, XMP and ICC are carried to every output format that has a place for them.
+    #[default]
+    Keep,
+    /// Nothing but the ICC profile, which color fidelity needs.
+    Strip,
+}
+
+/// The default pixel limit: 0x3FFF squared (about 268 million), as sharp's.
+pub const DEFAULT_MAX_PIXELS: u64 = 0x3FFF * 0x3FFF;
+
+/// Everything a compress call can be told. `Options::default()` is a good start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// `format`: output format (`jpeg`, `png`, `webp`, `avif`, `heic`, `same`).
+    pub format: OutputFormat,
+    /// `quality`: 1-100 for lossy encoders; `None` means the encoder's default
+    /// (JPEG 80, WebP 80, AVIF 60).
+    pub quality: Option<u8>,
+    /// `lossless`: lossless WebP/AVIF; for JPEG to JPEG, re-encode the DCT
+    /// coefficients without touching pixels (as `jpegtran -optimize -progressive`).
+    pub lossless: bool,
+    /// `progressive`: progressive JPEG (default true).
+    pub progressive: bool,
+    /// `subsampling`: `420`, `422` or `444`.
+    pub subsampling: Subsampling,
+    /// `effort`: 0 (fastest) to 10 (smallest); `None` means each encoder's default.
+    pub effort: Option<u8>,
+    /// `resize`: target box `WxH`; either side may be left out (`800x`, `x600`).
+    pub resize: Option<(Option<u32>, Option<u32>)>,
+    /// `fit`: `inside`, `cover` or `exact`.
+    pub fit: Fit,
+    /// `enlarge`: allow a resize to make the image larger (default false).
+    pub enlarge: bool,
+    /// `background`: color alpha is flattened onto for outputs without alpha.
+    pub background: Rgba8,
+    /// `orientation`: `apply` or `keep`.
+    pub orientation: OrientationMode,
+    /// `max_pixels`: largest `width * height` accepted, checked from the header.
+    pub max_pixels: u64,
+    /// `metadata`: `keep` or `strip`.
+    pub metadata: MetadataPolicy,
+    /// `accept_truncated`: decode truncated or damaged input as far as it goes
+    /// instead of failing (as Pillow's `LOAD_TRUNCATED_IMAGES`).
+    pub accept_truncated: bool,
+    /// `never_larger`: when the format is unchanged and the result is larger
+    /// than the input, return the input unchanged (default true).
+    pub never_larger: bool,
+    /// `sharp_yuv`: WebP's sharper RGB to YUV conversion.
+    pub sharp_yuv: bool,
+    /// `alpha_quality`: 1-100 for AVIF's and WebP's alpha plane; `None` follows `quality`.
+    pub alpha_quality: Option<u8>,
+    /// `bit_depth`: AVIF bit depth, 8 or 10; `None` picks 10 for high-bit-depth input.
+    pub bit_depth: Option<u8>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            format: OutputFormat::Same,
+            quality: None,
+            lossless: false,
+            progressive: true,
+            subsampling: Subsampling::S420,
+            effort: None,
+            resize: None,
+            fit: Fit::Inside,
+            enlarge: false,
+            background: Rgba8::WHITE,
+            orientation: OrientationMode::Apply,
+            max_pixels: DEFAULT_MAX_PIXELS,
+            metadata: MetadataPolicy::Keep,
+            accept_truncated: false,
+            never_larger: true,
+            sharp_yuv: false,
+            alpha_quality: None,
+            bit_depth: None,
+        }
+    }
+}
+
+/// Every key `Options::set` accepts, in documentation order.
+pub const OPTION_KEYS: &[&str] = &[
+    "format",
+    "quality",
+    "lossless",
+    "progressive",
+    "subsampling",
+    "effort",
+    "resize",
+    "fit",
+    "enlarge",
+    "background",
+    "orientation",
+    "max_pixels",
+    "metadata",
+    "accept_truncated",
+    "never_larger",
+    "sharp_yuv",
+    "alpha_quality",
+    "bit_depth",
+];
+
+impl Options {
+    /// Sets one option from its string form, as every face passes them.
+    ///
+    /// Keys are case-sensitive and use underscores (`max_pixels`); `-` is
+    /// accepted in place of `_` for CLI-style spelling. An unknown key or a bad
+    /// value gives [`Error::InvalidOption`] naming the key.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        let normalized = key.replace('-', "_");
+        let value = value.trim();
+        match normalized.as_str() {
+            "format" => self.format = parse_format(key, value)?,
+            "quality" => self.quality = parse_optional(key, value, |v| parse_range(key, v, 1, 100))?,
+            "lossless" => self.lossless = parse_bool(key, value)?,
+            "progressive" => self.progressive = parse_bool(key, value)?,
+            "subsampling" => self.subsampling = parse_subsampling(key, value)?,
+            "effort" => self.effort = parse_optional(key, value, |v| parse_range(key, v, 0, 10))?,
+            "resize" => self.resize = parse_optional(key, value, |v| parse_box(key, v))?,
+            "fit" => {
+                self.fit = match value {
+                    "inside" | "contain" => Fit::Inside,
+                    "cover" => Fit::Cover,
+                    "exact" | "fill" => Fit::Exact,
+                    _ => return Err(Error::option(key, format!("`{value}` is not inside, cover or exact"))),
+                }
+            }
+            "enlarge" => self.enlarge = parse_bool(key, value)?,
+            "background" => self.background = parse_color(key, value)?,
+            "orientation" => {
+                self.orientation = match value {
+                    "apply" | "auto" => OrientationMode::Apply,
+                    "keep" => OrientationMode::Keep,
+                    _ => return Err(Error::option(key, format!("`{value}` is not apply or keep"))),
+                }
+            }
+            "max_pixels" => {
+                let n: u64 = value
+                    .parse()
+                    .map_err(|_| Error::option(key, format!("`{value}` is not a whole number")))?;
+                if n == 0 {
+                    return Err(Error::option(key, "must be at least 1"));
+                }
+                self.max_pixels = n;
+            }
+            "metadata" => {
+                self.metadata = match value {
+                    "keep" | "all" => MetadataPolicy::Keep,
+                    "strip" | "none" => MetadataPolicy::Strip,
+                    _ => return Err(Error::option(key, format!("`{value}` is not keep or strip"))),
+                }
+            }
+            "accept_truncated" => self.accept_truncated = parse_bool(key, value)?,
+            "never_larger" => self.never_larger = parse_bool(key, value)?,
+            "sharp_yuv" => self.sharp_yuv = parse_bool(key, value)?,
+            "alpha_quality" => {
+                self.alpha_quality = parse_optional(key, value, |v| parse_range(key, v, 1, 100))?
+            }
+            "bit_depth" => {
+                self.bit_depth = parse_optional(key, value, |v| match v {
+                    "8" => Ok(8),
+                    "10" => Ok(10),
+                    _ => Err(Error::option(key, format!("`{v}` is not 8 or 10"))),
+                })?
+            }
+            _ => {
+                return Err(Error::option(
+                    key,
+                    format!("unknown option; known options are {}", OPTION_KEYS.join(", ")),
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds options from key/value pairs, failing on the first bad one.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Options> {
+        let mut options = Options::default();
+        for (key, value) in pairs {
+            options.set(key, value)?;
+        }
+        Ok(options)
+    }
+}
+
+/// `""`, `auto` and `default` reset an optional value to `None`.
+fn parse_optional<T>(_key: &str, value: &str, parse: impl FnOnce(&str) -> Result<T>) -> Result<Option<T>> {
+    match value {
+        "" | "auto" | "default" | "none" => Ok(None),
+        v => parse(v).map(Some),
+    }
+}
+
+fn parse_format(key: &str, value: &str) -> Result<OutputFormat> {
+    if value.eq_ignore_ascii_case("same") || value.is_empty() {
+        return Ok(OutputFormat::Same);
+    }
+    match Format::from_name(value) {
+        Some(f @ (Format::Jpeg | Format::Png | Format::WebP | Format::Avif | Format::Heic)) => {
+            Ok(OutputFormat::Exact(f))
+        }
+        Some(f) => Err(Error::option(key, format!("pixpress reads {f} but does not write it; write jpeg, png, webp or avif"))),
+        None => Err(Error::option(key, format!("`{value}` is not one of jpeg, png, webp, avif, heic, same"))),
+    }
+}
+
+fn parse_bool(key: &str, value: &str) -> Result<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(Error::option(key, format!("`{value}` is not true or false"))),
+    }
+}
+
+fn parse_range(key: &str, value: &str, min: u8, max: u8) -> Result<u8> {
+    value
+        .parse::<u8>()
+        .ok()
+        .filter(|v| (min..=max).contains(v))
+        .ok_or_else(|| Error::option(key, format!("`{value}` is not a whole number from {min} to {max}")))
+}
+
+fn parse_subsampling(key: &str, value: &str) -> Result<Subsampling> {
+    match value {
+        "420" | "4:2:0" => Ok(Subsampling::S420),
+        "422" | "4:2:2" => Ok(Subsampling::S422),
+        "444" | "4:4:4" => Ok(Subsampling::S444),
+        _ => Err(Error::option(key, format!("`{value}` is not 420, 422 or 444"))),
+    }
+}
+
+/// `WxH`, `Wx`, `xH`, or a single number for the width.
+fn parse_box(key: &str, value: &str) -> Result<(Option<u32>, Option<u32>)> {
+    let side = |s: &str| -> Result<Option<u32>> {
+        if s.is_empty() {
+            return Ok(None);
+        }
+        match s.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(Some(n)),
+            _ => Err(Error::option(key, format!("`{value}`: `{s}` is not a positive whole number"))),
+        }
+    };
+    let (w, h) = match value.split_once(['x', 'X']) {
+        Some((w, h)) => (side(w)?, side(h)?),
+        None => (side(value)?, None),
+    };
+    if w.is_none() && h.is_none() {
+        return Err(Error::option(key, format!("`{value}` gives neither width nor height (use WxH)")));
+    }
+    Ok((w, h))
+}
+
+/// `#rgb`, `#rrggbb`, `#rrggbbaa`, `r,g,b`, or `white` / `black`.
+fn parse_color(key: &str, value: &str) -> Result<Rgba8> {
+    let bad = || Error::option(key, format!("`{value}` is not a color (#rrggbb, r,g,b, white or black)"));
+    match value {
+        "white" => return Ok(Rgba8::WHITE),
+        "black" => return Ok(Rgba8 { r: 0, g: 0, b: 0, a: 255 }),
+        _ => {}
+    }
+    if let Some(hex) = value.strip_prefix('#') {
+        let digits: Vec<u8> = hex
+            .chars()
+            .map(|c| c.to_digit(16).map(|d| d as u8))
+            .collect::<Option<_>>()
+            .ok_or_else(bad)?;
+        let pairs = |d: &[u8]| -> Vec<u8> { d.chunks_exact(2).map(|p| p[0] * 16 + p[1]).collect() };
+        let channels = match digits.len() {
+            3 => digits.iter().map(|d| d * 17).collect(),
+            6 | 8 => pairs(&digits),
+            _ => return Err(bad()),
+        };
+        return Ok(Rgba8 { r: channels[0], g: channels[1], b: channels[2], a: *channels.get(3).unwrap_or(&255) });
+    }
+    let parts: Vec<u8> = value.split(',').map(|p| p.trim().parse().ok()).collect::<Option<_>>().ok_or_else(bad)?;
+    match parts[..] {
+        [r, g, b] => Ok(Rgba8 { r, g, b, a: 255 }),
+        [r, g, b, a] => Ok(Rgba8 { r, g, b, a }),
+        _ => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_every_documented_key() {
+        let mut o = Options::default();
+        for (k, v) in [
+            ("format", "webp"),
+            ("quality", "75"),
+            ("lossless", "true"),
+            ("progressive", "false"),
+            ("subsampling", "444"),
+            ("effort", "3"),
+            ("resize", "800x600"),
+            ("fit", "cover"),
+            ("enlarge", "yes"),
+            ("background", "#102030"),
+            ("orientation", "keep"),
+            ("max_pixels", "1000"),
+            ("metadata", "strip"),
+            ("accept_truncated", "1"),
+            ("never_larger", "false"),
+            ("sharp_yuv", "on"),
+            ("alpha_quality", "50"),
+            ("bit_depth", "10"),
+        ] {
+            o.set(k, v).unwrap_or_else(|e| panic!("{k}={v}: {e}"));
+        }
+        assert_eq!(OPTION_KEYS.len(), 18);
+        assert_eq!(o.format, OutputFormat::Exact(Format::WebP));
+        assert_eq!(o.quality, Some(75));
+        assert_eq!(o.resize, Some((Some(800), Some(600))));
+        assert_eq!(o.background, Rgba8 { r: 0x10, g: 0x20, b: 0x30, a: 255 });
+        assert_eq!(o.max_pixels, 1000);
+        assert_eq!(o.bit_depth, Some(10));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let mut o = Options::default();
+        let e = o.set("qualty", "80").unwrap_err();
+        assert!(e.to_string().contains("`qualty`") && e.to_string().contains("quality"), "{e}");
+        let e = o.set("quality", "101").unwrap_err();
+        assert!(e.to_string().contains("`quality`") && e.to_string().contains("1 to 100"), "{e}");
+        let e = o.set("resize", "x").unwrap_err();
+        assert!(e.to_string().contains("`resize`"), "{e}");
+        let e = o.set("format", "gif").unwrap_err();
+        assert!(e.to_string().contains("does not write"), "{e}");
+    }
+
+    #[test]
+    fn resize_box_forms() {
+        let mut o = Options::default();
+        o.set("resize", "720x").unwrap();
+        assert_eq!(o.resize, Some((Some(720), None)));
+        o.set("resize", "x588").unwrap();
+        assert_eq!(o.resize, Some((None, Some(588))));
+        o.set("resize", "").unwrap();
+        assert_eq!(o.resize, None);
+    }
+}

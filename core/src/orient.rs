@@ -1,0 +1,132 @@
+//! EXIF orientation (1-8) and applying it to pixels.
+
+use crate::pixels::{Image, Samples};
+
+/// How stored pixels must be turned to display upright: the EXIF Orientation values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Orientation {
+    /// 1: stored upright.
+    #[default]
+    Normal,
+    /// 2: mirrored left to right.
+    FlipHorizontal,
+    /// 3: rotated 180 degrees.
+    Rotate180,
+    /// 4: mirrored top to bottom.
+    FlipVertical,
+    /// 5: mirrored along the top-left to bottom-right diagonal.
+    Transpose,
+    /// 6: must be rotated 90 degrees clockwise to display.
+    Rotate90,
+    /// 7: mirrored along the top-right to bottom-left diagonal.
+    Transverse,
+    /// 8: must be rotated 270 degrees clockwise to display.
+    Rotate270,
+}
+
+impl Orientation {
+    /// From the EXIF tag value; out-of-range values mean "normal", as every viewer treats them.
+    pub fn from_exif(value: u16) -> Orientation {
+        match value {
+            2 => Orientation::FlipHorizontal,
+            3 => Orientation::Rotate180,
+            4 => Orientation::FlipVertical,
+            5 => Orientation::Transpose,
+            6 => Orientation::Rotate90,
+            7 => Orientation::Transverse,
+            8 => Orientation::Rotate270,
+            _ => Orientation::Normal,
+        }
+    }
+
+    /// The EXIF tag value, 1 to 8.
+    pub fn exif_value(self) -> u16 {
+        self as u16 + 1
+    }
+
+    /// Whether applying it swaps width and height.
+    pub fn swaps_dimensions(self) -> bool {
+        matches!(
+            self,
+            Orientation::Transpose | Orientation::Rotate90 | Orientation::Transverse | Orientation::Rotate270
+        )
+    }
+
+    /// Turns `image` so that it displays upright without the tag.
+    pub fn apply(self, image: Image) -> Image {
+        if self == Orientation::Normal {
+            return image;
+        }
+        let (w, h, ch) = (image.width as usize, image.height as usize, image.layout.channels());
+        let samples = match &image.samples {
+            Samples::U8(d) => Samples::U8(reorder(d, w, h, ch, self)),
+            Samples::U16(d) => Samples::U16(reorder(d, w, h, ch, self)),
+        };
+        let (width, height) =
+            if self.swaps_dimensions() { (image.height, image.width) } else { (image.width, image.height) };
+        Image { width, height, layout: image.layout, samples }
+    }
+}
+
+/// Moves every pixel to its upright place: output (x, y) takes source `source_of(x, y)`.
+fn reorder<T: Copy>(src: &[T], w: usize, h: usize, ch: usize, o: Orientation) -> Vec<T> {
+    let (out_w, out_h) = if o.swaps_dimensions() { (h, w) } else { (w, h) };
+    let source_of = |x: usize, y: usize| -> (usize, usize) {
+        match o {
+            Orientation::Normal => (x, y),
+            Orientation::FlipHorizontal => (w - 1 - x, y),
+            Orientation::Rotate180 => (w - 1 - x, h - 1 - y),
+            Orientation::FlipVertical => (x, h - 1 - y),
+            Orientation::Transpose => (y, x),
+            Orientation::Rotate90 => (y, h - 1 - x),
+            Orientation::Transverse => (w - 1 - y, h - 1 - x),
+            Orientation::Rotate270 => (w - 1 - y, x),
+        }
+    };
+    let mut out = Vec::with_capacity(src.len());
+    for y in 0..out_h {
+        for x in 0..out_w {
+            let (sx, sy) = source_of(x, y);
+            let at = (sy * w + sx) * ch;
+            out.extend_from_slice(&src[at..at + ch]);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pixels::Layout;
+
+    /// A 3x2 gray image 0 1 2 / 3 4 5.
+    fn sample() -> Image {
+        Image::from_u8(3, 2, Layout::Gray, vec![0, 1, 2, 3, 4, 5]).unwrap()
+    }
+
+    fn pixels(img: Image) -> (u32, u32, Vec<u8>) {
+        match img.samples {
+            Samples::U8(d) => (img.width, img.height, d),
+            Samples::U16(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn each_orientation_moves_pixels_as_exif_defines() {
+        let cases: [(u16, (u32, u32, Vec<u8>)); 8] = [
+            (1, (3, 2, vec![0, 1, 2, 3, 4, 5])),
+            (2, (3, 2, vec![2, 1, 0, 5, 4, 3])),
+            (3, (3, 2, vec![5, 4, 3, 2, 1, 0])),
+            (4, (3, 2, vec![3, 4, 5, 0, 1, 2])),
+            (5, (2, 3, vec![0, 3, 1, 4, 2, 5])),
+            (6, (2, 3, vec![3, 0, 4, 1, 5, 2])),
+            (7, (2, 3, vec![5, 2, 4, 1, 3, 0])),
+            (8, (2, 3, vec![2, 5, 1, 4, 0, 3])),
+        ];
+        for (value, expected) in cases {
+            let o = Orientation::from_exif(value);
+            assert_eq!(o.exif_value(), value);
+            assert_eq!(pixels(o.apply(sample())), expected, "orientation {value}");
+        }
+    }
+}

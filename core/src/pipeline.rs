@@ -1,0 +1,173 @@
+//! The compress pipeline: sniff, decode (shrinking on load), orient, resize,
+//! prepare samples for the encoder, encode.
+
+use crate::codecs::{self, jpeg, DecodeRequest};
+use crate::error::{Error, Result};
+use crate::format::{sniff, Format};
+use crate::metadata::Metadata;
+use crate::options::{MetadataPolicy, Options, OrientationMode, OutputFormat};
+use crate::orient::Orientation;
+use crate::pixels::Image;
+use crate::resize::{self, ResizePlan};
+use std::time::{Duration, Instant};
+
+/// Time spent in each stage of one call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timings {
+    /// Sniffing, header parsing and decoding.
+    pub decode: Duration,
+    /// Orientation, resizing and sample conversion.
+    pub transform: Duration,
+    /// Encoding and metadata writing.
+    pub encode: Duration,
+}
+
+/// The result of [`compress`](crate::compress).
+#[derive(Debug, Clone)]
+pub struct Compressed {
+    /// The encoded file.
+    pub data: Vec<u8>,
+    /// Its format.
+    pub format: Format,
+    /// Width in pixels, as displayed.
+    pub width: u32,
+    /// Height in pixels, as displayed.
+    pub height: u32,
+    /// True when the input was returned unchanged because re-encoding would
+    /// not have made it smaller (see the `never_larger` option).
+    pub unchanged: bool,
+    /// Per-stage timings.
+    pub timings: Timings,
+}
+
+/// A decoded image with its metadata, as [`decode`](crate::decode) returns it.
+#[derive(Debug, Clone)]
+pub struct DecodedImage {
+    /// The pixels (upright unless `orientation=keep`).
+    pub image: Image,
+    /// The metadata blocks (orientation reset to 1 when it was applied).
+    pub metadata: Metadata,
+    /// The input's format.
+    pub format: Format,
+}
+
+/// The output format for an input of `input` format under `requested`.
+pub(crate) fn resolve_format(requested: OutputFormat, input: Format) -> Result<Format> {
+    let format = match requested {
+        OutputFormat::Exact(f) => f,
+        OutputFormat::Same => match input {
+            Format::Heic if !codecs::can_encode(Format::Heic) => Format::Jpeg,
+            Format::Gif | Format::Tiff | Format::Bmp => Format::Png,
+            other => other,
+        },
+    };
+    if !codecs::can_encode(format) {
+        return Err(Error::CodecUnavailable { detail: format!("this build cannot encode {format}") });
+    }
+    Ok(format)
+}
+
+/// For JPEG input with a resize, the resize plan worked out from the header
+/// (upright dimensions) and the size the decoder must deliver in stored
+/// orientation, so that it can shrink while decoding.
+fn plan_from_header(input: &[u8], format: Format, options: &Options) -> Result<Option<(ResizePlan, (u32, u32))>> {
+    let (Some(target), Format::Jpeg) = (options.resize, format) else { return Ok(None) };
+    let info = codecs::probe(format, input)?;
+    let swaps = options.orientation == OrientationMode::Apply && Orientation::from_exif(info.orientation).swaps_dimensions();
+    let (w, h) = if swaps { (info.height, info.width) } else { (info.width, info.height) };
+    let Some(plan) = resize::plan(w, h, target, options.fit, options.enlarge) else { return Ok(None) };
+    let (sw, sh) = plan.scaled;
+    Ok(Some((plan, if swaps { (sh, sw) } else { (sw, sh) })))
+}
+
+/// Decodes and orients, without resizing.
+pub(crate) fn decode(input: &[u8], options: &Options) -> Result<DecodedImage> {
+    let format = sniff(input)?;
+    let request = DecodeRequest { max_pixels: options.max_pixels, accept_truncated: options.accept_truncated, min_size: None };
+    let decoded = codecs::decode(format, input, &request)?;
+    let (image, metadata) = orient(decoded.image, decoded.metadata, decoded.orientation, options);
+    Ok(DecodedImage { image, metadata, format })
+}
+
+fn orient(image: Image, mut metadata: Metadata, orientation: Orientation, options: &Options) -> (Image, Metadata) {
+    match options.orientation {
+        OrientationMode::Apply => {
+            metadata.reset_orientation();
+            (orientation.apply(image), metadata)
+        }
+        OrientationMode::Keep => (image, metadata),
+    }
+}
+
+/// Converts samples to what `format`'s encoder takes: drops alpha that is
+/// unused or unsupported (flattening onto the background), expands gray where
+/// needed, reduces to 8 bits where needed.
+fn prepare(image: Image, format: Format, options: &Options) -> Image {
+    let layout = image.layout;
+    let keep_alpha = layout.has_alpha() && codecs::keeps_alpha(format) && image.uses_alpha();
+    let color = layout.is_color() || !codecs::keeps_gray(format);
+    let target = if color { crate::pixels::Layout::Rgb } else { crate::pixels::Layout::Gray }.with_alpha(keep_alpha);
+    let image = image.convert(target, options.background);
+    if codecs::keeps_high_bit_depth(format) {
+        image
+    } else {
+        image.into_u8()
+    }
+}
+
+pub(crate) fn compress(input: &[u8], options: &Options) -> Result<Compressed> {
+    let started = Instant::now();
+    let in_format = sniff(input)?;
+    let out_format = resolve_format(options.format, in_format)?;
+    if options.lossless && out_format == Format::Jpeg {
+        return optimize_jpeg(input, in_format, options, started);
+    }
+    let header_plan = plan_from_header(input, in_format, options)?;
+    let min_size = header_plan.map(|(_, size)| size);
+    let request = DecodeRequest { max_pixels: options.max_pixels, accept_truncated: options.accept_truncated, min_size };
+    let decoded = codecs::decode(in_format, input, &request)?;
+    let mut timings = Timings { decode: started.elapsed(), ..Timings::default() };
+
+    let transform_started = Instant::now();
+    let metadata = match options.metadata {
+        MetadataPolicy::Keep => decoded.metadata,
+        MetadataPolicy::Strip => decoded.metadata.stripped(),
+    };
+    let (mut image, metadata) = orient(decoded.image, metadata, decoded.orientation, options);
+    // Plan on the full-size upright dimensions, then resample whatever the decoder returned.
+    let plan = match header_plan {
+        Some((plan, _)) => Some(plan),
+        None => options.resize.and_then(|t| resize::plan(image.width, image.height, t, options.fit, options.enlarge)),
+    };
+    if let Some(plan) = plan.filter(|p| p.output != (image.width, image.height)) {
+        image = resize::resize(&image, plan.output)?;
+    }
+    let image = prepare(image, out_format, options);
+    timings.transform = transform_started.elapsed();
+
+    let encode_started = Instant::now();
+    let data = codecs::encode(out_format, &image, &metadata, options)?;
+    timings.encode = encode_started.elapsed();
+
+    let same_content = options.resize.is_none() && options.metadata == MetadataPolicy::Keep;
+    if options.never_larger && same_content && out_format == in_format && data.len() >= input.len() {
+        return Ok(Compressed { data: input.to_vec(), format: in_format, width: image.width, height: image.height, unchanged: true, timings });
+    }
+    Ok(Compressed { data, format: out_format, width: image.width, height: image.height, unchanged: false, timings })
+}
+
+fn optimize_jpeg(input: &[u8], in_format: Format, options: &Options, started: Instant) -> Result<Compressed> {
+    if in_format != Format::Jpeg {
+        return Err(Error::option("lossless", format!("lossless JPEG output needs JPEG input, not {in_format}")));
+    }
+    if options.resize.is_some() {
+        return Err(Error::option("lossless", "lossless JPEG optimization cannot resize; drop `resize` or `lossless`"));
+    }
+    let info = codecs::probe(in_format, input)?;
+    let keep = options.metadata == MetadataPolicy::Keep;
+    let data = jpeg::optimize_lossless(input, options.progressive, keep, options.max_pixels)?;
+    let timings = Timings { encode: started.elapsed(), ..Timings::default() };
+    let unchanged = options.never_larger && keep && data.len() >= input.len();
+    let data = if unchanged { input.to_vec() } else { data };
+    Ok(Compressed { data, format: Format::Jpeg, width: info.width, height: info.height, unchanged, timings })
+}

@@ -1,0 +1,261 @@
+//! Decoded pixels: an owned, tightly packed buffer of 8- or 16-bit samples.
+
+use crate::error::{Error, Result};
+
+/// The channels of a pixel, in memory order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Layout {
+    /// One luma channel.
+    Gray,
+    /// Luma then alpha.
+    GrayAlpha,
+    /// Red, green, blue.
+    Rgb,
+    /// Red, green, blue, alpha (straight, not premultiplied).
+    Rgba,
+}
+
+impl Layout {
+    /// Samples per pixel (1 to 4).
+    pub fn channels(self) -> usize {
+        match self {
+            Layout::Gray => 1,
+            Layout::GrayAlpha => 2,
+            Layout::Rgb => 3,
+            Layout::Rgba => 4,
+        }
+    }
+
+    /// Whether the last channel is alpha.
+    pub fn has_alpha(self) -> bool {
+        matches!(self, Layout::GrayAlpha | Layout::Rgba)
+    }
+
+    /// Whether the pixel has color channels (not only luma).
+    pub fn is_color(self) -> bool {
+        matches!(self, Layout::Rgb | Layout::Rgba)
+    }
+
+    /// The layout with the same color channels and the given alpha.
+    pub fn with_alpha(self, alpha: bool) -> Layout {
+        match (self.is_color(), alpha) {
+            (true, true) => Layout::Rgba,
+            (true, false) => Layout::Rgb,
+            (false, true) => Layout::GrayAlpha,
+            (false, false) => Layout::Gray,
+        }
+    }
+}
+
+/// The sample storage: 8-bit, or 16-bit with the full 0-65535 range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Samples {
+    /// 8 bits per sample.
+    U8(Vec<u8>),
+    /// 16 bits per sample, native endian. Sources with 10 or 12 bits are scaled to 16.
+    U16(Vec<u16>),
+}
+
+/// An owned image: `width * height` pixels of `layout`, rows packed without padding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    /// Width in pixels, at least 1.
+    pub width: u32,
+    /// Height in pixels, at least 1.
+    pub height: u32,
+    /// Channels of each pixel.
+    pub layout: Layout,
+    /// `width * height * layout.channels()` samples.
+    pub samples: Samples,
+}
+
+/// An 8-bit RGB color with alpha, used for backgrounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rgba8 {
+    /// Red.
+    pub r: u8,
+    /// Green.
+    pub g: u8,
+    /// Blue.
+    pub b: u8,
+    /// Alpha (255 is opaque).
+    pub a: u8,
+}
+
+impl Rgba8 {
+    /// Opaque white.
+    pub const WHITE: Rgba8 = Rgba8 { r: 255, g: 255, b: 255, a: 255 };
+}
+
+/// Reduces a 16-bit sample to 8 bits with correct rounding (65535 maps to 255).
+#[inline]
+pub fn u16_to_u8(v: u16) -> u8 {
+    ((u32::from(v) * 255 + 32767) / 65535) as u8
+}
+
+/// Widens an 8-bit sample to 16 bits exactly (255 maps to 65535).
+#[inline]
+pub fn u8_to_u16(v: u8) -> u16 {
+    u16::from(v) * 257
+}
+
+impl Image {
+    /// Wraps 8-bit samples, checking the buffer length.
+    pub fn from_u8(width: u32, height: u32, layout: Layout, data: Vec<u8>) -> Result<Image> {
+        check_len(width, height, layout, data.len())?;
+        Ok(Image { width, height, layout, samples: Samples::U8(data) })
+    }
+
+    /// Wraps 16-bit samples, checking the buffer length.
+    pub fn from_u16(width: u32, height: u32, layout: Layout, data: Vec<u16>) -> Result<Image> {
+        check_len(width, height, layout, data.len())?;
+        Ok(Image { width, height, layout, samples: Samples::U16(data) })
+    }
+
+    /// Bits per sample: 8 or 16.
+    pub fn bit_depth(&self) -> u8 {
+        match self.samples {
+            Samples::U8(_) => 8,
+            Samples::U16(_) => 16,
+        }
+    }
+
+    /// Number of pixels.
+    pub fn pixel_count(&self) -> usize {
+        self.width as usize * self.height as usize
+    }
+
+    /// The 8-bit samples, reducing 16-bit ones with rounding where needed.
+    pub fn into_u8(self) -> Image {
+        match self.samples {
+            Samples::U8(_) => self,
+            Samples::U16(data) => Image {
+                samples: Samples::U8(data.into_iter().map(u16_to_u8).collect()),
+                ..self
+            },
+        }
+    }
+
+    /// Whether any pixel is not fully opaque (false for layouts without alpha).
+    pub fn uses_alpha(&self) -> bool {
+        if !self.layout.has_alpha() {
+            return false;
+        }
+        let ch = self.layout.channels();
+        match &self.samples {
+            Samples::U8(d) => d.chunks_exact(ch).any(|p| p[ch - 1] != u8::MAX),
+            Samples::U16(d) => d.chunks_exact(ch).any(|p| p[ch - 1] != u16::MAX),
+        }
+    }
+
+    /// Converts to `target`, expanding gray to color, adding opaque alpha, or
+    /// compositing alpha onto `background` when alpha is dropped.
+    pub fn convert(self, target: Layout, background: Rgba8) -> Image {
+        if self.layout == target {
+            return self;
+        }
+        let (from, width, height) = (self.layout, self.width, self.height);
+        let samples = match self.samples {
+            Samples::U8(d) => {
+                let bg = [background.r, background.g, background.b];
+                Samples::U8(convert_samples(&d, from, target, bg, u8::MAX))
+            }
+            Samples::U16(d) => {
+                let bg = [background.r, background.g, background.b].map(u8_to_u16);
+                Samples::U16(convert_samples(&d, from, target, bg, u16::MAX))
+            }
+        };
+        Image { width, height, layout: target, samples }
+    }
+}
+
+fn check_len(width: u32, height: u32, layout: Layout, len: usize) -> Result<()> {
+    let expected = width as usize * height as usize * layout.channels();
+    if width == 0 || height == 0 || len != expected {
+        return Err(Error::InvalidArgument(format!(
+            "pixel buffer of {len} samples does not hold {width}x{height} {layout:?} ({expected} samples)"
+        )));
+    }
+    Ok(())
+}
+
+/// A sample type that can be blended: u8 or u16.
+trait Sample: Copy + Into<u32> + TryFrom<u32> {}
+impl Sample for u8 {}
+impl Sample for u16 {}
+
+fn convert_samples<T: Sample>(
+    data: &[T],
+    from: Layout,
+    to: Layout,
+    background: [T; 3],
+    opaque: T,
+) -> Vec<T> {
+    let (fc, tc) = (from.channels(), to.channels());
+    let max: u32 = opaque.into();
+    let blend = |v: T, bg: T, a: u32| -> T {
+        let mixed = (v.into() * a + bg.into() * (max - a) + max / 2) / max;
+        T::try_from(mixed).unwrap_or(opaque)
+    };
+    let mut out = Vec::with_capacity(data.len() / fc * tc);
+    for px in data.chunks_exact(fc) {
+        // Color channels of the source, as RGB.
+        let rgb = if from.is_color() { [px[0], px[1], px[2]] } else { [px[0]; 3] };
+        let alpha = if from.has_alpha() { px[fc - 1] } else { opaque };
+        let keep_alpha = to.has_alpha();
+        let rgb = if keep_alpha {
+            rgb
+        } else {
+            let a = alpha.into();
+            [blend(rgb[0], background[0], a), blend(rgb[1], background[1], a), blend(rgb[2], background[2], a)]
+        };
+        if to.is_color() {
+            out.extend_from_slice(&rgb);
+        } else if from.is_color() {
+            out.push(luma(rgb, max, opaque));
+        } else {
+            out.push(rgb[0]);
+        }
+        if keep_alpha {
+            out.push(alpha);
+        }
+    }
+    out
+}
+
+/// Rec. 601 luma, as JPEG and Pillow's `convert("L")` use.
+fn luma<T: Sample>(rgb: [T; 3], max: u32, opaque: T) -> T {
+    let [r, g, b] = rgb.map(|v| v.into());
+    let y = (r * 299 + g * 587 + b * 114 + 500) / 1000;
+    T::try_from(y.min(max)).unwrap_or(opaque)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_between_depths() {
+        assert_eq!(u16_to_u8(65535), 255);
+        assert_eq!(u16_to_u8(0), 0);
+        assert_eq!(u16_to_u8(128), 0);
+        assert_eq!(u16_to_u8(129), 1);
+        for v in 0..=255u8 {
+            assert_eq!(u16_to_u8(u8_to_u16(v)), v);
+        }
+    }
+
+    #[test]
+    fn flattens_alpha_onto_background() {
+        let img = Image::from_u8(2, 1, Layout::Rgba, vec![0, 0, 0, 0, 10, 20, 30, 255]).unwrap();
+        let flat = img.convert(Layout::Rgb, Rgba8::WHITE);
+        assert_eq!(flat.samples, Samples::U8(vec![255, 255, 255, 10, 20, 30]));
+    }
+
+    #[test]
+    fn gray_expands_to_rgba() {
+        let img = Image::from_u16(1, 1, Layout::Gray, vec![1000]).unwrap();
+        let rgba = img.convert(Layout::Rgba, Rgba8::WHITE);
+        assert_eq!(rgba.samples, Samples::U16(vec![1000, 1000, 1000, 65535]));
+    }
+}
