@@ -1,7 +1,7 @@
 //! GIF decoding through the `gif` crate (via `image`): the first frame,
 //! composited on the logical screen.
 
-use super::{raster, DecodeRequest, Decoded};
+use super::{check_limit, raster, DecodeRequest, Decoded};
 use crate::error::Result;
 use crate::format::Format;
 use crate::info::Info;
@@ -14,18 +14,29 @@ fn decoder(data: &[u8]) -> Result<GifDecoder<Cursor<&[u8]>>> {
 
 pub(crate) fn probe(data: &[u8]) -> Result<Info> {
     let mut info = raster::probe_with(Format::Gif, decoder(data)?)?;
-    info.frames = count_frames(data).unwrap_or(1).max(1);
+    info.frames = (frame_sizes(data).len() as u32).max(1);
     Ok(info)
 }
 
 pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
+    // A frame may declare a size far beyond the logical screen (a decompression bomb).
+    for (width, height) in frame_sizes(data) {
+        check_limit(width.into(), height.into(), request.max_pixels)?;
+    }
     raster::decode_with(Format::Gif, decoder(data)?, request)
 }
 
-/// Counts image descriptors by walking the block structure, without decoding LZW data.
-fn count_frames(data: &[u8]) -> Option<u32> {
+/// The declared size of every frame, found by walking the block structure
+/// without decoding LZW data. Stops quietly at malformed data.
+fn frame_sizes(data: &[u8]) -> Vec<(u16, u16)> {
+    let mut sizes = Vec::new();
+    walk_frames(data, &mut sizes);
+    sizes
+}
+
+fn walk_frames(data: &[u8], sizes: &mut Vec<(u16, u16)>) -> Option<()> {
     let table_len = |flags: u8| if flags & 0x80 != 0 { 3usize << ((flags & 7) + 1) } else { 0 };
-    let mut at = 13 + table_len(*data.get(10)?);
+    let u16_at = |at: usize| -> Option<u16> { Some(u16::from_le_bytes([*data.get(at)?, *data.get(at + 1)?])) };
     let skip_sub_blocks = |mut at: usize| -> Option<usize> {
         loop {
             let len = *data.get(at)? as usize;
@@ -35,17 +46,16 @@ fn count_frames(data: &[u8]) -> Option<u32> {
             }
         }
     };
-    let mut frames = 0;
+    let mut at = 13 + table_len(*data.get(10)?);
     loop {
         match *data.get(at)? {
             0x2C => {
-                frames += 1;
+                sizes.push((u16_at(at + 5)?, u16_at(at + 7)?));
                 at += 10 + table_len(*data.get(at + 9)?) + 1;
                 at = skip_sub_blocks(at)?;
             }
             0x21 => at = skip_sub_blocks(at + 2)?,
-            0x3B => return Some(frames),
-            _ => return Some(frames),
+            _ => return Some(()),
         }
     }
 }

@@ -352,6 +352,8 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
         unsafe {
             jpeg_c_set_int_param(cinfo, J_INT_PARAM::JINT_COMPRESS_PROFILE, profile as c_int);
             jpeg_set_defaults(cinfo);
+            // The Annex K tables, so that `quality` means what it means in libjpeg, Pillow and sharp.
+            jpeg_c_set_int_param(cinfo, J_INT_PARAM::JINT_BASE_QUANT_TBL_IDX, 0);
             jpeg_set_quality(cinfo, c_int::from(quality), 0);
         }
         cinfo.optimize_coding = 1;
@@ -429,7 +431,7 @@ mod tests {
 
     #[test]
     fn shrink_keeps_at_least_the_requested_size() {
-        assert_eq!(shrink_numerator(2725, 2225, Some((720, 588))), 2);
+        assert_eq!(shrink_numerator(2725, 2225, Some((720, 588))), 4);
         assert_eq!(shrink_numerator(2725, 2225, Some((340, 278))), 1);
         assert_eq!(shrink_numerator(2725, 2225, Some((2000, 100))), 8);
         assert_eq!(shrink_numerator(2725, 2225, None), 8);

@@ -6,6 +6,7 @@ use crate::format::Format;
 use crate::info::Info;
 use crate::metadata::Metadata;
 use crate::options::Options;
+use crate::orient::Orientation;
 use crate::pixels::{Image, Layout, Samples};
 use image::codecs::png::PngDecoder;
 use std::io::Cursor;
@@ -19,12 +20,64 @@ fn decoder(data: &[u8]) -> Result<PngDecoder<Cursor<&[u8]>>> {
 
 pub(crate) fn probe(data: &[u8]) -> Result<Info> {
     let mut info = raster::probe_with(Format::Png, decoder(data)?)?;
+    let text = text_metadata(data);
+    info.has_exif |= text.exif.is_some();
+    info.has_xmp |= text.xmp.is_some();
+    if let Some(o) = text.exif_orientation() {
+        info.orientation = o;
+    }
     info.frames = apng_frames(data).unwrap_or(1);
     Ok(info)
 }
 
 pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
-    raster::decode_with(Format::Png, decoder(data)?, request)
+    let mut decoded = raster::decode_with(Format::Png, decoder(data)?, request)?;
+    let text = text_metadata(data);
+    let meta = &mut decoded.metadata;
+    if meta.exif.is_none() && text.exif.is_some() {
+        meta.exif = text.exif;
+        decoded.orientation = Orientation::from_exif(meta.exif_orientation().unwrap_or(1));
+    }
+    meta.xmp = meta.xmp.take().or(text.xmp);
+    Ok(decoded)
+}
+
+/// Largest inflated text chunk accepted (a zlib bomb guard).
+const MAX_TEXT_CHUNK: u64 = 16 << 20;
+
+/// `eXIf` and XMP `iTXt` chunks anywhere in the file, also after `IDAT`,
+/// where the header read of the png crate does not reach.
+fn text_metadata(data: &[u8]) -> Metadata {
+    let mut meta = Metadata::default();
+    let mut at = 8;
+    while at + 12 <= data.len() {
+        let len = u32::from_be_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]) as usize;
+        let Some(body) = data.get(at + 8..(at + 8).saturating_add(len)) else { break };
+        match &data[at + 4..at + 8] {
+            b"eXIf" if meta.exif.is_none() => meta.exif = Metadata::normalize_exif(body),
+            b"iTXt" if meta.xmp.is_none() => meta.xmp = xmp_from_itxt(body),
+            b"IEND" => break,
+            _ => {}
+        }
+        at += 12 + len;
+    }
+    meta
+}
+
+/// The XMP packet of an `iTXt` chunk with keyword `XML:com.adobe.xmp`.
+fn xmp_from_itxt(body: &[u8]) -> Option<Vec<u8>> {
+    let rest = body.strip_prefix(b"XML:com.adobe.xmp\0")?;
+    let (&compressed, rest) = rest.split_first()?;
+    let rest = rest.get(1..)?; // compression method
+    let mut fields = rest.splitn(3, |&b| b == 0); // language tag, translated keyword, text
+    let (_, _, text) = (fields.next()?, fields.next()?, fields.next()?);
+    if compressed == 0 {
+        return Some(text.to_vec());
+    }
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::ZlibDecoder::new(text).take(MAX_TEXT_CHUNK).read_to_end(&mut out).ok()?;
+    Some(out)
 }
 
 /// The frame count from an `acTL` chunk before the first `IDAT`, for animated PNG.

@@ -1,21 +1,108 @@
-//! TIFF decoding (strips and tiles; LZW, Deflate, PackBits, JPEG; 8/16-bit)
-//! through the `tiff` crate via `image`. The first page is decoded.
+//! TIFF decoding (strips and tiles; LZW, Deflate, PackBits, JPEG, CCITT;
+//! 8/16-bit) through the `tiff` crate via `image`. CCITT Group 3 (fax),
+//! which the `tiff` crate lacks, is decoded here with the `fax` crate.
+//! The first page is decoded.
 
-use super::{raster, DecodeRequest, Decoded};
-use crate::error::Result;
+use super::{check_limit, raster, DecodeRequest, Decoded};
+use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::info::Info;
+use crate::metadata::Metadata;
+use crate::orient::Orientation;
+use crate::pixels::{Image, Layout};
 use image::codecs::tiff::TiffDecoder;
 use std::io::Cursor;
+use tiff::tags::Tag;
+
+/// TIFF Compression value for CCITT Group 3 (T.4).
+const COMPRESSION_CCITT_T4: u32 = 3;
 
 fn decoder(data: &[u8]) -> Result<TiffDecoder<Cursor<&[u8]>>> {
     TiffDecoder::new(Cursor::new(data)).map_err(|e| raster::map_error(Format::Tiff, e))
 }
 
+fn tiff_error(e: tiff::TiffError) -> Error {
+    match e {
+        tiff::TiffError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Error::truncated(Format::Tiff, io.to_string())
+        }
+        other => Error::corrupt(Format::Tiff, other.to_string()),
+    }
+}
+
+/// The first page's compression, read from its IFD.
+fn compression(data: &[u8]) -> Result<u32> {
+    let mut d = tiff::decoder::Decoder::new(Cursor::new(data)).map_err(tiff_error)?;
+    Ok(d.find_tag_unsigned::<u32>(Tag::Compression).map_err(tiff_error)?.unwrap_or(1))
+}
+
 pub(crate) fn probe(data: &[u8]) -> Result<Info> {
-    raster::probe_with(Format::Tiff, decoder(data)?)
+    if compression(data)? == COMPRESSION_CCITT_T4 {
+        let mut d = tiff::decoder::Decoder::new(Cursor::new(data)).map_err(tiff_error)?;
+        let (w, h) = d.dimensions().map_err(tiff_error)?;
+        let mut info = Info::new(Format::Tiff, w, h);
+        info.bit_depth = 1;
+        return Ok(info);
+    }
+    let mut info = raster::probe_with(Format::Tiff, decoder(data)?)?;
+    // EXIF, GPS and IPTC live in the TIFF structure itself.
+    let mut d = tiff::decoder::Decoder::new(Cursor::new(data)).map_err(tiff_error)?;
+    let mut has = |tag: u16| d.find_tag(Tag::Unknown(tag)).map(|v| v.is_some()).unwrap_or(false);
+    info.has_exif |= has(34665) || has(34853);
+    info.has_iptc |= has(33723);
+    Ok(info)
 }
 
 pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
+    if compression(data)? == COMPRESSION_CCITT_T4 {
+        return decode_fax(data, request);
+    }
     raster::decode_with(Format::Tiff, decoder(data)?, request)
+}
+
+/// Decodes a one-dimensional CCITT Group 3 page to 8-bit gray.
+fn decode_fax(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
+    let mut d = tiff::decoder::Decoder::new(Cursor::new(data)).map_err(tiff_error)?;
+    let (width, height) = d.dimensions().map_err(tiff_error)?;
+    check_limit(width.into(), height.into(), request.max_pixels)?;
+    let tag = |d: &mut tiff::decoder::Decoder<Cursor<&[u8]>>, t: Tag| d.find_tag_unsigned::<u32>(t).map_err(tiff_error);
+    let t4_options = tag(&mut d, Tag::Unknown(292))?.unwrap_or(0);
+    if t4_options & 1 != 0 {
+        return Err(Error::CodecUnavailable { detail: "two-dimensional CCITT Group 3 TIFF is not supported".into() });
+    }
+    let lsb_first = tag(&mut d, Tag::FillOrder)?.unwrap_or(1) == 2;
+    let offsets = d.get_tag_u64_vec(Tag::StripOffsets).map_err(tiff_error)?;
+    let counts = d.get_tag_u64_vec(Tag::StripByteCounts).map_err(tiff_error)?;
+    let width16 = u16::try_from(width).map_err(|_| Error::corrupt(Format::Tiff, "fax page wider than 65535"))?;
+    let (w, h) = (width as usize, height as usize);
+    let mut pixels = Vec::with_capacity(w * h);
+    for (&offset, &count) in offsets.iter().zip(&counts) {
+        let strip = usize::try_from(offset)
+            .ok()
+            .zip(usize::try_from(count).ok())
+            .and_then(|(o, c)| data.get(o..o.checked_add(c)?))
+            .ok_or_else(|| Error::truncated(Format::Tiff, "fax strip lies outside the file"))?;
+        let bytes = strip.iter().map(|&b| if lsb_first { b.reverse_bits() } else { b });
+        // The result is None when a strip ends without an RTC marker, which fax
+        // writers often omit; the row count below decides whether data is missing.
+        let _ = fax::decoder::decode_g3(bytes, |transitions| {
+            if pixels.len() < w * h {
+                pixels.extend(fax::decoder::pels(transitions, width16).map(|c| match c {
+                    fax::Color::White => 255u8,
+                    fax::Color::Black => 0,
+                }));
+            }
+        });
+    }
+    // A page exactly one row short of its declared height (a common fax writer
+    // quirk; libtiff and Pillow show it) gets a white last row. More is truncation.
+    if pixels.len() + w == w * h {
+        pixels.resize(w * h, 255);
+    }
+    if pixels.len() < w * h {
+        return Err(Error::truncated(Format::Tiff, format!("fax data ends after {} of {h} rows", pixels.len() / w)));
+    }
+    // The fax code names colors, so PhotometricInterpretation does not change the mapping.
+    let image = Image::from_u8(width, height, Layout::Gray, pixels)?;
+    Ok(Decoded { image, metadata: Metadata::default(), orientation: Orientation::Normal })
 }

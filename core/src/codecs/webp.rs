@@ -168,6 +168,8 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
         config.method = options.effort.map_or(DEFAULT_METHOD, |e| c_int::from((e * 6).div_ceil(10)));
     }
     config.use_sharp_yuv = c_int::from(options.sharp_yuv);
+    // Lossless means every sample, including the color under fully transparent pixels.
+    config.exact = c_int::from(options.lossless);
     config.alpha_quality = c_int::from(options.alpha_quality.unwrap_or(100));
     if unsafe { WebPValidateConfig(&config) } == 0 {
         return Err(Error::encode(Format::WebP, "libwebp rejected the configuration"));
