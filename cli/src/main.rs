@@ -10,7 +10,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "pixpress", version, about = "Compress and inspect images: JPEG, PNG, WebP, AVIF, HEIC, GIF, TIFF, BMP in; JPEG, PNG, WebP, AVIF out.")]
+#[command(
+    name = "pixpress",
+    version,
+    about = "Compress and inspect images: JPEG, PNG, WebP, AVIF, HEIC, GIF, TIFF, BMP in; JPEG, PNG, WebP, AVIF out."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -19,7 +23,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Compress files and directories (recursively) into OUTDIR, keeping relative paths.
-    Compress(CompressArgs),
+    Compress(Box<CompressArgs>),
     /// Print what the headers say about each file, without decoding pixels.
     Info {
         /// Files to probe.
@@ -72,13 +76,15 @@ struct CompressArgs {
 }
 
 /// File name extensions taken when walking a directory.
-const IMAGE_EXTENSIONS: &[&str] =
-    &["jpg", "jpeg", "jpe", "jfif", "png", "webp", "avif", "heic", "heif", "hif", "gif", "tif", "tiff", "bmp", "mpo"];
+const IMAGE_EXTENSIONS: &[&str] = &[
+    "jpg", "jpeg", "jpe", "jfif", "png", "webp", "avif", "heic", "heif", "hif", "gif", "tif",
+    "tiff", "bmp", "mpo",
+];
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Compress(args) => run_compress(args),
+        Command::Compress(args) => run_compress(*args),
         Command::Info { files, json } => run_info(&files, json),
     };
     match result {
@@ -127,12 +133,18 @@ struct Job {
 fn collect_jobs(inputs: &[PathBuf], outdir: &Path) -> Result<Vec<Job>, Error> {
     let mut jobs = Vec::new();
     for input in inputs {
-        let meta = std::fs::metadata(input).map_err(|e| Error::Io { path: input.display().to_string(), source: e })?;
+        let meta = std::fs::metadata(input).map_err(|e| Error::Io {
+            path: input.display().to_string(),
+            source: e,
+        })?;
         if meta.is_dir() {
             walk(input, input, outdir, &mut jobs)?;
         } else {
             let name = input.file_stem().unwrap_or_default();
-            jobs.push(Job { input: input.clone(), output_stem: outdir.join(name) });
+            jobs.push(Job {
+                input: input.clone(),
+                output_stem: outdir.join(name),
+            });
         }
     }
     jobs.sort_by(|a, b| a.input.cmp(&b.input));
@@ -140,9 +152,15 @@ fn collect_jobs(inputs: &[PathBuf], outdir: &Path) -> Result<Vec<Job>, Error> {
 }
 
 fn walk(root: &Path, dir: &Path, outdir: &Path, jobs: &mut Vec<Job>) -> Result<(), Error> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::Io { path: dir.display().to_string(), source: e })?;
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::Io {
+        path: dir.display().to_string(),
+        source: e,
+    })?;
     for entry in entries {
-        let entry = entry.map_err(|e| Error::Io { path: dir.display().to_string(), source: e })?;
+        let entry = entry.map_err(|e| Error::Io {
+            path: dir.display().to_string(),
+            source: e,
+        })?;
         let path = entry.path();
         if path.starts_with(outdir) {
             continue;
@@ -151,7 +169,10 @@ fn walk(root: &Path, dir: &Path, outdir: &Path, jobs: &mut Vec<Job>) -> Result<(
             walk(root, &path, outdir, jobs)?;
         } else if has_image_extension(&path) {
             let relative = path.strip_prefix(root).unwrap_or(&path).with_extension("");
-            jobs.push(Job { input: path, output_stem: outdir.join(relative) });
+            jobs.push(Job {
+                input: path,
+                output_stem: outdir.join(relative),
+            });
         }
     }
     Ok(())
@@ -164,11 +185,17 @@ fn has_image_extension(path: &Path) -> bool {
 }
 
 fn compress_one(job: &Job, options: &Options) -> Result<(u64, Compressed, PathBuf), Error> {
-    let input = std::fs::read(&job.input).map_err(|e| Error::Io { path: job.input.display().to_string(), source: e })?;
+    let input = std::fs::read(&job.input).map_err(|e| Error::Io {
+        path: job.input.display().to_string(),
+        source: e,
+    })?;
     let out = pixpress::compress(&input, options)?;
     let path = job.output_stem.with_extension(out.format.extension());
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::Io { path: parent.display().to_string(), source: e })?;
+        std::fs::create_dir_all(parent).map_err(|e| Error::Io {
+            path: parent.display().to_string(),
+            source: e,
+        })?;
     }
     pixpress::write_atomic(&path, &out.data)?;
     Ok((input.len() as u64, out, path))
@@ -182,8 +209,15 @@ fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
         .num_threads(args.jobs.unwrap_or(0))
         .build()
         .map_err(|e| Error::Internal(e.to_string()))?;
-    let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(jobs.len() as u64) };
-    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed_precise} {wide_msg}").expect("valid template"));
+    let bar = if args.json {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(jobs.len() as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed_precise} {wide_msg}")
+            .expect("valid template"),
+    );
     let results: Vec<_> = pool.install(|| {
         jobs.par_iter()
             .map(|job| {
@@ -210,14 +244,20 @@ fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
             }
             Err(e) => {
                 failed += 1;
-                files.push(json!({ "input": job.input, "error": e.to_string(), "code": e.kind().code() }));
+                files.push(
+                    json!({ "input": job.input, "error": e.to_string(), "code": e.kind().code() }),
+                );
                 if !args.json {
                     eprintln!("failed: {}: {e}", job.input.display());
                 }
             }
         }
     }
-    let ratio = if bytes_in > 0 { bytes_out as f64 / bytes_in as f64 } else { 0.0 };
+    let ratio = if bytes_in > 0 {
+        bytes_out as f64 / bytes_in as f64
+    } else {
+        0.0
+    };
     let summary = json!({
         "files": jobs.len(), "succeeded": jobs.len() - failed, "failed": failed,
         "bytes_in": bytes_in, "bytes_out": bytes_out, "ratio": ratio, "seconds": seconds,
@@ -227,11 +267,18 @@ fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
     } else {
         print_summary(&summary);
     }
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn print_summary(s: &Value) {
-    println!("files      {} ({} ok, {} failed)", s["files"], s["succeeded"], s["failed"]);
+    println!(
+        "files      {} ({} ok, {} failed)",
+        s["files"], s["succeeded"], s["failed"]
+    );
     println!("bytes in   {}", s["bytes_in"]);
     println!("bytes out  {}", s["bytes_out"]);
     println!("ratio      {:.3}", s["ratio"].as_f64().unwrap_or(0.0));
@@ -243,7 +290,10 @@ fn run_info(files: &[PathBuf], as_json: bool) -> Result<ExitCode, Error> {
     let mut out = Vec::new();
     for file in files {
         let result = std::fs::read(file)
-            .map_err(|e| Error::Io { path: file.display().to_string(), source: e })
+            .map_err(|e| Error::Io {
+                path: file.display().to_string(),
+                source: e,
+            })
             .and_then(|data| pixpress::probe(&data));
         match result {
             Ok(i) => {
@@ -255,10 +305,18 @@ fn run_info(files: &[PathBuf], as_json: bool) -> Result<ExitCode, Error> {
                 if !as_json {
                     println!(
                         "{}: {} {}x{} {}-bit{} orientation={} frames={}{}{}{}{}",
-                        file.display(), i.format, i.width, i.height, i.bit_depth,
-                        if i.has_alpha { " alpha" } else { "" }, i.orientation, i.frames,
-                        if i.has_exif { " exif" } else { "" }, if i.has_xmp { " xmp" } else { "" },
-                        if i.has_icc { " icc" } else { "" }, if i.has_iptc { " iptc" } else { "" },
+                        file.display(),
+                        i.format,
+                        i.width,
+                        i.height,
+                        i.bit_depth,
+                        if i.has_alpha { " alpha" } else { "" },
+                        i.orientation,
+                        i.frames,
+                        if i.has_exif { " exif" } else { "" },
+                        if i.has_xmp { " xmp" } else { "" },
+                        if i.has_icc { " icc" } else { "" },
+                        if i.has_iptc { " iptc" } else { "" },
                     );
                 }
                 out.push(v);
@@ -275,5 +333,9 @@ fn run_info(files: &[PathBuf], as_json: bool) -> Result<ExitCode, Error> {
     if as_json {
         println!("{}", Value::Array(out));
     }
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -16,9 +16,19 @@ pub(crate) fn cmyk_to_rgb(cmyk: &[u8], icc: Option<&[u8]>, inverted: bool) -> Re
     let pixels: &[[u8; 4]] = bytemuck::cast_slice(cmyk);
     let mut rgb = vec![[0u8; 3]; pixels.len()];
     if let Some(profile) = profile {
-        let format = if inverted { PixelFormat::CMYK_8_REV } else { PixelFormat::CMYK_8 };
+        let format = if inverted {
+            PixelFormat::CMYK_8_REV
+        } else {
+            PixelFormat::CMYK_8
+        };
         let srgb = Profile::new_srgb();
-        if let Ok(t) = Transform::new(&profile, format, &srgb, PixelFormat::RGB_8, Intent::Perceptual) {
+        if let Ok(t) = Transform::new(
+            &profile,
+            format,
+            &srgb,
+            PixelFormat::RGB_8,
+            Intent::Perceptual,
+        ) {
             t.transform_pixels(pixels, &mut rgb);
             return Ok(bytemuck::cast_vec(rgb));
         }

@@ -152,23 +152,38 @@ impl Error {
     }
 
     pub(crate) fn corrupt(format: Format, detail: impl Into<String>) -> Self {
-        Error::Corrupt { format, detail: detail.into() }
+        Error::Corrupt {
+            format,
+            detail: detail.into(),
+        }
     }
 
     pub(crate) fn truncated(format: Format, detail: impl Into<String>) -> Self {
-        Error::Truncated { format, detail: detail.into() }
+        Error::Truncated {
+            format,
+            detail: detail.into(),
+        }
     }
 
     pub(crate) fn encode(format: Format, detail: impl Into<String>) -> Self {
-        Error::Encode { format, detail: detail.into() }
+        Error::Encode {
+            format,
+            detail: detail.into(),
+        }
     }
 
     pub(crate) fn option(key: &str, reason: impl Into<String>) -> Self {
-        Error::InvalidOption { key: key.to_string(), reason: reason.into() }
+        Error::InvalidOption {
+            key: key.to_string(),
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
-        Error::Io { path: path.display().to_string(), source }
+        Error::Io {
+            path: path.display().to_string(),
+            source,
+        }
     }
 }
 

@@ -98,8 +98,9 @@ impl fmt::Display for Format {
 /// ISO-BMFF `ftyp` brands that mean AV1 still images or sequences.
 const AVIF_BRANDS: [&[u8; 4]; 2] = [b"avif", b"avis"];
 /// ISO-BMFF `ftyp` brands that mean HEIF with HEVC (or generic HEIF).
-const HEIF_BRANDS: [&[u8; 4]; 8] =
-    [b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"];
+const HEIF_BRANDS: [&[u8; 4]; 8] = [
+    b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1",
+];
 
 /// Detects the format from the first bytes of `data`, never from a file name.
 ///
@@ -127,7 +128,9 @@ pub fn sniff(data: &[u8]) -> Result<Format> {
     if let Some(format) = sniff_isobmff(data) {
         return Ok(format);
     }
-    Err(Error::UnsupportedFormat { detail: describe_unknown(data) })
+    Err(Error::UnsupportedFormat {
+        detail: describe_unknown(data),
+    })
 }
 
 /// Reads the `ftyp` box: major brand first, then the compatible brands.

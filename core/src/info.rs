@@ -53,7 +53,10 @@ impl Info {
         self.has_xmp = metadata.xmp.is_some();
         self.has_icc = metadata.icc.is_some();
         self.has_iptc = metadata.iptc.is_some();
-        self.orientation = metadata.exif_orientation().filter(|o| (1..=8).contains(o)).unwrap_or(1);
+        self.orientation = metadata
+            .exif_orientation()
+            .filter(|o| (1..=8).contains(o))
+            .unwrap_or(1);
         self
     }
 }

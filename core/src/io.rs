@@ -11,8 +11,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// On failure the temporary file is removed and `path` is left as it was.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| Error::InvalidArgument(format!("{} names no file", path.display())))?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::InvalidArgument(format!("{} names no file", path.display())))?;
     let unique = format!(
         ".{}.{}-{}.pxp-tmp",
         name.to_string_lossy(),
@@ -45,14 +50,19 @@ mod tests {
         let target = dir.join("out.bin");
         write_atomic(&target, b"hello").unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"hello");
-        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("out.bin")]);
         fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn failed_write_leaves_nothing() {
-        let missing = std::env::temp_dir().join("pxp-no-such-dir-xyz").join("out.bin");
+        let missing = std::env::temp_dir()
+            .join("pxp-no-such-dir-xyz")
+            .join("out.bin");
         assert!(write_atomic(&missing, b"x").is_err());
         assert!(!missing.exists());
     }

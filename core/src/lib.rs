@@ -37,7 +37,8 @@ pub use info::Info;
 pub use io::write_atomic;
 pub use metadata::Metadata;
 pub use options::{
-    Fit, MetadataPolicy, Options, OrientationMode, OutputFormat, Subsampling, DEFAULT_MAX_PIXELS, OPTION_KEYS,
+    Fit, MetadataPolicy, Options, OrientationMode, OutputFormat, Subsampling, DEFAULT_MAX_PIXELS,
+    OPTION_KEYS,
 };
 pub use orient::Orientation;
 pub use pipeline::{Compressed, DecodedImage, Timings};
@@ -93,7 +94,10 @@ pub struct Capabilities {
 pub fn capabilities() -> Capabilities {
     Capabilities {
         decode: Format::ALL.to_vec(),
-        encode: Format::ALL.into_iter().filter(|f| codecs::can_encode(*f)).collect(),
+        encode: Format::ALL
+            .into_iter()
+            .filter(|f| codecs::can_encode(*f))
+            .collect(),
     }
 }
 

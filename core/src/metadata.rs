@@ -26,7 +26,10 @@ const ORIENTATION_TAG: u16 = 0x0112;
 impl Metadata {
     /// Keeps only the ICC profile: what color fidelity needs.
     pub fn stripped(self) -> Metadata {
-        Metadata { icc: self.icc, ..Metadata::default() }
+        Metadata {
+            icc: self.icc,
+            ..Metadata::default()
+        }
     }
 
     /// The EXIF Orientation value (1-8), if there is an EXIF block holding one.
@@ -59,12 +62,20 @@ impl Metadata {
 
 fn read_u16(data: &[u8], at: usize, big_endian: bool) -> Option<u16> {
     let bytes: [u8; 2] = data.get(at..at + 2)?.try_into().ok()?;
-    Some(if big_endian { u16::from_be_bytes(bytes) } else { u16::from_le_bytes(bytes) })
+    Some(if big_endian {
+        u16::from_be_bytes(bytes)
+    } else {
+        u16::from_le_bytes(bytes)
+    })
 }
 
 fn read_u32(data: &[u8], at: usize, big_endian: bool) -> Option<u32> {
     let bytes: [u8; 4] = data.get(at..at + 4)?.try_into().ok()?;
-    Some(if big_endian { u32::from_be_bytes(bytes) } else { u32::from_le_bytes(bytes) })
+    Some(if big_endian {
+        u32::from_be_bytes(bytes)
+    } else {
+        u32::from_le_bytes(bytes)
+    })
 }
 
 /// Finds `tag` in IFD0 of a TIFF structure: the entry's offset and the byte order.
@@ -118,19 +129,27 @@ mod tests {
     fn reads_and_resets_orientation() {
         let mut m = Metadata {
             exif: Some(exif_with_orientation(6)),
-            xmp: Some(b"<x tiff:Orientation=\"6\"/><tiff:Orientation>8</tiff:Orientation>".to_vec()),
+            xmp: Some(
+                b"<x tiff:Orientation=\"6\"/><tiff:Orientation>8</tiff:Orientation>".to_vec(),
+            ),
             ..Metadata::default()
         };
         assert_eq!(m.exif_orientation(), Some(6));
         m.reset_orientation();
         assert_eq!(m.exif_orientation(), Some(1));
-        assert_eq!(m.xmp.as_deref().unwrap(), b"<x tiff:Orientation=\"1\"/><tiff:Orientation>1</tiff:Orientation>");
+        assert_eq!(
+            m.xmp.as_deref().unwrap(),
+            b"<x tiff:Orientation=\"1\"/><tiff:Orientation>1</tiff:Orientation>"
+        );
     }
 
     #[test]
     fn normalizes_exif_prefix() {
         let raw = [EXIF_PREFIX, &exif_with_orientation(3)[..]].concat();
-        assert_eq!(Metadata::normalize_exif(&raw), Some(exif_with_orientation(3)));
+        assert_eq!(
+            Metadata::normalize_exif(&raw),
+            Some(exif_with_orientation(3))
+        );
         assert_eq!(Metadata::normalize_exif(b"garbage"), None);
     }
 }

@@ -167,7 +167,9 @@ impl Options {
         let value = value.trim();
         match normalized.as_str() {
             "format" => self.format = parse_format(key, value)?,
-            "quality" => self.quality = parse_optional(key, value, |v| parse_range(key, v, 1, 100))?,
+            "quality" => {
+                self.quality = parse_optional(key, value, |v| parse_range(key, v, 1, 100))?
+            }
             "lossless" => self.lossless = parse_bool(key, value)?,
             "progressive" => self.progressive = parse_bool(key, value)?,
             "subsampling" => self.subsampling = parse_subsampling(key, value)?,
@@ -178,7 +180,12 @@ impl Options {
                     "inside" | "contain" => Fit::Inside,
                     "cover" => Fit::Cover,
                     "exact" | "fill" => Fit::Exact,
-                    _ => return Err(Error::option(key, format!("`{value}` is not inside, cover or exact"))),
+                    _ => {
+                        return Err(Error::option(
+                            key,
+                            format!("`{value}` is not inside, cover or exact"),
+                        ))
+                    }
                 }
             }
             "enlarge" => self.enlarge = parse_bool(key, value)?,
@@ -187,7 +194,12 @@ impl Options {
                 self.orientation = match value {
                     "apply" | "auto" => OrientationMode::Apply,
                     "keep" => OrientationMode::Keep,
-                    _ => return Err(Error::option(key, format!("`{value}` is not apply or keep"))),
+                    _ => {
+                        return Err(Error::option(
+                            key,
+                            format!("`{value}` is not apply or keep"),
+                        ))
+                    }
                 }
             }
             "max_pixels" => {
@@ -203,7 +215,12 @@ impl Options {
                 self.metadata = match value {
                     "keep" | "all" => MetadataPolicy::Keep,
                     "strip" | "none" => MetadataPolicy::Strip,
-                    _ => return Err(Error::option(key, format!("`{value}` is not keep or strip"))),
+                    _ => {
+                        return Err(Error::option(
+                            key,
+                            format!("`{value}` is not keep or strip"),
+                        ))
+                    }
                 }
             }
             "accept_truncated" => self.accept_truncated = parse_bool(key, value)?,
@@ -222,7 +239,10 @@ impl Options {
             _ => {
                 return Err(Error::option(
                     key,
-                    format!("unknown option; known options are {}", OPTION_KEYS.join(", ")),
+                    format!(
+                        "unknown option; known options are {}",
+                        OPTION_KEYS.join(", ")
+                    ),
                 ))
             }
         }
@@ -240,7 +260,11 @@ impl Options {
 }
 
 /// `""`, `auto` and `default` reset an optional value to `None`.
-fn parse_optional<T>(_key: &str, value: &str, parse: impl FnOnce(&str) -> Result<T>) -> Result<Option<T>> {
+fn parse_optional<T>(
+    _key: &str,
+    value: &str,
+    parse: impl FnOnce(&str) -> Result<T>,
+) -> Result<Option<T>> {
     match value {
         "" | "auto" | "default" | "none" => Ok(None),
         v => parse(v).map(Some),
@@ -255,8 +279,14 @@ fn parse_format(key: &str, value: &str) -> Result<OutputFormat> {
         Some(f @ (Format::Jpeg | Format::Png | Format::WebP | Format::Avif | Format::Heic)) => {
             Ok(OutputFormat::Exact(f))
         }
-        Some(f) => Err(Error::option(key, format!("pixpress reads {f} but does not write it; write jpeg, png, webp or avif"))),
-        None => Err(Error::option(key, format!("`{value}` is not one of jpeg, png, webp, avif, heic, same"))),
+        Some(f) => Err(Error::option(
+            key,
+            format!("pixpress reads {f} but does not write it; write jpeg, png, webp or avif"),
+        )),
+        None => Err(Error::option(
+            key,
+            format!("`{value}` is not one of jpeg, png, webp, avif, heic, same"),
+        )),
     }
 }
 
@@ -264,7 +294,10 @@ fn parse_bool(key: &str, value: &str) -> Result<bool> {
     match value.to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(Error::option(key, format!("`{value}` is not true or false"))),
+        _ => Err(Error::option(
+            key,
+            format!("`{value}` is not true or false"),
+        )),
     }
 }
 
@@ -273,7 +306,12 @@ fn parse_range(key: &str, value: &str, min: u8, max: u8) -> Result<u8> {
         .parse::<u8>()
         .ok()
         .filter(|v| (min..=max).contains(v))
-        .ok_or_else(|| Error::option(key, format!("`{value}` is not a whole number from {min} to {max}")))
+        .ok_or_else(|| {
+            Error::option(
+                key,
+                format!("`{value}` is not a whole number from {min} to {max}"),
+            )
+        })
 }
 
 fn parse_subsampling(key: &str, value: &str) -> Result<Subsampling> {
@@ -281,7 +319,10 @@ fn parse_subsampling(key: &str, value: &str) -> Result<Subsampling> {
         "420" | "4:2:0" => Ok(Subsampling::S420),
         "422" | "4:2:2" => Ok(Subsampling::S422),
         "444" | "4:4:4" => Ok(Subsampling::S444),
-        _ => Err(Error::option(key, format!("`{value}` is not 420, 422 or 444"))),
+        _ => Err(Error::option(
+            key,
+            format!("`{value}` is not 420, 422 or 444"),
+        )),
     }
 }
 
@@ -293,7 +334,10 @@ fn parse_box(key: &str, value: &str) -> Result<(Option<u32>, Option<u32>)> {
         }
         match s.parse::<u32>() {
             Ok(n) if n > 0 => Ok(Some(n)),
-            _ => Err(Error::option(key, format!("`{value}`: `{s}` is not a positive whole number"))),
+            _ => Err(Error::option(
+                key,
+                format!("`{value}`: `{s}` is not a positive whole number"),
+            )),
         }
     };
     let (w, h) = match value.split_once(['x', 'X']) {
@@ -301,17 +345,32 @@ fn parse_box(key: &str, value: &str) -> Result<(Option<u32>, Option<u32>)> {
         None => (side(value)?, None),
     };
     if w.is_none() && h.is_none() {
-        return Err(Error::option(key, format!("`{value}` gives neither width nor height (use WxH)")));
+        return Err(Error::option(
+            key,
+            format!("`{value}` gives neither width nor height (use WxH)"),
+        ));
     }
     Ok((w, h))
 }
 
 /// `#rgb`, `#rrggbb`, `#rrggbbaa`, `r,g,b`, or `white` / `black`.
 fn parse_color(key: &str, value: &str) -> Result<Rgba8> {
-    let bad = || Error::option(key, format!("`{value}` is not a color (#rrggbb, r,g,b, white or black)"));
+    let bad = || {
+        Error::option(
+            key,
+            format!("`{value}` is not a color (#rrggbb, r,g,b, white or black)"),
+        )
+    };
     match value {
         "white" => return Ok(Rgba8::WHITE),
-        "black" => return Ok(Rgba8 { r: 0, g: 0, b: 0, a: 255 }),
+        "black" => {
+            return Ok(Rgba8 {
+                r: 0,
+                g: 0,
+                b: 0,
+                a: 255,
+            })
+        }
         _ => {}
     }
     if let Some(hex) = value.strip_prefix('#') {
@@ -326,9 +385,18 @@ fn parse_color(key: &str, value: &str) -> Result<Rgba8> {
             6 | 8 => pairs(&digits),
             _ => return Err(bad()),
         };
-        return Ok(Rgba8 { r: channels[0], g: channels[1], b: channels[2], a: *channels.get(3).unwrap_or(&255) });
+        return Ok(Rgba8 {
+            r: channels[0],
+            g: channels[1],
+            b: channels[2],
+            a: *channels.get(3).unwrap_or(&255),
+        });
     }
-    let parts: Vec<u8> = value.split(',').map(|p| p.trim().parse().ok()).collect::<Option<_>>().ok_or_else(bad)?;
+    let parts: Vec<u8> = value
+        .split(',')
+        .map(|p| p.trim().parse().ok())
+        .collect::<Option<_>>()
+        .ok_or_else(bad)?;
     match parts[..] {
         [r, g, b] => Ok(Rgba8 { r, g, b, a: 255 }),
         [r, g, b, a] => Ok(Rgba8 { r, g, b, a }),
@@ -369,7 +437,15 @@ mod tests {
         assert_eq!(o.format, OutputFormat::Exact(Format::WebP));
         assert_eq!(o.quality, Some(75));
         assert_eq!(o.resize, Some((Some(800), Some(600))));
-        assert_eq!(o.background, Rgba8 { r: 0x10, g: 0x20, b: 0x30, a: 255 });
+        assert_eq!(
+            o.background,
+            Rgba8 {
+                r: 0x10,
+                g: 0x20,
+                b: 0x30,
+                a: 255
+            }
+        );
         assert_eq!(o.max_pixels, 1000);
         assert_eq!(o.bit_depth, Some(10));
     }
@@ -378,9 +454,15 @@ mod tests {
     fn errors_name_the_key() {
         let mut o = Options::default();
         let e = o.set("qualty", "80").unwrap_err();
-        assert!(e.to_string().contains("`qualty`") && e.to_string().contains("quality"), "{e}");
+        assert!(
+            e.to_string().contains("`qualty`") && e.to_string().contains("quality"),
+            "{e}"
+        );
         let e = o.set("quality", "101").unwrap_err();
-        assert!(e.to_string().contains("`quality`") && e.to_string().contains("1 to 100"), "{e}");
+        assert!(
+            e.to_string().contains("`quality`") && e.to_string().contains("1 to 100"),
+            "{e}"
+        );
         let e = o.set("resize", "x").unwrap_err();
         assert!(e.to_string().contains("`resize`"), "{e}");
         let e = o.set("format", "gif").unwrap_err();

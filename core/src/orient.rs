@@ -48,7 +48,10 @@ impl Orientation {
     pub fn swaps_dimensions(self) -> bool {
         matches!(
             self,
-            Orientation::Transpose | Orientation::Rotate90 | Orientation::Transverse | Orientation::Rotate270
+            Orientation::Transpose
+                | Orientation::Rotate90
+                | Orientation::Transverse
+                | Orientation::Rotate270
         )
     }
 
@@ -57,14 +60,26 @@ impl Orientation {
         if self == Orientation::Normal {
             return image;
         }
-        let (w, h, ch) = (image.width as usize, image.height as usize, image.layout.channels());
+        let (w, h, ch) = (
+            image.width as usize,
+            image.height as usize,
+            image.layout.channels(),
+        );
         let samples = match &image.samples {
             Samples::U8(d) => Samples::U8(reorder(d, w, h, ch, self)),
             Samples::U16(d) => Samples::U16(reorder(d, w, h, ch, self)),
         };
-        let (width, height) =
-            if self.swaps_dimensions() { (image.height, image.width) } else { (image.width, image.height) };
-        Image { width, height, layout: image.layout, samples }
+        let (width, height) = if self.swaps_dimensions() {
+            (image.height, image.width)
+        } else {
+            (image.width, image.height)
+        };
+        Image {
+            width,
+            height,
+            layout: image.layout,
+            samples,
+        }
     }
 }
 
@@ -104,7 +119,10 @@ mod tests {
         Image::from_u8(3, 2, Layout::Gray, vec![0, 1, 2, 3, 4, 5]).unwrap()
     }
 
-    fn pixels(img: Image) -> (u32, u32, Vec<u8>) {
+    /// Width, height and samples of an 8-bit image.
+    type Pixels = (u32, u32, Vec<u8>);
+
+    fn pixels(img: Image) -> Pixels {
         match img.samples {
             Samples::U8(d) => (img.width, img.height, d),
             Samples::U16(_) => unreachable!(),
@@ -113,7 +131,7 @@ mod tests {
 
     #[test]
     fn each_orientation_moves_pixels_as_exif_defines() {
-        let cases: [(u16, (u32, u32, Vec<u8>)); 8] = [
+        let cases: [(u16, Pixels); 8] = [
             (1, (3, 2, vec![0, 1, 2, 3, 4, 5])),
             (2, (3, 2, vec![2, 1, 0, 5, 4, 3])),
             (3, (3, 2, vec![5, 4, 3, 2, 1, 0])),

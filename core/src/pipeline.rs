@@ -62,7 +62,9 @@ pub(crate) fn resolve_format(requested: OutputFormat, input: Format) -> Result<F
         },
     };
     if !codecs::can_encode(format) {
-        return Err(Error::CodecUnavailable { detail: format!("this build cannot encode {format}") });
+        return Err(Error::CodecUnavailable {
+            detail: format!("this build cannot encode {format}"),
+        });
     }
     Ok(format)
 }
@@ -70,12 +72,25 @@ pub(crate) fn resolve_format(requested: OutputFormat, input: Format) -> Result<F
 /// For JPEG input with a resize, the resize plan worked out from the header
 /// (upright dimensions) and the size the decoder must deliver in stored
 /// orientation, so that it can shrink while decoding.
-fn plan_from_header(input: &[u8], format: Format, options: &Options) -> Result<Option<(ResizePlan, (u32, u32))>> {
-    let (Some(target), Format::Jpeg) = (options.resize, format) else { return Ok(None) };
+fn plan_from_header(
+    input: &[u8],
+    format: Format,
+    options: &Options,
+) -> Result<Option<(ResizePlan, (u32, u32))>> {
+    let (Some(target), Format::Jpeg) = (options.resize, format) else {
+        return Ok(None);
+    };
     let info = codecs::probe(format, input)?;
-    let swaps = options.orientation == OrientationMode::Apply && Orientation::from_exif(info.orientation).swaps_dimensions();
-    let (w, h) = if swaps { (info.height, info.width) } else { (info.width, info.height) };
-    let Some(plan) = resize::plan(w, h, target, options.fit, options.enlarge) else { return Ok(None) };
+    let swaps = options.orientation == OrientationMode::Apply
+        && Orientation::from_exif(info.orientation).swaps_dimensions();
+    let (w, h) = if swaps {
+        (info.height, info.width)
+    } else {
+        (info.width, info.height)
+    };
+    let Some(plan) = resize::plan(w, h, target, options.fit, options.enlarge) else {
+        return Ok(None);
+    };
     let (sw, sh) = plan.scaled;
     Ok(Some((plan, if swaps { (sh, sw) } else { (sw, sh) })))
 }
@@ -83,13 +98,31 @@ fn plan_from_header(input: &[u8], format: Format, options: &Options) -> Result<O
 /// Decodes and orients, without resizing.
 pub(crate) fn decode(input: &[u8], options: &Options) -> Result<DecodedImage> {
     let format = sniff(input)?;
-    let request = DecodeRequest { max_pixels: options.max_pixels, accept_truncated: options.accept_truncated, min_size: None };
+    let request = DecodeRequest {
+        max_pixels: options.max_pixels,
+        accept_truncated: options.accept_truncated,
+        min_size: None,
+    };
     let decoded = codecs::decode(format, input, &request)?;
-    let (image, metadata) = orient(decoded.image, decoded.metadata, decoded.orientation, options);
-    Ok(DecodedImage { image, metadata, format })
+    let (image, metadata) = orient(
+        decoded.image,
+        decoded.metadata,
+        decoded.orientation,
+        options,
+    );
+    Ok(DecodedImage {
+        image,
+        metadata,
+        format,
+    })
 }
 
-fn orient(image: Image, mut metadata: Metadata, orientation: Orientation, options: &Options) -> (Image, Metadata) {
+fn orient(
+    image: Image,
+    mut metadata: Metadata,
+    orientation: Orientation,
+    options: &Options,
+) -> (Image, Metadata) {
     match options.orientation {
         OrientationMode::Apply => {
             metadata.reset_orientation();
@@ -106,7 +139,12 @@ fn prepare(image: Image, format: Format, options: &Options) -> Image {
     let layout = image.layout;
     let keep_alpha = layout.has_alpha() && codecs::keeps_alpha(format) && image.uses_alpha();
     let color = layout.is_color() || !codecs::keeps_gray(format);
-    let target = if color { crate::pixels::Layout::Rgb } else { crate::pixels::Layout::Gray }.with_alpha(keep_alpha);
+    let target = if color {
+        crate::pixels::Layout::Rgb
+    } else {
+        crate::pixels::Layout::Gray
+    }
+    .with_alpha(keep_alpha);
     let image = image.convert(target, options.background);
     if codecs::keeps_high_bit_depth(format) {
         image
@@ -124,9 +162,16 @@ pub(crate) fn compress(input: &[u8], options: &Options) -> Result<Compressed> {
     }
     let header_plan = plan_from_header(input, in_format, options)?;
     let min_size = header_plan.map(|(_, size)| size);
-    let request = DecodeRequest { max_pixels: options.max_pixels, accept_truncated: options.accept_truncated, min_size };
+    let request = DecodeRequest {
+        max_pixels: options.max_pixels,
+        accept_truncated: options.accept_truncated,
+        min_size,
+    };
     let decoded = codecs::decode(in_format, input, &request)?;
-    let mut timings = Timings { decode: started.elapsed(), ..Timings::default() };
+    let mut timings = Timings {
+        decode: started.elapsed(),
+        ..Timings::default()
+    };
 
     let transform_started = Instant::now();
     let metadata = match options.metadata {
@@ -137,7 +182,9 @@ pub(crate) fn compress(input: &[u8], options: &Options) -> Result<Compressed> {
     // Plan on the full-size upright dimensions, then resample whatever the decoder returned.
     let plan = match header_plan {
         Some((plan, _)) => Some(plan),
-        None => options.resize.and_then(|t| resize::plan(image.width, image.height, t, options.fit, options.enlarge)),
+        None => options
+            .resize
+            .and_then(|t| resize::plan(image.width, image.height, t, options.fit, options.enlarge)),
     };
     if let Some(plan) = plan.filter(|p| p.output != (image.width, image.height)) {
         image = resize::resize(&image, plan.output)?;
@@ -150,24 +197,60 @@ pub(crate) fn compress(input: &[u8], options: &Options) -> Result<Compressed> {
     timings.encode = encode_started.elapsed();
 
     let same_content = options.resize.is_none() && options.metadata == MetadataPolicy::Keep;
-    if options.never_larger && same_content && out_format == in_format && data.len() >= input.len() {
-        return Ok(Compressed { data: input.to_vec(), format: in_format, width: image.width, height: image.height, unchanged: true, timings });
+    if options.never_larger && same_content && out_format == in_format && data.len() >= input.len()
+    {
+        return Ok(Compressed {
+            data: input.to_vec(),
+            format: in_format,
+            width: image.width,
+            height: image.height,
+            unchanged: true,
+            timings,
+        });
     }
-    Ok(Compressed { data, format: out_format, width: image.width, height: image.height, unchanged: false, timings })
+    Ok(Compressed {
+        data,
+        format: out_format,
+        width: image.width,
+        height: image.height,
+        unchanged: false,
+        timings,
+    })
 }
 
-fn optimize_jpeg(input: &[u8], in_format: Format, options: &Options, started: Instant) -> Result<Compressed> {
+fn optimize_jpeg(
+    input: &[u8],
+    in_format: Format,
+    options: &Options,
+    started: Instant,
+) -> Result<Compressed> {
     if in_format != Format::Jpeg {
-        return Err(Error::option("lossless", format!("lossless JPEG output needs JPEG input, not {in_format}")));
+        return Err(Error::option(
+            "lossless",
+            format!("lossless JPEG output needs JPEG input, not {in_format}"),
+        ));
     }
     if options.resize.is_some() {
-        return Err(Error::option("lossless", "lossless JPEG optimization cannot resize; drop `resize` or `lossless`"));
+        return Err(Error::option(
+            "lossless",
+            "lossless JPEG optimization cannot resize; drop `resize` or `lossless`",
+        ));
     }
     let info = codecs::probe(in_format, input)?;
     let keep = options.metadata == MetadataPolicy::Keep;
     let data = jpeg::optimize_lossless(input, options.progressive, keep, options.max_pixels)?;
-    let timings = Timings { encode: started.elapsed(), ..Timings::default() };
+    let timings = Timings {
+        encode: started.elapsed(),
+        ..Timings::default()
+    };
     let unchanged = options.never_larger && keep && data.len() >= input.len();
     let data = if unchanged { input.to_vec() } else { data };
-    Ok(Compressed { data, format: Format::Jpeg, width: info.width, height: info.height, unchanged, timings })
+    Ok(Compressed {
+        data,
+        format: Format::Jpeg,
+        width: info.width,
+        height: info.height,
+        unchanged,
+        timings,
+    })
 }

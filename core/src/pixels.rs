@@ -84,7 +84,12 @@ pub struct Rgba8 {
 
 impl Rgba8 {
     /// Opaque white.
-    pub const WHITE: Rgba8 = Rgba8 { r: 255, g: 255, b: 255, a: 255 };
+    pub const WHITE: Rgba8 = Rgba8 {
+        r: 255,
+        g: 255,
+        b: 255,
+        a: 255,
+    };
 }
 
 /// Reduces a 16-bit sample to 8 bits with correct rounding (65535 maps to 255).
@@ -103,13 +108,23 @@ impl Image {
     /// Wraps 8-bit samples, checking the buffer length.
     pub fn from_u8(width: u32, height: u32, layout: Layout, data: Vec<u8>) -> Result<Image> {
         check_len(width, height, layout, data.len())?;
-        Ok(Image { width, height, layout, samples: Samples::U8(data) })
+        Ok(Image {
+            width,
+            height,
+            layout,
+            samples: Samples::U8(data),
+        })
     }
 
     /// Wraps 16-bit samples, checking the buffer length.
     pub fn from_u16(width: u32, height: u32, layout: Layout, data: Vec<u16>) -> Result<Image> {
         check_len(width, height, layout, data.len())?;
-        Ok(Image { width, height, layout, samples: Samples::U16(data) })
+        Ok(Image {
+            width,
+            height,
+            layout,
+            samples: Samples::U16(data),
+        })
     }
 
     /// Bits per sample: 8 or 16.
@@ -165,7 +180,12 @@ impl Image {
                 Samples::U16(convert_samples(&d, from, target, bg, u16::MAX))
             }
         };
-        Image { width, height, layout: target, samples }
+        Image {
+            width,
+            height,
+            layout: target,
+            samples,
+        }
     }
 }
 
@@ -200,14 +220,22 @@ fn convert_samples<T: Sample>(
     let mut out = Vec::with_capacity(data.len() / fc * tc);
     for px in data.chunks_exact(fc) {
         // Color channels of the source, as RGB.
-        let rgb = if from.is_color() { [px[0], px[1], px[2]] } else { [px[0]; 3] };
+        let rgb = if from.is_color() {
+            [px[0], px[1], px[2]]
+        } else {
+            [px[0]; 3]
+        };
         let alpha = if from.has_alpha() { px[fc - 1] } else { opaque };
         let keep_alpha = to.has_alpha();
         let rgb = if keep_alpha {
             rgb
         } else {
             let a = alpha.into();
-            [blend(rgb[0], background[0], a), blend(rgb[1], background[1], a), blend(rgb[2], background[2], a)]
+            [
+                blend(rgb[0], background[0], a),
+                blend(rgb[1], background[1], a),
+                blend(rgb[2], background[2], a),
+            ]
         };
         if to.is_color() {
             out.extend_from_slice(&rgb);

@@ -18,7 +18,13 @@ pub(crate) struct ResizePlan {
 
 /// Works out the sizes for a `target` box over an image of `width x height`.
 /// `None` when nothing would change.
-pub(crate) fn plan(width: u32, height: u32, target: (Option<u32>, Option<u32>), fit: Fit, enlarge: bool) -> Option<ResizePlan> {
+pub(crate) fn plan(
+    width: u32,
+    height: u32,
+    target: (Option<u32>, Option<u32>),
+    fit: Fit,
+    enlarge: bool,
+) -> Option<ResizePlan> {
     let (w, h) = (f64::from(width), f64::from(height));
     let sx = target.0.map(|t| f64::from(t) / w);
     let sy = target.1.map(|t| f64::from(t) / h);
@@ -26,20 +32,29 @@ pub(crate) fn plan(width: u32, height: u32, target: (Option<u32>, Option<u32>), 
     let plan = match (fit, sx, sy) {
         (Fit::Exact, _, _) => {
             let output = (target.0.unwrap_or(width), target.1.unwrap_or(height));
-            ResizePlan { scaled: output, output }
+            ResizePlan {
+                scaled: output,
+                output,
+            }
         }
         (Fit::Cover, Some(sx), Some(sy)) => {
             let scale = sx.max(sy);
             let scale = if enlarge { scale } else { scale.min(1.0) };
             let scaled = (side(w * scale), side(h * scale));
-            let output = (target.0.unwrap_or(width).min(scaled.0), target.1.unwrap_or(height).min(scaled.1));
+            let output = (
+                target.0.unwrap_or(width).min(scaled.0),
+                target.1.unwrap_or(height).min(scaled.1),
+            );
             ResizePlan { scaled, output }
         }
         (_, sx, sy) => {
             let scale = sx.unwrap_or(f64::INFINITY).min(sy.unwrap_or(f64::INFINITY));
             let scale = if enlarge { scale } else { scale.min(1.0) };
             let scaled = (side(w * scale), side(h * scale));
-            ResizePlan { scaled, output: scaled }
+            ResizePlan {
+                scaled,
+                output: scaled,
+            }
         }
     };
     (plan.output != (width, height) || plan.scaled != (width, height)).then_some(plan)
@@ -72,10 +87,15 @@ pub(crate) fn resize(image: &Image, output: (u32, u32)) -> Result<Image> {
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
         .fit_into_destination(Some((0.5, 0.5)));
-    Resizer::new().resize(&src, &mut dst, &options).map_err(|e| fail(&e))?;
+    Resizer::new()
+        .resize(&src, &mut dst, &options)
+        .map_err(|e| fail(&e))?;
     let out = dst.into_vec();
     if sixteen {
-        let samples = out.chunks_exact(2).map(|b| u16::from_ne_bytes([b[0], b[1]])).collect();
+        let samples = out
+            .chunks_exact(2)
+            .map(|b| u16::from_ne_bytes([b[0], b[1]]))
+            .collect();
         Image::from_u16(output.0, output.1, image.layout, samples)
     } else {
         Image::from_u8(output.0, output.1, image.layout, out)
@@ -93,7 +113,12 @@ mod tests {
         let p = plan(2000, 1000, (Some(500), Some(500)), Fit::Inside, false).unwrap();
         assert_eq!(p.output, (500, 250));
         assert_eq!(plan(100, 50, (Some(500), None), Fit::Inside, false), None);
-        assert_eq!(plan(100, 50, (Some(200), None), Fit::Inside, true).unwrap().output, (200, 100));
+        assert_eq!(
+            plan(100, 50, (Some(200), None), Fit::Inside, true)
+                .unwrap()
+                .output,
+            (200, 100)
+        );
     }
 
     #[test]

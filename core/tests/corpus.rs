@@ -24,20 +24,23 @@ fn manifest() -> Vec<Entry> {
     let text = std::fs::read_to_string(corpus().join("MANIFEST.tsv")).expect("corpus MANIFEST.tsv");
     text.lines()
         .skip(1)
-        .filter_map(|line| {
+        .map(|line| {
             let cols: Vec<&str> = line.split('\t').collect();
-            Some(Entry {
+            Entry {
                 path: cols[0].to_string(),
                 width: cols[5].parse().unwrap_or(0),
                 height: cols[6].parse().unwrap_or(0),
                 flags: cols.get(8).unwrap_or(&"").to_string(),
-            })
+            }
         })
         .collect()
 }
 
 fn good() -> Vec<Entry> {
-    manifest().into_iter().filter(|e| !e.path.starts_with("bad/")).collect()
+    manifest()
+        .into_iter()
+        .filter(|e| !e.path.starts_with("bad/"))
+        .collect()
 }
 
 fn read(path: &str) -> Vec<u8> {
@@ -49,7 +52,11 @@ fn opts(pairs: &[(&str, &str)]) -> Options {
 }
 
 fn rgb8(image: Image) -> Vec<u8> {
-    match image.convert(Layout::Rgb, pixpress::Rgba8::WHITE).into_u8().samples {
+    match image
+        .convert(Layout::Rgb, pixpress::Rgba8::WHITE)
+        .into_u8()
+        .samples
+    {
         Samples::U8(d) => d,
         Samples::U16(_) => unreachable!(),
     }
@@ -57,12 +64,18 @@ fn rgb8(image: Image) -> Vec<u8> {
 
 fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (i32::from(*x) - i32::from(*y)).unsigned_abs() as f64).sum::<f64>() / a.len() as f64
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (i32::from(*x) - i32::from(*y)).unsigned_abs() as f64)
+        .sum::<f64>()
+        / a.len() as f64
 }
 
 /// BT.601 luma of packed RGB, the plane codec PSNR is conventionally measured on.
 fn luma(rgb: &[u8]) -> Vec<f64> {
-    rgb.chunks_exact(3).map(|p| 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2])).collect()
+    rgb.chunks_exact(3)
+        .map(|p| 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2]))
+        .collect()
 }
 
 /// PSNR of the luma planes of two packed RGB images.
@@ -79,11 +92,19 @@ fn every_good_file_decodes_at_its_manifest_size() {
     for e in good() {
         match decode(&read(&e.path), &keep) {
             Ok(d) if (d.image.width, d.image.height) == (e.width, e.height) => {}
-            Ok(d) => failures.push(format!("{}: {}x{} != manifest {}x{}", e.path, d.image.width, d.image.height, e.width, e.height)),
+            Ok(d) => failures.push(format!(
+                "{}: {}x{} != manifest {}x{}",
+                e.path, d.image.width, d.image.height, e.width, e.height
+            )),
             Err(err) => failures.push(format!("{}: {err}", e.path)),
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -91,23 +112,52 @@ fn probe_agrees_with_manifest_without_decoding() {
     for e in good() {
         let info = probe(&read(&e.path)).unwrap_or_else(|err| panic!("{}: {err}", e.path));
         assert_eq!((info.width, info.height), (e.width, e.height), "{}", e.path);
-        let orientation = e.flags.split(',').find_map(|f| f.strip_prefix("orientation=")).and_then(|v| v.parse().ok());
-        if let (Some(o), false) = (orientation, matches!(info.format, Format::Heic | Format::Avif)) {
+        let orientation = e
+            .flags
+            .split(',')
+            .find_map(|f| f.strip_prefix("orientation="))
+            .and_then(|v| v.parse().ok());
+        if let (Some(o), false) = (
+            orientation,
+            matches!(info.format, Format::Heic | Format::Avif),
+        ) {
             assert_eq!(info.orientation, o, "{}", e.path);
         }
-        assert_eq!(info.has_exif, e.flags.contains("exif") || info.has_exif && e.path.starts_with("tiff/"), "{}", e.path);
+        assert_eq!(
+            info.has_exif,
+            e.flags.contains("exif") || info.has_exif && e.path.starts_with("tiff/"),
+            "{}",
+            e.path
+        );
     }
 }
 
 #[test]
 fn every_bad_file_is_refused_with_a_typed_error() {
-    let bad: Vec<_> = manifest().into_iter().filter(|e| e.path.starts_with("bad/")).collect();
+    let bad: Vec<_> = manifest()
+        .into_iter()
+        .filter(|e| e.path.starts_with("bad/"))
+        .collect();
     assert!(bad.len() >= 20, "bad/ has {} files", bad.len());
     for e in bad {
         let err = compress(&read(&e.path), &opts(&[("format", "jpeg")])).expect_err(&e.path);
-        let expected = [ErrorKind::Truncated, ErrorKind::Corrupt, ErrorKind::UnsupportedFormat, ErrorKind::LimitExceeded];
-        assert!(expected.contains(&err.kind()), "{}: {:?} {err}", e.path, err.kind());
-        assert!(err.to_string().len() > 20, "{}: message too thin: {err}", e.path);
+        let expected = [
+            ErrorKind::Truncated,
+            ErrorKind::Corrupt,
+            ErrorKind::UnsupportedFormat,
+            ErrorKind::LimitExceeded,
+        ];
+        assert!(
+            expected.contains(&err.kind()),
+            "{}: {:?} {err}",
+            e.path,
+            err.kind()
+        );
+        assert!(
+            err.to_string().len() > 20,
+            "{}: message too thin: {err}",
+            e.path
+        );
         // A truncated file whose signature survives is reported as truncated; one cut
         // before its signature cannot be identified without guessing.
         if e.flags.contains("bad=truncated") && pixpress::sniff(&read(&e.path)).is_ok() {
@@ -121,7 +171,10 @@ fn limits_are_checked_from_the_header_and_overridable() {
     let bomb = read("bad/65536-uint32-limit.png");
     let err = compress(&bomb, &Options::default()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::LimitExceeded);
-    assert!(err.to_string().contains("65536x65536") && err.to_string().contains("268402689"), "{err}");
+    assert!(
+        err.to_string().contains("65536x65536") && err.to_string().contains("268402689"),
+        "{err}"
+    );
     let small_limit = opts(&[("max_pixels", "1000")]);
     let err = compress(&read("jpeg/hopper.jpg"), &small_limit).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::LimitExceeded);
@@ -133,17 +186,30 @@ fn orientation_family_decodes_to_the_same_upright_pixels() {
     // difference of 14 to every other member), so Landscape_2 is the reference.
     let reference = decode(&read("jpeg/Landscape_2.jpg"), &Options::default()).unwrap();
     assert_eq!((reference.image.width, reference.image.height), (600, 450));
-    let stored = decode(&read("jpeg/Landscape_6.jpg"), &opts(&[("orientation", "keep")])).unwrap().image;
+    let stored = decode(
+        &read("jpeg/Landscape_6.jpg"),
+        &opts(&[("orientation", "keep")]),
+    )
+    .unwrap()
+    .image;
     let reference = rgb8(reference.image);
     // Each file is a separate JPEG encoding (Pillow measures 2.5 to 4.1 between members);
     // a wrong turn or flip measures far above that.
-    let unturned = rgb8(pixpress::Orientation::Rotate180.apply(pixpress::Orientation::Rotate90.apply(stored)));
-    assert!(mean_abs_diff(&unturned, &reference) > 20.0, "the check must tell orientations apart");
+    let unturned =
+        rgb8(pixpress::Orientation::Rotate180.apply(pixpress::Orientation::Rotate90.apply(stored)));
+    assert!(
+        mean_abs_diff(&unturned, &reference) > 20.0,
+        "the check must tell orientations apart"
+    );
     for n in 3..=8 {
         let path = format!("jpeg/Landscape_{n}.jpg");
         let d = decode(&read(&path), &Options::default()).unwrap();
         assert_eq!((d.image.width, d.image.height), (600, 450), "{path}");
-        assert_eq!(d.metadata.exif_orientation(), Some(1), "{path}: orientation not reset");
+        assert_eq!(
+            d.metadata.exif_orientation(),
+            Some(1),
+            "{path}: orientation not reset"
+        );
         let mad = mean_abs_diff(&rgb8(d.image), &reference);
         assert!(mad < 5.0, "{path}: mean abs diff {mad}");
     }
@@ -173,15 +239,26 @@ fn photos() -> Vec<Entry> {
 #[test]
 fn lossy_outputs_at_quality_80_keep_psnr_above_35_db() {
     for path in LARGE_PHOTOS {
-        let e = Entry { path: path.to_string(), width: 0, height: 0, flags: String::new() };
+        let e = Entry {
+            path: path.to_string(),
+            width: 0,
+            height: 0,
+            flags: String::new(),
+        };
         let input = read(&e.path);
         let original = rgb8(decode(&input, &Options::default()).unwrap().image);
         for format in ["jpeg", "webp", "avif"] {
             if format == "avif" && !e.path.contains("flickr") {
                 continue; // rav1e is slow; one large photo covers it here.
             }
-            let o = opts(&[("format", format), ("quality", "80"), ("never_larger", "false"), ("effort", "3")]);
-            let out = compress(&input, &o).unwrap_or_else(|err| panic!("{} -> {format}: {err}", e.path));
+            let o = opts(&[
+                ("format", format),
+                ("quality", "80"),
+                ("never_larger", "false"),
+                ("effort", "3"),
+            ]);
+            let out =
+                compress(&input, &o).unwrap_or_else(|err| panic!("{} -> {format}: {err}", e.path));
             let back = rgb8(decode(&out.data, &Options::default()).unwrap().image);
             let p = psnr(&back, &original);
             assert!(p > 35.0, "{} -> {format}: PSNR {p:.2} dB", e.path);
@@ -191,19 +268,40 @@ fn lossy_outputs_at_quality_80_keep_psnr_above_35_db() {
 
 #[test]
 fn lossless_outputs_are_pixel_exact() {
-    for path in ["png/hopper.png", "png/transparent.png", "png/RGBA_16_exif_xmp.png", "jpeg/Landscape_9_iptc_xmp.jpg", "webp/4_lossy.webp", "gif/hopper.gif"] {
+    for path in [
+        "png/hopper.png",
+        "png/transparent.png",
+        "png/RGBA_16_exif_xmp.png",
+        "jpeg/Landscape_9_iptc_xmp.jpg",
+        "webp/4_lossy.webp",
+        "gif/hopper.gif",
+    ] {
         let input = read(path);
         let original = decode(&input, &Options::default()).unwrap().image;
         for format in ["png", "webp"] {
-            let o = opts(&[("format", format), ("lossless", "true"), ("never_larger", "false")]);
+            let o = opts(&[
+                ("format", format),
+                ("lossless", "true"),
+                ("never_larger", "false"),
+            ]);
             let out = compress(&input, &o).unwrap();
             let back = decode(&out.data, &Options::default()).unwrap().image;
             if format == "png" {
-                assert_eq!(back.bit_depth(), original.bit_depth(), "{path} -> png keeps depth");
-                assert!(back.convert(original.layout, pixpress::Rgba8::WHITE) == original, "{path} -> png: pixels differ");
+                assert_eq!(
+                    back.bit_depth(),
+                    original.bit_depth(),
+                    "{path} -> png keeps depth"
+                );
+                assert!(
+                    back.convert(original.layout, pixpress::Rgba8::WHITE) == original,
+                    "{path} -> png: pixels differ"
+                );
             } else {
                 let to8 = |i: Image| i.into_u8().convert(Layout::Rgba, pixpress::Rgba8::WHITE);
-                assert!(to8(back) == to8(original.clone()), "{path} -> webp lossless: pixels differ");
+                assert!(
+                    to8(back) == to8(original.clone()),
+                    "{path} -> webp lossless: pixels differ"
+                );
             }
         }
     }
@@ -213,28 +311,57 @@ fn lossless_outputs_are_pixel_exact() {
 fn lossless_jpeg_optimization_keeps_pixels_and_shrinks() {
     for e in photos().into_iter().take(12) {
         let input = read(&e.path);
-        let o = opts(&[("format", "jpeg"), ("lossless", "true"), ("never_larger", "false")]);
+        let o = opts(&[
+            ("format", "jpeg"),
+            ("lossless", "true"),
+            ("never_larger", "false"),
+        ]);
         let out = compress(&input, &o).unwrap_or_else(|err| panic!("{}: {err}", e.path));
         let keep = opts(&[("orientation", "keep")]);
         let before = decode(&input, &keep).unwrap().image;
         let after = decode(&out.data, &keep).unwrap().image;
         assert!(before == after, "{}: pixels changed", e.path);
-        assert!(out.data.len() <= input.len() + 2048, "{}: {} -> {}", e.path, input.len(), out.data.len());
+        assert!(
+            out.data.len() <= input.len() + 2048,
+            "{}: {} -> {}",
+            e.path,
+            input.len(),
+            out.data.len()
+        );
     }
 }
 
 #[test]
 fn every_output_format_re_decodes_with_the_expected_size() {
-    for path in ["jpeg/Landscape_6.jpg", "heic/iphone_13_pro_max.HEIC", "png/bggn4a16.png", "webp/5_webp_a_lossy_alpha.webp", "tiff/tiff_16bit_RGBa.tiff", "avif/rot1mir0.avif", "gif/animated-loop-3.gif"] {
+    for path in [
+        "jpeg/Landscape_6.jpg",
+        "heic/iphone_13_pro_max.HEIC",
+        "png/bggn4a16.png",
+        "webp/5_webp_a_lossy_alpha.webp",
+        "tiff/tiff_16bit_RGBa.tiff",
+        "avif/rot1mir0.avif",
+        "gif/animated-loop-3.gif",
+    ] {
         let input = read(path);
         for format in ["jpeg", "png", "webp", "avif"] {
             let o = opts(&[("format", format), ("resize", "200x200"), ("effort", "2")]);
-            let out = compress(&input, &o).unwrap_or_else(|err| panic!("{path} -> {format}: {err}"));
+            let out =
+                compress(&input, &o).unwrap_or_else(|err| panic!("{path} -> {format}: {err}"));
             assert_eq!(out.format.name(), format);
             let info = probe(&out.data).unwrap();
-            assert_eq!((info.width, info.height), (out.width, out.height), "{path} -> {format}");
+            assert_eq!(
+                (info.width, info.height),
+                (out.width, out.height),
+                "{path} -> {format}"
+            );
             let longest = probe(&input).map(|i| i.width.max(i.height)).unwrap();
-            assert_eq!(out.width.max(out.height), longest.min(200), "{path} -> {format}: {}x{}", out.width, out.height);
+            assert_eq!(
+                out.width.max(out.height),
+                longest.min(200),
+                "{path} -> {format}: {}x{}",
+                out.width,
+                out.height
+            );
         }
     }
 }
@@ -244,10 +371,18 @@ fn shrink_on_load_gives_the_requested_size() {
     let input = read("jpeg/flickr_2569067123_aca715a2ee_o.jpg");
     let out = compress(&input, &opts(&[("resize", "720x588"), ("format", "jpeg")])).unwrap();
     assert_eq!((out.width, out.height), (720, 588));
-    let cover = compress(&input, &opts(&[("resize", "300x300"), ("fit", "cover"), ("format", "png")])).unwrap();
+    let cover = compress(
+        &input,
+        &opts(&[("resize", "300x300"), ("fit", "cover"), ("format", "png")]),
+    )
+    .unwrap();
     assert_eq!((cover.width, cover.height), (300, 300));
     // The phone photo is stored sideways (orientation 6): the box applies to the upright image.
-    let turned = compress(&read("jpeg/canon_hdr_NO.jpg"), &opts(&[("resize", "400x"), ("format", "jpeg")])).unwrap();
+    let turned = compress(
+        &read("jpeg/canon_hdr_NO.jpg"),
+        &opts(&[("resize", "400x"), ("format", "jpeg")]),
+    )
+    .unwrap();
     assert_eq!((turned.width, turned.height), (400, 533));
 }
 

@@ -15,7 +15,10 @@ const DEFAULT_SPEED: u8 = 6;
 
 pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> Result<Vec<u8>> {
     if options.lossless {
-        return Err(Error::option("lossless", "ravif has no lossless AVIF mode; use png or webp for lossless output"));
+        return Err(Error::option(
+            "lossless",
+            "ravif has no lossless AVIF mode; use png or webp for lossless output",
+        ));
     }
     let Samples::U8(pixels) = &image.samples else {
         return Err(Error::Internal("AVIF encoder given 16-bit samples".into()));
@@ -29,7 +32,11 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
     };
     let mut encoder = Encoder::new()
         .with_quality(quality)
-        .with_alpha_quality(f32::from(options.alpha_quality.unwrap_or(options.quality.unwrap_or(DEFAULT_QUALITY))))
+        .with_alpha_quality(f32::from(
+            options
+                .alpha_quality
+                .unwrap_or(options.quality.unwrap_or(DEFAULT_QUALITY)),
+        ))
         .with_speed(speed)
         .with_bit_depth(depth);
     if let Some(exif) = metadata.exif.as_deref() {
@@ -37,9 +44,19 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
     }
     let (w, h) = (image.width as usize, image.height as usize);
     let encoded = match image.layout {
-        Layout::Rgb => encoder.encode_rgb(Img::new(bytemuck::cast_slice::<u8, rgb::RGB8>(pixels), w, h)),
-        Layout::Rgba => encoder.encode_rgba(Img::new(bytemuck::cast_slice::<u8, rgb::RGBA8>(pixels), w, h)),
+        Layout::Rgb => encoder.encode_rgb(Img::new(
+            bytemuck::cast_slice::<u8, rgb::RGB8>(pixels),
+            w,
+            h,
+        )),
+        Layout::Rgba => encoder.encode_rgba(Img::new(
+            bytemuck::cast_slice::<u8, rgb::RGBA8>(pixels),
+            w,
+            h,
+        )),
         other => return Err(Error::Internal(format!("AVIF encoder given {other:?}"))),
     };
-    encoded.map(|e| e.avif_file).map_err(|e| Error::encode(Format::Avif, e.to_string()))
+    encoded
+        .map(|e| e.avif_file)
+        .map_err(|e| Error::encode(Format::Avif, e.to_string()))
 }

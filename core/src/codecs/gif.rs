@@ -35,8 +35,16 @@ fn frame_sizes(data: &[u8]) -> Vec<(u16, u16)> {
 }
 
 fn walk_frames(data: &[u8], sizes: &mut Vec<(u16, u16)>) -> Option<()> {
-    let table_len = |flags: u8| if flags & 0x80 != 0 { 3usize << ((flags & 7) + 1) } else { 0 };
-    let u16_at = |at: usize| -> Option<u16> { Some(u16::from_le_bytes([*data.get(at)?, *data.get(at + 1)?])) };
+    let table_len = |flags: u8| {
+        if flags & 0x80 != 0 {
+            3usize << ((flags & 7) + 1)
+        } else {
+            0
+        }
+    };
+    let u16_at = |at: usize| -> Option<u16> {
+        Some(u16::from_le_bytes([*data.get(at)?, *data.get(at + 1)?]))
+    };
     let skip_sub_blocks = |mut at: usize| -> Option<usize> {
         loop {
             let len = *data.get(at)? as usize;

@@ -12,7 +12,10 @@ use crate::metadata::Metadata;
 use crate::options::Options;
 use crate::orient::Orientation;
 use crate::pixels::{Image, Layout};
-use libheif_rs::{ColorSpace, HeifContext, HeifError, HeifErrorCode, HeifErrorSubCode, ImageHandle, LibHeif, RgbChroma};
+use libheif_rs::{
+    ColorSpace, HeifContext, HeifError, HeifErrorCode, HeifErrorSubCode, ImageHandle, LibHeif,
+    RgbChroma,
+};
 
 /// Whether this build encodes HEIC (the GPL x265 encoder is opt-in).
 pub(crate) const CAN_ENCODE: bool = cfg!(feature = "heic-encode");
@@ -33,7 +36,9 @@ fn map_error(format: Format, e: HeifError) -> Error {
 /// Parses the container and returns the primary image's handle.
 fn open(format: Format, data: &[u8]) -> Result<(HeifContext<'_>, ImageHandle)> {
     let context = HeifContext::read_from_bytes(data).map_err(|e| map_error(format, e))?;
-    let handle = context.primary_image_handle().map_err(|e| map_error(format, e))?;
+    let handle = context
+        .primary_image_handle()
+        .map_err(|e| map_error(format, e))?;
     Ok((context, handle))
 }
 
@@ -44,9 +49,12 @@ fn metadata_of(handle: &ImageHandle) -> Metadata {
             // The Exif item starts with a 4-byte offset to the TIFF header.
             "Exif" if meta.exif.is_none() => {
                 let data = &block.raw_data;
-                let skip = data.get(..4).map(|b| u32::from_be_bytes(b.try_into().unwrap_or_default()) as usize);
+                let skip = data
+                    .get(..4)
+                    .map(|b| u32::from_be_bytes(b.try_into().unwrap_or_default()) as usize);
                 let body = skip.and_then(|s| data.get(4 + s..)).unwrap_or_default();
-                meta.exif = Metadata::normalize_exif(body).or_else(|| Metadata::normalize_exif(data));
+                meta.exif =
+                    Metadata::normalize_exif(body).or_else(|| Metadata::normalize_exif(data));
             }
             "mime" if block.content_type.contains("rdf+xml") && meta.xmp.is_none() => {
                 meta.xmp = Some(block.raw_data.clone())
@@ -54,7 +62,10 @@ fn metadata_of(handle: &ImageHandle) -> Metadata {
             _ => {}
         }
     }
-    meta.icc = handle.color_profile_raw().map(|p| p.data).filter(|d| !d.is_empty());
+    meta.icc = handle
+        .color_profile_raw()
+        .map(|p| p.data)
+        .filter(|d| !d.is_empty());
     meta
 }
 
@@ -72,7 +83,11 @@ pub(crate) fn probe(format: Format, data: &[u8]) -> Result<Info> {
 
 pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
     let (_context, handle) = open(format, data)?;
-    check_limit(handle.width().into(), handle.height().into(), request.max_pixels)?;
+    check_limit(
+        handle.width().into(),
+        handle.height().into(),
+        request.max_pixels,
+    )?;
     let mut metadata = metadata_of(&handle);
     let alpha = handle.has_alpha_channel();
     let bits = handle.luma_bits_per_pixel();
@@ -84,7 +99,9 @@ pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Re
         (true, true) => RgbChroma::HdrRgbaLe,
     };
     let lib = LibHeif::new();
-    let decoded = lib.decode(&handle, ColorSpace::Rgb(chroma), None).map_err(|e| map_error(format, e))?;
+    let decoded = lib
+        .decode(&handle, ColorSpace::Rgb(chroma), None)
+        .map_err(|e| map_error(format, e))?;
     let planes = decoded.planes();
     let plane = planes
         .interleaved
@@ -111,7 +128,11 @@ pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Re
     };
     // The transforms are applied: the EXIF orientation must not be applied again.
     metadata.reset_orientation();
-    Ok(Decoded { image, metadata, orientation: Orientation::Normal })
+    Ok(Decoded {
+        image,
+        metadata,
+        orientation: Orientation::Normal,
+    })
 }
 
 #[cfg(not(feature = "heic-encode"))]
@@ -129,21 +150,43 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
     let Samples::U8(pixels) = &image.samples else {
         return Err(Error::Internal("HEIC encoder given 16-bit samples".into()));
     };
-    let chroma = if image.layout == Layout::Rgba { RgbChroma::Rgba } else { RgbChroma::Rgb };
-    let mut heif_image = libheif_rs::Image::new(image.width, image.height, ColorSpace::Rgb(chroma)).map_err(fail)?;
-    heif_image.create_plane(Channel::Interleaved, image.width, image.height, 8).map_err(fail)?;
+    let chroma = if image.layout == Layout::Rgba {
+        RgbChroma::Rgba
+    } else {
+        RgbChroma::Rgb
+    };
+    let mut heif_image =
+        libheif_rs::Image::new(image.width, image.height, ColorSpace::Rgb(chroma)).map_err(fail)?;
+    heif_image
+        .create_plane(Channel::Interleaved, image.width, image.height, 8)
+        .map_err(fail)?;
     let mut planes = heif_image.planes_mut();
-    let plane = planes.interleaved.as_mut().ok_or_else(|| Error::Internal("no interleaved plane".into()))?;
+    let plane = planes
+        .interleaved
+        .as_mut()
+        .ok_or_else(|| Error::Internal("no interleaved plane".into()))?;
     let row = image.width as usize * image.layout.channels();
-    for (dst, src) in plane.data.chunks_mut(plane.stride).zip(pixels.chunks_exact(row)) {
+    for (dst, src) in plane
+        .data
+        .chunks_mut(plane.stride)
+        .zip(pixels.chunks_exact(row))
+    {
         dst[..row].copy_from_slice(src);
     }
     let lib = LibHeif::new();
-    let mut encoder = lib.encoder_for_format(CompressionFormat::Hevc).map_err(fail)?;
-    let quality = if options.lossless { EncoderQuality::LossLess } else { EncoderQuality::Lossy(options.quality.unwrap_or(60)) };
+    let mut encoder = lib
+        .encoder_for_format(CompressionFormat::Hevc)
+        .map_err(fail)?;
+    let quality = if options.lossless {
+        EncoderQuality::LossLess
+    } else {
+        EncoderQuality::Lossy(options.quality.unwrap_or(60))
+    };
     encoder.set_quality(quality).map_err(fail)?;
     let mut context = HeifContext::new().map_err(fail)?;
-    let handle = context.encode_image(&heif_image, &mut encoder, None).map_err(fail)?;
+    let handle = context
+        .encode_image(&heif_image, &mut encoder, None)
+        .map_err(fail)?;
     if let Some(exif) = metadata.exif.as_deref() {
         context.add_exif_metadata(&handle, exif).map_err(fail)?;
     }

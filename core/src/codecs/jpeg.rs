@@ -45,8 +45,13 @@ extern "C" {
 
 /// libjpeg warnings that do not mean damaged image data.
 fn is_benign_warning(code: c_int) -> bool {
-    [JWRN_EXTRANEOUS_DATA, JWRN_ADOBE_XFORM, JWRN_JFIF_MAJOR, JWRN_BOGUS_ICC]
-        .contains(&(code as J_MESSAGE_CODE))
+    [
+        JWRN_EXTRANEOUS_DATA,
+        JWRN_ADOBE_XFORM,
+        JWRN_JFIF_MAJOR,
+        JWRN_BOGUS_ICC,
+    ]
+    .contains(&(code as J_MESSAGE_CODE))
 }
 
 fn failure_of(cinfo: &mut jpeg_common_struct) -> LibjpegFailure {
@@ -58,7 +63,10 @@ fn failure_of(cinfo: &mut jpeg_common_struct) -> LibjpegFailure {
         unsafe { format_message(cinfo, &buffer) };
     }
     let text = buffer.split(|&c| c == 0).next().unwrap_or_default();
-    LibjpegFailure { code: err.msg_code, message: String::from_utf8_lossy(text).into_owned() }
+    LibjpegFailure {
+        code: err.msg_code,
+        message: String::from_utf8_lossy(text).into_owned(),
+    }
 }
 
 extern "C-unwind" fn error_exit(cinfo: &mut jpeg_common_struct) {
@@ -80,7 +88,11 @@ fn error_mgr(strict: bool) -> Box<jpeg_error_mgr> {
     let mut err: Box<jpeg_error_mgr> = Box::new(unsafe { mem::zeroed() });
     unsafe { jpeg_std_error(&mut err) };
     err.error_exit = Some(error_exit);
-    err.emit_message = Some(if strict { strict_emit_message } else { lenient_emit_message });
+    err.emit_message = Some(if strict {
+        strict_emit_message
+    } else {
+        lenient_emit_message
+    });
     err
 }
 
@@ -166,7 +178,11 @@ impl Compressor {
         // SAFETY: as for the decompressor.
         let mut cinfo: Box<jpeg_compress_struct> = Box::new(unsafe { mem::zeroed() });
         cinfo.common.err = &mut *err;
-        let mut c = Compressor { cinfo, _err: err, out: Box::new((std::ptr::null_mut(), 0)) };
+        let mut c = Compressor {
+            cinfo,
+            _err: err,
+            out: Box::new((std::ptr::null_mut(), 0)),
+        };
         unsafe {
             jpeg_create_compress(&mut *c.cinfo);
             let (buf, len) = &mut *c.out;
@@ -180,7 +196,14 @@ impl Compressor {
     }
 
     fn write_marker(&mut self, marker: c_int, payload: &[u8]) {
-        unsafe { jpeg_write_marker(&mut self.cinfo, marker, payload.as_ptr(), payload.len() as c_uint) };
+        unsafe {
+            jpeg_write_marker(
+                &mut self.cinfo,
+                marker,
+                payload.as_ptr(),
+                payload.len() as c_uint,
+            )
+        };
     }
 
     /// Finishes the file and returns its bytes.
@@ -209,8 +232,12 @@ fn metadata_of(markers: &[(u8, &[u8])]) -> Metadata {
     let mut icc_chunks: Vec<(u8, &[u8])> = Vec::new();
     for &(marker, data) in markers {
         match marker as c_int - APP0 {
-            1 if data.starts_with(EXIF_PREFIX) && meta.exif.is_none() => meta.exif = Metadata::normalize_exif(data),
-            1 if data.starts_with(XMP_PREFIX) && meta.xmp.is_none() => meta.xmp = Some(data[XMP_PREFIX.len()..].to_vec()),
+            1 if data.starts_with(EXIF_PREFIX) && meta.exif.is_none() => {
+                meta.exif = Metadata::normalize_exif(data)
+            }
+            1 if data.starts_with(XMP_PREFIX) && meta.xmp.is_none() => {
+                meta.xmp = Some(data[XMP_PREFIX.len()..].to_vec())
+            }
             2 if data.starts_with(ICC_PREFIX) && data.len() > ICC_PREFIX.len() + 2 => {
                 icc_chunks.push((data[ICC_PREFIX.len()], &data[ICC_PREFIX.len() + 2..]))
             }
@@ -222,13 +249,20 @@ fn metadata_of(markers: &[(u8, &[u8])]) -> Metadata {
     }
     if !icc_chunks.is_empty() {
         icc_chunks.sort_by_key(|(seq, _)| *seq);
-        meta.icc = Some(icc_chunks.iter().flat_map(|(_, d)| d.iter().copied()).collect());
+        meta.icc = Some(
+            icc_chunks
+                .iter()
+                .flat_map(|(_, d)| d.iter().copied())
+                .collect(),
+        );
     }
     meta
 }
 
 fn is_adobe(markers: &[(u8, &[u8])]) -> bool {
-    markers.iter().any(|&(m, d)| m as c_int == APP0 + 14 && d.starts_with(b"Adobe"))
+    markers
+        .iter()
+        .any(|&(m, d)| m as c_int == APP0 + 14 && d.starts_with(b"Adobe"))
 }
 
 /// Reads the header and markers only.
@@ -236,7 +270,8 @@ pub(crate) fn probe(data: &[u8]) -> Result<Info> {
     run_libjpeg(|| {
         let d = Decompressor::new(data, true, true);
         let metadata = metadata_of(&d.markers());
-        let info = Info::new(Format::Jpeg, d.cinfo.image_width, d.cinfo.image_height).with_metadata(&metadata);
+        let info = Info::new(Format::Jpeg, d.cinfo.image_width, d.cinfo.image_height)
+            .with_metadata(&metadata);
         Ok(info)
     })
 }
@@ -261,24 +296,37 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
         let cinfo = &mut *d.cinfo;
         cinfo.scale_num = shrink_numerator(width, height, request.min_size);
         cinfo.scale_denom = 8;
-        let cmyk = matches!(cinfo.jpeg_color_space, J_COLOR_SPACE::JCS_CMYK | J_COLOR_SPACE::JCS_YCCK);
+        let cmyk = matches!(
+            cinfo.jpeg_color_space,
+            J_COLOR_SPACE::JCS_CMYK | J_COLOR_SPACE::JCS_YCCK
+        );
         cinfo.out_color_space = match cinfo.jpeg_color_space {
             J_COLOR_SPACE::JCS_GRAYSCALE => J_COLOR_SPACE::JCS_GRAYSCALE,
             _ if cmyk => J_COLOR_SPACE::JCS_CMYK,
             _ => J_COLOR_SPACE::JCS_RGB,
         };
         unsafe { jpeg_start_decompress(cinfo) };
-        let (out_w, out_h, channels) =
-            (cinfo.output_width as usize, cinfo.output_height as usize, cinfo.output_components as usize);
+        let (out_w, out_h, channels) = (
+            cinfo.output_width as usize,
+            cinfo.output_height as usize,
+            cinfo.output_components as usize,
+        );
         let row_len = out_w * channels;
         let mut pixels = vec![0u8; row_len * out_h];
         while (cinfo.output_scanline as usize) < out_h {
             let row = cinfo.output_scanline as usize;
-            let mut rows: Vec<*mut u8> =
-                pixels[row * row_len..].chunks_exact_mut(row_len).take(16).map(|r| r.as_mut_ptr()).collect();
-            let read = unsafe { jpeg_read_scanlines(cinfo, rows.as_mut_ptr(), rows.len() as JDIMENSION) };
+            let mut rows: Vec<*mut u8> = pixels[row * row_len..]
+                .chunks_exact_mut(row_len)
+                .take(16)
+                .map(|r| r.as_mut_ptr())
+                .collect();
+            let read =
+                unsafe { jpeg_read_scanlines(cinfo, rows.as_mut_ptr(), rows.len() as JDIMENSION) };
             if read == 0 {
-                return Err(Error::truncated(Format::Jpeg, "libjpeg returned no scanlines"));
+                return Err(Error::truncated(
+                    Format::Jpeg,
+                    "libjpeg returned no scanlines",
+                ));
             }
         }
         unsafe { jpeg_finish_decompress(cinfo) };
@@ -289,11 +337,19 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
             metadata.icc = None;
             Image::from_u8(w, h, Layout::Rgb, rgb)?
         } else {
-            let layout = if channels == 1 { Layout::Gray } else { Layout::Rgb };
+            let layout = if channels == 1 {
+                Layout::Gray
+            } else {
+                Layout::Rgb
+            };
             Image::from_u8(w, h, layout, pixels)?
         };
         let orientation = Orientation::from_exif(metadata.exif_orientation().unwrap_or(1));
-        Ok(Decoded { image, metadata, orientation })
+        Ok(Decoded {
+            image,
+            metadata,
+            orientation,
+        })
     })
 }
 
@@ -347,8 +403,16 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
         cinfo.image_width = image.width;
         cinfo.image_height = image.height;
         cinfo.input_components = if gray { 1 } else { 3 };
-        cinfo.in_color_space = if gray { J_COLOR_SPACE::JCS_GRAYSCALE } else { J_COLOR_SPACE::JCS_RGB };
-        let profile = if effort >= TRELLIS_EFFORT { JINT_COMPRESS_PROFILE_VALUE::JCP_MAX_COMPRESSION } else { JINT_COMPRESS_PROFILE_VALUE::JCP_FASTEST };
+        cinfo.in_color_space = if gray {
+            J_COLOR_SPACE::JCS_GRAYSCALE
+        } else {
+            J_COLOR_SPACE::JCS_RGB
+        };
+        let profile = if effort >= TRELLIS_EFFORT {
+            JINT_COMPRESS_PROFILE_VALUE::JCP_MAX_COMPRESSION
+        } else {
+            JINT_COMPRESS_PROFILE_VALUE::JCP_FASTEST
+        };
         unsafe {
             jpeg_c_set_int_param(cinfo, J_INT_PARAM::JINT_COMPRESS_PROFILE, profile as c_int);
             jpeg_set_defaults(cinfo);
@@ -357,7 +421,10 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
             jpeg_set_quality(cinfo, c_int::from(quality), 0);
         }
         cinfo.optimize_coding = 1;
-        c.set_bool(J_BOOLEAN_PARAM::JBOOLEAN_OPTIMIZE_SCANS, effort >= SCAN_SEARCH_EFFORT);
+        c.set_bool(
+            J_BOOLEAN_PARAM::JBOOLEAN_OPTIMIZE_SCANS,
+            effort >= SCAN_SEARCH_EFFORT,
+        );
         if !gray {
             let (h, v) = match options.subsampling {
                 Subsampling::S420 => (2, 2),
@@ -384,7 +451,9 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
         let row_len = image.width as usize * if gray { 1 } else { 3 };
         for rows in pixels.chunks(row_len * 16) {
             let mut ptrs: Vec<*const u8> = rows.chunks_exact(row_len).map(|r| r.as_ptr()).collect();
-            unsafe { jpeg_write_scanlines(&mut c.cinfo, ptrs.as_mut_ptr(), ptrs.len() as JDIMENSION) };
+            unsafe {
+                jpeg_write_scanlines(&mut c.cinfo, ptrs.as_mut_ptr(), ptrs.len() as JDIMENSION)
+            };
         }
         Ok(c.finish())
     })
@@ -394,10 +463,19 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
 /// (when `progressive`) progressive scans, without touching the pixels, as
 /// `jpegtran -optimize -progressive` does. `keep_markers` copies every APP and
 /// COM marker; otherwise only the ICC profile is kept.
-pub(crate) fn optimize_lossless(data: &[u8], progressive: bool, keep_markers: bool, max_pixels: u64) -> Result<Vec<u8>> {
+pub(crate) fn optimize_lossless(
+    data: &[u8],
+    progressive: bool,
+    keep_markers: bool,
+    max_pixels: u64,
+) -> Result<Vec<u8>> {
     run_libjpeg(|| {
         let mut d = Decompressor::new(data, true, true);
-        check_limit(d.cinfo.image_width.into(), d.cinfo.image_height.into(), max_pixels)?;
+        check_limit(
+            d.cinfo.image_width.into(),
+            d.cinfo.image_height.into(),
+            max_pixels,
+        )?;
         let coefficients = unsafe { jpeg_read_coefficients(&mut d.cinfo) };
         let mut c = Compressor::new();
         unsafe { jpeg_copy_critical_parameters(&d.cinfo, &mut c.cinfo) };
@@ -409,7 +487,10 @@ pub(crate) fn optimize_lossless(data: &[u8], progressive: bool, keep_markers: bo
             c.cinfo.scan_info = std::ptr::null();
         }
         unsafe { jpeg_write_coefficients(&mut c.cinfo, coefficients) };
-        let (writes_jfif, writes_adobe) = (c.cinfo.write_JFIF_header != 0, c.cinfo.write_Adobe_marker != 0);
+        let (writes_jfif, writes_adobe) = (
+            c.cinfo.write_JFIF_header != 0,
+            c.cinfo.write_Adobe_marker != 0,
+        );
         for (marker, payload) in d.markers() {
             let code = c_int::from(marker);
             let duplicate = (writes_jfif && code == APP0 && payload.starts_with(b"JFIF"))

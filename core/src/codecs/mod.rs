@@ -2,6 +2,7 @@
 //! with the same signatures; every encoder module offers `encode`. This
 //! module dispatches on [`Format`] and holds what they share.
 
+pub(crate) mod avif;
 pub(crate) mod bmp;
 pub(crate) mod gif;
 pub(crate) mod heif;
@@ -10,7 +11,6 @@ pub(crate) mod png;
 pub(crate) mod raster;
 pub(crate) mod tiff;
 pub(crate) mod webp;
-pub(crate) mod avif;
 
 use crate::error::{Error, Result};
 use crate::format::Format;
@@ -47,7 +47,13 @@ pub(crate) struct Decoded {
 pub(crate) fn check_limit(width: u64, height: u64, max_pixels: u64) -> Result<()> {
     let pixels = width.saturating_mul(height);
     if pixels > max_pixels {
-        return Err(Error::LimitExceeded { what: "declared image size", width, height, pixels, limit: max_pixels });
+        return Err(Error::LimitExceeded {
+            what: "declared image size",
+            width,
+            height,
+            pixels,
+            limit: max_pixels,
+        });
     }
     Ok(())
 }
@@ -79,7 +85,12 @@ pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Re
 }
 
 /// Encodes `image` (already in a layout `format` accepts, see [`encodable_layout`]).
-pub(crate) fn encode(format: Format, image: &Image, metadata: &Metadata, options: &Options) -> Result<Vec<u8>> {
+pub(crate) fn encode(
+    format: Format,
+    image: &Image,
+    metadata: &Metadata,
+    options: &Options,
+) -> Result<Vec<u8>> {
     match format {
         Format::Jpeg => jpeg::encode(image, metadata, options),
         Format::Png => png::encode(image, metadata, options),

@@ -52,7 +52,9 @@ fn text_metadata(data: &[u8]) -> Metadata {
     let mut at = 8;
     while at + 12 <= data.len() {
         let len = u32::from_be_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]) as usize;
-        let Some(body) = data.get(at + 8..(at + 8).saturating_add(len)) else { break };
+        let Some(body) = data.get(at + 8..(at + 8).saturating_add(len)) else {
+            break;
+        };
         match &data[at + 4..at + 8] {
             b"eXIf" if meta.exif.is_none() => meta.exif = Metadata::normalize_exif(body),
             b"iTXt" if meta.xmp.is_none() => meta.xmp = xmp_from_itxt(body),
@@ -76,7 +78,10 @@ fn xmp_from_itxt(body: &[u8]) -> Option<Vec<u8>> {
     }
     use std::io::Read;
     let mut out = Vec::new();
-    flate2::read::ZlibDecoder::new(text).take(MAX_TEXT_CHUNK).read_to_end(&mut out).ok()?;
+    flate2::read::ZlibDecoder::new(text)
+        .take(MAX_TEXT_CHUNK)
+        .read_to_end(&mut out)
+        .ok()?;
     Some(out)
 }
 
@@ -87,7 +92,11 @@ fn apng_frames(data: &[u8]) -> Option<u32> {
         let len = u32::from_be_bytes(data[at..at + 4].try_into().ok()?) as usize;
         let kind = &data[at + 4..at + 8];
         match kind {
-            b"acTL" => return Some(u32::from_be_bytes(data.get(at + 8..at + 12)?.try_into().ok()?)),
+            b"acTL" => {
+                return Some(u32::from_be_bytes(
+                    data.get(at + 8..at + 12)?.try_into().ok()?,
+                ))
+            }
             b"IDAT" => return None,
             _ => at = at.checked_add(12 + len)?,
         }
@@ -104,16 +113,24 @@ fn xmp_chunk(xmp: &[u8]) -> Vec<u8> {
 pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> Result<Vec<u8>> {
     let fail = |e: oxipng::PngError| Error::encode(Format::Png, e.to_string());
     let color = match image.layout {
-        Layout::Gray => oxipng::ColorType::Grayscale { transparent_shade: None },
+        Layout::Gray => oxipng::ColorType::Grayscale {
+            transparent_shade: None,
+        },
         Layout::GrayAlpha => oxipng::ColorType::GrayscaleAlpha,
-        Layout::Rgb => oxipng::ColorType::RGB { transparent_color: None },
+        Layout::Rgb => oxipng::ColorType::RGB {
+            transparent_color: None,
+        },
         Layout::Rgba => oxipng::ColorType::RGBA,
     };
     let (depth, bytes) = match &image.samples {
         Samples::U8(d) => (oxipng::BitDepth::Eight, d.clone()),
-        Samples::U16(d) => (oxipng::BitDepth::Sixteen, d.iter().flat_map(|v| v.to_be_bytes()).collect()),
+        Samples::U16(d) => (
+            oxipng::BitDepth::Sixteen,
+            d.iter().flat_map(|v| v.to_be_bytes()).collect(),
+        ),
     };
-    let mut raw = oxipng::RawImage::new(image.width, image.height, color, depth, bytes).map_err(fail)?;
+    let mut raw =
+        oxipng::RawImage::new(image.width, image.height, color, depth, bytes).map_err(fail)?;
     if let Some(icc) = metadata.icc.as_deref() {
         raw.add_icc_profile(icc);
     }
@@ -124,7 +141,9 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
         raw.add_png_chunk(*b"iTXt", xmp_chunk(xmp));
     }
     // Effort 0-10 maps onto oxipng's presets 0-6.
-    let preset = options.effort.map_or(DEFAULT_PRESET, |e| (e * 6).div_ceil(10));
+    let preset = options
+        .effort
+        .map_or(DEFAULT_PRESET, |e| (e * 6).div_ceil(10));
     let mut png_options = oxipng::Options::from_preset(preset);
     png_options.strip = oxipng::StripChunks::None;
     raw.create_optimized_png(&png_options).map_err(fail)

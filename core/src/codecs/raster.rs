@@ -16,15 +16,22 @@ pub(crate) fn map_error(format: Format, e: ImageError) -> Error {
     let detail = e.to_string();
     let truncated = |text: &str| {
         let t = text.to_ascii_lowercase();
-        t.contains("eof") || t.contains("end of file") || t.contains("unexpected end") || t.contains("truncat")
+        t.contains("eof")
+            || t.contains("end of file")
+            || t.contains("unexpected end")
+            || t.contains("truncat")
     };
     match e {
-        ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => Error::truncated(format, detail),
+        ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Error::truncated(format, detail)
+        }
         ImageError::Limits(l) if matches!(l.kind(), LimitErrorKind::DimensionError) => {
             Error::corrupt(format, format!("dimensions out of range: {detail}"))
         }
         ImageError::Limits(_) => Error::corrupt(format, format!("decoder memory limit: {detail}")),
-        ImageError::Unsupported(_) => Error::corrupt(format, format!("unsupported variant: {detail}")),
+        ImageError::Unsupported(_) => {
+            Error::corrupt(format, format!("unsupported variant: {detail}"))
+        }
         _ if truncated(&detail) => Error::truncated(format, detail),
         _ => Error::corrupt(format, detail),
     }
@@ -50,20 +57,33 @@ pub(crate) fn probe_with(format: Format, mut decoder: impl ImageDecoder) -> Resu
 fn metadata_of(format: Format, decoder: &mut impl ImageDecoder) -> Result<Metadata> {
     let map = |e| map_error(format, e);
     Ok(Metadata {
-        exif: decoder.exif_metadata().map_err(map)?.and_then(|d| Metadata::normalize_exif(&d)),
+        exif: decoder
+            .exif_metadata()
+            .map_err(map)?
+            .and_then(|d| Metadata::normalize_exif(&d)),
         xmp: decoder.xmp_metadata().map_err(map)?,
-        icc: decoder.icc_profile().map_err(map)?.filter(|d| !d.is_empty()),
+        icc: decoder
+            .icc_profile()
+            .map_err(map)?
+            .filter(|d| !d.is_empty()),
         iptc: None,
     })
 }
 
 /// Decodes the (first) image of `decoder` into pixels.
-pub(crate) fn decode_with(format: Format, mut decoder: impl ImageDecoder, request: &DecodeRequest) -> Result<Decoded> {
+pub(crate) fn decode_with(
+    format: Format,
+    mut decoder: impl ImageDecoder,
+    request: &DecodeRequest,
+) -> Result<Decoded> {
     let map = |e| map_error(format, e);
     let (width, height) = decoder.dimensions();
     check_limit(width.into(), height.into(), request.max_pixels)?;
     if width == 0 || height == 0 {
-        return Err(Error::corrupt(format, format!("image has zero size ({width}x{height})")));
+        return Err(Error::corrupt(
+            format,
+            format!("image has zero size ({width}x{height})"),
+        ));
     }
     // The tiff crate sizes its strip buffers from the output alone, which
     // JPEG-compressed and 16-bit files exceed; its own default limits apply.
@@ -78,14 +98,24 @@ pub(crate) fn decode_with(format: Format, mut decoder: impl ImageDecoder, reques
         _ => image::metadata::Orientation::NoTransforms,
     };
     let color = decoder.color_type();
-    let mut buffer = vec![0u8; usize::try_from(decoder.total_bytes()).map_err(|_| Error::Internal("size".into()))?];
+    let mut buffer = vec![
+        0u8;
+        usize::try_from(decoder.total_bytes())
+            .map_err(|_| Error::Internal("size".into()))?
+    ];
     decoder.read_image(&mut buffer).map_err(map)?;
     let image = into_image(width, height, color, buffer)?;
-    let exif_value = metadata.exif_orientation().unwrap_or(match stored_orientation {
-        image::metadata::Orientation::NoTransforms => 1,
-        other => u16::from(other.to_exif()),
-    });
-    Ok(Decoded { image, metadata, orientation: Orientation::from_exif(exif_value) })
+    let exif_value = metadata
+        .exif_orientation()
+        .unwrap_or(match stored_orientation {
+            image::metadata::Orientation::NoTransforms => 1,
+            other => u16::from(other.to_exif()),
+        });
+    Ok(Decoded {
+        image,
+        metadata,
+        orientation: Orientation::from_exif(exif_value),
+    })
 }
 
 fn into_image(width: u32, height: u32, color: ColorType, buffer: Vec<u8>) -> Result<Image> {
@@ -96,18 +126,28 @@ fn into_image(width: u32, height: u32, color: ColorType, buffer: Vec<u8>) -> Res
         _ => Layout::Rgba,
     };
     match color {
-        ColorType::L8 | ColorType::La8 | ColorType::Rgb8 | ColorType::Rgba8 => Image::from_u8(width, height, layout, buffer),
+        ColorType::L8 | ColorType::La8 | ColorType::Rgb8 | ColorType::Rgba8 => {
+            Image::from_u8(width, height, layout, buffer)
+        }
         ColorType::L16 | ColorType::La16 | ColorType::Rgb16 | ColorType::Rgba16 => {
-            let samples = buffer.chunks_exact(2).map(|b| u16::from_ne_bytes([b[0], b[1]])).collect();
+            let samples = buffer
+                .chunks_exact(2)
+                .map(|b| u16::from_ne_bytes([b[0], b[1]]))
+                .collect();
             Image::from_u16(width, height, layout, samples)
         }
         ColorType::Rgb32F | ColorType::Rgba32F => {
             let samples = buffer
                 .chunks_exact(4)
-                .map(|b| (f32::from_ne_bytes([b[0], b[1], b[2], b[3]]).clamp(0.0, 1.0) * 65535.0).round() as u16)
+                .map(|b| {
+                    (f32::from_ne_bytes([b[0], b[1], b[2], b[3]]).clamp(0.0, 1.0) * 65535.0).round()
+                        as u16
+                })
                 .collect();
             Image::from_u16(width, height, layout, samples)
         }
-        other => Err(Error::Internal(format!("unexpected decoder color type {other:?}"))),
+        other => Err(Error::Internal(format!(
+            "unexpected decoder color type {other:?}"
+        ))),
     }
 }

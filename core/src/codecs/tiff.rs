@@ -33,7 +33,9 @@ fn tiff_error(e: tiff::TiffError) -> Error {
 /// The first page's compression, read from its IFD.
 fn compression(data: &[u8]) -> Result<u32> {
     let mut d = tiff::decoder::Decoder::new(Cursor::new(data)).map_err(tiff_error)?;
-    Ok(d.find_tag_unsigned::<u32>(Tag::Compression).map_err(tiff_error)?.unwrap_or(1))
+    Ok(d.find_tag_unsigned::<u32>(Tag::Compression)
+        .map_err(tiff_error)?
+        .unwrap_or(1))
 }
 
 pub(crate) fn probe(data: &[u8]) -> Result<Info> {
@@ -47,7 +49,11 @@ pub(crate) fn probe(data: &[u8]) -> Result<Info> {
     let mut info = raster::probe_with(Format::Tiff, decoder(data)?)?;
     // EXIF, GPS and IPTC live in the TIFF structure itself.
     let mut d = tiff::decoder::Decoder::new(Cursor::new(data)).map_err(tiff_error)?;
-    let mut has = |tag: u16| d.find_tag(Tag::Unknown(tag)).map(|v| v.is_some()).unwrap_or(false);
+    let mut has = |tag: u16| {
+        d.find_tag(Tag::Unknown(tag))
+            .map(|v| v.is_some())
+            .unwrap_or(false)
+    };
     info.has_exif |= has(34665) || has(34853);
     info.has_iptc |= has(33723);
     Ok(info)
@@ -65,15 +71,22 @@ fn decode_fax(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
     let mut d = tiff::decoder::Decoder::new(Cursor::new(data)).map_err(tiff_error)?;
     let (width, height) = d.dimensions().map_err(tiff_error)?;
     check_limit(width.into(), height.into(), request.max_pixels)?;
-    let tag = |d: &mut tiff::decoder::Decoder<Cursor<&[u8]>>, t: Tag| d.find_tag_unsigned::<u32>(t).map_err(tiff_error);
+    let tag = |d: &mut tiff::decoder::Decoder<Cursor<&[u8]>>, t: Tag| {
+        d.find_tag_unsigned::<u32>(t).map_err(tiff_error)
+    };
     let t4_options = tag(&mut d, Tag::Unknown(292))?.unwrap_or(0);
     if t4_options & 1 != 0 {
-        return Err(Error::CodecUnavailable { detail: "two-dimensional CCITT Group 3 TIFF is not supported".into() });
+        return Err(Error::CodecUnavailable {
+            detail: "two-dimensional CCITT Group 3 TIFF is not supported".into(),
+        });
     }
     let lsb_first = tag(&mut d, Tag::FillOrder)?.unwrap_or(1) == 2;
     let offsets = d.get_tag_u64_vec(Tag::StripOffsets).map_err(tiff_error)?;
-    let counts = d.get_tag_u64_vec(Tag::StripByteCounts).map_err(tiff_error)?;
-    let width16 = u16::try_from(width).map_err(|_| Error::corrupt(Format::Tiff, "fax page wider than 65535"))?;
+    let counts = d
+        .get_tag_u64_vec(Tag::StripByteCounts)
+        .map_err(tiff_error)?;
+    let width16 = u16::try_from(width)
+        .map_err(|_| Error::corrupt(Format::Tiff, "fax page wider than 65535"))?;
     let (w, h) = (width as usize, height as usize);
     let mut pixels = Vec::with_capacity(w * h);
     for (&offset, &count) in offsets.iter().zip(&counts) {
@@ -82,7 +95,9 @@ fn decode_fax(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
             .zip(usize::try_from(count).ok())
             .and_then(|(o, c)| data.get(o..o.checked_add(c)?))
             .ok_or_else(|| Error::truncated(Format::Tiff, "fax strip lies outside the file"))?;
-        let bytes = strip.iter().map(|&b| if lsb_first { b.reverse_bits() } else { b });
+        let bytes = strip
+            .iter()
+            .map(|&b| if lsb_first { b.reverse_bits() } else { b });
         // The result is None when a strip ends without an RTC marker, which fax
         // writers often omit; the row count below decides whether data is missing.
         let _ = fax::decoder::decode_g3(bytes, |transitions| {
@@ -100,9 +115,16 @@ fn decode_fax(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
         pixels.resize(w * h, 255);
     }
     if pixels.len() < w * h {
-        return Err(Error::truncated(Format::Tiff, format!("fax data ends after {} of {h} rows", pixels.len() / w)));
+        return Err(Error::truncated(
+            Format::Tiff,
+            format!("fax data ends after {} of {h} rows", pixels.len() / w),
+        ));
     }
     // The fax code names colors, so PhotometricInterpretation does not change the mapping.
     let image = Image::from_u8(width, height, Layout::Gray, pixels)?;
-    Ok(Decoded { image, metadata: Metadata::default(), orientation: Orientation::Normal })
+    Ok(Decoded {
+        image,
+        metadata: Metadata::default(),
+        orientation: Orientation::Normal,
+    })
 }

@@ -18,7 +18,10 @@ use std::ptr;
 const DEFAULT_METHOD: c_int = 4;
 
 fn webp_data(data: &[u8]) -> WebPData {
-    WebPData { bytes: data.as_ptr(), size: data.len() }
+    WebPData {
+        bytes: data.as_ptr(),
+        size: data.len(),
+    }
 }
 
 /// A demuxer over borrowed bytes, deleted on drop.
@@ -28,9 +31,13 @@ impl Demuxer {
     fn new(data: &[u8]) -> Result<Demuxer> {
         let input = webp_data(data);
         // SAFETY: `input` borrows `data`, which outlives the demuxer (it is used only inside this module's calls).
-        let demux = unsafe { WebPDemuxInternal(&input, 0, ptr::null_mut(), WebPGetDemuxABIVersion()) };
+        let demux =
+            unsafe { WebPDemuxInternal(&input, 0, ptr::null_mut(), WebPGetDemuxABIVersion()) };
         if demux.is_null() {
-            return Err(Error::corrupt(Format::WebP, "libwebp could not parse the RIFF container"));
+            return Err(Error::corrupt(
+                Format::WebP,
+                "libwebp could not parse the RIFF container",
+            ));
         }
         Ok(Demuxer(demux))
     }
@@ -43,14 +50,18 @@ impl Demuxer {
     fn chunk(&self, fourcc: &[u8; 4]) -> Option<Vec<u8>> {
         let mut iter: WebPChunkIterator = unsafe { std::mem::zeroed() };
         let found = unsafe { WebPDemuxGetChunk(self.0, fourcc.as_ptr().cast(), 1, &mut iter) } != 0;
-        let payload = found.then(|| unsafe { std::slice::from_raw_parts(iter.chunk.bytes, iter.chunk.size) }.to_vec());
+        let payload = found.then(|| {
+            unsafe { std::slice::from_raw_parts(iter.chunk.bytes, iter.chunk.size) }.to_vec()
+        });
         unsafe { WebPDemuxReleaseChunkIterator(&mut iter) };
         payload
     }
 
     fn metadata(&self) -> Metadata {
         Metadata {
-            exif: self.chunk(b"EXIF").and_then(|d| Metadata::normalize_exif(&d)),
+            exif: self
+                .chunk(b"EXIF")
+                .and_then(|d| Metadata::normalize_exif(&d)),
             xmp: self.chunk(b"XMP "),
             icc: self.chunk(b"ICCP"),
             iptc: None,
@@ -86,7 +97,8 @@ pub(crate) fn probe(data: &[u8]) -> Result<Info> {
     let f = features(data)?;
     let demux = Demuxer::new(data)?;
     let metadata = demux.metadata();
-    let mut info = Info::new(Format::WebP, f.width as u32, f.height as u32).with_metadata(&metadata);
+    let mut info =
+        Info::new(Format::WebP, f.width as u32, f.height as u32).with_metadata(&metadata);
     info.has_alpha = f.has_alpha != 0;
     info.frames = demux.get(WebPFormatFeature::WEBP_FF_FRAME_COUNT).max(1);
     Ok(info)
@@ -97,14 +109,27 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
     check_limit(f.width as u64, f.height as u64, request.max_pixels)?;
     let metadata = Demuxer::new(data)?.metadata();
     let alpha = f.has_alpha != 0;
-    let image = if f.has_animation != 0 { decode_first_frame(data)? } else { decode_still(data, alpha)? };
+    let image = if f.has_animation != 0 {
+        decode_first_frame(data)?
+    } else {
+        decode_still(data, alpha)?
+    };
     let orientation = Orientation::from_exif(metadata.exif_orientation().unwrap_or(1));
-    Ok(Decoded { image, metadata, orientation })
+    Ok(Decoded {
+        image,
+        metadata,
+        orientation,
+    })
 }
 
 fn decode_still(data: &[u8], alpha: bool) -> Result<Image> {
-    let mut config = WebPDecoderConfig::new().map_err(|_| Error::Internal("libwebp version mismatch".into()))?;
-    config.output.colorspace = if alpha { WEBP_CSP_MODE::MODE_RGBA } else { WEBP_CSP_MODE::MODE_RGB };
+    let mut config =
+        WebPDecoderConfig::new().map_err(|_| Error::Internal("libwebp version mismatch".into()))?;
+    config.output.colorspace = if alpha {
+        WEBP_CSP_MODE::MODE_RGBA
+    } else {
+        WEBP_CSP_MODE::MODE_RGB
+    };
     let status = unsafe { WebPDecode(data.as_ptr(), data.len(), &mut config) };
     let result = if status == VP8StatusCode::VP8_STATUS_OK {
         let out = &config.output;
@@ -113,8 +138,12 @@ fn decode_still(data: &[u8], alpha: bool) -> Result<Image> {
         let layout = if alpha { Layout::Rgba } else { Layout::Rgb };
         let row = out.width as usize * layout.channels();
         let bytes = unsafe { std::slice::from_raw_parts(rgba.rgba, rgba.size) };
-        let pixels: Vec<u8> =
-            bytes.chunks(rgba.stride as usize).take(out.height as usize).flat_map(|r| &r[..row]).copied().collect();
+        let pixels: Vec<u8> = bytes
+            .chunks(rgba.stride as usize)
+            .take(out.height as usize)
+            .flat_map(|r| &r[..row])
+            .copied()
+            .collect();
         Image::from_u8(out.width as u32, out.height as u32, layout, pixels)
     } else {
         Err(status_error(status))
@@ -131,20 +160,27 @@ fn decode_first_frame(data: &[u8]) -> Result<Image> {
     options.color_mode = WEBP_CSP_MODE::MODE_RGBA;
     let decoder = unsafe { WebPAnimDecoderNew(&input, &options) };
     if decoder.is_null() {
-        return Err(Error::corrupt(Format::WebP, "libwebp could not open the animation"));
+        return Err(Error::corrupt(
+            Format::WebP,
+            "libwebp could not open the animation",
+        ));
     }
     let mut info: WebPAnimInfo = WebPAnimInfo::default();
     let mut frame: *mut u8 = ptr::null_mut();
     let mut timestamp = 0;
     let ok = unsafe {
-        WebPAnimDecoderGetInfo(decoder, &mut info) != 0 && WebPAnimDecoderGetNext(decoder, &mut frame, &mut timestamp) != 0
+        WebPAnimDecoderGetInfo(decoder, &mut info) != 0
+            && WebPAnimDecoderGetNext(decoder, &mut frame, &mut timestamp) != 0
     };
     let result = if ok && !frame.is_null() {
         let len = info.canvas_width as usize * info.canvas_height as usize * 4;
         let pixels = unsafe { std::slice::from_raw_parts(frame, len) }.to_vec();
         Image::from_u8(info.canvas_width, info.canvas_height, Layout::Rgba, pixels)
     } else {
-        Err(Error::corrupt(Format::WebP, "libwebp could not decode the first animation frame"))
+        Err(Error::corrupt(
+            Format::WebP,
+            "libwebp could not decode the first animation frame",
+        ))
     };
     unsafe { WebPAnimDecoderDelete(decoder) };
     result
@@ -156,25 +192,35 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
     };
     let channels = image.layout.channels();
     if !image.layout.is_color() {
-        return Err(Error::Internal(format!("WebP encoder given {:?}", image.layout)));
+        return Err(Error::Internal(format!(
+            "WebP encoder given {:?}",
+            image.layout
+        )));
     }
     let quality = f32::from(options.quality.unwrap_or(80));
-    let mut config = WebPConfig::new().map_err(|_| Error::Internal("libwebp version mismatch".into()))?;
+    let mut config =
+        WebPConfig::new().map_err(|_| Error::Internal("libwebp version mismatch".into()))?;
     if options.lossless {
         let level = c_int::from(options.effort.map_or(6, |e| (e * 9).div_ceil(10)));
         unsafe { WebPConfigLosslessPreset(&mut config, level) };
     } else {
         config.quality = quality;
-        config.method = options.effort.map_or(DEFAULT_METHOD, |e| c_int::from((e * 6).div_ceil(10)));
+        config.method = options
+            .effort
+            .map_or(DEFAULT_METHOD, |e| c_int::from((e * 6).div_ceil(10)));
     }
     config.use_sharp_yuv = c_int::from(options.sharp_yuv);
     // Lossless means every sample, including the color under fully transparent pixels.
     config.exact = c_int::from(options.lossless);
     config.alpha_quality = c_int::from(options.alpha_quality.unwrap_or(100));
     if unsafe { WebPValidateConfig(&config) } == 0 {
-        return Err(Error::encode(Format::WebP, "libwebp rejected the configuration"));
+        return Err(Error::encode(
+            Format::WebP,
+            "libwebp rejected the configuration",
+        ));
     }
-    let mut picture = WebPPicture::new().map_err(|_| Error::Internal("libwebp version mismatch".into()))?;
+    let mut picture =
+        WebPPicture::new().map_err(|_| Error::Internal("libwebp version mismatch".into()))?;
     picture.use_argb = c_int::from(options.lossless);
     picture.width = image.width as c_int;
     picture.height = image.height as c_int;
@@ -192,12 +238,14 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
     };
     let encoded = imported != 0 && unsafe { WebPEncode(&config, &mut picture) } != 0;
     let error_code = picture.error_code;
-    let bitstream = encoded.then(|| unsafe { std::slice::from_raw_parts(writer.mem, writer.size) }.to_vec());
+    let bitstream =
+        encoded.then(|| unsafe { std::slice::from_raw_parts(writer.mem, writer.size) }.to_vec());
     unsafe {
         WebPPictureFree(&mut picture);
         WebPMemoryWriterClear(&mut writer);
     }
-    let bitstream = bitstream.ok_or_else(|| Error::encode(Format::WebP, format!("libwebp: {error_code:?}")))?;
+    let bitstream =
+        bitstream.ok_or_else(|| Error::encode(Format::WebP, format!("libwebp: {error_code:?}")))?;
     add_metadata(bitstream, metadata)
 }
 
@@ -217,19 +265,29 @@ fn add_metadata(bitstream: Vec<u8>, metadata: &Metadata) -> Result<Vec<u8>> {
     let input = webp_data(&bitstream);
     let mux = unsafe { WebPMuxCreateInternal(&input, 0, WebPGetMuxABIVersion()) };
     if mux.is_null() {
-        return Err(Error::encode(Format::WebP, "libwebp muxer could not read the encoded image"));
+        return Err(Error::encode(
+            Format::WebP,
+            "libwebp muxer could not read the encoded image",
+        ));
     }
     let mut ok = true;
     for (name, data) in chunks {
         let chunk = webp_data(data);
-        ok &= unsafe { WebPMuxSetChunk(mux, name.as_ptr().cast(), &chunk, 1) } == WebPMuxError::WEBP_MUX_OK;
+        ok &= unsafe { WebPMuxSetChunk(mux, name.as_ptr().cast(), &chunk, 1) }
+            == WebPMuxError::WEBP_MUX_OK;
     }
     let mut assembled = WebPData::default();
     ok &= unsafe { WebPMuxAssemble(mux, &mut assembled) } == WebPMuxError::WEBP_MUX_OK;
-    let out = ok.then(|| unsafe { std::slice::from_raw_parts(assembled.bytes, assembled.size) }.to_vec());
+    let out =
+        ok.then(|| unsafe { std::slice::from_raw_parts(assembled.bytes, assembled.size) }.to_vec());
     unsafe {
         WebPDataClear(&mut assembled);
         WebPMuxDelete(mux);
     }
-    out.ok_or_else(|| Error::encode(Format::WebP, "libwebp muxer could not add the metadata chunks"))
+    out.ok_or_else(|| {
+        Error::encode(
+            Format::WebP,
+            "libwebp muxer could not add the metadata chunks",
+        )
+    })
 }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what building and testing pixpress needs on Debian 12 with Rust,
+# Python 3 and Node already present. Safe to run again: it skips what is there.
+set -euo pipefail
+
+apt_packages=(cmake nasm pkg-config libde265-dev libdav1d-dev libaom-dev liblcms2-dev libimage-exiftool-perl)
+missing=()
+for p in "${apt_packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+python3 -c "import PIL, pillow_heif, numpy, pytest" 2>/dev/null ||
+    python3 -m pip install -q pillow pillow-heif numpy pytest
+
+rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy rustfmt
