@@ -5,6 +5,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pixpress::{Compressed, Error, Options};
 use rayon::prelude::*;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -130,6 +131,9 @@ struct Job {
     output_stem: PathBuf,
 }
 
+/// Lists the work. A single directory maps onto OUTDIR; with several inputs,
+/// each directory keeps its own name under OUTDIR so that equal relative paths
+/// in different inputs cannot meet.
 fn collect_jobs(inputs: &[PathBuf], outdir: &Path) -> Result<Vec<Job>, Error> {
     let mut jobs = Vec::new();
     for input in inputs {
@@ -138,7 +142,11 @@ fn collect_jobs(inputs: &[PathBuf], outdir: &Path) -> Result<Vec<Job>, Error> {
             source: e,
         })?;
         if meta.is_dir() {
-            walk(input, input, outdir, &mut jobs)?;
+            let base = match (inputs.len(), input.file_name()) {
+                (1, _) | (_, None) => outdir.to_path_buf(),
+                (_, Some(name)) => outdir.join(name),
+            };
+            walk(input, input, &base, &mut jobs)?;
         } else {
             let name = input.file_stem().unwrap_or_default();
             jobs.push(Job {
@@ -151,7 +159,7 @@ fn collect_jobs(inputs: &[PathBuf], outdir: &Path) -> Result<Vec<Job>, Error> {
     Ok(jobs)
 }
 
-fn walk(root: &Path, dir: &Path, outdir: &Path, jobs: &mut Vec<Job>) -> Result<(), Error> {
+fn walk(root: &Path, dir: &Path, base: &Path, jobs: &mut Vec<Job>) -> Result<(), Error> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::Io {
         path: dir.display().to_string(),
         source: e,
@@ -162,16 +170,16 @@ fn walk(root: &Path, dir: &Path, outdir: &Path, jobs: &mut Vec<Job>) -> Result<(
             source: e,
         })?;
         let path = entry.path();
-        if path.starts_with(outdir) {
+        if path.starts_with(base) {
             continue;
         }
         if path.is_dir() {
-            walk(root, &path, outdir, jobs)?;
+            walk(root, &path, base, jobs)?;
         } else if has_image_extension(&path) {
             let relative = path.strip_prefix(root).unwrap_or(&path).with_extension("");
             jobs.push(Job {
                 input: path,
-                output_stem: outdir.join(relative),
+                output_stem: base.join(relative),
             });
         }
     }
@@ -184,7 +192,22 @@ fn has_image_extension(path: &Path) -> bool {
         .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-fn compress_one(job: &Job, options: &Options) -> Result<(u64, Compressed, PathBuf), Error> {
+fn compress_one(
+    job: &Job,
+    options: &Options,
+    stem_counts: &HashMap<&Path, usize>,
+) -> Result<(u64, Compressed, PathBuf), Error> {
+    if stem_counts
+        .get(job.output_stem.as_path())
+        .copied()
+        .unwrap_or(0)
+        > 1
+    {
+        return Err(Error::InvalidArgument(format!(
+            "{} would be written over by another input with the same name and another extension; compress them separately",
+            job.output_stem.display()
+        )));
+    }
     let input = std::fs::read(&job.input).map_err(|e| Error::Io {
         path: job.input.display().to_string(),
         source: e,
@@ -218,10 +241,14 @@ fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed_precise} {wide_msg}")
             .expect("valid template"),
     );
+    let mut stem_counts: HashMap<&Path, usize> = HashMap::new();
+    for job in &jobs {
+        *stem_counts.entry(job.output_stem.as_path()).or_default() += 1;
+    }
     let results: Vec<_> = pool.install(|| {
         jobs.par_iter()
             .map(|job| {
-                let result = compress_one(job, &options);
+                let result = compress_one(job, &options, &stem_counts);
                 bar.inc(1);
                 result
             })
