@@ -82,6 +82,15 @@ fn main() {
             7,
         ),
         (
+            "JPEG q80, effort 0, baseline (progressive=false)",
+            {
+                let mut o = jpeg("80", "0");
+                o.progressive = false;
+                o
+            },
+            7,
+        ),
+        (
             "JPEG q80, effort 4 (default: + trellis)",
             jpeg("80", "4"),
             7,
@@ -116,13 +125,20 @@ fn main() {
             5,
         ),
     ];
+    // `cargo bench --bench pipeline -- only TEXT` runs the rows whose name contains TEXT.
+    let only = args
+        .iter()
+        .position(|a| a == "only")
+        .and_then(|i| args.get(i + 1));
     println!("| photo | operation | median ms | output bytes |");
     println!("|---|---|---:|---:|");
     for photo in photos {
         let input = std::fs::read(corpus().join(photo)).expect("corpus photo");
         let heic = photo.starts_with("heic/");
         for (name, o, runs) in &cases {
-            if heic && name.starts_with("lossless") {
+            if heic && name.starts_with("lossless")
+                || only.is_some_and(|t| !name.contains(t.as_str()))
+            {
                 continue;
             }
             let runs = (*runs).max(3) | 1;

@@ -105,6 +105,36 @@ pub fn u8_to_u16(v: u8) -> u16 {
 }
 
 impl Image {
+    /// Converts premultiplied ("associated") alpha to straight alpha in place,
+    /// rounding to nearest. Does nothing for layouts without alpha.
+    pub fn unpremultiply(&mut self) {
+        if !self.layout.has_alpha() {
+            return;
+        }
+        let channels = self.layout.channels();
+        fn straighten<T: Copy + Into<u64> + TryFrom<u64>>(
+            pixels: &mut [T],
+            channels: usize,
+            max: u64,
+        ) {
+            for px in pixels.chunks_exact_mut(channels) {
+                let (color, alpha) = px.split_at_mut(channels - 1);
+                let a: u64 = alpha[0].into();
+                if a == 0 || a == max {
+                    continue;
+                }
+                for c in color {
+                    let v = (((*c).into() * max + a / 2) / a).min(max);
+                    *c = T::try_from(v).unwrap_or(*c);
+                }
+            }
+        }
+        match &mut self.samples {
+            Samples::U8(v) => straighten(v, channels, 255),
+            Samples::U16(v) => straighten(v, channels, 65535),
+        }
+    }
+
     /// Wraps 8-bit samples, checking the buffer length.
     pub fn from_u8(width: u32, height: u32, layout: Layout, data: Vec<u8>) -> Result<Image> {
         check_len(width, height, layout, data.len())?;
@@ -261,6 +291,29 @@ fn luma<T: Sample>(rgb: [T; 3], max: u32, opaque: T) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unpremultiply_divides_color_by_alpha_and_keeps_extremes() {
+        let mut image = Image::from_u8(
+            3,
+            1,
+            Layout::Rgba,
+            vec![
+                50, 100, 25, 100, // half-ish alpha
+                9, 9, 9, 0, // transparent: left alone
+                1, 2, 3, 255, // opaque: unchanged
+            ],
+        )
+        .unwrap();
+        image.unpremultiply();
+        assert_eq!(
+            image.samples,
+            Samples::U8(vec![128, 255, 64, 100, 9, 9, 9, 0, 1, 2, 3, 255])
+        );
+        let mut wide = Image::from_u16(1, 1, Layout::GrayAlpha, vec![1000, 2000]).unwrap();
+        wide.unpremultiply();
+        assert_eq!(wide.samples, Samples::U16(vec![32768, 2000]));
+    }
 
     #[test]
     fn rounding_between_depths() {

@@ -63,7 +63,21 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
     if compression(data)? == COMPRESSION_CCITT_T4 {
         return decode_fax(data, request);
     }
-    raster::decode_with(Format::Tiff, decoder(data)?, request)
+    let mut decoded = raster::decode_with(Format::Tiff, decoder(data)?, request)?;
+    if associated_alpha(data)? {
+        decoded.image.unpremultiply();
+    }
+    Ok(decoded)
+}
+
+/// Whether the first page's extra sample is premultiplied alpha (ExtraSamples = 1).
+fn associated_alpha(data: &[u8]) -> Result<bool> {
+    let mut d = tiff::decoder::Decoder::new(Cursor::new(data)).map_err(tiff_error)?;
+    let extra = d
+        .find_tag(Tag::ExtraSamples)
+        .map_err(tiff_error)?
+        .and_then(|v| v.into_u16_vec().ok());
+    Ok(extra.is_some_and(|v| v.first() == Some(&1)))
 }
 
 /// Decodes a one-dimensional CCITT Group 3 page to 8-bit gray.
