@@ -29,6 +29,7 @@ mod options;
 mod orient;
 mod pipeline;
 mod pixels;
+mod progress;
 mod resize;
 
 pub use error::{Error, ErrorKind, Result};
@@ -42,15 +43,34 @@ pub use options::{
 };
 pub use orient::Orientation;
 pub use pipeline::{Compressed, DecodedImage, Timings};
-pub use pixels::{Image, Layout, Rgba8, Samples};
+pub use pixels::{Image, Layout, PixelsRef, Rgba8, Samples};
+pub use progress::{Progress, Stage};
 
 use error::catch_panic;
+use progress::Reporter;
 
 /// Compresses `input` (any supported format) according to `options`.
 ///
 /// A panic inside a codec is caught and returned as [`Error::Internal`].
 pub fn compress(input: &[u8], options: &Options) -> Result<Compressed> {
-    catch_panic(|| pipeline::compress(input, options))
+    catch_panic(|| pipeline::compress(input, options, &mut Reporter::silent()))
+}
+
+/// [`compress`], reporting each stage to `progress`; when it returns `false`
+/// the call stops there with [`Error::Cancelled`].
+pub fn compress_with_progress(
+    input: &[u8],
+    options: &Options,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<Compressed> {
+    catch_panic(|| pipeline::compress(input, options, &mut Reporter::new(progress)))
+}
+
+/// Encodes caller-owned 8-bit pixels to `options.format` (which must name a
+/// format), resizing if asked. JPEG (gray, RGB) and WebP (RGB, RGBA) read
+/// the rows in place, without a copy, when no resize is asked for.
+pub fn encode(pixels: PixelsRef<'_>, metadata: &Metadata, options: &Options) -> Result<Compressed> {
+    catch_panic(|| pipeline::encode(pixels, metadata, options, &mut Reporter::silent()))
 }
 
 /// Decodes `input` to pixels, applying the EXIF orientation unless

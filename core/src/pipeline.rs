@@ -7,7 +7,8 @@ use crate::format::{sniff, Format};
 use crate::metadata::Metadata;
 use crate::options::{MetadataPolicy, Options, OrientationMode, OutputFormat};
 use crate::orient::Orientation;
-use crate::pixels::Image;
+use crate::pixels::{Image, PixelsRef};
+use crate::progress::{Reporter, Stage};
 use crate::resize::{self, ResizePlan};
 use std::time::{Duration, Instant};
 
@@ -153,12 +154,19 @@ fn prepare(image: Image, format: Format, options: &Options) -> Image {
     }
 }
 
-pub(crate) fn compress(input: &[u8], options: &Options) -> Result<Compressed> {
+pub(crate) fn compress(
+    input: &[u8],
+    options: &Options,
+    progress: &mut Reporter,
+) -> Result<Compressed> {
     let started = Instant::now();
+    progress.enter(Stage::Decode)?;
     let in_format = sniff(input)?;
     let out_format = resolve_format(options.format, in_format)?;
     if options.lossless && out_format == Format::Jpeg {
-        return optimize_jpeg(input, in_format, options, started);
+        let out = optimize_jpeg(input, in_format, options, started)?;
+        progress.enter(Stage::Done)?;
+        return Ok(out);
     }
     let header_plan = plan_from_header(input, in_format, options)?;
     let min_size = header_plan.map(|(_, size)| size);
@@ -173,46 +181,95 @@ pub(crate) fn compress(input: &[u8], options: &Options) -> Result<Compressed> {
         ..Timings::default()
     };
 
+    progress.enter(Stage::Transform)?;
     let transform_started = Instant::now();
     let metadata = match options.metadata {
         MetadataPolicy::Keep => decoded.metadata,
         MetadataPolicy::Strip => decoded.metadata.stripped(),
     };
-    let (mut image, metadata) = orient(decoded.image, metadata, decoded.orientation, options);
+    let (image, metadata) = orient(decoded.image, metadata, decoded.orientation, options);
     // Plan on the full-size upright dimensions, then resample whatever the decoder returned.
-    let plan = match header_plan {
-        Some((plan, _)) => Some(plan),
-        None => options
-            .resize
-            .and_then(|t| resize::plan(image.width, image.height, t, options.fit, options.enlarge)),
-    };
-    if let Some(plan) = plan.filter(|p| p.output != (image.width, image.height)) {
-        image = resize::resize(&image, plan.output)?;
-    }
-    let image = prepare(image, out_format, options);
+    let plan = header_plan.map(|(plan, _)| plan);
+    let image = transform(image, plan, out_format, options)?;
     timings.transform = transform_started.elapsed();
 
+    progress.enter(Stage::Encode)?;
     let encode_started = Instant::now();
     let data = codecs::encode(out_format, &image, &metadata, options)?;
     timings.encode = encode_started.elapsed();
+    progress.enter(Stage::Done)?;
 
     let same_content = options.resize.is_none() && options.metadata == MetadataPolicy::Keep;
-    if options.never_larger && same_content && out_format == in_format && data.len() >= input.len()
-    {
-        return Ok(Compressed {
-            data: input.to_vec(),
-            format: in_format,
-            width: image.width,
-            height: image.height,
-            unchanged: true,
-            timings,
-        });
-    }
+    let unchanged = options.never_larger
+        && same_content
+        && out_format == in_format
+        && data.len() >= input.len();
     Ok(Compressed {
-        data,
-        format: out_format,
+        data: if unchanged { input.to_vec() } else { data },
+        format: if unchanged { in_format } else { out_format },
         width: image.width,
         height: image.height,
+        unchanged,
+        timings,
+    })
+}
+
+/// Resizes (by `plan`, or by one worked out from the image when `None`) and
+/// converts the samples to what `out_format`'s encoder takes.
+fn transform(
+    mut image: Image,
+    plan: Option<ResizePlan>,
+    out_format: Format,
+    options: &Options,
+) -> Result<Image> {
+    let plan = plan.or_else(|| {
+        options
+            .resize
+            .and_then(|t| resize::plan(image.width, image.height, t, options.fit, options.enlarge))
+    });
+    if let Some(plan) = plan.filter(|p| p.output != (image.width, image.height)) {
+        image = resize::resize(&image, plan.output)?;
+    }
+    Ok(prepare(image, out_format, options))
+}
+
+/// Encodes caller-owned pixels. JPEG (gray, RGB) and WebP (RGB, RGBA) read
+/// the rows in place when no resize is asked for; other cases work on a copy.
+pub(crate) fn encode(
+    pixels: PixelsRef,
+    metadata: &Metadata,
+    options: &Options,
+    progress: &mut Reporter,
+) -> Result<Compressed> {
+    let OutputFormat::Exact(format) = options.format else {
+        return Err(Error::option(
+            "format",
+            "encoding pixels needs an explicit output format, not `same`",
+        ));
+    };
+    let format = resolve_format(options.format, format)?;
+    let mut timings = Timings::default();
+    progress.enter(Stage::Transform)?;
+    let started = Instant::now();
+    let (data, width, height) =
+        if options.resize.is_none() && codecs::reads_in_place(format, pixels.layout()) {
+            progress.enter(Stage::Encode)?;
+            let data = codecs::encode_in_place(format, &pixels, metadata, options)?;
+            (data, pixels.width(), pixels.height())
+        } else {
+            let image = transform(pixels.to_image(), None, format, options)?;
+            timings.transform = started.elapsed();
+            progress.enter(Stage::Encode)?;
+            let data = codecs::encode(format, &image, metadata, options)?;
+            (data, image.width, image.height)
+        };
+    timings.encode = started.elapsed() - timings.transform;
+    progress.enter(Stage::Done)?;
+    Ok(Compressed {
+        data,
+        format,
+        width,
+        height,
         unchanged: false,
         timings,
     })

@@ -219,6 +219,115 @@ impl Image {
     }
 }
 
+/// Borrowed 8-bit pixels in the caller's memory, rows `stride` bytes apart.
+///
+/// Encoders that can read rows in place (JPEG, WebP) do so without copying;
+/// the others pack the rows into an [`Image`] first.
+#[derive(Debug, Clone, Copy)]
+pub struct PixelsRef<'a> {
+    width: u32,
+    height: u32,
+    stride: usize,
+    layout: Layout,
+    data: &'a [u8],
+}
+
+impl<'a> PixelsRef<'a> {
+    /// Checks that `data` holds `height` rows of `width` pixels of `layout`,
+    /// each starting `stride` bytes after the previous one (the last row may
+    /// end right after its pixels).
+    pub fn new(
+        data: &'a [u8],
+        width: u32,
+        height: u32,
+        stride: usize,
+        layout: Layout,
+    ) -> Result<PixelsRef<'a>> {
+        let row = width as usize * layout.channels();
+        let needed = (height as usize)
+            .checked_sub(1)
+            .and_then(|rows| rows.checked_mul(stride))
+            .and_then(|n| n.checked_add(row));
+        match needed {
+            _ if width == 0 || height == 0 => Err(Error::InvalidArgument(format!(
+                "pixel buffer dimensions {width}x{height} must be at least 1x1"
+            ))),
+            _ if stride < row => Err(Error::InvalidArgument(format!(
+                "stride {stride} is shorter than a row of {width} {layout:?} pixels ({row} bytes)"
+            ))),
+            Some(n) if n <= data.len() => Ok(PixelsRef {
+                width,
+                height,
+                stride,
+                layout,
+                data,
+            }),
+            _ => Err(Error::InvalidArgument(format!(
+                "pixel buffer of {} bytes is too small for {height} rows of stride {stride}",
+                data.len()
+            ))),
+        }
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Channels of each pixel.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The rows, top to bottom, each exactly `width * channels` bytes.
+    pub fn rows(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        let row = self.width as usize * self.layout.channels();
+        (0..self.height as usize).map(move |y| &self.data[y * self.stride..y * self.stride + row])
+    }
+
+    /// Bytes from one row's start to the next.
+    pub fn stride(&self) -> usize {
+        self.stride
+    }
+
+    /// The first byte of the first row.
+    pub fn as_ptr(&self) -> *const u8 {
+        self.data.as_ptr()
+    }
+
+    /// Copies the rows into a packed [`Image`].
+    pub fn to_image(&self) -> Image {
+        let samples = self.rows().flatten().copied().collect();
+        Image {
+            width: self.width,
+            height: self.height,
+            layout: self.layout,
+            samples: Samples::U8(samples),
+        }
+    }
+}
+
+impl Image {
+    /// The image as borrowed pixels, when its samples are 8-bit.
+    pub fn pixels_ref(&self) -> Option<PixelsRef<'_>> {
+        match &self.samples {
+            Samples::U8(data) => Some(PixelsRef {
+                width: self.width,
+                height: self.height,
+                stride: self.width as usize * self.layout.channels(),
+                layout: self.layout,
+                data,
+            }),
+            Samples::U16(_) => None,
+        }
+    }
+}
+
 fn check_len(width: u32, height: u32, layout: Layout, len: usize) -> Result<()> {
     let expected = width as usize * height as usize * layout.channels();
     if width == 0 || height == 0 || len != expected {

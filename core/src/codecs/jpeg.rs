@@ -12,7 +12,7 @@ use crate::info::Info;
 use crate::metadata::{Metadata, EXIF_PREFIX};
 use crate::options::{Options, Subsampling};
 use crate::orient::Orientation;
-use crate::pixels::{Image, Layout, Samples};
+use crate::pixels::{Image, Layout, PixelsRef};
 use mozjpeg_sys::*;
 use std::ffi::{c_int, c_uint, c_ulong, c_void};
 use std::mem;
@@ -385,12 +385,13 @@ fn write_metadata(c: &mut Compressor, metadata: &Metadata) {
     }
 }
 
-/// Encodes 8-bit Gray or Rgb pixels.
-pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> Result<Vec<u8>> {
-    let Samples::U8(pixels) = &image.samples else {
-        return Err(Error::Internal("JPEG encoder given 16-bit samples".into()));
-    };
-    let gray = match image.layout {
+/// Encodes 8-bit Gray or Rgb pixels, reading the caller's rows in place.
+pub(crate) fn encode(
+    pixels: &PixelsRef,
+    metadata: &Metadata,
+    options: &Options,
+) -> Result<Vec<u8>> {
+    let gray = match pixels.layout() {
         Layout::Gray => true,
         Layout::Rgb => false,
         other => return Err(Error::Internal(format!("JPEG encoder given {other:?}"))),
@@ -400,8 +401,8 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
     run_libjpeg(|| {
         let mut c = Compressor::new();
         let cinfo = &mut *c.cinfo;
-        cinfo.image_width = image.width;
-        cinfo.image_height = image.height;
+        cinfo.image_width = pixels.width();
+        cinfo.image_height = pixels.height();
         cinfo.input_components = if gray { 1 } else { 3 };
         cinfo.in_color_space = if gray {
             J_COLOR_SPACE::JCS_GRAYSCALE
@@ -448,9 +449,12 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
         }
         unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
         write_metadata(&mut c, metadata);
-        let row_len = image.width as usize * if gray { 1 } else { 3 };
-        for rows in pixels.chunks(row_len * 16) {
-            let mut ptrs: Vec<*const u8> = rows.chunks_exact(row_len).map(|r| r.as_ptr()).collect();
+        let mut rows = pixels.rows();
+        loop {
+            let mut ptrs: Vec<*const u8> = rows.by_ref().take(16).map(<[u8]>::as_ptr).collect();
+            if ptrs.is_empty() {
+                break;
+            }
             unsafe {
                 jpeg_write_scanlines(&mut c.cinfo, ptrs.as_mut_ptr(), ptrs.len() as JDIMENSION)
             };

@@ -18,7 +18,7 @@ use crate::info::Info;
 use crate::metadata::Metadata;
 use crate::options::Options;
 use crate::orient::Orientation;
-use crate::pixels::Image;
+use crate::pixels::{Image, Layout, PixelsRef};
 
 /// What a decoder is asked for.
 #[derive(Debug, Clone, Copy)]
@@ -91,15 +91,49 @@ pub(crate) fn encode(
     metadata: &Metadata,
     options: &Options,
 ) -> Result<Vec<u8>> {
+    if let Some(pixels) = image
+        .pixels_ref()
+        .filter(|p| reads_in_place(format, p.layout()))
+    {
+        return encode_in_place(format, &pixels, metadata, options);
+    }
     match format {
-        Format::Jpeg => jpeg::encode(image, metadata, options),
+        Format::Jpeg | Format::WebP => Err(Error::Internal(format!(
+            "{format} encoder given {:?} {}-bit samples",
+            image.layout,
+            image.bit_depth()
+        ))),
         Format::Png => png::encode(image, metadata, options),
-        Format::WebP => webp::encode(image, metadata, options),
         Format::Avif => avif::encode(image, metadata, options),
         Format::Heic => heif::encode(image, metadata, options),
         Format::Gif | Format::Tiff | Format::Bmp => Err(Error::CodecUnavailable {
             detail: format!("pixpress does not write {format}"),
         }),
+    }
+}
+
+/// Whether `format`'s encoder reads 8-bit pixels of `layout` in place, from borrowed rows.
+pub(crate) fn reads_in_place(format: Format, layout: Layout) -> bool {
+    match format {
+        Format::Jpeg => matches!(layout, Layout::Gray | Layout::Rgb),
+        Format::WebP => layout.is_color(),
+        _ => false,
+    }
+}
+
+/// Encodes borrowed pixels with an encoder for which [`reads_in_place`] holds.
+pub(crate) fn encode_in_place(
+    format: Format,
+    pixels: &PixelsRef,
+    metadata: &Metadata,
+    options: &Options,
+) -> Result<Vec<u8>> {
+    match format {
+        Format::Jpeg => jpeg::encode(pixels, metadata, options),
+        Format::WebP => webp::encode(pixels, metadata, options),
+        _ => Err(Error::Internal(format!(
+            "{format} cannot read pixels in place"
+        ))),
     }
 }
 

@@ -9,7 +9,7 @@ use crate::info::Info;
 use crate::metadata::Metadata;
 use crate::options::Options;
 use crate::orient::Orientation;
-use crate::pixels::{Image, Layout, Samples};
+use crate::pixels::{Image, Layout, PixelsRef};
 use libwebp_sys::*;
 use std::ffi::c_int;
 use std::ptr;
@@ -186,15 +186,16 @@ fn decode_first_frame(data: &[u8]) -> Result<Image> {
     result
 }
 
-pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> Result<Vec<u8>> {
-    let Samples::U8(pixels) = &image.samples else {
-        return Err(Error::Internal("WebP encoder given 16-bit samples".into()));
-    };
-    let channels = image.layout.channels();
-    if !image.layout.is_color() {
+pub(crate) fn encode(
+    pixels: &PixelsRef,
+    metadata: &Metadata,
+    options: &Options,
+) -> Result<Vec<u8>> {
+    let channels = pixels.layout().channels();
+    if !pixels.layout().is_color() {
         return Err(Error::Internal(format!(
             "WebP encoder given {:?}",
-            image.layout
+            pixels.layout()
         )));
     }
     let quality = f32::from(options.quality.unwrap_or(80));
@@ -222,9 +223,10 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
     let mut picture =
         WebPPicture::new().map_err(|_| Error::Internal("libwebp version mismatch".into()))?;
     picture.use_argb = c_int::from(options.lossless);
-    picture.width = image.width as c_int;
-    picture.height = image.height as c_int;
-    let stride = (image.width as usize * channels) as c_int;
+    picture.width = pixels.width() as c_int;
+    picture.height = pixels.height() as c_int;
+    let stride = c_int::try_from(pixels.stride())
+        .map_err(|_| Error::InvalidArgument("row stride above 2 GiB".into()))?;
     let mut writer: WebPMemoryWriter = unsafe { std::mem::zeroed() };
     unsafe { WebPMemoryWriterInit(&mut writer) };
     picture.writer = Some(WebPMemoryWrite);
