@@ -6,7 +6,7 @@ export PIXPRESS_CORPUS ?= $(abspath ../shared/corpus)
 export PIXPRESS_BIN ?= $(CARGO_TARGET_DIR)/release/pixpress
 CARGO := cargo
 
-.PHONY: setup build demo test test-rust test-python lint bench clean licenses
+.PHONY: setup build demo test test-rust test-c test-c-full test-python lint bench bench-ffi clean licenses header examples install
 
 setup:
 	bash scripts/setup.sh
@@ -22,10 +22,45 @@ demo: build
 	$(PIXPRESS_BIN) compress $(addprefix $(PIXPRESS_CORPUS)/,jpeg png webp avif heic gif tiff) -o out --format webp --resize 1600x1600
 	@echo "outputs in out/"
 
-test: build test-rust test-python lint
+test: build test-rust test-c test-python lint
 
 test-rust:
 	$(CARGO) test --release --workspace
+
+# The C ABI: C suite, threads, C++ header, ASan, install + pkg-config + static
+# link, examples, and valgrind on the small corpus files (tests/c/run.sh).
+test-c:
+	bash tests/c/run.sh
+
+# The same with valgrind over the whole corpus (slow).
+test-c-full: build
+	bash tests/c/run.sh full
+
+# Regenerates include/pixpress.h with cbindgen (the ffi test fails when it is stale).
+header:
+	PXP_UPDATE_HEADER=1 $(CARGO) test --release -p pixpress-ffi --test header
+
+# Builds the C examples into $(CARGO_TARGET_DIR)/examples-c.
+examples:
+	mkdir -p $(CARGO_TARGET_DIR)/examples-c
+	for e in compress to_webp_dir; do \
+		cc -std=c11 -Wall -Wextra -Werror -pedantic -Iinclude examples/c/$$e.c \
+			-L$(CARGO_TARGET_DIR)/release -lpixpress -o $(CARGO_TARGET_DIR)/examples-c/$$e || exit 1; \
+	done
+
+# Installs libpixpress.so, libpixpress.a (+ libpixpress_heif.a, the libheif it
+# embeds), include/pixpress.h and pixpress.pc under PREFIX.
+PREFIX ?= /usr/local
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+install:
+	install -d $(PREFIX)/lib/pkgconfig $(PREFIX)/include
+	install -m 755 $(CARGO_TARGET_DIR)/release/libpixpress.so $(PREFIX)/lib/libpixpress.so
+	strip --strip-debug $(PREFIX)/lib/libpixpress.so
+	install -m 644 $(CARGO_TARGET_DIR)/release/libpixpress.a $(PREFIX)/lib/libpixpress.a
+	install -m 644 "$$(ls -t $(CARGO_TARGET_DIR)/release/build/libheif-sys-*/out/libheif_build/lib/libheif.a | head -1)" \
+		$(PREFIX)/lib/libpixpress_heif.a
+	install -m 644 include/pixpress.h $(PREFIX)/include/pixpress.h
+	sed -e 's|@PREFIX@|$(abspath $(PREFIX))|' -e 's|@VERSION@|$(VERSION)|' ffi/pixpress.pc.in > $(PREFIX)/lib/pkgconfig/pixpress.pc
 
 test-python:
 	python3 -m pytest tests/python -q

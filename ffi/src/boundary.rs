@@ -1,0 +1,162 @@
+//! The panic boundary every export runs behind, this thread's last error,
+//! and checked conversions of C arguments.
+
+use crate::status::pxp_status;
+use engine::Error;
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+/// Records `message` as this thread's last error.
+fn set_last_error(message: &str) {
+    let text = CString::new(message.replace('\0', " ")).unwrap_or_default();
+    LAST_ERROR.with(|e| *e.borrow_mut() = text);
+}
+
+/// The message of the last failed call on this thread, or "" if none failed.
+/// The string stays valid until the next failing call on this thread; like
+/// errno, a successful call leaves it unchanged.
+#[no_mangle]
+pub extern "C" fn pxp_last_error_message() -> *const c_char {
+    LAST_ERROR.with(|e| e.borrow().as_ptr())
+}
+
+/// Turns a panic payload into text.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic with a non-text payload".into())
+}
+
+/// Runs `work` behind the panic boundary and turns its outcome into a status,
+/// recording the message of any failure.
+pub(crate) fn status(work: impl FnOnce() -> Result<(), Error>) -> pxp_status {
+    match catch_unwind(AssertUnwindSafe(work)) {
+        Ok(Ok(())) => pxp_status::PXP_OK,
+        Ok(Err(e)) => {
+            set_last_error(&e.to_string());
+            e.kind().into()
+        }
+        Err(payload) => {
+            set_last_error(&format!("internal error: {}", panic_text(&*payload)));
+            pxp_status::PXP_ERR_INTERNAL
+        }
+    }
+}
+
+/// Runs an infallible accessor behind the panic boundary; `fallback` on panic.
+pub(crate) fn value<T>(fallback: T, work: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
+        set_last_error(&format!("internal error: {}", panic_text(&*payload)));
+        fallback
+    })
+}
+
+/// Runs an accessor on the handle behind `ptr`; `fallback` for NULL or a panic.
+///
+/// # Safety
+/// `ptr` is NULL or points to a live `H`.
+pub(crate) unsafe fn read_handle<H, T: Copy>(
+    ptr: *const H,
+    fallback: T,
+    read: impl FnOnce(&H) -> T,
+) -> T {
+    // SAFETY: the caller's contract.
+    value(fallback, || unsafe { ptr.as_ref() }.map_or(fallback, read))
+}
+
+/// Frees a handle made with `Box::into_raw`; NULL does nothing.
+///
+/// # Safety
+/// `ptr` is NULL or a live handle of this crate, not used afterwards.
+pub(crate) unsafe fn free_handle<H>(ptr: *mut H) {
+    value((), || {
+        if !ptr.is_null() {
+            // SAFETY: the caller's contract.
+            drop(unsafe { Box::from_raw(ptr) });
+        }
+    })
+}
+
+/// An invalid-argument error naming `what`.
+pub(crate) fn invalid(what: impl Into<String>) -> Error {
+    Error::InvalidArgument(what.into())
+}
+
+/// Borrows `*ptr`, or fails naming the argument when it is NULL.
+///
+/// # Safety
+/// `ptr` is NULL or points to a live `T` for the returned lifetime.
+pub(crate) unsafe fn arg<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, Error> {
+    // SAFETY: the caller's contract.
+    unsafe { ptr.as_ref() }.ok_or_else(|| invalid(format!("`{name}` is NULL")))
+}
+
+/// Mutably borrows `*ptr`, or fails naming the argument when it is NULL.
+///
+/// # Safety
+/// `ptr` is NULL or points to a live `T`, not aliased, for the returned lifetime.
+pub(crate) unsafe fn arg_mut<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, Error> {
+    // SAFETY: the caller's contract.
+    unsafe { ptr.as_mut() }.ok_or_else(|| invalid(format!("`{name}` is NULL")))
+}
+
+/// Borrows `len` bytes at `ptr` (NULL is allowed only with `len` 0).
+///
+/// # Safety
+/// `ptr` is NULL or points to `len` readable bytes for the returned lifetime.
+pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize, name: &str) -> Result<&'a [u8], Error> {
+    match (ptr.is_null(), len) {
+        (true, 0) => Ok(&[]),
+        (true, _) => Err(invalid(format!("`{name}` is NULL"))),
+        // SAFETY: the caller's contract.
+        (false, _) => Ok(unsafe { std::slice::from_raw_parts(ptr, len) }),
+    }
+}
+
+/// Reads a NUL-terminated string argument as UTF-8.
+///
+/// # Safety
+/// `ptr` is NULL or a NUL-terminated string alive for the returned lifetime.
+pub(crate) unsafe fn text<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Error> {
+    let c = unsafe { arg(ptr, name) }?;
+    // SAFETY: non-NULL and NUL-terminated by the caller's contract.
+    unsafe { CStr::from_ptr(c) }
+        .to_str()
+        .map_err(|_| invalid(format!("`{name}` is not UTF-8")))
+}
+
+/// Reads a NUL-terminated path argument (any bytes; no UTF-8 needed).
+///
+/// # Safety
+/// As for [`text`].
+pub(crate) unsafe fn path<'a>(
+    ptr: *const c_char,
+    name: &str,
+) -> Result<&'a std::path::Path, Error> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = unsafe { arg(ptr, name) }?;
+    // SAFETY: non-NULL and NUL-terminated by the caller's contract.
+    let raw = unsafe { CStr::from_ptr(c) }.to_bytes();
+    if raw.is_empty() {
+        return Err(invalid(format!("`{name}` is empty")));
+    }
+    Ok(std::path::Path::new(std::ffi::OsStr::from_bytes(raw)))
+}
+
+/// Stores `value` boxed in `*out`, which must not be NULL; `*out` is set to
+/// NULL first so that it is NULL on every failure.
+///
+/// # Safety
+/// `out` is NULL or writable.
+pub(crate) unsafe fn init_out<'a, T>(out: *mut *mut T) -> Result<&'a mut *mut T, Error> {
+    let slot = unsafe { arg_mut(out, "out") }?;
+    *slot = std::ptr::null_mut();
+    Ok(slot)
+}

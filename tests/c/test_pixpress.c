@@ -1,0 +1,300 @@
+/* The C ABI, exercised from C. Compiled with -std=c11 -Wall -Wextra -Werror
+ * -pedantic against include/pixpress.h. Environment:
+ *   PIXPRESS_CORPUS     the corpus (default ../shared/corpus)
+ *   PXP_TEST_MAX_BYTES  corpus files above this size are skipped in the
+ *                       all-formats test (default: no limit); the valgrind
+ *                       run in CI sets it to keep the run short. */
+#define _POSIX_C_SOURCE 200809L
+#include "pixpress.h"
+#include "check.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const uint32_t OUTPUTS[] = {PXP_FORMAT_JPEG, PXP_FORMAT_PNG, PXP_FORMAT_WEBP, PXP_FORMAT_AVIF};
+
+static int is_error_text(const char *m) { return m && strlen(m) > 10; }
+
+static unsigned char *corpus_file(const char *rel, size_t *len) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", corpus_dir(), rel);
+    return read_file(path, len);
+}
+
+static void test_version(void) {
+    const char *v = pxp_version();
+    unsigned major, minor, patch;
+    char tail;
+    CHECK(v && sscanf(v, "%u.%u.%u%c", &major, &minor, &patch, &tail) == 3, "version \"%s\"", v ? v : "(null)");
+    CHECK(pxp_abi_version() == PXP_ABI_VERSION, "abi %u", pxp_abi_version());
+    CHECK(pxp_can_decode(PXP_FORMAT_HEIC) && pxp_can_decode(PXP_FORMAT_TIFF), "decoders");
+    CHECK(pxp_can_encode(PXP_FORMAT_AVIF) && !pxp_can_encode(PXP_FORMAT_GIF) && !pxp_can_encode(999), "encoders");
+}
+
+/* Every good corpus file (up to PXP_TEST_MAX_BYTES) to every output format:
+ * the result probes as that format with the dimensions the buffer reports. */
+static void test_corpus_to_every_format(void) {
+    manifest_row *rows = NULL;
+    size_t n = read_manifest(&rows);
+    CHECK(n > 50, "MANIFEST.tsv rows: %zu (corpus at %s)", n, corpus_dir());
+    const char *limit_env = getenv("PXP_TEST_MAX_BYTES");
+    size_t limit = limit_env ? strtoul(limit_env, NULL, 10) : SIZE_MAX;
+    pxp_options *o = pxp_options_new();
+    CHECK(pxp_options_set(o, "effort", "0") == PXP_OK, "effort");
+    CHECK(pxp_options_set(o, "resize", "512x512") == PXP_OK, "resize");
+    size_t done = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(rows[i].path, "bad/", 4) == 0 || rows[i].bytes > limit) continue;
+        size_t len;
+        unsigned char *data = corpus_file(rows[i].path, &len);
+        CHECK(data != NULL, "read %s", rows[i].path);
+        if (!data) continue;
+        pxp_info info;
+        memset(&info, 0, sizeof info);
+        info.struct_size = sizeof info;
+        CHECK(pxp_probe(data, len, &info) == PXP_OK, "probe %s: %s", rows[i].path, pxp_last_error_message());
+        CHECK(info.width == rows[i].width && info.height == rows[i].height, "%s: probe %ux%u, manifest %ux%u",
+              rows[i].path, info.width, info.height, rows[i].width, rows[i].height);
+        for (size_t f = 0; f < sizeof OUTPUTS / sizeof *OUTPUTS; f++) {
+            CHECK(pxp_options_set_format(o, OUTPUTS[f]) == PXP_OK, "set format");
+            pxp_buffer *out = NULL;
+            pxp_status s = pxp_compress(data, len, o, &out);
+            CHECK(s == PXP_OK && out, "%s -> %u: status %d: %s", rows[i].path, OUTPUTS[f], s, pxp_last_error_message());
+            if (!out) continue;
+            pxp_info back;
+            memset(&back, 0, sizeof back);
+            back.struct_size = sizeof back;
+            CHECK(pxp_probe(pxp_buffer_data(out), pxp_buffer_len(out), &back) == PXP_OK, "re-probe %s", rows[i].path);
+            CHECK((uint32_t)back.format == OUTPUTS[f] && (uint32_t)pxp_buffer_format(out) == OUTPUTS[f],
+                  "%s: format %d", rows[i].path, back.format);
+            CHECK(back.width == pxp_buffer_width(out) && back.height == pxp_buffer_height(out) &&
+                      back.width <= 512 && back.height <= 512,
+                  "%s: %ux%u vs buffer %ux%u", rows[i].path, back.width, back.height, pxp_buffer_width(out),
+                  pxp_buffer_height(out));
+            pxp_buffer_free(out);
+        }
+        free(data);
+        done++;
+    }
+    CHECK(done > 0, "no corpus file was small enough");
+    fprintf(stderr, "corpus: %zu files x 4 formats\n", done);
+    pxp_options_free(o);
+    free(rows);
+}
+
+/* Every bad/ file: a typed status, a message, no buffer, and no output file. */
+static void test_bad_files(void) {
+    manifest_row *rows = NULL;
+    size_t n = read_manifest(&rows);
+    char dir[] = "/tmp/pxp-bad-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    size_t seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(rows[i].path, "bad/", 4) != 0) continue;
+        seen++;
+        size_t len;
+        unsigned char *data = corpus_file(rows[i].path, &len);
+        pxp_buffer *out = (pxp_buffer *)&len; /* must be reset to NULL */
+        pxp_status s = pxp_compress(data, len, NULL, &out);
+        CHECK(s == PXP_ERR_TRUNCATED || s == PXP_ERR_CORRUPT || s == PXP_ERR_UNSUPPORTED_FORMAT ||
+                  s == PXP_ERR_LIMIT_EXCEEDED,
+              "%s: status %d", rows[i].path, s);
+        CHECK(out == NULL, "%s: out not reset", rows[i].path);
+        CHECK(is_error_text(pxp_last_error_message()), "%s: message \"%s\"", rows[i].path, pxp_last_error_message());
+        char in_path[1024], out_path[1100];
+        snprintf(in_path, sizeof in_path, "%s/%s", corpus_dir(), rows[i].path);
+        snprintf(out_path, sizeof out_path, "%s/out.jpg", dir);
+        pxp_options *o = pxp_options_new();
+        pxp_options_set(o, "format", "jpeg");
+        CHECK(pxp_compress_file(in_path, out_path, o) != PXP_OK, "%s: file compress", rows[i].path);
+        CHECK(access(out_path, F_OK) != 0, "%s: left a file at the output path", rows[i].path);
+        pxp_options_free(o);
+        free(data);
+    }
+    CHECK(seen >= 20, "bad files: %zu", seen);
+    rmdir(dir);
+    free(rows);
+}
+
+static void test_options(void) {
+    pxp_options *o = pxp_options_new();
+    CHECK(o != NULL, "new");
+    CHECK(pxp_options_set(o, "qualty", "80") == PXP_ERR_INVALID_ARGUMENT, "unknown key");
+    CHECK(strstr(pxp_last_error_message(), "qualty") != NULL, "message names the key: %s", pxp_last_error_message());
+    CHECK(pxp_options_set(o, "quality", "101") == PXP_ERR_INVALID_ARGUMENT, "quality range");
+    CHECK(strstr(pxp_last_error_message(), "quality") != NULL, "%s", pxp_last_error_message());
+    CHECK(pxp_options_set(o, "resize", "axb") == PXP_ERR_INVALID_ARGUMENT, "resize");
+    CHECK(pxp_options_set_format(o, 77) == PXP_ERR_INVALID_ARGUMENT, "format value");
+    CHECK(pxp_options_set_quality(o, 0) == PXP_OK && pxp_options_set_quality(o, 101) == PXP_ERR_INVALID_ARGUMENT, "q");
+    CHECK(pxp_options_set_effort(o, 11) == PXP_ERR_INVALID_ARGUMENT, "effort");
+    CHECK(pxp_options_set_resize(o, 100, 0) == PXP_OK, "resize width only");
+    CHECK(pxp_options_set_max_pixels(o, 1000) == PXP_OK, "max_pixels");
+    CHECK(pxp_options_set_lossless(o, false) == PXP_OK, "lossless");
+
+    /* A clone is independent of the original. */
+    size_t len;
+    unsigned char *data = corpus_file("jpeg/hopper.jpg", &len);
+    pxp_options *big = pxp_options_clone(o);
+    CHECK(pxp_options_set_max_pixels(big, 1u << 30) == PXP_OK, "clone set");
+    pxp_buffer *out = NULL;
+    CHECK(pxp_compress(data, len, o, &out) == PXP_ERR_LIMIT_EXCEEDED, "limit applies");
+    CHECK(strstr(pxp_last_error_message(), "1000") != NULL, "limit in message: %s", pxp_last_error_message());
+    CHECK(pxp_compress(data, len, big, &out) == PXP_OK && pxp_buffer_width(out) == 100, "clone compresses: %s",
+          pxp_last_error_message());
+    pxp_buffer_free(out);
+    pxp_options_free(big);
+    pxp_options_free(o);
+    free(data);
+}
+
+static void test_null_arguments(void) {
+    pxp_buffer *out = NULL;
+    pxp_image *img = NULL;
+    unsigned char byte = 0;
+    CHECK(pxp_compress(NULL, 10, NULL, &out) == PXP_ERR_INVALID_ARGUMENT, "null input");
+    CHECK(strstr(pxp_last_error_message(), "input") != NULL, "%s", pxp_last_error_message());
+    CHECK(pxp_compress(&byte, 1, NULL, NULL) == PXP_ERR_INVALID_ARGUMENT, "null out");
+    CHECK(pxp_compress(&byte, 0, NULL, &out) == PXP_ERR_UNSUPPORTED_FORMAT && out == NULL, "empty input");
+    CHECK(pxp_compress_with_progress(NULL, 0, NULL, NULL, NULL, NULL) == PXP_ERR_INVALID_ARGUMENT, "progress null");
+    CHECK(pxp_compress_file(NULL, "x", NULL) == PXP_ERR_INVALID_ARGUMENT, "null path");
+    CHECK(pxp_compress_file("x", NULL, NULL) == PXP_ERR_INVALID_ARGUMENT, "null path");
+    CHECK(pxp_compress_file("", "x", NULL) == PXP_ERR_INVALID_ARGUMENT, "empty path");
+    CHECK(pxp_probe(&byte, 1, NULL) == PXP_ERR_INVALID_ARGUMENT, "null info");
+    pxp_info small = {0};
+    CHECK(pxp_probe(&byte, 1, &small) == PXP_ERR_INVALID_ARGUMENT, "struct_size 0");
+    CHECK(pxp_decode(NULL, 1, NULL, &img) == PXP_ERR_INVALID_ARGUMENT && img == NULL, "decode null");
+    CHECK(pxp_encode(NULL, 1, 1, 3, PXP_LAYOUT_RGB, NULL, &out) == PXP_ERR_INVALID_ARGUMENT, "encode null");
+    CHECK(pxp_options_set(NULL, "quality", "80") == PXP_ERR_INVALID_ARGUMENT, "set null options");
+    pxp_options *o = pxp_options_new();
+    CHECK(pxp_options_set(o, NULL, "80") == PXP_ERR_INVALID_ARGUMENT, "null key");
+    CHECK(pxp_options_set(o, "quality", NULL) == PXP_ERR_INVALID_ARGUMENT, "null value");
+    CHECK(pxp_options_set_quality(NULL, 80) == PXP_ERR_INVALID_ARGUMENT, "typed setter null");
+    pxp_options_free(o);
+    CHECK(pxp_options_clone(NULL) == NULL, "clone null");
+    CHECK(pxp_buffer_data(NULL) == NULL && pxp_buffer_len(NULL) == 0 && pxp_buffer_width(NULL) == 0 &&
+              pxp_buffer_format(NULL) == PXP_FORMAT_UNKNOWN && !pxp_buffer_unchanged(NULL),
+          "buffer accessors on NULL");
+    CHECK(pxp_image_data(NULL) == NULL && pxp_image_width(NULL) == 0 && pxp_image_stride(NULL) == 0, "image NULL");
+    pxp_options_free(NULL);
+    pxp_buffer_free(NULL);
+    pxp_image_free(NULL);
+}
+
+/* Older callers pass a smaller pxp_info: only the fields that fit are written. */
+static void test_probe_struct_size(void) {
+    size_t len;
+    unsigned char *data = corpus_file("jpeg/hopper.jpg", &len);
+    pxp_info info;
+    memset(&info, 0xAB, sizeof info);
+    info.struct_size = offsetof(pxp_info, height);
+    CHECK(pxp_probe(data, len, &info) == PXP_OK, "probe");
+    CHECK(info.format == PXP_FORMAT_JPEG && info.width == 128, "prefix filled");
+    unsigned char *rest = (unsigned char *)&info + offsetof(pxp_info, height);
+    CHECK(rest[0] == 0xAB && rest[3] == 0xAB, "bytes past struct_size untouched");
+    free(data);
+}
+
+/* Decode to library-owned pixels, encode from caller-owned padded rows to PNG,
+ * decode again: the pixels are identical. */
+static void test_decode_encode_round_trip(void) {
+    size_t len;
+    unsigned char *data = corpus_file("png/hopper.png", &len);
+    pxp_image *img = NULL;
+    CHECK(pxp_decode(data, len, NULL, &img) == PXP_OK, "decode: %s", pxp_last_error_message());
+    uint32_t w = pxp_image_width(img), h = pxp_image_height(img);
+    CHECK(pxp_image_layout(img) == PXP_LAYOUT_RGB && pxp_image_bit_depth(img) == 8 && w == 128 && h == 128, "shape");
+    CHECK(pxp_image_source_format(img) == PXP_FORMAT_PNG, "source format");
+    size_t row = pxp_image_stride(img), stride = row + 7;
+    unsigned char *padded = calloc(stride * h, 1);
+    for (uint32_t y = 0; y < h; y++) memcpy(padded + y * stride, pxp_image_data(img) + y * row, row);
+    pxp_options *o = pxp_options_new();
+    pxp_options_set(o, "format", "png");
+    pxp_buffer *png = NULL;
+    CHECK(pxp_encode(padded, w, h, stride, PXP_LAYOUT_RGB, o, &png) == PXP_OK, "encode: %s", pxp_last_error_message());
+    pxp_image *again = NULL;
+    CHECK(pxp_decode(pxp_buffer_data(png), pxp_buffer_len(png), NULL, &again) == PXP_OK, "decode again");
+    CHECK(again && memcmp(pxp_image_data(again), pxp_image_data(img), row * h) == 0, "pixels differ");
+    pxp_buffer_free(png);
+    CHECK(pxp_encode(padded, w, h, row - 1, PXP_LAYOUT_RGB, o, &png) == PXP_ERR_INVALID_ARGUMENT, "short stride");
+    CHECK(pxp_encode(padded, w, h, stride, 9, o, &png) == PXP_ERR_INVALID_ARGUMENT, "bad layout");
+    CHECK(pxp_encode(padded, w, h, stride, PXP_LAYOUT_RGB, NULL, &png) == PXP_ERR_INVALID_ARGUMENT && png == NULL,
+          "format needed");
+    pxp_image_free(again);
+    pxp_image_free(img);
+    pxp_options_free(o);
+    free(padded);
+    free(data);
+}
+
+typedef struct progress_log {
+    int calls;
+    int cancel_at; /* a pxp_stage, or 0 for never */
+    pxp_stage stages[8];
+} progress_log;
+
+static int on_progress(void *user_data, const pxp_progress *p) {
+    progress_log *log = user_data;
+    if (log->calls < 8) log->stages[log->calls] = p->stage;
+    log->calls++;
+    return (int)p->stage == log->cancel_at;
+}
+
+static void test_progress_and_cancel(void) {
+    size_t len;
+    unsigned char *data = corpus_file("jpeg/hopper.jpg", &len);
+    pxp_options *o = pxp_options_new();
+    pxp_options_set(o, "format", "webp");
+    progress_log log = {0, 0, {0}};
+    pxp_buffer *out = NULL;
+    CHECK(pxp_compress_with_progress(data, len, o, on_progress, &log, &out) == PXP_OK, "progress run");
+    CHECK(log.calls == 4 && log.stages[0] == PXP_STAGE_DECODE && log.stages[3] == PXP_STAGE_DONE, "stages %d",
+          log.calls);
+    pxp_buffer_free(out);
+    for (int stage = PXP_STAGE_DECODE; stage <= PXP_STAGE_DONE; stage++) {
+        progress_log cancel = {0, stage, {0}};
+        out = (pxp_buffer *)&cancel;
+        CHECK(pxp_compress_with_progress(data, len, o, on_progress, &cancel, &out) == PXP_ERR_CANCELLED,
+              "cancel at %d", stage);
+        CHECK(out == NULL && cancel.calls == stage, "cancel at %d: out %p, calls %d", stage, (void *)out,
+              cancel.calls);
+    }
+    pxp_options_free(o);
+    free(data);
+}
+
+/* A failed write leaves nothing; a good one leaves exactly the file. */
+static void test_compress_file(void) {
+    char dir[] = "/tmp/pxp-file-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char in[1024], out[1100], missing[1100];
+    snprintf(in, sizeof in, "%s/jpeg/hopper.jpg", corpus_dir());
+    snprintf(out, sizeof out, "%s/hopper.webp", dir);
+    snprintf(missing, sizeof missing, "%s/no/such/dir/x.webp", dir);
+    pxp_options *o = pxp_options_new();
+    pxp_options_set(o, "format", "webp");
+    CHECK(pxp_compress_file(in, out, o) == PXP_OK, "compress_file: %s", pxp_last_error_message());
+    struct stat st;
+    CHECK(stat(out, &st) == 0 && st.st_size > 100, "output written");
+    CHECK(pxp_compress_file(in, missing, o) == PXP_ERR_IO, "missing dir");
+    CHECK(strstr(pxp_last_error_message(), "no/such/dir") != NULL, "%s", pxp_last_error_message());
+    CHECK(pxp_compress_file("/nonexistent/in.jpg", out, o) == PXP_ERR_IO, "missing input");
+    CHECK(stat(out, &st) == 0, "a failed call does not remove an existing good file");
+    unlink(out);
+    rmdir(dir);
+    pxp_options_free(o);
+}
+
+int main(void) {
+    test_version();
+    test_options();
+    test_null_arguments();
+    test_probe_struct_size();
+    test_decode_encode_round_trip();
+    test_progress_and_cancel();
+    test_compress_file();
+    test_bad_files();
+    test_corpus_to_every_format();
+    CHECK_EXIT();
+}
