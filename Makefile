@@ -74,6 +74,11 @@ bench: build
 	RAYON_NUM_THREADS=1 $(CARGO) bench -p pixpress --bench pipeline -- rss
 	python3 bench/peers.py
 	python3 bench/peers.py rss
+	$(MAKE) --no-print-directory bench-ffi
+
+# The same work through the Rust API and the C ABI, interleaved in one process.
+bench-ffi: build
+	RAYON_NUM_THREADS=1 $(CARGO) bench -p pixpress-ffi --bench overhead
 
 clean:
 	rm -rf out
