@@ -21,13 +21,15 @@ fn main() {
     let corpus = std::env::var_os("PIXPRESS_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    let input = std::fs::read(corpus.join("jpeg/flickr_2569067123_aca715a2ee_o.jpg")).expect("corpus photo");
+    let input = std::fs::read(corpus.join("jpeg/flickr_2569067123_aca715a2ee_o.jpg"))
+        .expect("corpus photo");
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
     let lib_path = target.join("release/libpixpress.so");
     // SAFETY: loading our own library, whose initialisers are Rust's and the codecs'.
-    let lib = unsafe { libloading::Library::new(&lib_path) }.expect("libpixpress.so: run `make build` first");
+    let lib = unsafe { libloading::Library::new(&lib_path) }
+        .expect("libpixpress.so: run `make build` first");
     // SAFETY: the signatures match include/pixpress.h.
     let (options_new, options_set, compress, buffer_len, buffer_free) = unsafe {
         (
@@ -39,8 +41,18 @@ fn main() {
         )
     };
     let cases: [(&str, &[(&str, &str)]); 2] = [
-        ("resize 720x588 + JPEG q80", &[("format", "jpeg"), ("resize", "720x588")]),
-        ("JPEG q80, effort 0", &[("format", "jpeg"), ("effort", "0"), ("never_larger", "false")]),
+        (
+            "resize 720x588 + JPEG q80",
+            &[("format", "jpeg"), ("resize", "720x588")],
+        ),
+        (
+            "JPEG q80, effort 0",
+            &[
+                ("format", "jpeg"),
+                ("effort", "0"),
+                ("never_larger", "false"),
+            ],
+        ),
     ];
     println!("| operation | Rust API median ms | C ABI median ms | C / Rust |");
     println!("|---|---:|---:|---:|");
@@ -60,7 +72,10 @@ fn main() {
             let started = Instant::now();
             let mut buffer = std::ptr::null_mut();
             // SAFETY: valid input, handle and out pointer.
-            assert_eq!(unsafe { compress(input.as_ptr(), input.len(), handle, &mut buffer) }, 0);
+            assert_eq!(
+                unsafe { compress(input.as_ptr(), input.len(), handle, &mut buffer) },
+                0
+            );
             let c_ms = started.elapsed().as_secs_f64() * 1e3;
             assert_eq!(unsafe { buffer_len(buffer) }, out.data.len());
             unsafe { buffer_free(buffer) };
