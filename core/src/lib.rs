@@ -74,7 +74,9 @@ pub fn encode(pixels: PixelsRef<'_>, metadata: &Metadata, options: &Options) -> 
 }
 
 /// Decodes `input` to pixels, applying the EXIF orientation unless
-/// `options.orientation` is `Keep`. Honors `max_pixels` and `accept_truncated`.
+/// `options.orientation` is `Keep`, and resizing when `options.resize` is set
+/// (JPEG shrinks while decoding, as with [`compress`]). Honors `max_pixels`
+/// and `accept_truncated`.
 pub fn decode(input: &[u8], options: &Options) -> Result<DecodedImage> {
     catch_panic(|| pipeline::decode(input, options))
 }
@@ -99,6 +101,23 @@ pub fn compress_file(
     let out = compress(&input, options)?;
     write_atomic(output_path, &out.data)?;
     Ok(out)
+}
+
+/// Encodes an owned image (8- or 16-bit; 16-bit is kept where the format
+/// can store it, PNG) to the format `options.format` names, resizing if asked.
+pub fn encode_image(image: Image, metadata: &Metadata, options: &Options) -> Result<Compressed> {
+    catch_panic(|| pipeline::encode_image(image, metadata, options, &mut Reporter::silent()))
+}
+
+/// Resamples `image` to exactly `width` x `height` with Lanczos3 (alpha
+/// premultiplied while resampling; 16-bit stays 16-bit).
+pub fn resize(image: &Image, width: u32, height: u32) -> Result<Image> {
+    if width == 0 || height == 0 {
+        return Err(Error::InvalidArgument(format!(
+            "cannot resize to {width}x{height}"
+        )));
+    }
+    catch_panic(|| resize::resize(image, (width, height)))
 }
 
 /// What this build can read and write.

@@ -96,13 +96,15 @@ fn plan_from_header(
     Ok(Some((plan, if swaps { (sh, sw) } else { (sw, sh) })))
 }
 
-/// Decodes and orients, without resizing.
+/// Decodes, orients and, when `options.resize` is set, resizes (shrinking
+/// JPEG while decoding where the target allows it).
 pub(crate) fn decode(input: &[u8], options: &Options) -> Result<DecodedImage> {
     let format = sniff(input)?;
+    let header_plan = plan_from_header(input, format, options)?;
     let request = DecodeRequest {
         max_pixels: options.max_pixels,
         accept_truncated: options.accept_truncated,
-        min_size: None,
+        min_size: header_plan.map(|(_, size)| size),
     };
     let decoded = codecs::decode(format, input, &request)?;
     let (image, metadata) = orient(
@@ -111,11 +113,26 @@ pub(crate) fn decode(input: &[u8], options: &Options) -> Result<DecodedImage> {
         decoded.orientation,
         options,
     );
+    let image = resize_planned(image, header_plan.map(|(plan, _)| plan), options)?;
     Ok(DecodedImage {
         image,
         metadata,
         format,
     })
+}
+
+/// Resizes by `plan`, or by one worked out from the image when `None`; the
+/// image as is without `options.resize`.
+fn resize_planned(image: Image, plan: Option<ResizePlan>, options: &Options) -> Result<Image> {
+    let plan = plan.or_else(|| {
+        options
+            .resize
+            .and_then(|t| resize::plan(image.width, image.height, t, options.fit, options.enlarge))
+    });
+    match plan.filter(|p| p.output != (image.width, image.height)) {
+        Some(plan) => resize::resize(&image, plan.output),
+        None => Ok(image),
+    }
 }
 
 fn orient(
@@ -217,19 +234,12 @@ pub(crate) fn compress(
 /// Resizes (by `plan`, or by one worked out from the image when `None`) and
 /// converts the samples to what `out_format`'s encoder takes.
 fn transform(
-    mut image: Image,
+    image: Image,
     plan: Option<ResizePlan>,
     out_format: Format,
     options: &Options,
 ) -> Result<Image> {
-    let plan = plan.or_else(|| {
-        options
-            .resize
-            .and_then(|t| resize::plan(image.width, image.height, t, options.fit, options.enlarge))
-    });
-    if let Some(plan) = plan.filter(|p| p.output != (image.width, image.height)) {
-        image = resize::resize(&image, plan.output)?;
-    }
+    let image = resize_planned(image, plan, options)?;
     Ok(prepare(image, out_format, options))
 }
 
@@ -241,13 +251,7 @@ pub(crate) fn encode(
     options: &Options,
     progress: &mut Reporter,
 ) -> Result<Compressed> {
-    let OutputFormat::Exact(format) = options.format else {
-        return Err(Error::option(
-            "format",
-            "encoding pixels needs an explicit output format, not `same`",
-        ));
-    };
-    let format = resolve_format(options.format, format)?;
+    let format = explicit_format(options)?;
     let mut timings = Timings::default();
     progress.enter(Stage::Transform)?;
     let started = Instant::now();
@@ -257,13 +261,9 @@ pub(crate) fn encode(
             let data = codecs::encode_in_place(format, &pixels, metadata, options)?;
             (data, pixels.width(), pixels.height())
         } else {
-            let image = transform(pixels.to_image(), None, format, options)?;
-            timings.transform = started.elapsed();
-            progress.enter(Stage::Encode)?;
-            let data = codecs::encode(format, &image, metadata, options)?;
-            (data, image.width, image.height)
+            return encode_image(pixels.to_image(), metadata, options, progress);
         };
-    timings.encode = started.elapsed() - timings.transform;
+    timings.encode = started.elapsed();
     progress.enter(Stage::Done)?;
     Ok(Compressed {
         data,
@@ -273,6 +273,48 @@ pub(crate) fn encode(
         unchanged: false,
         timings,
     })
+}
+
+/// Encodes an owned image (8- or 16-bit) to the format `options.format` names,
+/// resizing if asked.
+pub(crate) fn encode_image(
+    image: Image,
+    metadata: &Metadata,
+    options: &Options,
+    progress: &mut Reporter,
+) -> Result<Compressed> {
+    let format = explicit_format(options)?;
+    progress.enter(Stage::Transform)?;
+    let started = Instant::now();
+    let image = transform(image, None, format, options)?;
+    let mut timings = Timings {
+        transform: started.elapsed(),
+        ..Timings::default()
+    };
+    progress.enter(Stage::Encode)?;
+    let encode_started = Instant::now();
+    let data = codecs::encode(format, &image, metadata, options)?;
+    timings.encode = encode_started.elapsed();
+    progress.enter(Stage::Done)?;
+    Ok(Compressed {
+        data,
+        format,
+        width: image.width,
+        height: image.height,
+        unchanged: false,
+        timings,
+    })
+}
+
+/// The output format `options` names; `same` is refused, there being no input format.
+fn explicit_format(options: &Options) -> Result<Format> {
+    let OutputFormat::Exact(format) = options.format else {
+        return Err(Error::option(
+            "format",
+            "encoding pixels needs an explicit output format, not `same`",
+        ));
+    };
+    resolve_format(options.format, format)
 }
 
 fn optimize_jpeg(

@@ -1,0 +1,44 @@
+"""pixpress: fast image compression with Pillow's API.
+
+Two ways in:
+
+- ``pixpress.compress(data, format="webp", quality=80, resize=(1600, 1600))``
+  takes any bytes-like object (read in place, without a copy) and returns an
+  :class:`Output` whose bytes stay in library memory (``memoryview(out)``,
+  ``out.write_to(path)``; ``bytes(out)`` makes the first copy).
+- ``from pixpress import Image``: a Pillow-compatible subset (``Image.open``,
+  ``thumbnail``, ``resize``, ``convert``, ``save``, ...), see the README.
+
+Options are the core's vocabulary as keyword arguments, shared with the CLI,
+the C ABI and Node. Decoding, resizing and encoding release the GIL.
+"""
+
+from __future__ import annotations
+
+from . import errors
+from ._pixpress import OPTION_KEYS, Info, Output, Pixels, __version__, compress, compress_file, decode, probe
+from .errors import *  # noqa: F403
+
+__all__ = [
+    "compress",
+    "compress_file",
+    "probe",
+    "decode",
+    "Output",
+    "Info",
+    "Pixels",
+    "OPTION_KEYS",
+    "__version__",
+    "Image",
+    "ImageOps",
+    *errors.__all__,
+]
+
+
+def __getattr__(name: str):
+    # `pixpress.Image` and `pixpress.ImageOps` are modules, imported on first use.
+    if name in ("Image", "ImageOps"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'pixpress' has no attribute {name!r}")

@@ -1,0 +1,117 @@
+//! `pixpress._pixpress`: the native half of the Python package. Every call
+//! that decodes, transforms or encodes releases the GIL; inputs are read in
+//! place through the buffer protocol and outputs are exported the same way.
+
+mod errors;
+mod options;
+mod output;
+mod pixels;
+
+use output::{Info, Output};
+use pixels::Pixels;
+use pyo3::buffer::PyBuffer;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+/// Borrows the bytes of any C-contiguous bytes-like object without copying.
+pub(crate) struct Bytes {
+    buffer: PyBuffer<u8>,
+}
+
+impl Bytes {
+    pub(crate) fn new(data: &Bound<'_, PyAny>) -> PyResult<Bytes> {
+        let buffer = PyBuffer::<u8>::get(data)?;
+        if !buffer.is_c_contiguous() {
+            return Err(errors::invalid("input buffer must be C-contiguous"));
+        }
+        Ok(Bytes { buffer })
+    }
+
+    /// The bytes. Valid while `self` holds the buffer export, which also stops
+    /// a bytearray from being resized under us.
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        // SAFETY: a contiguous u8 buffer of len_bytes() bytes, exported for
+        // as long as `self.buffer` lives.
+        unsafe {
+            std::slice::from_raw_parts(self.buffer.buf_ptr().cast::<u8>(), self.buffer.len_bytes())
+        }
+    }
+}
+
+/// Compresses an encoded image (any bytes-like object, read in place) with the
+/// core's options as keyword arguments. Returns an Output whose bytes live in
+/// library memory.
+#[pyfunction]
+#[pyo3(signature = (data, **options))]
+fn compress(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Output> {
+    let options = options::parse(options)?;
+    let input = Bytes::new(data)?;
+    let slice = input.as_slice();
+    let compressed = py
+        .detach(|| engine::compress(slice, &options))
+        .map_err(errors::to_py)?;
+    Ok(Output::new(compressed))
+}
+
+/// Reads `src`, compresses it and writes `dst` atomically (no partial file on failure).
+#[pyfunction]
+#[pyo3(signature = (src, dst, **options))]
+fn compress_file(
+    py: Python<'_>,
+    src: std::path::PathBuf,
+    dst: std::path::PathBuf,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Output> {
+    let options = options::parse(options)?;
+    let compressed = py
+        .detach(|| engine::compress_file(&src, &dst, &options))
+        .map_err(errors::to_py)?;
+    Ok(Output::new(compressed))
+}
+
+/// Reads format, size, bit depth, alpha, orientation, frames and which metadata
+/// blocks are present from the headers, without decoding pixels.
+#[pyfunction]
+fn probe(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Info> {
+    let input = Bytes::new(data)?;
+    let slice = input.as_slice();
+    let info = py.detach(|| engine::probe(slice)).map_err(errors::to_py)?;
+    Ok(Info::from(info))
+}
+
+/// Decodes an encoded image to pixels (`orientation="apply"` by default, like
+/// the rest of pixpress; Image.open passes "keep", as Pillow does).
+#[pyfunction]
+#[pyo3(signature = (data, **options))]
+fn decode(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Pixels> {
+    let options = options::parse(options)?;
+    let input = Bytes::new(data)?;
+    let slice = input.as_slice();
+    let decoded = py
+        .detach(|| engine::decode(slice, &options))
+        .map_err(errors::to_py)?;
+    Ok(Pixels::from_decoded(decoded))
+}
+
+/// The native module.
+#[pymodule]
+fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", engine::VERSION)?;
+    m.add("OPTION_KEYS", engine::OPTION_KEYS.to_vec())?;
+    m.add_function(wrap_pyfunction!(compress, m)?)?;
+    m.add_function(wrap_pyfunction!(compress_file, m)?)?;
+    m.add_function(wrap_pyfunction!(probe, m)?)?;
+    m.add_function(wrap_pyfunction!(decode, m)?)?;
+    m.add_class::<Output>()?;
+    m.add_class::<Info>()?;
+    m.add_class::<Pixels>()?;
+    Ok(())
+}

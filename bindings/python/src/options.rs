@@ -1,0 +1,59 @@
+//! Keyword arguments to core options: every value is turned into the string
+//! form `Options::set` parses, so Python shares the one vocabulary.
+
+use crate::errors;
+use engine::Options;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+
+/// The string form of one option value: `None` is the default, booleans are
+/// `true`/`false`, a `(width, height)` pair is `WxH` (None leaves a side free).
+fn value_text(key: &str, value: &Bound<'_, PyAny>) -> PyResult<String> {
+    if value.is_none() {
+        return Ok(String::new());
+    }
+    if value.is_instance_of::<PyBool>() {
+        return Ok(if value.extract::<bool>()? {
+            "true"
+        } else {
+            "false"
+        }
+        .into());
+    }
+    if value.is_instance_of::<PyString>()
+        || value.is_instance_of::<PyInt>()
+        || value.is_instance_of::<PyFloat>()
+    {
+        return Ok(value.str()?.to_string());
+    }
+    if value.is_instance_of::<PyTuple>() || value.is_instance_of::<PyList>() {
+        let sides: Vec<Option<u32>> = value.extract().map_err(|_| {
+            errors::invalid(format!("invalid option `{key}`: expected (width, height)"))
+        })?;
+        let side = |s: &Option<u32>| s.map_or(String::new(), |v| v.to_string());
+        return match sides.as_slice() {
+            [w, h] => Ok(format!("{}x{}", side(w), side(h))),
+            _ => Err(errors::invalid(format!(
+                "invalid option `{key}`: expected (width, height), got {} values",
+                sides.len()
+            ))),
+        };
+    }
+    Err(errors::invalid(format!(
+        "invalid option `{key}`: {} is not a str, int, float, bool, None or (width, height)",
+        value.get_type().name()?
+    )))
+}
+
+/// Options from keyword arguments (defaults for None).
+pub(crate) fn parse(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Options> {
+    let mut options = Options::default();
+    if let Some(kwargs) = kwargs {
+        for (key, value) in kwargs.iter() {
+            let key: String = key.extract()?;
+            let text = value_text(&key, &value)?;
+            options.set(&key, &text).map_err(errors::to_py)?;
+        }
+    }
+    Ok(options)
+}

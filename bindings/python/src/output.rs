@@ -1,0 +1,199 @@
+//! `Output` (an encoded file in library memory, exported through the buffer
+//! protocol) and `Info` (what a probe read).
+
+use engine::Compressed;
+use pyo3::exceptions::PyBufferError;
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use std::os::raw::c_int;
+
+/// An encoded image. Its bytes stay in library memory: `memoryview(out)` and
+/// `out.write_to(path)` do not copy them; `bytes(out)` makes the first copy.
+#[pyclass(frozen, module = "pixpress")]
+pub(crate) struct Output {
+    compressed: Compressed,
+}
+
+impl Output {
+    pub(crate) fn new(compressed: Compressed) -> Output {
+        Output { compressed }
+    }
+}
+
+#[pymethods]
+impl Output {
+    /// The format name: "jpeg", "png", "webp", "avif" or "heic".
+    #[getter]
+    fn format(&self) -> &'static str {
+        self.compressed.format.name()
+    }
+
+    /// Width in pixels, as displayed.
+    #[getter]
+    fn width(&self) -> u32 {
+        self.compressed.width
+    }
+
+    /// Height in pixels, as displayed.
+    #[getter]
+    fn height(&self) -> u32 {
+        self.compressed.height
+    }
+
+    /// `(width, height)`.
+    #[getter]
+    fn size(&self) -> (u32, u32) {
+        (self.compressed.width, self.compressed.height)
+    }
+
+    /// True when the input was returned unchanged because re-encoding would
+    /// not have made it smaller (the `never_larger` option).
+    #[getter]
+    fn unchanged(&self) -> bool {
+        self.compressed.unchanged
+    }
+
+    /// Seconds spent decoding, transforming and encoding.
+    #[getter]
+    fn timings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let t = self.compressed.timings;
+        let d = PyDict::new(py);
+        d.set_item("decode", t.decode.as_secs_f64())?;
+        d.set_item("transform", t.transform.as_secs_f64())?;
+        d.set_item("encode", t.encode.as_secs_f64())?;
+        Ok(d)
+    }
+
+    /// Writes the bytes to `path` atomically (temporary file, then rename).
+    fn write_to(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
+        let data = &self.compressed.data;
+        py.detach(|| engine::write_atomic(&path, data))
+            .map_err(crate::errors::to_py)
+    }
+
+    fn __len__(&self) -> usize {
+        self.compressed.data.len()
+    }
+
+    fn __bytes__<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.compressed.data)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<pixpress.Output {} {}x{} {} bytes>",
+            self.compressed.format,
+            self.compressed.width,
+            self.compressed.height,
+            self.compressed.data.len()
+        )
+    }
+
+    unsafe fn __getbuffer__(
+        slf: Bound<'_, Self>,
+        view: *mut ffi::Py_buffer,
+        flags: c_int,
+    ) -> PyResult<()> {
+        let data = &slf.get().compressed.data;
+        export(slf.as_any(), data, view, flags)
+    }
+
+    unsafe fn __releasebuffer__(&self, _view: *mut ffi::Py_buffer) {}
+}
+
+/// Fills `view` with read-only bytes owned by `owner`, which the view keeps alive.
+pub(crate) fn export(
+    owner: &Bound<'_, PyAny>,
+    data: &[u8],
+    view: *mut ffi::Py_buffer,
+    flags: c_int,
+) -> PyResult<()> {
+    if view.is_null() {
+        return Err(PyBufferError::new_err("no view to fill"));
+    }
+    // SAFETY: `view` is the interpreter's; the data lives as long as `owner`,
+    // to which PyBuffer_FillInfo takes a new reference.
+    let status = unsafe {
+        ffi::PyBuffer_FillInfo(
+            view,
+            owner.as_ptr(),
+            data.as_ptr() as *mut std::ffi::c_void,
+            data.len() as ffi::Py_ssize_t,
+            1,
+            flags,
+        )
+    };
+    if status == 0 {
+        Ok(())
+    } else {
+        Err(PyErr::fetch(owner.py()))
+    }
+}
+
+/// Header facts about an image, from `probe`.
+#[pyclass(frozen, get_all, module = "pixpress")]
+pub(crate) struct Info {
+    /// The container format: "jpeg", "png", "webp", "avif", "heic", "gif", "tiff" or "bmp".
+    format: &'static str,
+    /// Stored width in pixels (HEIF/AVIF: after irot/imir).
+    width: u32,
+    /// Stored height in pixels.
+    height: u32,
+    /// Bits per sample of the source.
+    bit_depth: u8,
+    /// Whether the image has alpha or transparency.
+    has_alpha: bool,
+    /// The EXIF orientation, 1-8.
+    orientation: u16,
+    /// Frames, pages or top-level images.
+    frames: u32,
+    /// Whether an EXIF block is present.
+    has_exif: bool,
+    /// Whether an XMP packet is present.
+    has_xmp: bool,
+    /// Whether an ICC profile is present.
+    has_icc: bool,
+    /// Whether IPTC data is present.
+    has_iptc: bool,
+}
+
+impl From<engine::Info> for Info {
+    fn from(i: engine::Info) -> Info {
+        Info {
+            format: i.format.name(),
+            width: i.width,
+            height: i.height,
+            bit_depth: i.bit_depth,
+            has_alpha: i.has_alpha,
+            orientation: i.orientation,
+            frames: i.frames,
+            has_exif: i.has_exif,
+            has_xmp: i.has_xmp,
+            has_icc: i.has_icc,
+            has_iptc: i.has_iptc,
+        }
+    }
+}
+
+#[pymethods]
+impl Info {
+    /// `(width, height)`.
+    #[getter]
+    fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<pixpress.Info {} {}x{} {}-bit alpha={} orientation={} frames={}>",
+            self.format,
+            self.width,
+            self.height,
+            self.bit_depth,
+            self.has_alpha,
+            self.orientation,
+            self.frames
+        )
+    }
+}

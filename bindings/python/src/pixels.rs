@@ -1,0 +1,285 @@
+//! `Pixels`: decoded pixels with their metadata, exported through the buffer
+//! protocol, and the operations `pixpress.Image` builds on.
+
+use crate::output::{export, Output};
+use crate::{errors, options, Bytes};
+use engine::{DecodedImage, Format, Image, Layout, Metadata, Orientation, Rgba8, Samples};
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use std::os::raw::c_int;
+
+/// Pixels in library memory: rows packed, 8-bit samples or 16-bit samples in
+/// native byte order, plus the EXIF, XMP, ICC and IPTC blocks that came with them.
+#[pyclass(frozen, module = "pixpress")]
+pub(crate) struct Pixels {
+    image: Image,
+    metadata: Metadata,
+    source: Option<Format>,
+}
+
+impl Pixels {
+    pub(crate) fn from_decoded(d: DecodedImage) -> Pixels {
+        Pixels {
+            image: d.image,
+            metadata: d.metadata,
+            source: Some(d.format),
+        }
+    }
+
+    fn with_image(&self, image: Image) -> Pixels {
+        Pixels {
+            image,
+            metadata: self.metadata.clone(),
+            source: self.source,
+        }
+    }
+}
+
+/// The layout and bit depth a mode string names.
+fn parse_mode(mode: &str) -> PyResult<(Layout, u8)> {
+    Ok(match mode {
+        "L" => (Layout::Gray, 8),
+        "LA" => (Layout::GrayAlpha, 8),
+        "RGB" => (Layout::Rgb, 8),
+        "RGBA" => (Layout::Rgba, 8),
+        "I;16" => (Layout::Gray, 16),
+        "LA;16" => (Layout::GrayAlpha, 16),
+        "RGB;16" => (Layout::Rgb, 16),
+        "RGBA;16" => (Layout::Rgba, 16),
+        other => {
+            return Err(errors::invalid(format!(
+                "mode {other:?} is not one of L, LA, RGB, RGBA, I;16, LA;16, RGB;16, RGBA;16"
+            )))
+        }
+    })
+}
+
+fn bytes_or_none<'py>(py: Python<'py>, block: &Option<Vec<u8>>) -> Option<Bound<'py, PyBytes>> {
+    block.as_deref().map(|b| PyBytes::new(py, b))
+}
+
+#[pymethods]
+impl Pixels {
+    /// Copies packed pixels of `mode` from any bytes-like object.
+    #[staticmethod]
+    fn from_buffer(
+        data: &Bound<'_, PyAny>,
+        width: u32,
+        height: u32,
+        mode: &str,
+    ) -> PyResult<Pixels> {
+        let (layout, bits) = parse_mode(mode)?;
+        let input = Bytes::new(data)?;
+        let bytes = input.as_slice();
+        let image = if bits == 8 {
+            Image::from_u8(width, height, layout, bytes.to_vec())
+        } else {
+            let samples = bytes
+                .chunks_exact(2)
+                .map(|b| u16::from_ne_bytes([b[0], b[1]]))
+                .collect();
+            Image::from_u16(width, height, layout, samples)
+        }
+        .map_err(errors::to_py)?;
+        Ok(Pixels {
+            image,
+            metadata: Metadata::default(),
+            source: None,
+        })
+    }
+
+    /// Width in pixels.
+    #[getter]
+    fn width(&self) -> u32 {
+        self.image.width
+    }
+
+    /// Height in pixels.
+    #[getter]
+    fn height(&self) -> u32 {
+        self.image.height
+    }
+
+    /// "L", "LA", "RGB", "RGBA"; with ";16" (gray: "I;16") for 16-bit samples.
+    #[getter]
+    fn mode(&self) -> &'static str {
+        match (self.image.layout, self.image.bit_depth()) {
+            (Layout::Gray, 8) => "L",
+            (Layout::GrayAlpha, 8) => "LA",
+            (Layout::Rgb, 8) => "RGB",
+            (Layout::Rgba, 8) => "RGBA",
+            (Layout::Gray, _) => "I;16",
+            (Layout::GrayAlpha, _) => "LA;16",
+            (Layout::Rgb, _) => "RGB;16",
+            (Layout::Rgba, _) => "RGBA;16",
+        }
+    }
+
+    /// Bits per sample: 8 or 16.
+    #[getter]
+    fn bit_depth(&self) -> u8 {
+        self.image.bit_depth()
+    }
+
+    /// Samples per pixel.
+    #[getter]
+    fn channels(&self) -> usize {
+        self.image.layout.channels()
+    }
+
+    /// The format the pixels were decoded from, or None.
+    #[getter]
+    fn format(&self) -> Option<&'static str> {
+        self.source.map(Format::name)
+    }
+
+    /// The EXIF block (TIFF header onwards), or None.
+    #[getter]
+    fn exif<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        bytes_or_none(py, &self.metadata.exif)
+    }
+
+    /// The XMP packet, or None.
+    #[getter]
+    fn xmp<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        bytes_or_none(py, &self.metadata.xmp)
+    }
+
+    /// The ICC profile, or None.
+    #[getter]
+    fn icc_profile<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        bytes_or_none(py, &self.metadata.icc)
+    }
+
+    /// The IPTC-IIM block, or None.
+    #[getter]
+    fn iptc<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        bytes_or_none(py, &self.metadata.iptc)
+    }
+
+    /// Resampled to `width` x `height` (Lanczos3), metadata kept.
+    fn resize(&self, py: Python<'_>, width: u32, height: u32) -> PyResult<Pixels> {
+        let image = &self.image;
+        let resized = py
+            .detach(|| engine::resize(image, width, height))
+            .map_err(errors::to_py)?;
+        Ok(self.with_image(resized))
+    }
+
+    /// Turned as EXIF orientation `orientation` (1-8) says, upright.
+    fn transpose(&self, py: Python<'_>, orientation: u16) -> PyResult<Pixels> {
+        if !(1..=8).contains(&orientation) {
+            return Err(errors::invalid(format!(
+                "orientation {orientation} is not 1-8"
+            )));
+        }
+        let image = self.image.clone();
+        let turned = py.detach(|| Orientation::from_exif(orientation).apply(image));
+        Ok(self.with_image(turned))
+    }
+
+    /// Converted to `mode` (gray and color both ways, alpha added opaque or
+    /// flattened onto white, 16 bits reduced with rounding or widened exactly).
+    fn convert(&self, py: Python<'_>, mode: &str) -> PyResult<Pixels> {
+        let (layout, bits) = parse_mode(mode)?;
+        let image = self.image.clone();
+        let converted = py.detach(|| {
+            let converted = image.convert(layout, Rgba8::WHITE);
+            if bits == 8 {
+                return converted.into_u8();
+            }
+            match converted.samples {
+                Samples::U8(v) => Image {
+                    samples: Samples::U16(v.into_iter().map(|s| u16::from(s) * 257).collect()),
+                    ..converted
+                },
+                samples @ Samples::U16(_) => Image {
+                    samples,
+                    ..converted
+                },
+            }
+        });
+        Ok(self.with_image(converted))
+    }
+
+    /// A copy with its metadata replaced where an argument is given (b"" removes a block).
+    #[pyo3(signature = (*, exif=None, xmp=None, icc_profile=None, iptc=None))]
+    fn with_metadata(
+        &self,
+        exif: Option<Vec<u8>>,
+        xmp: Option<Vec<u8>>,
+        icc_profile: Option<Vec<u8>>,
+        iptc: Option<Vec<u8>>,
+    ) -> Pixels {
+        let mut metadata = self.metadata.clone();
+        let replace = |slot: &mut Option<Vec<u8>>, new: Option<Vec<u8>>| {
+            if let Some(new) = new {
+                *slot = (!new.is_empty()).then_some(new);
+            }
+        };
+        replace(&mut metadata.exif, exif);
+        replace(&mut metadata.xmp, xmp);
+        replace(&mut metadata.icc, icc_profile);
+        replace(&mut metadata.iptc, iptc);
+        Pixels {
+            image: self.image.clone(),
+            metadata,
+            source: self.source,
+        }
+    }
+
+    /// Encodes to the format the `format` option names, with this object's
+    /// metadata (subject to the `metadata` option).
+    #[pyo3(signature = (**options))]
+    fn encode(&self, py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Output> {
+        let options = options::parse(options)?;
+        let metadata = match options.metadata {
+            engine::MetadataPolicy::Keep => self.metadata.clone(),
+            engine::MetadataPolicy::Strip => self.metadata.clone().stripped(),
+        };
+        let image = &self.image;
+        let compressed = py
+            .detach(|| match image.pixels_ref() {
+                Some(view) => engine::encode(view, &metadata, &options),
+                None => engine::encode_image(image.clone(), &metadata, &options),
+            })
+            .map_err(errors::to_py)?;
+        Ok(Output::new(compressed))
+    }
+
+    fn __len__(&self) -> usize {
+        self.image.pixel_count()
+            * self.image.layout.channels()
+            * usize::from(self.image.bit_depth() / 8)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<pixpress.Pixels {} {}x{}>",
+            self.mode(),
+            self.image.width,
+            self.image.height
+        )
+    }
+
+    unsafe fn __getbuffer__(
+        slf: Bound<'_, Self>,
+        view: *mut ffi::Py_buffer,
+        flags: c_int,
+    ) -> PyResult<()> {
+        let bytes: &[u8] = match &slf.get().image.samples {
+            Samples::U8(v) => v,
+            Samples::U16(v) => bytemuck_u16(v),
+        };
+        export(slf.as_any(), bytes, view, flags)
+    }
+
+    unsafe fn __releasebuffer__(&self, _view: *mut ffi::Py_buffer) {}
+}
+
+/// The bytes of 16-bit samples, in native byte order.
+fn bytemuck_u16(v: &[u16]) -> &[u8] {
+    // SAFETY: u16 has no padding and u8 has alignment 1; the length doubles.
+    unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), v.len() * 2) }
+}
