@@ -6,13 +6,24 @@ export PIXPRESS_CORPUS ?= $(abspath ../shared/corpus)
 export PIXPRESS_BIN ?= $(CARGO_TARGET_DIR)/release/pixpress
 CARGO := cargo
 
-.PHONY: setup build demo test test-rust test-c test-c-full test-python lint bench bench-ffi clean licenses header examples install
+PYTHON_WHEELS := $(CARGO_TARGET_DIR)/wheels
+
+.PHONY: python setup build demo test test-rust test-c test-c-full test-python lint bench bench-ffi clean licenses header examples install
 
 setup:
 	bash scripts/setup.sh
 
+# maturin builds the Python extension (below), with its own PyO3 environment.
 build: setup
-	$(CARGO) build --release --workspace --all-targets
+	$(CARGO) build --release --workspace --all-targets --exclude pixpress-python
+	$(MAKE) --no-print-directory python
+
+# The Python package: maturin reuses the workspace build (same profile and
+# target directory), then pip installs the wheel.
+python:
+	rm -rf $(PYTHON_WHEELS)
+	cd bindings/python && maturin build --release -o $(PYTHON_WHEELS)
+	python3 -m pip install -q --force-reinstall --no-deps $(PYTHON_WHEELS)/pixpress-*.whl
 
 # The main job: compress every sample folder of the corpus (JPEG, PNG, WebP,
 # AVIF, HEIC, GIF, TIFF) to WebP under out/, resized to fit 1600x1600, and
@@ -25,7 +36,7 @@ demo: build
 test: build test-rust test-c test-python lint
 
 test-rust:
-	$(CARGO) test --release --workspace
+	$(CARGO) test --release --workspace --exclude pixpress-python
 
 # The C ABI: C suite, threads, C++ header, ASan, install + pkg-config + static
 # link, examples, and valgrind on the small corpus files (tests/c/run.sh).

@@ -17,5 +17,6 @@ fi
 
 python3 -c "import PIL, pillow_heif, numpy, pytest" 2>/dev/null ||
     python3 -m pip install -q pillow pillow-heif numpy pytest
+command -v maturin >/dev/null || python3 -m pip install -q "maturin>=1.7,<2"
 
 rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy rustfmt

@@ -364,7 +364,8 @@ def fromarray(obj: Any, mode: str | None = None) -> Image:
         raise InvalidArgumentError(f"cannot make an image of a {arr.dtype} array of shape {arr.shape}")
     if arr.dtype.byteorder == ">":
         arr = arr.astype(arr.dtype.newbyteorder("="))
-    return new_from_pixels(Pixels.from_buffer(arr, arr.shape[1], arr.shape[0], _ARRAY_MODES[key]))
+    raw = arr.reshape(-1).view(np.uint8)
+    return new_from_pixels(Pixels.from_buffer(raw, arr.shape[1], arr.shape[0], _ARRAY_MODES[key]))
 
 
 def from_pil(im: Any) -> Image:

@@ -1,0 +1,181 @@
+"""The Python package `pixpress`, judged by Pillow: pixel parity, a Pillow
+script run unchanged, zero copy, GIL release, and bad input."""
+import io
+import threading
+import time
+import tracemalloc
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+from PIL import ImageOps as PILImageOps
+
+import pixpress
+from pixpress import Image, ImageOps
+from test_judged import BAD, CORPUS, GOOD, ROWS, compare
+
+PIXEL_FILES = [r["path"] for r in GOOD if r["path"].split("/")[0] in ("jpeg", "png", "webp", "gif", "tiff")]
+
+
+def flags(rel):
+    return next(r["flags"] for r in ROWS if r["path"] == rel)
+
+
+@pytest.mark.parametrize("rel", PIXEL_FILES)
+def test_pixels_match_pillow(rel):
+    """Image.open + np.asarray agrees with Pillow within a mean of 1 per channel (orientation kept, as Pillow)."""
+    if "cmyk" in flags(rel):
+        pytest.skip("CMYK: pixpress converts through the ICC profile with lcms2; Pillow's convert ignores it")
+    if "16bit" in flags(rel) and rel.startswith(("png/", "tiff/")) and "grayscale" not in flags(rel):
+        pytest.skip("Pillow reads 16-bit color truncated to 8 bits (v>>8); pixpress rounds")
+    try:
+        theirs = PILImage.open(CORPUS / rel)
+        theirs.load()
+    except Exception as e:  # noqa: BLE001 - the judge's own limits
+        pytest.skip(f"Pillow cannot open it: {e}")
+    with Image.open(CORPUS / rel) as ours:
+        assert ours.size == theirs.size
+        arr = np.asarray(ours)
+        assert arr.shape[:2] == (theirs.height, theirs.width)
+        associated = theirs.format == "TIFF" and theirs.tag_v2.get(338) == (1,)
+        compare(ours.to_pil(), theirs, 1.0, rel, premultiplied=associated)
+
+
+@pytest.mark.parametrize("n", range(1, 9))
+def test_exif_transpose_like_pillow(n):
+    rel = f"jpeg/Landscape_{n}.jpg"
+    theirs = PILImageOps.exif_transpose(PILImage.open(CORPUS / rel))
+    ours = ImageOps.exif_transpose(Image.open(CORPUS / rel))
+    assert ours.size == theirs.size
+    compare(ours.to_pil(), theirs, 1.0, rel)
+    assert ours.getexif().get(0x0112, 1) == 1
+
+
+def pillow_script(Image, ImageOps, src, out_dir):
+    """A typical Pillow thumbnailing script; returns what it saw and wrote."""
+    seen = []
+    with Image.open(src) as im:
+        seen.append((im.size, im.format))
+        im = ImageOps.exif_transpose(im)
+        im.thumbnail((320, 320))
+        rgb = im.convert("RGB")
+        seen.append((rgb.size, rgb.mode))
+        exif, icc = im.info.get("exif"), im.info.get("icc_profile")
+        rgb.save(out_dir / "a.jpg", quality=80, exif=exif or b"", icc_profile=icc)
+        rgb.save(out_dir / "b.png")
+        im.save(out_dir / "c.webp", quality=80, exif=exif or b"", icc_profile=icc)
+        gray = im.convert("L")
+        seen.append((gray.size, gray.mode))
+        buf = io.BytesIO()
+        gray.save(buf, format="JPEG", quality=70)
+        seen.append(len(buf.getvalue()) > 0)
+    return seen
+
+
+@pytest.mark.parametrize("rel", ["jpeg/Landscape_6.jpg", "jpeg/flickr_2569067123_aca715a2ee_o.jpg",
+                                 "png/pil123rgba_interlaced.png", "webp/hopper_orientation_6.webp"])
+def test_pillow_script_runs_unchanged(tmp_path, rel):
+    """The same script against Pillow and against pixpress: the same sizes and modes, and outputs
+    Pillow opens with the EXIF and ICC profile the script passed."""
+    (tmp_path / "pil").mkdir()
+    (tmp_path / "pxp").mkdir()
+    theirs = pillow_script(PILImage, PILImageOps, CORPUS / rel, tmp_path / "pil")
+    ours = pillow_script(Image, ImageOps, CORPUS / rel, tmp_path / "pxp")
+    assert ours == theirs
+    for name in ("a.jpg", "b.png", "c.webp"):
+        mine, peer = PILImage.open(tmp_path / "pxp" / name), PILImage.open(tmp_path / "pil" / name)
+        mine.load()
+        assert (mine.size, mine.mode, mine.format) == (peer.size, peer.mode, peer.format), name
+        if name != "b.png":
+            assert bool(mine.info.get("icc_profile")) == bool(peer.info.get("icc_profile")), name
+            assert mine.getexif().get(0x010F) == peer.getexif().get(0x010F), name  # camera make survives
+
+
+def test_input_is_read_in_place_and_output_is_library_memory():
+    """A 50 MB bytearray is compressed without a second copy of it in Python memory, and the
+    output's memoryview is backed by the Output object itself."""
+    data = bytearray((CORPUS / "jpeg/hopper.jpg").read_bytes())
+    data += bytes(50 * 1024 * 1024)  # trailing bytes after EOI are ignored by JPEG decoders
+    tracemalloc.start()
+    out = pixpress.compress(data, format="webp")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1024 * 1024, f"peak Python allocation {peak} bytes"
+    view = memoryview(out)
+    assert view.obj is out and view.readonly and view.nbytes == len(out)
+    assert bytes(view[:4]) == b"RIFF" and bytes(out) == view.tobytes()
+    for source in (memoryview(data), np.frombuffer(data, dtype=np.uint8)):
+        assert pixpress.compress(source, format="webp").size == (128, 128)
+
+
+def test_gil_is_released_during_compress():
+    """A pure-Python counter keeps counting while a long compress runs in another thread."""
+    data = (CORPUS / "jpeg/flickr_2569067123_aca715a2ee_o.jpg").read_bytes()
+    counter = 0
+    stop = threading.Event()
+
+    def count():
+        nonlocal counter
+        while not stop.is_set():
+            counter += 1
+
+    thread = threading.Thread(target=count)
+    thread.start()
+    time.sleep(0.05)
+    before = counter
+    started = time.perf_counter()
+    pixpress.compress(data, format="webp", quality=80, effort=7)
+    elapsed = time.perf_counter() - started
+    during = counter - before
+    stop.set()
+    thread.join()
+    assert elapsed > 0.2, "the compress was too short to tell"
+    # With the GIL held for the whole call the counter would stand still.
+    assert during > 100_000, f"counter advanced {during} in {elapsed:.2f} s"
+
+
+@pytest.mark.parametrize("rel", BAD)
+def test_bad_files_raise_typed_errors(rel):
+    data = (CORPUS / rel).read_bytes()
+    with pytest.raises(pixpress.PixpressError) as caught:
+        pixpress.compress(data, format="jpeg")
+    assert caught.value.code in {"PXP_ERR_TRUNCATED", "PXP_ERR_CORRUPT", "PXP_ERR_UNSUPPORTED_FORMAT",
+                                 "PXP_ERR_LIMIT_EXCEEDED"}
+    assert len(str(caught.value)) > 20
+    # Pillow-style code keeps working: unreadable images are OSErrors.
+    with pytest.raises((OSError, pixpress.LimitExceededError)):
+        Image.open(io.BytesIO(data)).load()
+
+
+def test_options_errors_name_the_key():
+    data = (CORPUS / "jpeg/hopper.jpg").read_bytes()
+    with pytest.raises(ValueError, match="qualty"):
+        pixpress.compress(data, qualty=80)
+    with pytest.raises(pixpress.InvalidArgumentError, match="quality"):
+        pixpress.compress(data, quality=101)
+    out = pixpress.compress(data, format="jpeg", resize=(64, None), quality=70, progressive=False)
+    assert out.size == (64, 64) and out.format == "jpeg"
+
+
+def test_numpy_and_pillow_interop_round_trip(tmp_path):
+    arr = np.asarray(Image.open(CORPUS / "png/hopper.png"))
+    im = Image.fromarray(arr)
+    assert im.mode == "RGB" and np.array_equal(np.asarray(im), arr)
+    pil = im.to_pil()
+    assert pil.mode == "RGB" and np.array_equal(np.asarray(pil), arr)
+    back = Image.from_pil(PILImage.open(CORPUS / "png/tiny_palette_trns_xmp.png"))
+    assert back.mode == "RGBA"
+    gray16 = Image.fromarray(np.arange(64 * 32, dtype=np.uint16).reshape(32, 64) * 16)
+    assert gray16.mode == "I;16" and gray16.size == (64, 32)
+    gray16.save(tmp_path / "g.png")
+    assert np.array_equal(np.asarray(PILImage.open(tmp_path / "g.png")), np.asarray(gray16))
+
+
+def test_compress_file_is_atomic(tmp_path):
+    dst = tmp_path / "out.webp"
+    out = pixpress.compress_file(CORPUS / "jpeg/hopper.jpg", dst, format="webp")
+    assert dst.stat().st_size == len(out)
+    with pytest.raises(pixpress.TruncatedImageError):
+        pixpress.compress_file(CORPUS / "bad/truncated.jpg", tmp_path / "bad.webp", format="webp")
+    assert not (tmp_path / "bad.webp").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.webp"]
