@@ -1,6 +1,6 @@
 //! The library API beyond `compress`: encoding caller-owned pixels, progress and cancellation.
 
-use pixpress::{Error, Layout, Metadata, Options, PixelsRef, Stage};
+use pixpress::{Error, Layout, Metadata, Options, PixelsRef, Samples, Stage};
 
 const HOPPER: &[u8] = include_bytes!("data/hopper.jpg");
 
@@ -80,4 +80,38 @@ fn progress_reports_every_stage_in_order_and_cancels() {
         let result = pixpress::compress_with_progress(HOPPER, &o, &mut |p| p.stage != stop_at);
         assert!(matches!(result, Err(Error::Cancelled)), "{stop_at:?}");
     }
+}
+
+#[test]
+fn png_quality_below_100_writes_a_smaller_indexed_png() {
+    let lossless = pixpress::compress(HOPPER, &options(&[("format", "png")])).unwrap();
+    let lossy =
+        pixpress::compress(HOPPER, &options(&[("format", "png"), ("quality", "60")])).unwrap();
+    // IHDR color type (byte 25): 3 is indexed color.
+    assert_eq!(lossy.data[25], 3, "not a palette PNG");
+    assert_ne!(lossless.data[25], 3);
+    assert!(
+        lossy.data.len() * 2 < lossless.data.len(),
+        "{} vs {}",
+        lossy.data.len(),
+        lossless.data.len()
+    );
+    let back = pixpress::decode(&lossy.data, &Options::default()).unwrap();
+    let orig = pixpress::decode(HOPPER, &Options::default()).unwrap();
+    let (Samples::U8(a), Samples::U8(b)) = (&back.image.samples, &orig.image.samples) else {
+        panic!("8-bit expected")
+    };
+    let mad = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| x.abs_diff(*y) as f64)
+        .sum::<f64>()
+        / a.len() as f64;
+    assert!(mad < 6.0, "mean abs diff {mad}");
+    let colors: std::collections::HashSet<&[u8]> = a.chunks_exact(3).collect();
+    assert!(
+        colors.len() <= 153,
+        "{} colors for quality 60",
+        colors.len()
+    );
 }

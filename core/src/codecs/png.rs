@@ -7,7 +7,7 @@ use crate::info::Info;
 use crate::metadata::Metadata;
 use crate::options::Options;
 use crate::orient::Orientation;
-use crate::pixels::{Image, Layout, Samples};
+use crate::pixels::{Image, Layout, Rgba8, Samples};
 use image::codecs::png::PngDecoder;
 use std::io::Cursor;
 
@@ -110,7 +110,35 @@ fn xmp_chunk(xmp: &[u8]) -> Vec<u8> {
     [&b"XML:com.adobe.xmp\0\0\0\0\0"[..], xmp].concat()
 }
 
+/// Lossy PNG: `quality` below 100 (and not `lossless`) reduces the image to a
+/// palette of `quality`% of 256 colors (at least 2) with NeuQuant (the
+/// `color_quant` crate, MIT), which oxipng then stores as an indexed PNG.
+/// Higher efforts sample more pixels while learning the palette.
+fn quantize(image: &Image, options: &Options) -> Option<Image> {
+    let quality = options.quality.filter(|&q| q < 100 && !options.lossless)?;
+    let colors = (usize::from(quality) * 256 / 100).clamp(2, 256);
+    let sample_factor = match options.effort.unwrap_or(3) {
+        0..=2 => 10,
+        3..=6 => 3,
+        _ => 1,
+    };
+    let layout = image.layout;
+    let rgba = image.clone().into_u8().convert(Layout::Rgba, Rgba8::WHITE);
+    let Samples::U8(mut pixels) = rgba.samples else {
+        return None;
+    };
+    let quantizer = color_quant::NeuQuant::new(sample_factor, colors, &pixels);
+    for px in pixels.chunks_exact_mut(4) {
+        quantizer.map_pixel(px);
+    }
+    let mapped = Image::from_u8(image.width, image.height, Layout::Rgba, pixels).ok()?;
+    // Back to the source's channels (alpha only if it had it), still 8-bit.
+    Some(mapped.convert(layout.with_alpha(layout.has_alpha()), Rgba8::WHITE))
+}
+
 pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> Result<Vec<u8>> {
+    let quantized = quantize(image, options);
+    let image = quantized.as_ref().unwrap_or(image);
     let fail = |e: oxipng::PngError| Error::encode(Format::Png, e.to_string());
     let color = match image.layout {
         Layout::Gray => oxipng::ColorType::Grayscale {
