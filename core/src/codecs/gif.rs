@@ -14,27 +14,28 @@ fn decoder(data: &[u8]) -> Result<GifDecoder<Cursor<&[u8]>>> {
 
 pub(crate) fn probe(data: &[u8]) -> Result<Info> {
     let mut info = raster::probe_with(Format::Gif, decoder(data)?)?;
-    info.frames = (frame_sizes(data).len() as u32).max(1);
+    info.frames = (frame_extents(data).len() as u32).max(1);
     Ok(info)
 }
 
 pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
-    // A frame may declare a size far beyond the logical screen (a decompression bomb).
-    for (width, height) in frame_sizes(data) {
+    // A frame may declare a size or position far beyond the logical screen (a
+    // decompression bomb); its extent is what a decoder would have to cover.
+    for (width, height) in frame_extents(data) {
         check_limit(width.into(), height.into(), request.max_pixels)?;
     }
     raster::decode_with(Format::Gif, decoder(data)?, request)
 }
 
-/// The declared size of every frame, found by walking the block structure
-/// without decoding LZW data. Stops quietly at malformed data.
-fn frame_sizes(data: &[u8]) -> Vec<(u16, u16)> {
+/// The extent of every frame (left + width, top + height), found by walking
+/// the block structure without decoding LZW data. Stops quietly at malformed data.
+fn frame_extents(data: &[u8]) -> Vec<(u32, u32)> {
     let mut sizes = Vec::new();
     walk_frames(data, &mut sizes);
     sizes
 }
 
-fn walk_frames(data: &[u8], sizes: &mut Vec<(u16, u16)>) -> Option<()> {
+fn walk_frames(data: &[u8], sizes: &mut Vec<(u32, u32)>) -> Option<()> {
     let table_len = |flags: u8| {
         if flags & 0x80 != 0 {
             3usize << ((flags & 7) + 1)
@@ -58,7 +59,9 @@ fn walk_frames(data: &[u8], sizes: &mut Vec<(u16, u16)>) -> Option<()> {
     loop {
         match *data.get(at)? {
             0x2C => {
-                sizes.push((u16_at(at + 5)?, u16_at(at + 7)?));
+                let (left, top) = (u32::from(u16_at(at + 1)?), u32::from(u16_at(at + 3)?));
+                let (width, height) = (u32::from(u16_at(at + 5)?), u32::from(u16_at(at + 7)?));
+                sizes.push((left + width, top + height));
                 at += 10 + table_len(*data.get(at + 9)?) + 1;
                 at = skip_sub_blocks(at)?;
             }
