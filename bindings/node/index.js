@@ -1,0 +1,210 @@
+'use strict'
+/**
+ * pixpress for Node.js: the promise API over the native addon, and a fluent
+ * form for people coming from sharp. Every compression runs on the libuv
+ * thread pool; inputs are read in place and outputs are external buffers
+ * over library memory. Errors carry `code` (`'PXP_ERR_CORRUPT'`, ...).
+ */
+const fs = require('node:fs')
+const path = require('node:path')
+const native = require('./native.js')
+
+/** A Buffer view of `input` without copying it. */
+function asBuffer(input) {
+  if (Buffer.isBuffer(input)) return input
+  if (ArrayBuffer.isView(input)) return Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+  if (input instanceof ArrayBuffer) return Buffer.from(input)
+  throw codeError('PXP_ERR_INVALID_ARGUMENT', `input must be a Buffer, Uint8Array or ArrayBuffer, not ${typeof input}`)
+}
+
+function codeError(code, message) {
+  const error = new Error(message)
+  error.code = code
+  return error
+}
+
+/** The core's option vocabulary: `resize` may be `[w, h]` or `{ width, height }`; null means the default. */
+function toOptions(options) {
+  const out = {}
+  for (const [key, value] of Object.entries(options || {})) {
+    if (value === undefined || key === 'signal') continue
+    if (value === null) out[key] = ''
+    else if (key === 'resize' && typeof value === 'object') {
+      const [w, h] = Array.isArray(value) ? value : [value.width, value.height]
+      out[key] = `${w ?? ''}x${h ?? ''}`
+    } else out[key] = value
+  }
+  return out
+}
+
+/** Runs `start(token)` with an AbortSignal wired to a native cancel token. */
+async function withSignal(signal, start) {
+  if (!signal) return start(undefined)
+  if (signal.aborted) throw codeError('PXP_ERR_CANCELLED', 'cancelled')
+  const token = new native.CancelToken()
+  const onAbort = () => token.cancel()
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    return await start(token)
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
+/** Compresses an encoded image; options are the core's keys plus `signal`. */
+function compress(input, options = {}) {
+  let buffer
+  try {
+    buffer = asBuffer(input)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+  return withSignal(options.signal, (token) => native.compress(buffer, toOptions(options), token))
+}
+
+/** Compresses on the calling thread (blocks the event loop; for scripts). */
+function compressSync(input, options = {}) {
+  return native.compressSync(asBuffer(input), toOptions(options))
+}
+
+/** Reads `src`, compresses it and writes `dst` atomically. */
+function compressFile(src, dst, options = {}) {
+  return withSignal(options.signal, (token) => native.compressFile(String(src), String(dst), toOptions(options), token))
+}
+
+/** Header facts, without decoding pixels. */
+function probe(input) {
+  return native.probe(asBuffer(input))
+}
+
+/** Writes `data` to `file` atomically: a temporary file beside it, then a rename. */
+async function writeAtomic(file, data) {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`)
+  try {
+    await fs.promises.writeFile(tmp, data)
+    await fs.promises.rename(tmp, file)
+  } catch (error) {
+    await fs.promises.rm(tmp, { force: true })
+    throw error
+  }
+}
+
+const SHARP_FIT = { inside: 'inside', contain: 'inside', cover: 'cover', fill: 'exact', outside: 'cover' }
+
+/** The fluent form: `pixpress(input).resize(720, 588).jpeg({ quality: 80 }).toBuffer()`. */
+class Pipeline {
+  constructor(input, options = {}) {
+    this.input = input
+    // As sharp, metadata is dropped unless asked for (the ICC profile stays).
+    this.options = { metadata: 'strip', ...options }
+  }
+
+  /** Fits inside `width` x `height` (either may be null); `fit` as sharp names them. */
+  resize(width, height, options = {}) {
+    if (width && typeof width === 'object') return this.resize(width.width, width.height, width)
+    this.options.resize = [width ?? null, height ?? null]
+    this.options.fit = SHARP_FIT[options.fit || 'cover'] || options.fit
+    if (options.withoutEnlargement === false || options.withoutReduction) this.options.enlarge = true
+    return this
+  }
+
+  /** Orientation is applied by default; `rotate()` without an angle is accepted for sharp code. */
+  rotate(angle) {
+    if (angle !== undefined) throw codeError('PXP_ERR_INVALID_ARGUMENT', 'rotate(angle) is not supported; orientation is applied automatically')
+    return this
+  }
+
+  /** Keeps EXIF, XMP, IPTC and ICC (sharp's `keepMetadata()`). */
+  keepMetadata() {
+    this.options.metadata = 'keep'
+    return this
+  }
+
+  /** Alias of keepMetadata(), as sharp's `withMetadata()`. */
+  withMetadata() {
+    return this.keepMetadata()
+  }
+
+  jpeg(o = {}) {
+    return this._format('jpeg', {
+      quality: o.quality,
+      progressive: o.progressive,
+      subsampling: o.chromaSubsampling === '4:4:4' ? '444' : o.chromaSubsampling ? '420' : undefined,
+      effort: o.effort ?? (o.mozjpeg ? 8 : undefined),
+    })
+  }
+
+  png(o = {}) {
+    return this._format('png', { quality: o.palette || o.quality ? o.quality ?? 100 : undefined, effort: o.effort })
+  }
+
+  webp(o = {}) {
+    return this._format('webp', {
+      quality: o.quality,
+      lossless: o.lossless,
+      alpha_quality: o.alphaQuality,
+      sharp_yuv: o.smartSubsample,
+      effort: o.effort === undefined ? undefined : Math.ceil((o.effort * 10) / 6),
+    })
+  }
+
+  avif(o = {}) {
+    return this._format('avif', {
+      quality: o.quality,
+      lossless: o.lossless,
+      effort: o.effort === undefined ? undefined : Math.round((o.effort * 10) / 9),
+      bit_depth: o.bitdepth,
+    })
+  }
+
+  /** Any output format by name, with the core's option keys. */
+  toFormat(format, options = {}) {
+    return this._format(format, options)
+  }
+
+  _format(format, options) {
+    this.options.format = format
+    for (const [key, value] of Object.entries(options)) if (value !== undefined) this.options[key] = value
+    return this
+  }
+
+  async _bytes() {
+    return typeof this.input === 'string' ? fs.promises.readFile(this.input) : asBuffer(this.input)
+  }
+
+  /** The encoded bytes; `{ resolveWithObject: true }` gives `{ data, info }` as sharp does. */
+  async toBuffer(options = {}) {
+    const out = await compress(await this._bytes(), this.options)
+    if (!options.resolveWithObject) return out.data
+    return { data: out.data, info: { format: out.format, width: out.width, height: out.height, size: out.data.length } }
+  }
+
+  /** Writes the result to `file` atomically; resolves with sharp-style info. */
+  async toFile(file) {
+    const out =
+      typeof this.input === 'string'
+        ? await compressFile(this.input, file, this.options)
+        : await compress(this.input, this.options).then(async (o) => (await writeAtomic(file, o.data), o))
+    return { format: out.format, width: out.width, height: out.height, size: out.data.length }
+  }
+
+  /** Header facts (sharp's `metadata()`). */
+  async metadata() {
+    return probe(await this._bytes())
+  }
+}
+
+/** `pixpress(input)`: a Buffer, Uint8Array, ArrayBuffer or file path. */
+function pixpress(input, options) {
+  return new Pipeline(input, options)
+}
+
+pixpress.compress = compress
+pixpress.compressSync = compressSync
+pixpress.compressFile = compressFile
+pixpress.probe = probe
+pixpress.optionKeys = native.optionKeys
+pixpress.version = native.version()
+pixpress.Pipeline = Pipeline
+pixpress.default = pixpress
+module.exports = pixpress

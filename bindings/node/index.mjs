@@ -1,0 +1,5 @@
+// ESM entry: the same API as the CommonJS one.
+import pixpress from './index.js'
+
+export default pixpress
+export const { compress, compressSync, compressFile, probe, optionKeys, version, Pipeline } = pixpress

@@ -1,0 +1,289 @@
+//! The native addon of the `pixpress` npm package. Compression runs on the
+//! libuv thread pool (`AsyncTask`), reads the caller's Buffer in place (the
+//! task holds a reference to it until it finishes) and hands the output to V8
+//! as an external buffer over library memory, without a copy. Failures are
+//! `Error`s whose `code` is the shared `PXP_ERR_*` name.
+
+#![deny(clippy::all)]
+
+use engine::{Compressed, Options};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// A failure with its stable `code` (`PXP_ERR_CORRUPT`, ...) and message.
+#[derive(Debug, Clone)]
+struct Failure {
+    code: &'static str,
+    message: String,
+}
+
+impl From<engine::Error> for Failure {
+    fn from(e: engine::Error) -> Failure {
+        Failure {
+            code: e.kind().code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The outcome of work that fails with a [`Failure`].
+type Fallible<T> = std::result::Result<T, Failure>;
+
+/// The error code of a synchronous call, shown to JavaScript as `error.code`.
+pub struct Code(&'static str);
+
+impl AsRef<str> for Code {
+    fn as_ref(&self) -> &str {
+        self.0
+    }
+}
+
+impl From<Failure> for Error<Code> {
+    fn from(f: Failure) -> Self {
+        Error::new(Code(f.code), f.message)
+    }
+}
+
+/// Options from a JavaScript object: every value is passed to the core's
+/// `Options::set` in its string form (booleans as true/false, numbers as
+/// written), so Node shares the one option vocabulary.
+fn parse_options(
+    options: Option<HashMap<String, Either3<String, f64, bool>>>,
+) -> Fallible<Options> {
+    let mut parsed = Options::default();
+    for (key, value) in options.unwrap_or_default() {
+        let text = match value {
+            Either3::A(s) => s,
+            Either3::B(n) if n.fract() == 0.0 => format!("{}", n as i64),
+            Either3::B(n) => n.to_string(),
+            Either3::C(b) => b.to_string(),
+        };
+        parsed.set(&key, &text).map_err(Failure::from)?;
+    }
+    Ok(parsed)
+}
+
+/// An encoded image. `data` is library memory handed to V8 without a copy.
+#[napi(object)]
+pub struct Output {
+    /// The encoded file.
+    pub data: Buffer,
+    /// "jpeg", "png", "webp", "avif" or "heic".
+    pub format: String,
+    /// Width in pixels, as displayed.
+    pub width: u32,
+    /// Height in pixels, as displayed.
+    pub height: u32,
+    /// True when the input was returned unchanged because re-encoding would not shrink it.
+    pub unchanged: bool,
+}
+
+impl From<Compressed> for Output {
+    fn from(c: Compressed) -> Output {
+        Output {
+            format: c.format.name().to_string(),
+            width: c.width,
+            height: c.height,
+            unchanged: c.unchanged,
+            data: Buffer::from(c.data),
+        }
+    }
+}
+
+/// Header facts about an image, read without decoding pixels.
+#[napi(object)]
+pub struct Info {
+    /// The container format.
+    pub format: String,
+    /// Stored width in pixels (HEIF/AVIF: after irot/imir).
+    pub width: u32,
+    /// Stored height in pixels.
+    pub height: u32,
+    /// Bits per sample of the source.
+    pub bit_depth: u32,
+    /// Whether the image has alpha or transparency.
+    pub has_alpha: bool,
+    /// The EXIF orientation, 1-8.
+    pub orientation: u32,
+    /// Frames, pages or top-level images.
+    pub frames: u32,
+    /// Whether an EXIF block is present.
+    pub has_exif: bool,
+    /// Whether an XMP packet is present.
+    pub has_xmp: bool,
+    /// Whether an ICC profile is present.
+    pub has_icc: bool,
+    /// Whether IPTC data is present.
+    pub has_iptc: bool,
+}
+
+/// A flag JavaScript raises (from an AbortSignal) to stop a running compression
+/// at its next stage.
+#[napi]
+pub struct CancelToken {
+    flag: Arc<AtomicBool>,
+}
+
+#[napi]
+impl CancelToken {
+    /// A token not yet cancelled.
+    #[napi(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        CancelToken {
+            flag: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Asks the compression holding this token to stop.
+    #[napi]
+    pub fn cancel(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+    }
+}
+
+/// What a compress task works on: the caller's buffer (held by reference) or a file.
+enum Source {
+    Bytes(Buffer),
+    File { src: String, dst: String },
+}
+
+/// One compression on the libuv thread pool.
+pub struct CompressTask {
+    source: Source,
+    options: Fallible<Options>,
+    cancel: Option<Arc<AtomicBool>>,
+    failure: Option<Failure>,
+}
+
+impl CompressTask {
+    fn run(&self) -> Fallible<Compressed> {
+        let options = self.options.clone()?;
+        let cancel = self.cancel.clone();
+        let mut keep_going =
+            |_: &engine::Progress| !cancel.as_ref().is_some_and(|c| c.load(Ordering::SeqCst));
+        match &self.source {
+            Source::Bytes(input) => Ok(engine::compress_with_progress(
+                input,
+                &options,
+                &mut keep_going,
+            )?),
+            Source::File { src, dst } => {
+                if !keep_going(&engine::Progress {
+                    stage: engine::Stage::Decode,
+                    fraction: 0.0,
+                }) {
+                    return Err(engine::Error::Cancelled.into());
+                }
+                Ok(engine::compress_file(src.as_ref(), dst.as_ref(), &options)?)
+            }
+        }
+    }
+}
+
+impl Task for CompressTask {
+    type Output = Compressed;
+    type JsValue = Output;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        self.run().map_err(|f| {
+            let reason = f.message.clone();
+            self.failure = Some(f);
+            Error::from_reason(reason)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(Output::from(output))
+    }
+
+    fn reject(&mut self, env: Env, err: Error) -> Result<Self::JsValue> {
+        let Some(failure) = self.failure.take() else {
+            return Err(err);
+        };
+        let mut object = env.create_error(Error::from_reason(failure.message))?;
+        object.set_named_property("code", failure.code)?;
+        Err(Error::from(object.to_unknown()))
+    }
+}
+
+fn task(
+    source: Source,
+    options: Option<HashMap<String, Either3<String, f64, bool>>>,
+    cancel: Option<&CancelToken>,
+) -> AsyncTask<CompressTask> {
+    AsyncTask::new(CompressTask {
+        source,
+        options: parse_options(options),
+        cancel: cancel.map(|c| c.flag.clone()),
+        failure: None,
+    })
+}
+
+/// Compresses an encoded image on the libuv thread pool. The input is read in
+/// place and held alive until the task finishes; options are the core's keys.
+#[napi(ts_return_type = "Promise<Output>")]
+pub fn compress(
+    input: Buffer,
+    options: Option<HashMap<String, Either3<String, f64, bool>>>,
+    cancel: Option<&CancelToken>,
+) -> AsyncTask<CompressTask> {
+    task(Source::Bytes(input), options, cancel)
+}
+
+/// Reads `src`, compresses it and writes `dst` atomically, on the libuv thread pool.
+#[napi(ts_return_type = "Promise<Output>")]
+pub fn compress_file(
+    src: String,
+    dst: String,
+    options: Option<HashMap<String, Either3<String, f64, bool>>>,
+    cancel: Option<&CancelToken>,
+) -> AsyncTask<CompressTask> {
+    task(Source::File { src, dst }, options, cancel)
+}
+
+/// Compresses on the calling thread (for scripts; blocks the event loop).
+#[napi]
+pub fn compress_sync(
+    input: &[u8],
+    options: Option<HashMap<String, Either3<String, f64, bool>>>,
+) -> Result<Output, Code> {
+    let options = parse_options(options)?;
+    let compressed = engine::compress(input, &options).map_err(Failure::from)?;
+    Ok(Output::from(compressed))
+}
+
+/// Reads format, size, bit depth, alpha, orientation, frames and which
+/// metadata blocks are present from the headers.
+#[napi]
+pub fn probe(input: &[u8]) -> Result<Info, Code> {
+    let i = engine::probe(input).map_err(Failure::from)?;
+    Ok(Info {
+        format: i.format.name().to_string(),
+        width: i.width,
+        height: i.height,
+        bit_depth: u32::from(i.bit_depth),
+        has_alpha: i.has_alpha,
+        orientation: u32::from(i.orientation),
+        frames: i.frames,
+        has_exif: i.has_exif,
+        has_xmp: i.has_xmp,
+        has_icc: i.has_icc,
+        has_iptc: i.has_iptc,
+    })
+}
+
+/// The option keys the core understands.
+#[napi]
+pub fn option_keys() -> Vec<&'static str> {
+    engine::OPTION_KEYS.to_vec()
+}
+
+/// The library version, "MAJOR.MINOR.PATCH".
+#[napi]
+pub fn version() -> &'static str {
+    engine::VERSION
+}

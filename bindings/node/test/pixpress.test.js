@@ -1,0 +1,127 @@
+'use strict'
+// The Node package, with node's built-in test runner: `node --test test/`.
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const pixpress = require('..')
+
+const CORPUS = process.env.PIXPRESS_CORPUS || path.resolve(__dirname, '../../../../shared/corpus')
+const rows = fs
+  .readFileSync(path.join(CORPUS, 'MANIFEST.tsv'), 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((line) => line.split('\t'))
+  .map(([file, bytes, , , , width, height, format, flags]) => ({ file, bytes: +bytes, width: +width, height: +height, format, flags }))
+const good = rows.filter((r) => !r.file.startsWith('bad/'))
+const bad = rows.filter((r) => r.file.startsWith('bad/'))
+const read = (file) => fs.readFileSync(path.join(CORPUS, file))
+const PHOTO = 'jpeg/flickr_2569067123_aca715a2ee_o.jpg'
+const BAD_CODES = ['PXP_ERR_TRUNCATED', 'PXP_ERR_CORRUPT', 'PXP_ERR_UNSUPPORTED_FORMAT', 'PXP_ERR_LIMIT_EXCEEDED']
+
+test('every corpus file round-trips to each output format, and probe agrees with MANIFEST.tsv', async () => {
+  for (const row of good) {
+    const input = read(row.file)
+    const info = pixpress.probe(input)
+    assert.deepEqual([info.width, info.height], [row.width, row.height], row.file)
+    for (const format of ['jpeg', 'png', 'webp', 'avif']) {
+      const out = await pixpress.compress(input, { format, effort: 0, resize: [512, 512] })
+      assert.equal(out.format, format, row.file)
+      const back = pixpress.probe(out.data)
+      assert.equal(back.format, format, row.file)
+      assert.deepEqual([back.width, back.height], [out.width, out.height], `${row.file} -> ${format}`)
+      assert.ok(out.width <= 512 && out.height <= 512)
+    }
+  }
+})
+
+test('the event loop stays responsive while 4 large compressions run', async () => {
+  const input = read(PHOTO)
+  let worst = 0
+  let last = performance.now()
+  const timer = setInterval(() => {
+    const now = performance.now()
+    worst = Math.max(worst, now - last - 10)
+    last = now
+  }, 10)
+  const started = performance.now()
+  await Promise.all(Array.from({ length: 4 }, () => pixpress.compress(input, { format: 'webp', quality: 80 })))
+  const elapsed = performance.now() - started
+  clearInterval(timer)
+  assert.ok(elapsed > 300, `the work took only ${elapsed} ms`)
+  assert.ok(worst < 50, `worst timer delay ${worst.toFixed(1)} ms`)
+})
+
+test('inputs are read in place and outputs are external buffers: arrayBuffers grows by the outputs only', async () => {
+  const big = Buffer.concat([read('jpeg/hopper.jpg'), Buffer.alloc(64 * 1024 * 1024)]) // trailing bytes after EOI are ignored
+  global.gc?.()
+  const before = process.memoryUsage().arrayBuffers
+  const outs = []
+  for (let i = 0; i < 4; i++) outs.push(await pixpress.compress(big, { format: 'webp' }))
+  const grown = process.memoryUsage().arrayBuffers - before
+  const outputs = outs.reduce((n, o) => n + o.data.length, 0)
+  assert.ok(grown < outputs + 1024 * 1024, `arrayBuffers grew by ${grown} for ${outputs} output bytes (input ${big.length})`)
+  // A Uint8Array view and an ArrayBuffer are taken without copies too.
+  const view = new Uint8Array(big.buffer, big.byteOffset, big.byteLength)
+  assert.equal((await pixpress.compress(view, { format: 'png' })).width, 128)
+})
+
+test('100 concurrent compressions of mixed inputs equal the same work done one by one', async () => {
+  const files = ['jpeg/hopper.jpg', 'png/hopper.png', 'webp/hopper.webp', 'gif/hopper.gif', 'tiff/hopper.tif', 'avif/hopper.avif', 'jpeg/Landscape_6.jpg', 'heic/RGBA_10bit_128x128.heif']
+  const jobs = Array.from({ length: 100 }, (_, i) => ({ input: read(files[i % files.length]), format: ['jpeg', 'webp', 'png'][i % 3] }))
+  const serial = []
+  for (const job of jobs) serial.push((await pixpress.compress(job.input, { format: job.format, resize: [96, 96] })).data)
+  const parallel = await Promise.all(jobs.map((job) => pixpress.compress(job.input, { format: job.format, resize: [96, 96] })))
+  parallel.forEach((out, i) => assert.ok(out.data.equals(serial[i]), `job ${i} differs`))
+})
+
+test('every bad/ file rejects with a typed code and a message', async () => {
+  for (const row of bad) {
+    await assert.rejects(pixpress.compress(read(row.file), { format: 'jpeg' }), (error) => {
+      assert.ok(BAD_CODES.includes(error.code), `${row.file}: ${error.code}`)
+      assert.ok(error instanceof Error && error.message.length > 20, row.file)
+      return true
+    })
+    assert.throws(() => pixpress.compressSync(read(row.file), { format: 'jpeg' }), (e) => BAD_CODES.includes(e.code))
+  }
+})
+
+test('options errors name the key; bad input types are typed errors', async () => {
+  const input = read('jpeg/hopper.jpg')
+  await assert.rejects(pixpress.compress(input, { qualty: 80 }), (e) => e.code === 'PXP_ERR_INVALID_ARGUMENT' && /qualty/.test(e.message))
+  await assert.rejects(pixpress.compress('not a buffer'), (e) => e.code === 'PXP_ERR_INVALID_ARGUMENT')
+  const out = pixpress.compressSync(input, { format: 'jpeg', quality: 70, resize: { width: 64 } })
+  assert.deepEqual([out.format, out.width, out.height], ['jpeg', 64, 64])
+})
+
+test('an AbortSignal cancels with PXP_ERR_CANCELLED', async () => {
+  const input = read(PHOTO)
+  await assert.rejects(pixpress.compress(input, { format: 'webp', signal: AbortSignal.abort() }), (e) => e.code === 'PXP_ERR_CANCELLED')
+  const controller = new AbortController()
+  const running = pixpress.compress(input, { format: 'avif', signal: controller.signal })
+  setTimeout(() => controller.abort(), 5)
+  await assert.rejects(running, (e) => e.code === 'PXP_ERR_CANCELLED')
+})
+
+test('the sharp-style fluent form and atomic files', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixpress-'))
+  const { data, info } = await pixpress(read(PHOTO)).resize(720, 588).jpeg({ quality: 80 }).toBuffer({ resolveWithObject: true })
+  assert.deepEqual([info.format, info.width, info.height, info.size], ['jpeg', 720, 588, data.length])
+  const kept = await pixpress(read('jpeg/Landscape_6.jpg')).keepMetadata().webp().toBuffer()
+  const stripped = await pixpress(read('jpeg/Landscape_6.jpg')).webp().toBuffer()
+  assert.ok(pixpress.probe(kept).hasExif && !pixpress.probe(stripped).hasExif)
+  const written = await pixpress(path.join(CORPUS, 'png/hopper.png')).avif({ quality: 50 }).toFile(path.join(dir, 'a.avif'))
+  assert.equal(fs.statSync(path.join(dir, 'a.avif')).size, written.size)
+  await assert.rejects(pixpress.compressFile(path.join(CORPUS, 'bad/truncated.jpg'), path.join(dir, 'b.webp'), { format: 'webp' }), (e) => e.code === 'PXP_ERR_TRUNCATED')
+  assert.deepEqual(fs.readdirSync(dir), ['a.avif'])
+  fs.rmSync(dir, { recursive: true })
+})
+
+test('ESM import gives the same API', async () => {
+  const esm = await import('../index.mjs')
+  assert.equal(esm.default, pixpress)
+  assert.equal(typeof esm.compress, 'function')
+  assert.equal(esm.version, pixpress.version)
+})
