@@ -125,12 +125,14 @@ class Pipeline {
     return this.keepMetadata()
   }
 
+  /** JPEG with sharp's defaults (quality 80, baseline, optimized Huffman, no trellis);
+   * `mozjpeg: true` turns on what sharp's does (progressive, trellis, scan search). */
   jpeg(o = {}) {
     return this._format('jpeg', {
-      quality: o.quality,
-      progressive: o.progressive,
+      quality: o.quality ?? 80,
+      progressive: o.progressive ?? Boolean(o.mozjpeg),
       subsampling: o.chromaSubsampling === '4:4:4' ? '444' : o.chromaSubsampling ? '420' : undefined,
-      effort: o.effort ?? (o.mozjpeg ? 8 : undefined),
+      effort: o.effort ?? (o.mozjpeg ? 8 : 0),
     })
   }
 

@@ -19,13 +19,13 @@ sharp.concurrency(1) // one libvips thread per image, as pixpress with RAYON_NUM
 const rows = [
   ['resize 720x588 + JPEG q80 (sharp benchmark)', 'resize', [
     ['sharp (mozjpeg build, default settings)', () => sharp(input).resize(720, 588, { kernel: 'lanczos3' }).jpeg({ quality: 80 }).toBuffer()],
-    ['pixpress default', () => pixpress(input).resize(720, 588, { fit: 'fill' }).jpeg({ quality: 80 }).toBuffer()],
-    ['pixpress effort 0 baseline', () => pixpress(input).resize(720, 588, { fit: 'fill' }).jpeg({ quality: 80, effort: 0, progressive: false }).toBuffer()],
+    ['pixpress fluent, sharp\'s defaults (baseline, effort 0)', () => pixpress(input).resize(720, 588, { fit: 'fill' }).jpeg({ quality: 80 }).toBuffer()],
+    ['pixpress core defaults (progressive, trellis)', () => pixpress.compress(input, { format: 'jpeg', quality: 80, resize: [720, 588], fit: 'exact' }).then((o) => o.data)],
   ]],
   ['JPEG recompress q80', 'full', [
     ['sharp', () => sharp(input).jpeg({ quality: 80 }).toBuffer()],
-    ['pixpress default', () => pixpress.compress(input, { format: 'jpeg', quality: 80, never_larger: false }).then((o) => o.data)],
-    ['pixpress effort 0 baseline', () => pixpress.compress(input, { format: 'jpeg', quality: 80, effort: 0, progressive: false, never_larger: false }).then((o) => o.data)],
+    ['pixpress fluent, sharp\'s defaults (baseline, effort 0)', () => pixpress(input).jpeg({ quality: 80 }).toBuffer()],
+    ['pixpress core defaults (progressive, trellis)', () => pixpress.compress(input, { format: 'jpeg', quality: 80, never_larger: false }).then((o) => o.data)],
   ]],
   ['WebP q80', 'full', [
     ['sharp', () => sharp(input).webp({ quality: 80 }).toBuffer()],
@@ -56,9 +56,12 @@ async function main() {
       const out = await fn() // warm-up, and the output that is scored
       const file = path.join(tmp, `${results.length}.bin`)
       fs.writeFileSync(file, out)
+      const cpu = process.cpuUsage()
       const one = await opsPerSecond(fn, 1, total)
+      const used = process.cpuUsage(cpu)
+      const cpuMs = (used.user + used.system) / 1000 / total
       const two = await opsPerSecond(fn, 2, total)
-      results.push({ row, name, one, two, bytes: out.length, file, reference })
+      results.push({ row, name, one, two, cpuMs, bytes: out.length, file, reference })
       process.stderr.write(`${row} | ${name} | ${one.toFixed(2)} | ${two.toFixed(2)}\n`)
     }
   }
@@ -70,11 +73,11 @@ async function main() {
     process.stderr.write(`no SSIMULACRA2 scores (pip install ssimulacra2): ${error.message}\n`)
   }
   console.log(`pixpress ${pixpress.version}, sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}); RAYON_NUM_THREADS=${process.env.RAYON_NUM_THREADS ?? 'unset'}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4'}`)
-  console.log('| operation | implementation | ops/s, 1 in flight | ops/s, 2 in flight | bytes | SSIMULACRA2 |')
-  console.log('|---|---|---:|---:|---:|---:|')
+  console.log('| operation | implementation | ops/s, 1 in flight | CPU ms/op, 1 in flight | ops/s, 2 in flight | bytes | SSIMULACRA2 |')
+  console.log('|---|---|---:|---:|---:|---:|---:|')
   for (const r of results) {
     const s = scores[r.file]
-    console.log(`| ${r.row} | ${r.name} | ${r.one.toFixed(2)} | ${r.two.toFixed(2)} | ${r.bytes} | ${s === undefined ? '-' : s.toFixed(1)} |`)
+    console.log(`| ${r.row} | ${r.name} | ${r.one.toFixed(2)} | ${r.cpuMs.toFixed(1)} | ${r.two.toFixed(2)} | ${r.bytes} | ${s === undefined ? '-' : s.toFixed(1)} |`)
   }
   fs.rmSync(tmp, { recursive: true })
 }
