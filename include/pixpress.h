@@ -160,6 +160,10 @@ typedef struct pxp_info {
   bool has_icc;
   // Whether IPTC-IIM data is present.
   bool has_iptc;
+  // Stated horizontal resolution in pixels per inch (JPEG JFIF, PNG pHYs); 0 when not stated.
+  double dpi_x;
+  // Stated vertical resolution in pixels per inch; 0 when not stated.
+  double dpi_y;
 } pxp_info;
 
 #ifdef __cplusplus

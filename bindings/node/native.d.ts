@@ -56,6 +56,8 @@ export interface Info {
   hasIcc: boolean
   /** Whether IPTC data is present. */
   hasIptc: boolean
+  /** Stated resolution in pixels per inch `[x, y]` (JPEG JFIF, PNG pHYs), when given. */
+  dpi?: Array<number>
 }
 
 /** The option keys the core understands. */

@@ -3,7 +3,7 @@
 use crate::format::Format;
 
 /// Header facts about an image.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Info {
     /// The container format.
     pub format: Format,
@@ -27,6 +27,9 @@ pub struct Info {
     pub has_icc: bool,
     /// Whether IPTC-IIM data is present.
     pub has_iptc: bool,
+    /// The stated resolution in pixels per inch (x, y), when the file gives one
+    /// in absolute units (JPEG: JFIF density, else EXIF XResolution; PNG: pHYs).
+    pub dpi: Option<(f64, f64)>,
 }
 
 impl Info {
@@ -44,6 +47,7 @@ impl Info {
             has_xmp: false,
             has_icc: false,
             has_iptc: false,
+            dpi: None,
         }
     }
 

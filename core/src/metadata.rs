@@ -39,6 +39,21 @@ impl Metadata {
         read_u16(exif, at + 8, big_endian)
     }
 
+    /// The EXIF resolution in pixels per inch (IFD0 XResolution, used for both
+    /// axes as Pillow does; ResolutionUnit 3, centimeters, is converted).
+    pub fn exif_dpi(&self) -> Option<f64> {
+        let exif = self.exif.as_deref()?;
+        let (at, big_endian) = find_ifd0_entry(exif, X_RESOLUTION_TAG)?;
+        let offset = read_u32(exif, at + 8, big_endian)? as usize;
+        let numerator = f64::from(read_u32(exif, offset, big_endian)?);
+        let denominator = f64::from(read_u32(exif, offset + 4, big_endian)?);
+        let unit = find_ifd0_entry(exif, RESOLUTION_UNIT_TAG)
+            .and_then(|(at, be)| read_u16(exif, at + 8, be))
+            .unwrap_or(2);
+        let dpi = (denominator > 0.0).then(|| numerator / denominator)?;
+        Some(if unit == 3 { dpi * 2.54 } else { dpi })
+    }
+
     /// Records that the pixels are now upright: EXIF and XMP orientation become 1.
     pub fn reset_orientation(&mut self) {
         if let Some(exif) = self.exif.as_mut() {
@@ -59,6 +74,11 @@ impl Metadata {
         is_tiff.then(|| body.to_vec())
     }
 }
+
+/// IFD0 XResolution (RATIONAL).
+const X_RESOLUTION_TAG: u16 = 0x011A;
+/// IFD0 ResolutionUnit (SHORT: 2 inches, 3 centimeters).
+const RESOLUTION_UNIT_TAG: u16 = 0x0128;
 
 fn read_u16(data: &[u8], at: usize, big_endian: bool) -> Option<u16> {
     let bytes: [u8; 2] = data.get(at..at + 2)?.try_into().ok()?;

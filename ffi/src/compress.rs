@@ -56,6 +56,10 @@ pub struct pxp_info {
     pub has_icc: bool,
     /// Whether IPTC-IIM data is present.
     pub has_iptc: bool,
+    /// Stated horizontal resolution in pixels per inch (JPEG JFIF, PNG pHYs); 0 when not stated.
+    pub dpi_x: f64,
+    /// Stated vertical resolution in pixels per inch; 0 when not stated.
+    pub dpi_y: f64,
 }
 
 /// Compresses `input` (any supported format) as `o` says (NULL: defaults,
@@ -171,6 +175,8 @@ pub unsafe extern "C" fn pxp_probe(
             has_xmp: probed.has_xmp,
             has_icc: probed.has_icc,
             has_iptc: probed.has_iptc,
+            dpi_x: probed.dpi.map_or(0.0, |d| d.0),
+            dpi_y: probed.dpi.map_or(0.0, |d| d.1),
         };
         // Fill only what the caller's (possibly older, smaller) struct holds.
         let n = full.struct_size;

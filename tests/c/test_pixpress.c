@@ -194,6 +194,12 @@ static void test_probe_struct_size(void) {
     unsigned char *rest = (unsigned char *)&info + offsetof(pxp_info, height);
     CHECK(rest[0] == 0xAB && rest[3] == 0xAB, "bytes past struct_size untouched");
     free(data);
+    /* A JFIF density in inches comes out as dpi; no stated density is 0. */
+    data = corpus_file("jpeg/hopper.jpg", &len);
+    memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
+    CHECK(pxp_probe(data, len, &info) == PXP_OK && info.dpi_x >= 0 && info.dpi_y >= 0, "dpi");
+    free(data);
 }
 
 /* Decode to library-owned pixels, encode from caller-owned padded rows to PNG,

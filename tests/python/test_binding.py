@@ -179,3 +179,17 @@ def test_compress_file_is_atomic(tmp_path):
         pixpress.compress_file(CORPUS / "bad/truncated.jpg", tmp_path / "bad.webp", format="webp")
     assert not (tmp_path / "bad.webp").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.webp"]
+
+
+@pytest.mark.parametrize("rel", [r["path"] for r in GOOD if r["path"].split("/")[0] in ("jpeg", "png")])
+def test_dpi_like_pillow(rel):
+    """info["dpi"] matches Pillow's: JPEG JFIF density, else EXIF XResolution; PNG pHYs."""
+    try:
+        theirs = PILImage.open(CORPUS / rel).info.get("dpi")
+    except Exception as e:  # noqa: BLE001
+        pytest.skip(f"Pillow cannot open it: {e}")
+    ours = Image.open(CORPUS / rel).info.get("dpi")
+    if theirs is None:
+        assert ours is None
+    else:
+        assert ours is not None and tuple(map(float, ours)) == pytest.approx(tuple(map(float, theirs)), abs=0.01)

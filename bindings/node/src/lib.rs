@@ -118,6 +118,8 @@ pub struct Info {
     pub has_icc: bool,
     /// Whether IPTC data is present.
     pub has_iptc: bool,
+    /// Stated resolution in pixels per inch `[x, y]` (JPEG JFIF, PNG pHYs), when given.
+    pub dpi: Option<Vec<f64>>,
 }
 
 /// A flag JavaScript raises (from an AbortSignal) to stop a running compression
@@ -273,6 +275,7 @@ pub fn probe(input: &[u8]) -> Result<Info, Code> {
         has_xmp: i.has_xmp,
         has_icc: i.has_icc,
         has_iptc: i.has_iptc,
+        dpi: i.dpi.map(|(x, y)| vec![x, y]),
     })
 }
 

@@ -156,6 +156,8 @@ pub(crate) struct Info {
     has_icc: bool,
     /// Whether IPTC data is present.
     has_iptc: bool,
+    /// Stated resolution in pixels per inch `(x, y)`, or None.
+    dpi: Option<(f64, f64)>,
 }
 
 impl From<engine::Info> for Info {
@@ -172,6 +174,7 @@ impl From<engine::Info> for Info {
             has_xmp: i.has_xmp,
             has_icc: i.has_icc,
             has_iptc: i.has_iptc,
+            dpi: i.dpi,
         }
     }
 }

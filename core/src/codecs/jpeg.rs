@@ -270,8 +270,17 @@ pub(crate) fn probe(data: &[u8]) -> Result<Info> {
     run_libjpeg(|| {
         let d = Decompressor::new(data, true, true);
         let metadata = metadata_of(&d.markers());
-        let info = Info::new(Format::Jpeg, d.cinfo.image_width, d.cinfo.image_height)
+        let mut info = Info::new(Format::Jpeg, d.cinfo.image_width, d.cinfo.image_height)
             .with_metadata(&metadata);
+        let c = &d.cinfo;
+        let (x, y) = (f64::from(c.X_density), f64::from(c.Y_density));
+        // libjpeg leaves density_unit 0 unless a JFIF marker states a unit.
+        // Without one, the EXIF resolution, as Pillow falls back to it.
+        info.dpi = match c.density_unit {
+            1 => Some((x, y)),
+            2 => Some((x * 2.54, y * 2.54)),
+            _ => metadata.exif_dpi().map(|d| (d, d)),
+        };
         Ok(info)
     })
 }

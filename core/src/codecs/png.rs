@@ -27,7 +27,26 @@ pub(crate) fn probe(data: &[u8]) -> Result<Info> {
         info.orientation = o;
     }
     info.frames = apng_frames(data).unwrap_or(1);
+    info.dpi = physical_dpi(data);
     Ok(info)
+}
+
+/// The pHYs chunk's resolution in pixels per inch, when its unit is the meter.
+fn physical_dpi(data: &[u8]) -> Option<(f64, f64)> {
+    let mut at = 8;
+    while let Some(header) = data.get(at..at + 8) {
+        let len = u32::from_be_bytes(header[..4].try_into().ok()?) as usize;
+        let body = data.get(at + 8..at.checked_add(8 + len)?)?;
+        match &header[4..] {
+            b"pHYs" if len == 9 && body[8] == 1 => {
+                let ppm = |b: &[u8]| f64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+                return Some((ppm(&body[..4]) * 0.0254, ppm(&body[4..8]) * 0.0254));
+            }
+            b"IDAT" | b"IEND" => return None,
+            _ => at += 12 + len,
+        }
+    }
+    None
 }
 
 pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {

@@ -93,6 +93,7 @@ class Image:
         self._size: tuple[int, int] = (0, 0)
         self.format: str | None = None
         self._info: dict[str, Any] | None = {}
+        self._dpi: tuple[float, float] | None = None
         self.filename: str = ""
 
     @property
@@ -102,6 +103,8 @@ class Image:
         access decodes them if that has not happened yet."""
         if self._info is None:
             self._info = _metadata_info(self.load())
+            if self._dpi:
+                self._info["dpi"] = self._dpi
         return self._info
 
     @info.setter
@@ -326,7 +329,12 @@ def open(fp: Any, mode: str = "r", formats: Any = None) -> Image:  # noqa: A001 
     im.format = _PIL_FORMATS[info.format]
     im.filename = os.fspath(fp) if isinstance(fp, (str, os.PathLike)) else getattr(fp, "name", "")
     # Metadata blocks come with the pixels: `info` is filled on first access.
-    im._info = None if (info.has_exif or info.has_icc or info.has_xmp) else {}
+    # JPEG gives integer dpi when stated in inches, as Pillow reports it.
+    if info.dpi:
+        im._dpi = tuple(int(v) if float(v).is_integer() and info.format == "jpeg" else v for v in info.dpi)
+    elif info.format == "jpeg" and info.has_exif:
+        im._dpi = (72, 72)  # Pillow's default for a JPEG whose EXIF states no usable resolution
+    im._info = None if (info.has_exif or info.has_icc or info.has_xmp) else ({"dpi": im._dpi} if im._dpi else {})
     return im
 
 

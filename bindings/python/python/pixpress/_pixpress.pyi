@@ -44,6 +44,7 @@ class Info:
     has_xmp: bool
     has_icc: bool
     has_iptc: bool
+    dpi: tuple[float, float] | None
     @property
     def size(self) -> tuple[int, int]: ...
 
