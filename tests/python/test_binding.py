@@ -12,32 +12,19 @@ from PIL import ImageOps as PILImageOps
 
 import pixpress
 from pixpress import Image, ImageOps
-from test_judged import BAD, CORPUS, GOOD, ROWS, compare
+from test_judged import BAD, CORPUS, GOOD, compare, pillow_judge
 
 PIXEL_FILES = [r["path"] for r in GOOD if r["path"].split("/")[0] in ("jpeg", "png", "webp", "gif", "tiff")]
-
-
-def flags(rel):
-    return next(r["flags"] for r in ROWS if r["path"] == rel)
 
 
 @pytest.mark.parametrize("rel", PIXEL_FILES)
 def test_pixels_match_pillow(rel):
     """Image.open + np.asarray agrees with Pillow within a mean of 1 per channel (orientation kept, as Pillow)."""
-    if "cmyk" in flags(rel):
-        pytest.skip("CMYK: pixpress converts through the ICC profile with lcms2; Pillow's convert ignores it")
-    if "16bit" in flags(rel) and rel.startswith(("png/", "tiff/")) and "grayscale" not in flags(rel):
-        pytest.skip("Pillow reads 16-bit color truncated to 8 bits (v>>8); pixpress rounds")
-    try:
-        theirs = PILImage.open(CORPUS / rel)
-        theirs.load()
-    except Exception as e:  # noqa: BLE001 - the judge's own limits
-        pytest.skip(f"Pillow cannot open it: {e}")
+    theirs, associated = pillow_judge(rel)
     with Image.open(CORPUS / rel) as ours:
         assert ours.size == theirs.size
         arr = np.asarray(ours)
         assert arr.shape[:2] == (theirs.height, theirs.width)
-        associated = theirs.format == "TIFF" and theirs.tag_v2.get(338) == (1,)
         compare(ours.to_pil(), theirs, 1.0, rel, premultiplied=associated)
 
 
