@@ -95,8 +95,8 @@ pub struct Options {
     pub max_pixels: u64,
     /// `metadata`: `keep` or `strip`.
     pub metadata: MetadataPolicy,
-    /// `accept_truncated`: decode truncated or damaged input as far as it goes
-    /// instead of failing (as Pillow's `LOAD_TRUNCATED_IMAGES`).
+    /// `accept_truncated`: decode truncated or damaged JPEG and PNG input as far
+    /// as it goes instead of failing (as Pillow's `LOAD_TRUNCATED_IMAGES`).
     pub accept_truncated: bool,
     /// `never_larger`: when the format is unchanged and the result is larger
     /// than the input, return the input unchanged (default true).

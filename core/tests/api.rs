@@ -115,3 +115,25 @@ fn png_quality_below_100_writes_a_smaller_indexed_png() {
         colors.len()
     );
 }
+
+#[test]
+fn truncated_png_is_an_error_unless_accepted() {
+    let full = pixpress::compress(HOPPER, &options(&[("format", "png")]))
+        .unwrap()
+        .data;
+    let cut = &full[..full.len() * 2 / 3];
+    assert!(matches!(
+        pixpress::decode(cut, &Options::default()),
+        Err(Error::Truncated { .. }) | Err(Error::Corrupt { .. })
+    ));
+    let partial = pixpress::decode(cut, &options(&[("accept_truncated", "true")])).unwrap();
+    let whole = pixpress::decode(&full, &Options::default()).unwrap();
+    assert_eq!((partial.image.width, partial.image.height), (128, 128));
+    let (Samples::U8(a), Samples::U8(b)) = (&partial.image.samples, &whole.image.samples) else {
+        panic!("8-bit expected")
+    };
+    // The first rows are decoded exactly; the last row was never reached and stays zero.
+    let row = 128 * 3;
+    assert_eq!(a[..row * 8], b[..row * 8]);
+    assert!(a[a.len() - row..].iter().all(|&v| v == 0));
+}

@@ -180,3 +180,21 @@ def test_dpi_like_pillow(rel):
         assert ours is None
     else:
         assert ours is not None and tuple(map(float, ours)) == pytest.approx(tuple(map(float, theirs)), abs=0.01)
+
+
+@pytest.mark.parametrize("rel", ["bad/truncated.png", "bad/truncated.jpg"])
+def test_accept_truncated_like_pillow(rel):
+    """With accept_truncated, what the data holds decodes as Pillow's LOAD_TRUNCATED_IMAGES decodes it."""
+    from PIL import ImageFile
+
+    data = (CORPUS / rel).read_bytes()
+    with pytest.raises(pixpress.TruncatedImageError):
+        pixpress.decode(data)
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    try:
+        theirs = PILImage.open(io.BytesIO(data))
+        theirs.load()
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+    ours = Image.new_from_pixels(pixpress.decode(data, accept_truncated=True, orientation="keep"))
+    compare(ours.to_pil(), theirs, 1.0, rel)

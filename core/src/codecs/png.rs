@@ -50,7 +50,11 @@ fn physical_dpi(data: &[u8]) -> Option<(f64, f64)> {
 }
 
 pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
-    let mut decoded = raster::decode_with(Format::Png, decoder(data)?, request)?;
+    let mut decoded = if request.accept_truncated {
+        decode_partial(data, request)?
+    } else {
+        raster::decode_with(Format::Png, decoder(data)?, request)?
+    };
     let text = text_metadata(data);
     let meta = &mut decoded.metadata;
     if meta.exif.is_none() && text.exif.is_some() {
@@ -59,6 +63,52 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
     }
     meta.xmp = meta.xmp.take().or(text.xmp);
     Ok(decoded)
+}
+
+/// Decodes as far as the data goes (`accept_truncated`): rows the data never
+/// reaches stay zero, as Pillow's `LOAD_TRUNCATED_IMAGES` leaves them. Palette,
+/// tRNS and low bit depths are expanded; 16-bit samples stay 16-bit.
+fn decode_partial(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
+    let fail = |e: png::DecodingError| match e {
+        png::DecodingError::IoError(io) => Error::truncated(Format::Png, io.to_string()),
+        other => Error::corrupt(Format::Png, other.to_string()),
+    };
+    let mut decoder = png::Decoder::new(Cursor::new(data));
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().map_err(fail)?;
+    let (width, height) = (reader.info().width, reader.info().height);
+    super::check_limit(width.into(), height.into(), request.max_pixels)?;
+    let layout = match reader.output_color_type().0 {
+        png::ColorType::Grayscale => Layout::Gray,
+        png::ColorType::GrayscaleAlpha => Layout::GrayAlpha,
+        png::ColorType::Rgb | png::ColorType::Indexed => Layout::Rgb,
+        png::ColorType::Rgba => Layout::Rgba,
+    };
+    let sixteen = reader.output_color_type().1 == png::BitDepth::Sixteen;
+    let size = reader
+        .output_buffer_size()
+        .ok_or_else(|| Error::corrupt(Format::Png, "image too large for this machine"))?;
+    let mut buffer = vec![0u8; size];
+    // An error here means the data ended or broke off: keep the rows decoded so far.
+    let _ = reader.next_frame(&mut buffer);
+    let icc = reader.info().icc_profile.as_ref().map(|p| p.to_vec());
+    let image = if sixteen {
+        let samples = buffer
+            .chunks_exact(2)
+            .map(|b| u16::from_be_bytes([b[0], b[1]]))
+            .collect();
+        Image::from_u16(width, height, layout, samples)?
+    } else {
+        Image::from_u8(width, height, layout, buffer)?
+    };
+    Ok(Decoded {
+        image,
+        metadata: Metadata {
+            icc,
+            ..Metadata::default()
+        },
+        orientation: Orientation::Normal,
+    })
 }
 
 /// Largest inflated text chunk accepted (a zlib bomb guard).
