@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+mod batch;
+
 #[derive(Parser)]
 #[command(
     name = "pixpress",
@@ -25,6 +27,10 @@ struct Cli {
 enum Command {
     /// Compress files and directories (recursively) into OUTDIR, keeping relative paths.
     Compress(Box<CompressArgs>),
+    /// Run a resumable batch job: SRC... into OUTDIR, with its state in
+    /// OUTDIR/.pixpress-session. Run it again (same arguments) after a crash or
+    /// kill to resume; `--status OUTDIR` reports on it.
+    Batch(Box<BatchArgs>),
     /// Print what the headers say about each file, without decoding pixels.
     Info {
         /// Files to probe.
@@ -44,6 +50,55 @@ struct CompressArgs {
     /// Output directory.
     #[arg(short, long)]
     output: PathBuf,
+    #[command(flatten)]
+    options: OptionArgs,
+    /// Files compressed at once (default: one per core).
+    #[arg(short, long)]
+    jobs: Option<usize>,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct BatchArgs {
+    /// Input files and directories.
+    #[arg(required_unless_present = "status")]
+    inputs: Vec<PathBuf>,
+    /// Output directory.
+    #[arg(short, long, required_unless_present = "status")]
+    output: Option<PathBuf>,
+    /// Report on the session of OUTDIR instead of running it.
+    #[arg(long, value_name = "OUTDIR", conflicts_with = "inputs")]
+    status: Option<PathBuf>,
+    /// State directory (default OUTDIR/.pixpress-session).
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Only files matching this glob, relative to their input directory (repeatable; default: image extensions).
+    #[arg(long)]
+    include: Vec<String>,
+    /// Skip files matching this glob (repeatable).
+    #[arg(long)]
+    exclude: Vec<String>,
+    /// Output naming rule below OUTDIR: {path}, {dir}, {name}, {ext}, {srcext}.
+    #[arg(long, default_value = pixpress::DEFAULT_NAMING)]
+    name: String,
+    /// Retry the files that failed in earlier runs.
+    #[arg(long)]
+    retry_failed: bool,
+    #[command(flatten)]
+    options: OptionArgs,
+    /// Worker threads (default: one per core).
+    #[arg(short, long)]
+    jobs: Option<usize>,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The encoding flags `compress` and `batch` share.
+#[derive(Args)]
+struct OptionArgs {
     /// Output format: jpeg, png, webp, avif, heic or same.
     #[arg(short, long)]
     format: Option<String>,
@@ -68,24 +123,13 @@ struct CompressArgs {
     /// Any option of the shared vocabulary, as KEY=VALUE (repeatable).
     #[arg(short = 's', long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
-    /// Files compressed at once (default: one per core).
-    #[arg(short, long)]
-    jobs: Option<usize>,
-    /// Print one JSON document instead of text.
-    #[arg(long)]
-    json: bool,
 }
-
-/// File name extensions taken when walking a directory.
-const IMAGE_EXTENSIONS: &[&str] = &[
-    "jpg", "jpeg", "jpe", "jfif", "png", "webp", "avif", "heic", "heif", "hif", "gif", "tif",
-    "tiff", "bmp", "mpo",
-];
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compress(args) => run_compress(*args),
+        Command::Batch(args) => batch::run(*args),
         Command::Info { files, json } => run_info(&files, json),
     };
     match result {
@@ -97,8 +141,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn options_from(args: &CompressArgs) -> Result<Options, Error> {
-    let mut options = Options::default();
+/// The flags as `(key, value)` pairs of the shared vocabulary, each checked.
+fn option_pairs(args: &OptionArgs) -> Result<Vec<(String, String)>, Error> {
+    let mut pairs = Vec::new();
     let flags = [
         ("format", &args.format),
         ("quality", &args.quality),
@@ -109,20 +154,26 @@ fn options_from(args: &CompressArgs) -> Result<Options, Error> {
     ];
     for (key, value) in flags {
         if let Some(value) = value {
-            options.set(key, value)?;
+            pairs.push((key.to_string(), value.clone()));
         }
     }
     if args.lossless {
-        options.set("lossless", "true")?;
+        pairs.push(("lossless".into(), "true".into()));
     }
     for pair in &args.set {
         let (key, value) = pair.split_once('=').ok_or_else(|| Error::InvalidOption {
             key: pair.clone(),
             reason: "expected KEY=VALUE".into(),
         })?;
-        options.set(key, value)?;
+        pairs.push((key.to_string(), value.to_string()));
     }
-    Ok(options)
+    Options::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    Ok(pairs)
+}
+
+fn options_from(args: &OptionArgs) -> Result<Options, Error> {
+    let pairs = option_pairs(args)?;
+    Options::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 /// One input file and where its output goes (without extension).
@@ -175,7 +226,7 @@ fn walk(root: &Path, dir: &Path, base: &Path, jobs: &mut Vec<Job>) -> Result<(),
         }
         if path.is_dir() {
             walk(root, &path, base, jobs)?;
-        } else if has_image_extension(&path) {
+        } else if pixpress::has_image_extension(&path) {
             let relative = path.strip_prefix(root).unwrap_or(&path).with_extension("");
             jobs.push(Job {
                 input: path,
@@ -184,12 +235,6 @@ fn walk(root: &Path, dir: &Path, base: &Path, jobs: &mut Vec<Job>) -> Result<(),
         }
     }
     Ok(())
-}
-
-fn has_image_extension(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 fn compress_one(
@@ -225,7 +270,7 @@ fn compress_one(
 }
 
 fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
-    let options = options_from(&args)?;
+    let options = options_from(&args.options)?;
     let jobs = collect_jobs(&args.inputs, &args.output)?;
     let started = Instant::now();
     let pool = rayon::ThreadPoolBuilder::new()

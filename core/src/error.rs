@@ -118,6 +118,25 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in numeric order.
+    pub const ALL: [ErrorKind; 10] = [
+        ErrorKind::InvalidArgument,
+        ErrorKind::UnsupportedFormat,
+        ErrorKind::Corrupt,
+        ErrorKind::Truncated,
+        ErrorKind::LimitExceeded,
+        ErrorKind::Io,
+        ErrorKind::Cancelled,
+        ErrorKind::TargetUnreachable,
+        ErrorKind::Internal,
+        ErrorKind::CodecUnavailable,
+    ];
+
+    /// The kind with this `pxp_status` number, if any.
+    pub fn from_number(number: u32) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|k| *k as u32 == number)
+    }
+
     /// The stable name every face uses: `PXP_ERR_CORRUPT` and so on.
     pub fn code(self) -> &'static str {
         match self {

@@ -29,7 +29,9 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
         let mut file = File::create(&temp)?;
         file.write_all(data)?;
         file.sync_all()?;
+        crate::failpoint::hit("output.before_rename");
         fs::rename(&temp, path)?;
+        crate::failpoint::hit("output.after_rename");
         // Make the rename itself durable.
         File::open(dir)?.sync_all()
     })();

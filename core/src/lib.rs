@@ -21,6 +21,7 @@
 mod codecs;
 mod color;
 mod error;
+mod failpoint;
 mod format;
 mod info;
 mod io;
@@ -31,6 +32,7 @@ mod pipeline;
 mod pixels;
 mod progress;
 mod resize;
+mod session;
 
 pub use error::{Error, ErrorKind, Result};
 pub use format::{sniff, Format};
@@ -45,6 +47,10 @@ pub use orient::Orientation;
 pub use pipeline::{Compressed, DecodedImage, Timings};
 pub use pixels::{Image, Layout, PixelsRef, Rgba8, Samples};
 pub use progress::{Progress, Stage};
+pub use session::{
+    has_image_extension, BatchProgress, Session, SessionSpec, SessionStatus, TaskOutcome,
+    TaskReport, DEFAULT_NAMING, IMAGE_EXTENSIONS, STATE_DIR_NAME,
+};
 
 use error::catch_panic;
 use progress::Reporter;

@@ -1,0 +1,881 @@
+//! Resumable batch sessions: a job over many files whose state survives
+//! `kill -9` at any moment.
+//!
+//! A [`Session`] is created from a [`SessionSpec`] (inputs, output directory,
+//! naming rule, options) and keeps its state in a state directory (by default
+//! `OUTDIR/.pixpress-session/`) through an incremental checkpoint store. Each
+//! output is written atomically (temporary file, fsync, rename, directory
+//! fsync) and its size and CRC32C are recorded; each input is identified by
+//! the BLAKE3 of its content. [`Session::open`] resumes: finished tasks whose
+//! input is unchanged and whose output is intact are skipped, anything
+//! missing, torn or altered is redone, and leftover temporary files are removed.
+//!
+//! ```no_run
+//! use std::sync::atomic::AtomicBool;
+//! let spec = pixpress::SessionSpec {
+//!     inputs: vec!["photos".into()],
+//!     output_dir: "out".into(),
+//!     options: vec![("format".into(), "webp".into())],
+//!     ..Default::default()
+//! };
+//! let mut session = pixpress::Session::open_or_create(spec)?;
+//! let status = session.run(&mut |p| { println!("{}/{}", p.done + p.failed, p.total); true }, &AtomicBool::new(false))?;
+//! # Ok::<(), pixpress::Error>(())
+//! ```
+
+mod delta;
+mod store;
+mod task;
+
+pub use task::{has_image_extension, IMAGE_EXTENSIONS};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::Format;
+use crate::options::Options;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use store::{BlockKind, Store};
+use task::{Entry, Task, TaskState, ENTRIES_PER_PAGE, ENTRY_SIZE};
+
+/// The name of the state directory inside the output directory.
+pub const STATE_DIR_NAME: &str = ".pixpress-session";
+/// The default naming rule: the input's relative path with the output's extension.
+pub const DEFAULT_NAMING: &str = "{path}.{ext}";
+
+const META_BLOCK: u32 = 0;
+const TASKS_BLOCK: u32 = 1;
+/// Index page `k` is block `INDEX_BASE + k`.
+const INDEX_BASE: u32 = 1 << 20;
+/// The error messages of index page `k` are block `ERRORS_BASE + k`.
+const ERRORS_BASE: u32 = 2 << 20;
+/// The log is made durable at least this often during a run.
+const SYNC_INTERVAL: Duration = Duration::from_millis(200);
+/// A compaction starts when the log grows past this.
+const COMPACT_LOG_BYTES: u64 = 8 << 20;
+
+/// What a session does: which inputs, where outputs go, with which options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionSpec {
+    /// Input files and directories (walked recursively).
+    pub inputs: Vec<PathBuf>,
+    /// The output directory. A single input directory maps onto it; with
+    /// several inputs each directory keeps its own name below it.
+    pub output_dir: PathBuf,
+    /// Where the state lives; `None` means `OUTDIR/.pixpress-session`.
+    pub state_dir: Option<PathBuf>,
+    /// Options in the shared vocabulary, as `(key, value)` pairs for [`Options::set`].
+    pub options: Vec<(String, String)>,
+    /// Globs a file under an input directory must match (relative to that
+    /// directory, such as `**/*.jpg`); empty means the image extensions.
+    pub include: Vec<String>,
+    /// Globs that exclude files under an input directory.
+    pub exclude: Vec<String>,
+    /// The output path below `output_dir`: `{path}` (relative path without
+    /// extension), `{dir}`, `{name}` (file stem), `{ext}` (the output's
+    /// extension), `{srcext}`. Default `{path}.{ext}`.
+    pub naming: String,
+    /// Worker threads; 0 means one per core. Not part of the job's identity.
+    #[serde(skip)]
+    pub jobs: usize,
+}
+
+impl Default for SessionSpec {
+    fn default() -> Self {
+        SessionSpec {
+            inputs: Vec::new(),
+            output_dir: PathBuf::new(),
+            state_dir: None,
+            options: Vec::new(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            naming: DEFAULT_NAMING.to_string(),
+            jobs: 0,
+        }
+    }
+}
+
+impl SessionSpec {
+    /// The state directory this spec uses.
+    pub fn state_dir(&self) -> PathBuf {
+        self.state_dir
+            .clone()
+            .unwrap_or_else(|| self.output_dir.join(STATE_DIR_NAME))
+    }
+
+    /// The options, parsed once.
+    fn parse_options(&self) -> Result<Options> {
+        Options::from_pairs(self.options.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    /// Absolute paths, so the session can be resumed from any directory.
+    fn absolute(mut self) -> Result<SessionSpec> {
+        let absolute = |p: &Path| std::path::absolute(p).map_err(|e| Error::io(p, e));
+        self.inputs = self
+            .inputs
+            .iter()
+            .map(|p| absolute(p))
+            .collect::<Result<_>>()?;
+        self.output_dir = absolute(&self.output_dir)?;
+        self.state_dir = Some(absolute(&self.state_dir())?);
+        Ok(self)
+    }
+}
+
+/// Counts over a session's tasks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionStatus {
+    /// Tasks in the job.
+    pub total: usize,
+    /// Tasks finished with a verified output.
+    pub done: usize,
+    /// Tasks that failed (see [`Session::failures`]).
+    pub failed: usize,
+    /// Tasks not yet done.
+    pub pending: usize,
+    /// Input bytes of the finished tasks.
+    pub bytes_in: u64,
+    /// Output bytes of the finished tasks.
+    pub bytes_out: u64,
+}
+
+/// What happened to one task in a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskOutcome {
+    /// The input was compressed and the output written.
+    Compressed,
+    /// Done in an earlier run; input unchanged and output intact, so skipped.
+    Verified,
+    /// The task failed; the job goes on.
+    Failed {
+        /// What kind of failure.
+        kind: ErrorKind,
+        /// The message.
+        message: String,
+    },
+}
+
+/// The result of one task, as reported during a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskReport {
+    /// The input file.
+    pub input: PathBuf,
+    /// The output file, when there is one.
+    pub output: Option<PathBuf>,
+    /// What happened.
+    pub outcome: TaskOutcome,
+}
+
+/// A progress report, sent after each task of a run.
+#[derive(Debug, Clone)]
+pub struct BatchProgress {
+    /// Tasks in the job.
+    pub total: usize,
+    /// Tasks done so far (in this and earlier runs).
+    pub done: usize,
+    /// Tasks failed so far.
+    pub failed: usize,
+    /// Input bytes of the finished tasks.
+    pub bytes_in: u64,
+    /// Output bytes of the finished tasks.
+    pub bytes_out: u64,
+    /// Tasks compressed per second in this run.
+    pub rate: f64,
+    /// Estimated time to finish the tasks left, at that rate.
+    pub eta: Option<Duration>,
+    /// The task just finished.
+    pub task: TaskReport,
+}
+
+/// An open session. See the [module documentation](self).
+#[derive(Debug)]
+pub struct Session {
+    job: Job,
+    entries: Vec<Entry>,
+    errors: BTreeMap<u32, String>,
+    store: Store,
+    jobs: usize,
+}
+
+/// The immutable part of a session, shared with the worker threads.
+#[derive(Debug)]
+struct Job {
+    spec: SessionSpec,
+    options: Options,
+    tasks: Vec<Task>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Meta {
+    version: u32,
+    spec: SessionSpec,
+    runs: u64,
+}
+
+impl Session {
+    /// Creates a new session: lists the inputs and writes the initial state.
+    /// Fails if the state directory already holds a session.
+    pub fn create(spec: SessionSpec) -> Result<Session> {
+        let spec = spec.absolute()?;
+        let options = spec.parse_options()?;
+        let state_dir = spec.state_dir();
+        if !state_dir.join("snapshot").exists() {
+            // A create that crashed before its first snapshot left nothing to keep.
+            let _ = fs::remove_dir_all(&state_dir);
+        }
+        let tasks = task::discover(&spec.inputs, &spec.include, &spec.exclude, &state_dir)?;
+        let mut entries = vec![Entry::default(); tasks.len()];
+        let mut errors = BTreeMap::new();
+        mark_collisions(&spec, &options, &tasks, &mut entries, &mut errors);
+        let meta = Meta {
+            version: 1,
+            spec: spec.clone(),
+            runs: 0,
+        };
+        let mut blocks = vec![
+            (META_BLOCK, BlockKind::Meta, encode_meta(&meta)?),
+            (TASKS_BLOCK, BlockKind::Data, task::encode_tasks(&tasks)),
+        ];
+        for page in 0..page_count(entries.len()) {
+            blocks.push((
+                INDEX_BASE + page as u32,
+                BlockKind::Index,
+                page_bytes(&entries, page),
+            ));
+        }
+        for page in pages_of(&errors) {
+            blocks.push((
+                ERRORS_BASE + page,
+                BlockKind::Data,
+                encode_errors(&errors, page),
+            ));
+        }
+        let store = Store::create(&state_dir, blocks)?;
+        let jobs = spec.jobs;
+        Ok(Session {
+            job: Job {
+                spec,
+                options,
+                tasks,
+            },
+            entries,
+            errors,
+            store,
+            jobs,
+        })
+    }
+
+    /// Opens the session in `state_dir` to resume it.
+    pub fn open(state_dir: &Path) -> Result<Session> {
+        let store = Store::open(state_dir)?;
+        let missing = |what: &str| Error::Internal(format!("session state has no {what}"));
+        let meta: Meta = serde_json::from_slice(store.block(META_BLOCK).ok_or(missing("spec"))?)
+            .map_err(|e| Error::Internal(format!("session spec is damaged: {e}")))?;
+        let tasks = task::decode_tasks(store.block(TASKS_BLOCK).ok_or(missing("task list"))?)?;
+        let mut entries = Vec::with_capacity(tasks.len());
+        for page in 0..page_count(tasks.len()) {
+            let bytes = store
+                .block(INDEX_BASE + page as u32)
+                .ok_or(missing("index page"))?;
+            entries.extend(bytes.chunks_exact(ENTRY_SIZE).map(Entry::from_bytes));
+        }
+        entries.truncate(tasks.len());
+        if entries.len() != tasks.len() {
+            return Err(missing("entry for every task"));
+        }
+        let mut errors = BTreeMap::new();
+        for page in 0..page_count(tasks.len()) as u32 {
+            if let Some(bytes) = store.block(ERRORS_BASE + page) {
+                decode_errors(bytes, &mut errors)?;
+            }
+        }
+        let options = meta.spec.parse_options()?;
+        Ok(Session {
+            job: Job {
+                spec: meta.spec,
+                options,
+                tasks,
+            },
+            entries,
+            errors,
+            store,
+            jobs: 0,
+        })
+    }
+
+    /// Opens the session in `spec`'s state directory when there is one (it
+    /// must be the same job), or creates it.
+    pub fn open_or_create(spec: SessionSpec) -> Result<Session> {
+        let spec = spec.absolute()?;
+        let state_dir = spec.state_dir();
+        if !state_dir.join("snapshot").exists() {
+            return Session::create(spec);
+        }
+        let mut session = Session::open(&state_dir)?;
+        let jobs = spec.jobs;
+        if session.job.spec != (SessionSpec { jobs: 0, ..spec }) {
+            return Err(Error::InvalidArgument(format!(
+                "{} holds a different job (inputs, options, globs or naming differ); use another output or state directory",
+                state_dir.display()
+            )));
+        }
+        session.jobs = jobs;
+        Ok(session)
+    }
+
+    /// The job this session runs.
+    pub fn spec(&self) -> &SessionSpec {
+        &self.job.spec
+    }
+
+    /// Sets the number of worker threads for [`run`](Self::run) (0: one per core).
+    pub fn set_jobs(&mut self, jobs: usize) {
+        self.jobs = jobs;
+    }
+
+    /// Counts over the tasks, from the state alone.
+    pub fn status(&self) -> SessionStatus {
+        let mut status = SessionStatus {
+            total: self.entries.len(),
+            ..Default::default()
+        };
+        for entry in &self.entries {
+            match entry.state {
+                TaskState::Done => {
+                    status.done += 1;
+                    status.bytes_in += entry.input_size;
+                    status.bytes_out += entry.output_size;
+                }
+                TaskState::Failed => status.failed += 1,
+                TaskState::Pending => status.pending += 1,
+            }
+        }
+        status
+    }
+
+    /// The failed tasks: input, error kind and message.
+    pub fn failures(&self) -> Vec<(PathBuf, ErrorKind, String)> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.state == TaskState::Failed)
+            .map(|(i, e)| {
+                (
+                    self.job.input_path(i),
+                    error_kind_from(e.error_kind),
+                    self.errors.get(&(i as u32)).cloned().unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    /// Marks every failed task pending again, so the next run retries it.
+    /// Returns how many there were.
+    pub fn retry_failed(&mut self) -> Result<usize> {
+        let failed: Vec<usize> = (0..self.entries.len())
+            .filter(|&i| self.entries[i].state == TaskState::Failed)
+            .collect();
+        for &i in &failed {
+            self.entries[i] = Entry::default();
+            self.errors.remove(&(i as u32));
+        }
+        self.persist(&failed)?;
+        self.store.sync()?;
+        Ok(failed.len())
+    }
+
+    /// Bytes written to the state directory since this handle was opened.
+    pub fn state_bytes_written(&self) -> u64 {
+        self.store.bytes_written()
+    }
+
+    /// Runs the job to its end with worker threads: pending tasks first, then
+    /// the finished ones are verified (and redone when their input changed or
+    /// their output is missing or altered). Failed tasks are left alone (see
+    /// [`retry_failed`](Self::retry_failed)).
+    ///
+    /// `progress` receives a report after each task, on the calling thread;
+    /// returning `false`, or setting `cancel`, stops the run once the tasks in
+    /// flight finish, with [`Error::Cancelled`]. Per-task failures are
+    /// recorded and reported, not returned.
+    pub fn run(
+        &mut self,
+        progress: &mut dyn FnMut(&BatchProgress) -> bool,
+        cancel: &AtomicBool,
+    ) -> Result<SessionStatus> {
+        remove_temporaries(&self.job.spec.output_dir)?;
+        let indexed = || self.entries.iter().copied().enumerate();
+        let mut queue: Vec<(usize, Entry)> = indexed()
+            .filter(|(_, e)| e.state == TaskState::Pending)
+            .collect();
+        let to_compress = queue.len();
+        queue.extend(indexed().filter(|(_, e)| e.state == TaskState::Done));
+        let jobs = match self.jobs {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+        .min(queue.len().max(1));
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let started = Instant::now();
+        let mut status = self.status();
+        let mut compressed = 0usize;
+        let mut outcome = Ok(());
+        let mut last_sync = Instant::now();
+        let Session {
+            job,
+            entries,
+            errors,
+            store,
+            ..
+        } = self;
+        let mut state = State {
+            entries,
+            errors,
+            store,
+        };
+        std::thread::scope(|scope| {
+            let (sender, receiver) = mpsc::channel();
+            for _ in 0..jobs {
+                let sender = sender.clone();
+                let (queue, next, stop, job) = (&queue, &next, &stop, &*job);
+                scope.spawn(move || loop {
+                    if stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let Some(&(index, entry)) = queue.get(next.fetch_add(1, Ordering::Relaxed))
+                    else {
+                        break;
+                    };
+                    let result = crate::error::catch_panic(|| Ok(job.work(index, entry)))
+                        .unwrap_or_else(|e| Work::Failed(e.kind(), e.to_string()));
+                    if sender.send((index, result)).is_err() {
+                        break;
+                    }
+                });
+            }
+            drop(sender);
+            for (index, work) in receiver {
+                let report = match state.record(job, index, work, &mut status) {
+                    Ok(report) => report,
+                    Err(e) => {
+                        stop.store(true, Ordering::Relaxed);
+                        outcome = Err(e);
+                        continue;
+                    }
+                };
+                if report.outcome == TaskOutcome::Compressed {
+                    compressed += 1;
+                }
+                if last_sync.elapsed() >= SYNC_INTERVAL {
+                    if let Err(e) = state.store.sync() {
+                        stop.store(true, Ordering::Relaxed);
+                        outcome = Err(e);
+                    }
+                    last_sync = Instant::now();
+                }
+                let seconds = started.elapsed().as_secs_f64();
+                let rate = compressed as f64 / seconds.max(1e-9);
+                let left = to_compress.saturating_sub(compressed);
+                let report = BatchProgress {
+                    total: status.total,
+                    done: status.done,
+                    failed: status.failed,
+                    bytes_in: status.bytes_in,
+                    bytes_out: status.bytes_out,
+                    rate,
+                    eta: (rate > 0.0).then(|| Duration::from_secs_f64(left as f64 / rate)),
+                    task: report,
+                };
+                if !progress(&report) {
+                    stop.store(true, Ordering::Relaxed);
+                }
+            }
+        });
+        outcome?;
+        self.finish_run()?;
+        if stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
+            return Err(Error::Cancelled);
+        }
+        Ok(self.status())
+    }
+
+    /// Counts the run, makes the log durable, compacts when the log is long.
+    fn finish_run(&mut self) -> Result<()> {
+        let mut meta: Meta = serde_json::from_slice(self.store.block(META_BLOCK).unwrap_or(b"{}"))
+            .map_err(|e| Error::Internal(format!("session spec is damaged: {e}")))?;
+        meta.runs += 1;
+        self.store
+            .put(META_BLOCK, BlockKind::Meta, encode_meta(&meta)?)?;
+        self.store.sync()?;
+        if self.store.log_len() > COMPACT_LOG_BYTES / 8 {
+            self.store.compact()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the index pages (and error pages) holding `indices` to the store.
+    fn persist(&mut self, indices: &[usize]) -> Result<()> {
+        State {
+            entries: &mut self.entries,
+            errors: &mut self.errors,
+            store: &mut self.store,
+        }
+        .persist(indices)
+    }
+}
+
+/// The mutable part of a session, owned by the thread running it.
+struct State<'a> {
+    entries: &'a mut Vec<Entry>,
+    errors: &'a mut BTreeMap<u32, String>,
+    store: &'a mut Store,
+}
+
+impl State<'_> {
+    /// Applies a worker's result to the entry and the state.
+    fn record(
+        &mut self,
+        job: &Job,
+        index: usize,
+        work: Work,
+        status: &mut SessionStatus,
+    ) -> Result<TaskReport> {
+        let input = job.input_path(index);
+        tally(status, &self.entries[index], false);
+        let (outcome, output) = match work {
+            Work::Verified(entry) => {
+                self.entries[index] = entry;
+                let output = job.output_path(index, entry.output_format());
+                (TaskOutcome::Verified, Some(output))
+            }
+            Work::Compressed(entry) => {
+                self.entries[index] = entry;
+                let output = job.output_path(index, entry.output_format());
+                (TaskOutcome::Compressed, Some(output))
+            }
+            Work::Failed(kind, message) => {
+                self.entries[index] = Entry {
+                    state: TaskState::Failed,
+                    error_kind: kind as u8,
+                    ..Entry::default()
+                };
+                self.errors.insert(index as u32, message.clone());
+                (TaskOutcome::Failed { kind, message }, None)
+            }
+        };
+        tally(status, &self.entries[index], true);
+        self.persist(&[index])?;
+        if outcome == TaskOutcome::Compressed {
+            trace("end", index);
+        }
+        if self.store.log_len() > COMPACT_LOG_BYTES {
+            self.store.compact()?;
+        }
+        Ok(TaskReport {
+            input,
+            output,
+            outcome,
+        })
+    }
+
+    /// Writes the index pages (and error pages) holding `indices` to the store.
+    fn persist(&mut self, indices: &[usize]) -> Result<()> {
+        let mut pages: Vec<usize> = indices.iter().map(|i| i / ENTRIES_PER_PAGE).collect();
+        pages.dedup();
+        for page in pages {
+            let bytes = page_bytes(self.entries, page);
+            self.store
+                .put(INDEX_BASE + page as u32, BlockKind::Index, bytes)?;
+            let errors = encode_errors(self.errors, page as u32);
+            let id = ERRORS_BASE + page as u32;
+            if self.store.block(id).unwrap_or(&[]) != errors.as_slice() {
+                self.store.put(id, BlockKind::Data, errors)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Job {
+    /// The work of one task, on a worker thread.
+    fn work(&self, index: usize, entry: Entry) -> Work {
+        let input = self.input_path(index);
+        if entry.state == TaskState::Done {
+            if let Some(entry) = self.verify(index, entry) {
+                return Work::Verified(entry);
+            }
+        }
+        trace("start", index);
+        match self.compress(index, &input) {
+            Ok(entry) => Work::Compressed(entry),
+            Err(e) => Work::Failed(e.kind(), e.to_string()),
+        }
+    }
+
+    /// A finished task's entry (with a refreshed input stat) when its input is
+    /// unchanged and its output intact; `None` when it must be redone.
+    fn verify(&self, index: usize, entry: Entry) -> Option<Entry> {
+        let output = self.output_path(index, entry.output_format());
+        let data = fs::read(output).ok()?;
+        if data.len() as u64 != entry.output_size || crc32c::crc32c(&data) != entry.output_crc32c {
+            return None;
+        }
+        let input = self.input_path(index);
+        let (size, mtime) = task::stat(&input).ok()?;
+        if (size, mtime) == (entry.input_size, entry.input_mtime_ns) {
+            return Some(entry);
+        }
+        let bytes = fs::read(&input).ok()?;
+        (blake3::hash(&bytes).as_bytes() == &entry.input_blake3).then_some(Entry {
+            input_size: size,
+            input_mtime_ns: mtime,
+            ..entry
+        })
+    }
+
+    fn compress(&self, index: usize, input: &Path) -> Result<Entry> {
+        let (_, mtime) = task::stat(input).map_err(|e| Error::io(input, e))?;
+        let data = fs::read(input).map_err(|e| Error::io(input, e))?;
+        let input_blake3 = *blake3::hash(&data).as_bytes();
+        let out = crate::compress(&data, &self.options)?;
+        let path = self.output_path(index, out.format);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        crate::io::write_atomic(&path, &out.data)?;
+        Ok(Entry {
+            state: TaskState::Done,
+            error_kind: 0,
+            format: Format::ALL
+                .iter()
+                .position(|f| *f == out.format)
+                .unwrap_or(0) as u8,
+            output_crc32c: crc32c::crc32c(&out.data),
+            input_size: data.len() as u64,
+            input_mtime_ns: mtime,
+            output_size: out.data.len() as u64,
+            input_blake3,
+        })
+    }
+
+    fn input_path(&self, index: usize) -> PathBuf {
+        let task = &self.tasks[index];
+        let root = &self.spec.inputs[task.root as usize];
+        if task.relative.as_os_str().is_empty() {
+            root.clone()
+        } else {
+            root.join(&task.relative)
+        }
+    }
+
+    /// Where task `index` writes when its output is `format`.
+    fn output_path(&self, index: usize, format: Format) -> PathBuf {
+        self.spec.output_dir.join(render_name(
+            &self.spec,
+            &self.tasks[index],
+            format.extension(),
+        ))
+    }
+}
+
+/// Adds `entry` to the counts in `status`, or takes it out.
+fn tally(status: &mut SessionStatus, entry: &Entry, add: bool) {
+    let step = |n: &mut usize| *n = if add { *n + 1 } else { *n - 1 };
+    match entry.state {
+        TaskState::Done => {
+            step(&mut status.done);
+            let bytes = |n: &mut u64, by: u64| *n = if add { *n + by } else { *n - by };
+            bytes(&mut status.bytes_in, entry.input_size);
+            bytes(&mut status.bytes_out, entry.output_size);
+        }
+        TaskState::Failed => step(&mut status.failed),
+        TaskState::Pending => step(&mut status.pending),
+    }
+}
+
+/// A worker's result for one task.
+enum Work {
+    Verified(Entry),
+    Compressed(Entry),
+    Failed(ErrorKind, String),
+}
+
+/// The output path below the output directory for `task`, by the naming rule.
+fn render_name(spec: &SessionSpec, task: &Task, ext: &str) -> PathBuf {
+    let root = &spec.inputs[task.root as usize];
+    // A single input directory maps onto the output; with several, each keeps its name.
+    let relative = if task.relative.as_os_str().is_empty() {
+        PathBuf::from(root.file_name().unwrap_or_default())
+    } else if spec.inputs.len() > 1 {
+        PathBuf::from(root.file_name().unwrap_or_default()).join(&task.relative)
+    } else {
+        task.relative.clone()
+    };
+    let stem = relative.with_extension("");
+    let text = |p: &Path| p.to_string_lossy().into_owned();
+    let srcext = relative
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = stem.parent().map(text).unwrap_or_default();
+    let name = stem
+        .file_name()
+        .map(|n| text(Path::new(n)))
+        .unwrap_or_default();
+    let rendered = spec
+        .naming
+        .replace("{path}", &text(&stem))
+        .replace("{dir}", &dir)
+        .replace("{name}", &name)
+        .replace("{srcext}", &srcext)
+        .replace("{ext}", ext);
+    // Only plain components: an empty `{dir}` or a stray `/` or `..` never
+    // leaves the output directory.
+    Path::new(&rendered)
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(part) => Some(part),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Fails, at creation, every task whose output path another task also
+/// renders to (one would overwrite the other).
+fn mark_collisions(
+    spec: &SessionSpec,
+    options: &Options,
+    tasks: &[Task],
+    entries: &mut [Entry],
+    errors: &mut BTreeMap<u32, String>,
+) {
+    let ext = match options.format {
+        crate::options::OutputFormat::Exact(format) => format.extension(),
+        crate::options::OutputFormat::Same => "\u{0}ext",
+    };
+    let mut seen: HashMap<PathBuf, Vec<usize>> = HashMap::new();
+    for (i, task) in tasks.iter().enumerate() {
+        seen.entry(render_name(spec, task, ext))
+            .or_default()
+            .push(i);
+    }
+    for (path, indices) in seen.into_iter().filter(|(_, v)| v.len() > 1) {
+        for i in indices {
+            entries[i] = Entry {
+                state: TaskState::Failed,
+                error_kind: ErrorKind::InvalidArgument as u8,
+                ..Entry::default()
+            };
+            errors.insert(
+                i as u32,
+                format!(
+                    "{} is the output of several inputs; change the naming rule (for example {{path}}.{{srcext}}.{{ext}})",
+                    path.to_string_lossy().replace('\u{0}', "{").replace("{ext", "{ext}")
+                ),
+            );
+        }
+    }
+}
+
+fn encode_meta(meta: &Meta) -> Result<Vec<u8>> {
+    serde_json::to_vec(meta).map_err(|e| Error::InvalidArgument(format!("session spec: {e}")))
+}
+
+fn page_count(tasks: usize) -> usize {
+    tasks.div_ceil(ENTRIES_PER_PAGE)
+}
+
+/// Index page `page`: its entries, padded with empty ones to the full page size.
+fn page_bytes(entries: &[Entry], page: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; ENTRIES_PER_PAGE * ENTRY_SIZE];
+    let first = page * ENTRIES_PER_PAGE;
+    let last = (first + ENTRIES_PER_PAGE).min(entries.len());
+    for (slot, entry) in bytes
+        .chunks_exact_mut(ENTRY_SIZE)
+        .zip(&entries[first..last])
+    {
+        slot.copy_from_slice(&entry.to_bytes());
+    }
+    bytes
+}
+
+fn pages_of(errors: &BTreeMap<u32, String>) -> Vec<u32> {
+    let mut pages: Vec<u32> = errors.keys().map(|i| i / ENTRIES_PER_PAGE as u32).collect();
+    pages.dedup();
+    pages
+}
+
+/// The messages of page `page`'s failed tasks: `(task varint, length varint, UTF-8)`.
+fn encode_errors(errors: &BTreeMap<u32, String>, page: u32) -> Vec<u8> {
+    let first = page * ENTRIES_PER_PAGE as u32;
+    let mut out = Vec::new();
+    for (index, message) in errors.range(first..first + ENTRIES_PER_PAGE as u32) {
+        delta::put_varint(&mut out, u64::from(*index));
+        delta::put_varint(&mut out, message.len() as u64);
+        out.extend_from_slice(message.as_bytes());
+    }
+    out
+}
+
+fn decode_errors(data: &[u8], errors: &mut BTreeMap<u32, String>) -> Result<()> {
+    let mut pos = 0;
+    while pos < data.len() {
+        let index = delta::get_varint(data, &mut pos)? as u32;
+        let len = delta::get_varint(data, &mut pos)? as usize;
+        let text = data
+            .get(pos..pos + len)
+            .ok_or_else(|| Error::Internal("session error page is damaged".into()))?;
+        errors.insert(index, String::from_utf8_lossy(text).into_owned());
+        pos += len;
+    }
+    Ok(())
+}
+
+fn error_kind_from(value: u8) -> ErrorKind {
+    ErrorKind::from_number(u32::from(value)).unwrap_or(ErrorKind::Internal)
+}
+
+/// Removes temporary files an interrupted atomic write left below `dir`.
+fn remove_temporaries(dir: &Path) -> Result<()> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir && entry.file_name() != STATE_DIR_NAME {
+            remove_temporaries(&path)?;
+        } else if !is_dir && path.to_string_lossy().ends_with(".pxp-tmp") {
+            fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// With `PIXPRESS_SESSION_TRACE=FILE`, appends `start N` when task N starts
+/// compressing and `end N` once its completion is in the state (the crash
+/// tests use it to count redone work).
+fn trace(what: &str, index: usize) {
+    static FILE: OnceLock<Option<Mutex<fs::File>>> = OnceLock::new();
+    let file = FILE.get_or_init(|| {
+        let path = std::env::var_os("PIXPRESS_SESSION_TRACE")?;
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .ok()?;
+        Some(Mutex::new(file))
+    });
+    if let Some(file) = file {
+        if let Ok(mut file) = file.lock() {
+            let _ = file.write_all(format!("{what} {index}\n").as_bytes());
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! The task table: which inputs a session holds, where each output goes, and
+//! each task's state as a fixed 64-byte entry (so that index pages have fixed
+//! offsets and a completion changes one entry).
+
+use crate::error::{Error, Result};
+use crate::format::Format;
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+
+/// File name extensions taken when walking a directory with no `include` globs.
+pub const IMAGE_EXTENSIONS: &[&str] = &[
+    "jpg", "jpeg", "jpe", "jfif", "png", "webp", "avif", "heic", "heif", "hif", "gif", "tif",
+    "tiff", "bmp", "mpo",
+];
+
+/// One input: the spec input it came from and its path below it (empty when
+/// the spec input is the file itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Task {
+    pub(crate) root: u32,
+    pub(crate) relative: PathBuf,
+}
+
+/// The state of one task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub(crate) enum TaskState {
+    #[default]
+    Pending = 0,
+    Done = 1,
+    Failed = 2,
+}
+
+/// A task's entry in the index: 64 bytes, little-endian.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Entry {
+    pub(crate) state: TaskState,
+    /// `ErrorKind` number of a failed task.
+    pub(crate) error_kind: u8,
+    /// Index into `Format::ALL` of the output written.
+    pub(crate) format: u8,
+    pub(crate) output_crc32c: u32,
+    pub(crate) input_size: u64,
+    pub(crate) input_mtime_ns: i64,
+    pub(crate) output_size: u64,
+    pub(crate) input_blake3: [u8; 32],
+}
+
+/// Bytes per entry.
+pub(crate) const ENTRY_SIZE: usize = 64;
+/// Entries per index page (a 4 KiB page).
+pub(crate) const ENTRIES_PER_PAGE: usize = 64;
+
+impl Entry {
+    pub(crate) fn to_bytes(self) -> [u8; ENTRY_SIZE] {
+        let mut b = [0u8; ENTRY_SIZE];
+        b[0] = self.state as u8;
+        b[1] = self.error_kind;
+        b[2] = self.format;
+        b[4..8].copy_from_slice(&self.output_crc32c.to_le_bytes());
+        b[8..16].copy_from_slice(&self.input_size.to_le_bytes());
+        b[16..24].copy_from_slice(&self.input_mtime_ns.to_le_bytes());
+        b[24..32].copy_from_slice(&self.output_size.to_le_bytes());
+        b[32..64].copy_from_slice(&self.input_blake3);
+        b
+    }
+
+    pub(crate) fn from_bytes(b: &[u8]) -> Entry {
+        let u64_at = |k: usize| u64::from_le_bytes(b[k..k + 8].try_into().expect("8 bytes"));
+        Entry {
+            state: match b[0] {
+                1 => TaskState::Done,
+                2 => TaskState::Failed,
+                _ => TaskState::Pending,
+            },
+            error_kind: b[1],
+            format: b[2],
+            output_crc32c: u32::from_le_bytes(b[4..8].try_into().expect("4 bytes")),
+            input_size: u64_at(8),
+            input_mtime_ns: u64_at(16) as i64,
+            output_size: u64_at(24),
+            input_blake3: b[32..64].try_into().expect("32 bytes"),
+        }
+    }
+
+    /// The output format this entry records.
+    pub(crate) fn output_format(&self) -> Format {
+        Format::ALL[usize::from(self.format).min(Format::ALL.len() - 1)]
+    }
+}
+
+/// Size and modification time of a file, the cheap test for "unchanged".
+pub(crate) fn stat(path: &Path) -> std::io::Result<(u64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path)?;
+    Ok((meta.len(), meta.mtime() * 1_000_000_000 + meta.mtime_nsec()))
+}
+
+/// Lists the tasks of `inputs`, sorted: files as given, directories walked
+/// recursively taking files that match `include` (by default image
+/// extensions) and no `exclude` glob. Globs match the path relative to the
+/// directory given. `skip` (the output directory) is never walked.
+pub(crate) fn discover(
+    inputs: &[PathBuf],
+    include: &[String],
+    exclude: &[String],
+    skip: &Path,
+) -> Result<Vec<Task>> {
+    let include = glob_set(include)?;
+    let exclude = glob_set(exclude)?;
+    let mut tasks = Vec::new();
+    for (root, input) in inputs.iter().enumerate() {
+        let meta = std::fs::metadata(input).map_err(|e| Error::io(input, e))?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            walk(input, input, skip, &mut found)?;
+            for relative in found {
+                let taken = match &include {
+                    Some(set) => set.is_match(&relative),
+                    None => has_image_extension(&relative),
+                };
+                let excluded = exclude.as_ref().is_some_and(|set| set.is_match(&relative));
+                if taken && !excluded {
+                    tasks.push(Task {
+                        root: root as u32,
+                        relative,
+                    });
+                }
+            }
+        } else {
+            tasks.push(Task {
+                root: root as u32,
+                relative: PathBuf::new(),
+            });
+        }
+    }
+    tasks.sort_by(|a, b| (a.root, &a.relative).cmp(&(b.root, &b.relative)));
+    Ok(tasks)
+}
+
+fn glob_set(patterns: &[String]) -> Result<Option<GlobSet>> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        let glob = Glob::new(pattern)
+            .map_err(|e| Error::InvalidArgument(format!("bad glob `{pattern}`: {e}")))?;
+        builder.add(glob);
+    }
+    builder
+        .build()
+        .map(Some)
+        .map_err(|e| Error::InvalidArgument(e.to_string()))
+}
+
+fn walk(root: &Path, dir: &Path, skip: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let path = entry.path();
+        if path.starts_with(skip) {
+            continue;
+        }
+        let kind = entry.file_type().map_err(|e| Error::io(&path, e))?;
+        if kind.is_dir() {
+            walk(root, &path, skip, found)?;
+        } else if kind.is_file() || path.is_file() {
+            found.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
+        }
+    }
+    Ok(())
+}
+
+/// Whether `path` ends in one of [`IMAGE_EXTENSIONS`] (any case).
+pub fn has_image_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Serializes the task list: per task, the root as a varint and the
+/// relative path's bytes with their length.
+pub(crate) fn encode_tasks(tasks: &[Task]) -> Vec<u8> {
+    use super::delta::put_varint;
+    let mut out = Vec::new();
+    put_varint(&mut out, tasks.len() as u64);
+    for task in tasks {
+        let bytes = task.relative.as_os_str().as_bytes();
+        put_varint(&mut out, u64::from(task.root));
+        put_varint(&mut out, bytes.len() as u64);
+        out.extend_from_slice(bytes);
+    }
+    out
+}
+
+/// The inverse of [`encode_tasks`].
+pub(crate) fn decode_tasks(data: &[u8]) -> Result<Vec<Task>> {
+    use super::delta::get_varint;
+    let mut pos = 0;
+    let count = get_varint(data, &mut pos)? as usize;
+    let mut tasks = Vec::with_capacity(count.min(data.len()));
+    for _ in 0..count {
+        let root = get_varint(data, &mut pos)? as u32;
+        let len = get_varint(data, &mut pos)? as usize;
+        let bytes = data
+            .get(pos..pos + len)
+            .ok_or_else(|| Error::Internal("session task list is damaged".into()))?;
+        pos += len;
+        tasks.push(Task {
+            root,
+            relative: PathBuf::from(std::ffi::OsString::from_vec(bytes.to_vec())),
+        });
+    }
+    Ok(tasks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_round_trip() {
+        let entry = Entry {
+            state: TaskState::Done,
+            error_kind: 3,
+            format: 2,
+            output_crc32c: 0xdead_beef,
+            input_size: 12345,
+            input_mtime_ns: -5,
+            output_size: 999,
+            input_blake3: [7; 32],
+        };
+        assert_eq!(Entry::from_bytes(&entry.to_bytes()), entry);
+    }
+
+    #[test]
+    fn task_lists_round_trip() {
+        let tasks = vec![
+            Task {
+                root: 0,
+                relative: PathBuf::new(),
+            },
+            Task {
+                root: 3,
+                relative: PathBuf::from("a/b c/é.jpg"),
+            },
+        ];
+        assert_eq!(decode_tasks(&encode_tasks(&tasks)).unwrap(), tasks);
+    }
+}

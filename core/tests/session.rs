@@ -1,0 +1,211 @@
+//! Sessions: resume skips what is done and intact, redoes what changed or was
+//! damaged, records failures, and honors cancellation.
+
+use pixpress::{Session, SessionSpec, TaskOutcome};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+const HOPPER: &[u8] = include_bytes!("data/hopper.jpg");
+
+/// A fresh directory with `n` inputs (hopper re-encoded at distinct
+/// qualities, so each input differs) and one file that is not an image.
+fn setup(name: &str, n: usize) -> (PathBuf, PathBuf) {
+    let root = std::env::temp_dir().join(format!("pxp-session-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&root);
+    let inputs = root.join("in");
+    fs::create_dir_all(inputs.join("sub")).unwrap();
+    for k in 0..n {
+        let mut o = pixpress::Options::default();
+        o.set("format", "png").unwrap();
+        o.set("resize", &format!("{}x", 40 + k)).unwrap();
+        let png = pixpress::compress(HOPPER, &o).unwrap().data;
+        let dir = if k % 2 == 0 {
+            inputs.clone()
+        } else {
+            inputs.join("sub")
+        };
+        fs::write(dir.join(format!("img{k:02}.png")), png).unwrap();
+    }
+    fs::write(inputs.join("broken.jpg"), b"\xff\xd8\xff\xe0 not really").unwrap();
+    fs::write(inputs.join("notes.txt"), b"not an image, not taken").unwrap();
+    (root.clone(), inputs)
+}
+
+fn spec(root: &Path, inputs: &Path) -> SessionSpec {
+    SessionSpec {
+        inputs: vec![inputs.to_path_buf()],
+        output_dir: root.join("out"),
+        options: vec![("format".into(), "webp".into())],
+        jobs: 2,
+        ..Default::default()
+    }
+}
+
+/// Runs to the end and returns the outcome of each task by input file name.
+fn run(session: &mut Session) -> Vec<(String, TaskOutcome)> {
+    let mut seen = Vec::new();
+    let result = session.run(
+        &mut |p| {
+            let name = p
+                .task
+                .input
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            seen.push((name, p.task.outcome.clone()));
+            true
+        },
+        &AtomicBool::new(false),
+    );
+    result.unwrap();
+    seen.sort_by(|a, b| a.0.cmp(&b.0));
+    seen
+}
+
+fn count(seen: &[(String, TaskOutcome)], want: fn(&TaskOutcome) -> bool) -> usize {
+    seen.iter().filter(|(_, o)| want(o)).count()
+}
+
+#[test]
+fn a_finished_job_resumes_as_verified_and_redoes_only_what_changed() {
+    let (root, inputs) = setup("resume", 6);
+    let mut session = Session::create(spec(&root, &inputs)).unwrap();
+    let first = run(&mut session);
+    assert_eq!(
+        first.len(),
+        7,
+        "6 images and the broken file; notes.txt is not taken"
+    );
+    assert_eq!(count(&first, |o| *o == TaskOutcome::Compressed), 6);
+    let status = session.status();
+    assert_eq!((status.total, status.done, status.failed), (7, 6, 1));
+    let failures = session.failures();
+    assert_eq!(failures.len(), 1);
+    assert!(failures[0].0.ends_with("broken.jpg"));
+    let out = root.join("out");
+    let original = fs::read(out.join("sub/img01.webp")).unwrap();
+    assert!(pixpress::probe(&original).is_ok());
+    drop(session);
+
+    // Damage: an altered output, a missing one, a changed input, a stray temporary file.
+    fs::write(out.join("sub/img01.webp"), b"torn").unwrap();
+    fs::remove_file(out.join("img02.webp")).unwrap();
+    let changed = fs::read(inputs.join("sub/img03.png")).unwrap();
+    fs::write(inputs.join("img04.png"), &changed).unwrap();
+    fs::write(out.join(".img00.webp.1-1.pxp-tmp"), b"left over").unwrap();
+
+    let mut session = Session::open(&root.join("out/.pixpress-session")).unwrap();
+    let second = run(&mut session);
+    let redone: Vec<&str> = second
+        .iter()
+        .filter(|(_, o)| *o == TaskOutcome::Compressed)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(redone, ["img01.png", "img02.png", "img04.png"]);
+    assert_eq!(count(&second, |o| *o == TaskOutcome::Verified), 3);
+    assert_eq!(
+        count(&second, |o| matches!(o, TaskOutcome::Failed { .. })),
+        0,
+        "failed tasks wait for retry_failed"
+    );
+    assert_eq!(fs::read(out.join("sub/img01.webp")).unwrap(), original);
+    assert_eq!(
+        fs::read(out.join("img04.webp")).unwrap(),
+        fs::read(out.join("sub/img03.webp")).unwrap()
+    );
+    assert!(!out.join(".img00.webp.1-1.pxp-tmp").exists());
+
+    // The failed task is retried on request, and fails again.
+    assert_eq!(session.retry_failed().unwrap(), 1);
+    let third = run(&mut session);
+    assert_eq!(
+        count(&third, |o| matches!(o, TaskOutcome::Failed { .. })),
+        1
+    );
+    fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn open_or_create_resumes_the_same_job_and_refuses_another() {
+    let (root, inputs) = setup("identity", 2);
+    let mut session = Session::open_or_create(spec(&root, &inputs)).unwrap();
+    run(&mut session);
+    drop(session);
+    let mut again = Session::open_or_create(spec(&root, &inputs)).unwrap();
+    assert_eq!(again.status().done, 2);
+    assert!(run(&mut again)
+        .iter()
+        .all(|(_, o)| *o != TaskOutcome::Compressed));
+    let mut other = spec(&root, &inputs);
+    other.options = vec![("format".into(), "jpeg".into())];
+    let err = Session::open_or_create(other).unwrap_err();
+    assert!(err.to_string().contains("different job"), "{err}");
+    fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn cancelling_stops_early_and_a_later_run_finishes() {
+    let (root, inputs) = setup("cancel", 8);
+    let mut s = spec(&root, &inputs);
+    s.jobs = 1;
+    let mut session = Session::create(s).unwrap();
+    let mut reports = 0;
+    let err = session
+        .run(
+            &mut |_| {
+                reports += 1;
+                reports < 2
+            },
+            &AtomicBool::new(false),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), pixpress::ErrorKind::Cancelled);
+    let partial = session.status();
+    assert!(
+        partial.pending > 0 && partial.done + partial.failed >= 2,
+        "{partial:?}"
+    );
+    drop(session);
+    let mut session = Session::open(&root.join("out/.pixpress-session")).unwrap();
+    run(&mut session);
+    let status = session.status();
+    assert_eq!((status.done, status.failed, status.pending), (8, 1, 0));
+    fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn globs_naming_and_collisions() {
+    let (root, inputs) = setup("naming", 4);
+    fs::write(inputs.join("img00.jpg"), HOPPER).unwrap();
+    let mut s = spec(&root, &inputs);
+    s.exclude = vec!["sub/**".into()];
+    let mut session = Session::create(s).unwrap();
+    run(&mut session);
+    // img00.png and img00.jpg both name img00.webp: both fail, neither overwrites.
+    let failures = session.failures();
+    let names: Vec<String> = failures
+        .iter()
+        .map(|f| f.0.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["broken.jpg", "img00.jpg", "img00.png"]);
+    assert!(
+        failures[1].2.contains("output of several inputs"),
+        "{}",
+        failures[1].2
+    );
+    assert!(!root.join("out/sub").exists(), "sub/** was excluded");
+    assert!(root.join("out/img02.webp").exists());
+    fs::remove_dir_all(root.join("out")).unwrap();
+
+    let mut s = spec(&root, &inputs);
+    s.include = vec!["**/*.png".into()];
+    s.naming = "{dir}/{name}-{srcext}.{ext}".into();
+    let mut session = Session::create(s).unwrap();
+    run(&mut session);
+    assert_eq!(session.status().failed, 0);
+    assert!(root.join("out/img00-png.webp").exists());
+    assert!(root.join("out/sub/img01-png.webp").exists());
+    fs::remove_dir_all(&root).unwrap();
+}
