@@ -12,8 +12,8 @@ write-fsync-rename window and inside checkpoint log appends
   extra, and no temporary file is left;
 - the session reports the same done and failed counts;
 - no task whose completion was recorded (`end` in `PIXPRESS_SESSION_TRACE`)
-  was ever compressed again, and at each kill at most `--jobs` tasks were in
-  flight: the work redone is bounded by the work in flight.
+  was ever compressed again, and at each kill at most `--jobs` + 1 tasks were
+  in flight: the work redone is bounded by the work in flight.
 
 Then the torn-state test: the checkpoint log of a finished small job is cut at
 every byte offset inside its last records and at random earlier offsets;
@@ -40,7 +40,7 @@ BIN = os.environ.get(
     str(Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache/pixpress-target")) / "release/pixpress"),
 )
 CORPUS = Path(os.environ.get("PIXPRESS_CORPUS", Path(__file__).resolve().parents[2] / "../shared/corpus"))
-OPTIONS = ["-f", "webp", "-q", "75", "-r", "320x320"]
+OPTIONS = ["-f", "webp", "-q", "75"]
 FAILPOINTS = ["output.before_rename", "output.after_rename", "log.mid_append"]
 
 
@@ -59,7 +59,7 @@ def make_inputs(dest: Path, count: int, rng: random.Random) -> None:
     for k, src in enumerate(taken):
         shutil.copy(src, dest / f"corpus_{k:03d}_{src.name}")
     for k in range(count - len(taken) - 1):
-        w, h = rng.randint(48, 640), rng.randint(48, 480)
+        w, h = rng.randint(64, 1200), rng.randint(64, 900)
         seed = rng.randrange(1 << 30)
         img = Image.effect_mandelbrot((w, h), (-2 + seed % 7 / 10, -1.2, 1, 1.2), 30 + seed % 50).convert("RGB")
         img = Image.merge("RGB", (img.getchannel(0), img.getchannel(0).point(lambda v: (v * 3 + seed) % 256), img.getchannel(0).rotate(90, expand=False)))
@@ -113,8 +113,8 @@ def check_same(ref: dict, got: dict, what: str) -> None:
 
 def crash_loop(work: Path, inputs: Path, ref: dict, ref_summary: dict, kills: int, jobs: int, rng: random.Random, full_seconds: float) -> dict:
     out = work / "crash"
-    ended_before = set()
-    stats = {"kills": 0, "failpoint_kills": 0, "in_flight_max": 0, "redone": 0, "runs": 0}
+    ended_before, started_before = set(), set()
+    stats = {"kills": 0, "failpoint_kills": 0, "in_flight_max": 0, "redone": 0, "runs": 0, "rounds": 0}
     run = 0
     while True:
         run += 1
@@ -124,40 +124,52 @@ def crash_loop(work: Path, inputs: Path, ref: dict, ref_summary: dict, kills: in
         use_failpoint = killing and rng.random() < 0.35
         if use_failpoint:
             point = rng.choice(FAILPOINTS)
-            env["PIXPRESS_FAILPOINT"] = f"{point}:{rng.randint(1, 12)}"
+            env["PIXPRESS_FAILPOINT"] = f"{point}:{rng.randint(1, 40)}"
         proc = subprocess.Popen(
             [BIN, "batch", str(inputs), "-o", str(out), "-j", str(jobs), "--json", *OPTIONS],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         if killing and not use_failpoint:
-            time.sleep(rng.uniform(0.0, full_seconds * 0.25))
+            time.sleep(rng.uniform(0.0, full_seconds * 0.5))
             proc.send_signal(signal.SIGKILL)
         _, err = proc.communicate(timeout=600)
         stats["runs"] += 1
         started, ended = read_trace(trace)
         again = started & ended_before
         assert not again, f"run {run}: tasks {sorted(again)[:5]} were compressed again after their completion was recorded"
-        stats["redone"] += len(started) - len(started - ended_before)
+        stats["redone"] += len(started & started_before)
+        started_before |= started
         if proc.returncode == -signal.SIGKILL:
             stats["kills"] += 1
             stats["failpoint_kills"] += use_failpoint
             in_flight = started - ended
             stats["in_flight_max"] = max(stats["in_flight_max"], len(in_flight))
-            assert len(in_flight) <= jobs, f"run {run}: {len(in_flight)} tasks in flight with {jobs} workers"
+            # Each worker computes one task or hands one over; the coordinator
+            # holds at most one more that it is writing to the state.
+            assert len(in_flight) <= jobs + 1, f"run {run}: {len(in_flight)} tasks in flight with {jobs} workers"
         else:
+            # The job ran to its end (a kill came too late, or a failpoint was
+            # never reached): check it, and start a new round while kills are left.
             assert proc.returncode in (0, 1), f"run {run}: exit {proc.returncode}: {err.decode()[-2000:]}"
+            check_finished(out, ref, ref_summary, f"round {stats['rounds']}")
+            stats["rounds"] += 1
             if not killing:
                 break
-            # A failpoint past the end of the work, or a kill after the job ended: run again.
+            shutil.rmtree(out)
+            ended_before, started_before = set(), set()
+            continue
         ended_before |= ended
+    return stats
+
+
+def check_finished(out: Path, ref: dict, ref_summary: dict, what: str) -> None:
     got = outputs(out)
     temps = [k for k in got if k.endswith(".pxp-tmp")]
-    assert not temps, f"temporary files left: {temps[:5]}"
-    check_same(ref, got, "after kills")
+    assert not temps, f"{what}: temporary files left: {temps[:5]}"
+    check_same(ref, got, what)
     s = summary(out)
     for key in ("files", "done", "failed", "pending", "bytes_out"):
-        assert s[key] == ref_summary[key], f"{key}: {s[key]} != reference {ref_summary[key]}"
-    return stats
+        assert s[key] == ref_summary[key], f"{what}: {key}: {s[key]} != reference {ref_summary[key]}"
 
 
 def torn_state(work: Path, rng: random.Random, offsets: int, jobs: int) -> int:
@@ -217,7 +229,7 @@ def main() -> int:
         assert ref_summary["failed"] == 1 and ref_summary["done"] == files - 1, ref_summary
         stats = crash_loop(work, inputs, ref, ref_summary, kills, args.jobs, rng, full_seconds)
         print(f"crash: {files} files, reference run {full_seconds:.2f} s; {stats['kills']} kills "
-              f"({stats['failpoint_kills']} at failpoints) over {stats['runs']} runs; "
+              f"({stats['failpoint_kills']} at failpoints) over {stats['runs']} runs in {stats['rounds']} complete jobs; "
               f"at most {stats['in_flight_max']} in flight at a kill; {stats['redone']} tasks redone; outputs identical")
         n = torn_state(work, rng, cuts, args.jobs)
         print(f"torn state: log cut at {n} offsets; every resume matched the reference")

@@ -123,7 +123,7 @@ impl SessionSpec {
             .map(|p| absolute(p))
             .collect::<Result<_>>()?;
         self.output_dir = absolute(&self.output_dir)?;
-        self.state_dir = Some(absolute(&self.state_dir())?);
+        self.state_dir = self.state_dir.as_deref().map(absolute).transpose()?;
         Ok(self)
     }
 }
@@ -295,10 +295,18 @@ impl Session {
                 decode_errors(bytes, &mut errors)?;
             }
         }
-        let options = meta.spec.parse_options()?;
+        let mut spec = meta.spec;
+        if spec.state_dir.is_none() {
+            // The state lives in the output directory and moves with it.
+            let state_dir = std::path::absolute(state_dir).map_err(|e| Error::io(state_dir, e))?;
+            if let Some(output_dir) = state_dir.parent() {
+                spec.output_dir = output_dir.to_path_buf();
+            }
+        }
+        let options = spec.parse_options()?;
         Ok(Session {
             job: Job {
-                spec: meta.spec,
+                spec,
                 options,
                 tasks,
             },
@@ -441,7 +449,10 @@ impl Session {
             store,
         };
         std::thread::scope(|scope| {
-            let (sender, receiver) = mpsc::channel();
+            // A rendezvous channel: a worker hands over its result before it
+            // takes another task, so at most `jobs + 1` tasks are ever in
+            // flight (computed or handed over but not yet in the state).
+            let (sender, receiver) = mpsc::sync_channel(0);
             for _ in 0..jobs {
                 let sender = sender.clone();
                 let (queue, next, stop, job) = (&queue, &next, &stop, &*job);
