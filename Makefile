@@ -8,7 +8,7 @@ CARGO := cargo
 
 PYTHON_WHEELS := $(CARGO_TARGET_DIR)/wheels
 
-.PHONY: python node node-types test-node setup build demo test test-rust test-c test-c-full test-python lint bench bench-ffi clean licenses header examples install
+.PHONY: python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-crash crash-test bench-session lint bench bench-ffi clean licenses header examples install
 
 setup:
 	bash scripts/setup.sh
@@ -46,7 +46,7 @@ demo: build
 	$(PIXPRESS_BIN) compress $(addprefix $(PIXPRESS_CORPUS)/,jpeg png webp avif heic gif tiff) -o out --format webp --resize 1600x1600
 	@echo "outputs in out/"
 
-test: build test-rust test-c test-python test-node lint
+test: build test-rust test-c test-python test-node test-crash lint
 
 test-rust:
 	$(CARGO) test --release --workspace --exclude pixpress-python --exclude pixpress-node
@@ -88,6 +88,18 @@ install:
 
 test-python:
 	python3 -m pytest tests/python -q
+
+# Batch sessions under SIGKILL (tests/crash): the short form runs in `make test`,
+# the full one (300 files, 60 kills, 400 log cuts) in `make crash-test`.
+test-crash:
+	python3 tests/crash/crash_test.py --short
+
+crash-test: build
+	python3 tests/crash/crash_test.py
+
+# Checkpoint cost of a 100,000-file session (bytes per completion, resume time, state size).
+bench-session: build
+	$(CARGO) bench -p pixpress --bench session
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -117,6 +117,14 @@ typedef struct pxp_image pxp_image;
 // read, so threads may share it while nobody sets options on it.
 typedef struct pxp_options pxp_options;
 
+// An open batch session. pxp_session_run, pxp_session_status and
+// pxp_session_retry_failed take turns on it; pxp_session_cancel may be
+// called from any thread at any time.
+typedef struct pxp_session pxp_session;
+
+// What a batch job does, built key by key with pxp_session_spec_set.
+typedef struct pxp_session_spec pxp_session_spec;
+
 // A progress report, passed to a pxp_progress_fn.
 typedef struct pxp_progress {
   // sizeof(pxp_progress) as the library was built: fields are only appended.
@@ -165,6 +173,40 @@ typedef struct pxp_info {
   // Stated vertical resolution in pixels per inch; 0 when not stated.
   double dpi_y;
 } pxp_info;
+
+// Counts over a session's tasks, and during a run the task just finished.
+// The caller of pxp_session_status sets `struct_size`; progress callbacks
+// get one filled by the library.
+typedef struct pxp_session_counts {
+  // `sizeof(pxp_session_counts)`, set by whoever allocates it.
+  size_t struct_size;
+  // Tasks in the job.
+  size_t total;
+  // Tasks finished with a verified output.
+  size_t done;
+  // Tasks that failed.
+  size_t failed;
+  // Tasks not yet done.
+  size_t pending;
+  // Input bytes of the finished tasks.
+  uint64_t bytes_in;
+  // Output bytes of the finished tasks.
+  uint64_t bytes_out;
+  // Tasks compressed per second in this run (progress reports only; else 0).
+  double rate;
+  // Seconds left at that rate; negative when unknown.
+  double eta_seconds;
+  // The input of the task just finished (progress reports only; else NULL),
+  // valid during the callback.
+  const char *task_input;
+  // What happened to it: PXP_OK when compressed, -1 when verified and
+  // skipped, else the failure's status (progress reports only; else 0).
+  int32_t task_status;
+} pxp_session_counts;
+
+// Called after each task of a run with the counts so far; a non-zero
+// return stops the run once the tasks in flight finish (PXP_ERR_CANCELLED).
+typedef int32_t (*pxp_session_progress_fn)(void *user_data, const struct pxp_session_counts *status);
 
 #ifdef __cplusplus
 extern "C" {
@@ -417,6 +459,85 @@ enum pxp_status pxp_options_set_resize(struct pxp_options *o, uint32_t width, ui
 // # Safety
 // `o` is NULL or a live handle used by no other thread.
 enum pxp_status pxp_options_set_max_pixels(struct pxp_options *o, uint64_t max_pixels);
+
+// A new, empty spec. Free it with pxp_session_spec_free.
+struct pxp_session_spec *pxp_session_spec_new(void);
+
+// Sets one field: `input` (repeatable: a file or a directory, walked
+// recursively), `output` (the output directory), `state` (default
+// OUTPUT/.pixpress-session), `include` and `exclude` (repeatable globs
+// relative to an input directory), `naming` (default `{path}.{ext}`),
+// `jobs`; any other key is an option of the shared vocabulary, as in
+// pxp_options_set.
+//
+// # Safety
+// `spec` is NULL or a live handle; `key` and `value` are NULL or NUL-terminated.
+enum pxp_status pxp_session_spec_set(struct pxp_session_spec *spec,
+                                     const char *key,
+                                     const char *value);
+
+// Frees a spec; NULL does nothing.
+//
+// # Safety
+// `spec` is NULL or a live handle, not used afterwards.
+void pxp_session_spec_free(struct pxp_session_spec *spec);
+
+// Opens the session of `spec`'s state directory when there is one (it must
+// hold the same job, or PXP_ERR_INVALID_ARGUMENT), or creates it by listing
+// the inputs. Free the result with pxp_session_free.
+//
+// # Safety
+// `spec` is NULL or a live handle; `out` is writable.
+enum pxp_status pxp_session_open_or_create(const struct pxp_session_spec *spec,
+                                           struct pxp_session **out);
+
+// Opens the session whose state is in `state_dir`, to resume it.
+//
+// # Safety
+// `state_dir` is NULL or NUL-terminated; `out` is writable.
+enum pxp_status pxp_session_open(const char *state_dir, struct pxp_session **out);
+
+// Runs the job to its end on `jobs` worker threads (see the spec), calling
+// `progress` (may be NULL) with `user_data` after each task, on this thread.
+// Failed tasks are recorded (pxp_session_status counts them) and do not
+// stop the run. Returns PXP_ERR_CANCELLED when stopped by the callback or
+// pxp_session_cancel; everything finished so far is kept.
+//
+// # Safety
+// `session` is NULL or a live handle; `progress` is NULL or safe to call
+// with `user_data`.
+enum pxp_status pxp_session_run(const struct pxp_session *session,
+                                pxp_session_progress_fn progress,
+                                void *user_data);
+
+// Asks a running pxp_session_run to stop once the tasks in flight finish.
+// Safe from any thread, including a signal-free watchdog; NULL does nothing.
+//
+// # Safety
+// `session` is NULL or a live handle.
+void pxp_session_cancel(const struct pxp_session *session);
+
+// Fills `status` with the counts over the session's tasks. The caller sets
+// `status->struct_size = sizeof(pxp_session_counts)`.
+//
+// # Safety
+// `session` is NULL or a live handle; `status` is NULL or points to
+// `status->struct_size` writable bytes.
+enum pxp_status pxp_session_status(const struct pxp_session *session,
+                                   struct pxp_session_counts *status);
+
+// Marks every failed task pending again so that the next run retries it;
+// `*count` (may be NULL) receives how many there were.
+//
+// # Safety
+// `session` is NULL or a live handle; `count` is NULL or writable.
+enum pxp_status pxp_session_retry_failed(const struct pxp_session *session, size_t *count);
+
+// Closes a session (its state stays on disk); NULL does nothing.
+//
+// # Safety
+// `session` is NULL or a live handle, not used afterwards and not running.
+void pxp_session_free(struct pxp_session *session);
 
 #ifdef __cplusplus
 }  // extern "C"

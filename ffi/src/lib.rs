@@ -21,6 +21,7 @@ mod buffer;
 mod compress;
 mod image;
 mod options;
+mod session;
 mod status;
 
 pub use boundary::pxp_last_error_message;
@@ -28,6 +29,7 @@ pub use buffer::*;
 pub use compress::*;
 pub use image::*;
 pub use options::*;
+pub use session::*;
 pub use status::*;
 
 use std::ffi::c_char;

@@ -292,6 +292,71 @@ static void test_compress_file(void) {
     pxp_options_free(o);
 }
 
+/* Sessions: a batch over the GIF folder runs, resumes as all verified, and
+ * reports progress; a cancel from the callback stops it with PXP_ERR_CANCELLED. */
+struct session_seen { size_t reports, compressed, verified, failed; int stop_after; };
+
+static int on_session_progress(void *user_data, const pxp_session_counts *s) {
+    struct session_seen *seen = user_data;
+    seen->reports++;
+    if (s->task_status == 0) seen->compressed++;
+    else if (s->task_status == -1) seen->verified++;
+    else seen->failed++;
+    CHECK(s->task_input != NULL && strlen(s->task_input) > 0, "task input");
+    CHECK(s->done + s->failed + s->pending == s->total, "counts add up");
+    return seen->stop_after > 0 && (int)seen->reports >= seen->stop_after;
+}
+
+static void test_session(void) {
+    char dir[] = "/tmp/pxp-session-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char input[1024], state[1100];
+    snprintf(input, sizeof input, "%s/gif", corpus_dir());
+    snprintf(state, sizeof state, "%s/.pixpress-session", dir);
+    pxp_session_spec *spec = pxp_session_spec_new();
+    CHECK(pxp_session_spec_set(spec, "input", input) == PXP_OK, "input");
+    CHECK(pxp_session_spec_set(spec, "output", dir) == PXP_OK, "output");
+    CHECK(pxp_session_spec_set(spec, "format", "webp") == PXP_OK, "format");
+    CHECK(pxp_session_spec_set(spec, "jobs", "1") == PXP_OK, "jobs");
+    CHECK(pxp_session_spec_set(spec, "quality", "500") == PXP_ERR_INVALID_ARGUMENT, "bad option value");
+    CHECK(strstr(pxp_last_error_message(), "quality") != NULL, "%s", pxp_last_error_message());
+
+    pxp_session *session = NULL;
+    CHECK(pxp_session_open_or_create(spec, &session) == PXP_OK, "create: %s", pxp_last_error_message());
+    struct session_seen seen = {0, 0, 0, 0, 2};
+    CHECK(pxp_session_run(session, on_session_progress, &seen) == PXP_ERR_CANCELLED, "cancel from the callback");
+    pxp_session_counts st = {0};
+    st.struct_size = sizeof st;
+    CHECK(pxp_session_status(session, &st) == PXP_OK, "status");
+    CHECK(st.done + st.failed >= 2 && st.pending > 0, "partial: %zu done %zu pending", st.done, st.pending);
+    size_t total = st.total;
+    pxp_session_free(session);
+
+    session = NULL;
+    CHECK(pxp_session_open(state, &session) == PXP_OK, "open: %s", pxp_last_error_message());
+    struct session_seen rest = {0, 0, 0, 0, 0};
+    CHECK(pxp_session_run(session, on_session_progress, &rest) == PXP_OK, "resume: %s", pxp_last_error_message());
+    CHECK(rest.verified >= 2 && rest.reports == total, "resume verified %zu of %zu", rest.verified, rest.reports);
+    CHECK(pxp_session_status(session, &st) == PXP_OK && st.pending == 0 && st.done + st.failed == total, "finished");
+    size_t retried = 99;
+    CHECK(pxp_session_retry_failed(session, &retried) == PXP_OK && retried == st.failed, "retry_failed");
+    pxp_session_cancel(NULL);
+    pxp_session_free(session);
+
+    /* The same spec opens the same job; NULLs are refused. */
+    session = NULL;
+    CHECK(pxp_session_open_or_create(spec, &session) == PXP_OK, "reopen");
+    pxp_session_free(session);
+    CHECK(pxp_session_run(NULL, NULL, NULL) == PXP_ERR_INVALID_ARGUMENT, "NULL session");
+    CHECK(pxp_session_open(NULL, &session) == PXP_ERR_INVALID_ARGUMENT && session == NULL, "NULL dir");
+    pxp_session_spec_free(spec);
+    pxp_session_spec_free(NULL);
+    pxp_session_free(NULL);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
 int main(void) {
     test_version();
     test_options();
@@ -300,6 +365,7 @@ int main(void) {
     test_decode_encode_round_trip();
     test_progress_and_cancel();
     test_compress_file();
+    test_session();
     test_bad_files();
     test_corpus_to_every_format();
     CHECK_EXIT();

@@ -109,6 +109,32 @@ impl SessionSpec {
             .unwrap_or_else(|| self.output_dir.join(STATE_DIR_NAME))
     }
 
+    /// Sets one field from its string form, as every face passes them:
+    /// `input` (repeatable), `output`, `state`, `include` and `exclude`
+    /// (repeatable globs), `naming`, `jobs`; any other key is an option of
+    /// the shared vocabulary ([`Options::set`]), checked here and kept as given.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        match key {
+            "input" => self.inputs.push(value.into()),
+            "output" => self.output_dir = value.into(),
+            "state" => self.state_dir = Some(value.into()),
+            "include" => self.include.push(value.into()),
+            "exclude" => self.exclude.push(value.into()),
+            "naming" => self.naming = value.into(),
+            "jobs" => {
+                self.jobs = value
+                    .trim()
+                    .parse()
+                    .map_err(|_| Error::option(key, format!("`{value}` is not a count")))?
+            }
+            _ => {
+                Options::default().set(key, value)?;
+                self.options.push((key.to_string(), value.to_string()));
+            }
+        }
+        Ok(())
+    }
+
     /// The options, parsed once.
     fn parse_options(&self) -> Result<Options> {
         Options::from_pairs(self.options.iter().map(|(k, v)| (k.as_str(), v.as_str())))
