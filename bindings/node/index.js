@@ -6,6 +6,7 @@
  * over library memory. Errors carry `code` (`'PXP_ERR_CORRUPT'`, ...).
  */
 const fs = require('node:fs')
+const { EventEmitter } = require('node:events')
 const path = require('node:path')
 const native = require('./native.js')
 
@@ -209,4 +210,81 @@ pixpress.optionKeys = native.optionKeys
 pixpress.version = native.version()
 pixpress.Pipeline = Pipeline
 pixpress.default = pixpress
+/**
+ * A resumable batch job whose state survives a crash or `kill -9`:
+ * `new Session(['photos'], 'out', { format: 'webp' })` keeps its state in
+ * `out/.pixpress-session`; constructing it again with the same arguments (or
+ * `Session.open(stateDir)`) resumes it. Options: `state`, `include`,
+ * `exclude` (globs), `naming`, `jobs`, and the core's option keys.
+ * `run({ signal })` emits `'progress'` events with the counts and the last
+ * finished task, and rejects with `PXP_ERR_CANCELLED` when aborted.
+ */
+class Session extends EventEmitter {
+  constructor(inputs, output, options = {}) {
+    super()
+    if (inputs === undefined) return // Session.open
+    const { state, include, exclude, naming, jobs, ...rest } = options
+    const spec = { ...toOptions(rest), input: [].concat(inputs).map(String), output: String(output) }
+    if (state !== undefined) spec.state = String(state)
+    if (include !== undefined) spec.include = [].concat(include)
+    if (exclude !== undefined) spec.exclude = [].concat(exclude)
+    if (naming !== undefined) spec.naming = naming
+    if (jobs !== undefined) spec.jobs = jobs
+    this._native = native.NativeSession.openOrCreate(spec)
+  }
+
+  /** Opens the session whose state is in `stateDir`, to resume it. */
+  static open(stateDir) {
+    const session = new Session()
+    session._native = native.NativeSession.open(String(stateDir))
+    return session
+  }
+
+  /** Counts: total, done, failed, pending, bytesIn, bytesOut (and, during a run, rate, eta, lastInput). */
+  status() {
+    return this._native.status()
+  }
+
+  /** The failed tasks: `{ input, code, error }`. */
+  failures() {
+    return this._native.failures()
+  }
+
+  /** Marks failed tasks pending again for the next run; returns how many. */
+  retryFailed() {
+    return this._native.retryFailed()
+  }
+
+  /** Stops a run once the tasks in flight finish. */
+  cancel() {
+    this._native.cancel()
+  }
+
+  /** Runs the job to its end on the libuv pool, emitting `'progress'` every `interval` ms while counts change. */
+  async run({ signal, interval = 100 } = {}) {
+    if (signal?.aborted) throw codeError('PXP_ERR_CANCELLED', 'cancelled')
+    const onAbort = () => this._native.cancel()
+    signal?.addEventListener('abort', onAbort, { once: true })
+    let seen = ''
+    const tick = () => {
+      const s = this._native.status()
+      const key = `${s.done}/${s.failed}/${s.lastInput}`
+      if (key !== seen) {
+        seen = key
+        this.emit('progress', s)
+      }
+    }
+    const timer = setInterval(tick, interval)
+    try {
+      const result = await this._native.run()
+      tick()
+      return result
+    } finally {
+      clearInterval(timer)
+      signal?.removeEventListener('abort', onAbort)
+    }
+  }
+}
+
+pixpress.Session = Session
 module.exports = pixpress

@@ -21,6 +21,31 @@ export declare class CancelToken {
 }
 
 /**
+ * A resumable batch job (the `Session` class of index.js wraps it with
+ * progress events and AbortSignal).
+ */
+export declare class NativeSession {
+  /**
+   * Opens the job in its state directory, or creates it: `spec` holds
+   * `input` (array), `output`, `state`, `include`, `exclude` (arrays),
+   * `naming`, `jobs`, and options of the shared vocabulary.
+   */
+  static openOrCreate(spec: Record<string, Array<string> | string | number | boolean>): NativeSession
+  /** Opens the session whose state is in `stateDir`, to resume it. */
+  static open(stateDir: string): NativeSession
+  /** The latest counts (updated after each task while a run goes on). */
+  status(): SessionProgress
+  /** Runs the job to its end on the libuv thread pool. */
+  run(): Promise<SessionProgress>
+  /** Stops a run once the tasks in flight finish (it rejects with PXP_ERR_CANCELLED). */
+  cancel(): void
+  /** Marks failed tasks pending again for the next run; returns how many. */
+  retryFailed(): number
+  /** The failed tasks. */
+  failures(): Array<SessionFailure>
+}
+
+/**
  * Compresses an encoded image on the libuv thread pool. The input is read in
  * place and held alive until the task finishes; options are the core's keys.
  */
@@ -85,3 +110,37 @@ export declare function probe(input: Uint8Array): Info
 
 /** The library version, "MAJOR.MINOR.PATCH". */
 export declare function version(): string
+
+/** A failed task of a batch session. */
+export interface SessionFailure {
+  /** The input file. */
+  input: string
+  /** The `PXP_ERR_*` code. */
+  code: string
+  /** The message. */
+  error: string
+}
+
+/** Counts over a batch session's tasks, and the task finished last. */
+export interface SessionProgress {
+  /** Tasks in the job. */
+  total: number
+  /** Tasks finished with a verified output. */
+  done: number
+  /** Tasks that failed. */
+  failed: number
+  /** Tasks not yet done. */
+  pending: number
+  /** Input bytes of the finished tasks. */
+  bytesIn: number
+  /** Output bytes of the finished tasks. */
+  bytesOut: number
+  /** Tasks compressed per second in the current run (0 outside a run). */
+  rate: number
+  /** Seconds left at that rate, when known. */
+  eta?: number
+  /** The input of the task finished last in this run. */
+  lastInput?: string
+  /** Its outcome: "compressed", "verified" or "failed". */
+  lastOutcome?: string
+}

@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.CancelToken = nativeBinding.CancelToken
+module.exports.NativeSession = nativeBinding.NativeSession
 module.exports.compress = nativeBinding.compress
 module.exports.compressFile = nativeBinding.compressFile
 module.exports.compressSync = nativeBinding.compressSync

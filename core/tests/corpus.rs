@@ -112,7 +112,7 @@ fn probe_agrees_with_manifest_without_decoding() {
     for e in good() {
         let info = probe(&read(&e.path)).unwrap_or_else(|err| panic!("{}: {err}", e.path));
         assert_eq!((info.width, info.height), (e.width, e.height), "{}", e.path);
-        let orientation = e
+        let orientation: Option<u16> = e
             .flags
             .split(',')
             .find_map(|f| f.strip_prefix("orientation="))

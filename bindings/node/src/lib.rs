@@ -290,3 +290,237 @@ pub fn option_keys() -> Vec<&'static str> {
 pub fn version() -> &'static str {
     engine::VERSION
 }
+
+/// Counts over a batch session's tasks, and the task finished last.
+#[napi(object)]
+#[derive(Clone, Default)]
+pub struct SessionProgress {
+    /// Tasks in the job.
+    pub total: u32,
+    /// Tasks finished with a verified output.
+    pub done: u32,
+    /// Tasks that failed.
+    pub failed: u32,
+    /// Tasks not yet done.
+    pub pending: u32,
+    /// Input bytes of the finished tasks.
+    pub bytes_in: f64,
+    /// Output bytes of the finished tasks.
+    pub bytes_out: f64,
+    /// Tasks compressed per second in the current run (0 outside a run).
+    pub rate: f64,
+    /// Seconds left at that rate, when known.
+    pub eta: Option<f64>,
+    /// The input of the task finished last in this run.
+    pub last_input: Option<String>,
+    /// Its outcome: "compressed", "verified" or "failed".
+    pub last_outcome: Option<String>,
+}
+
+impl From<engine::SessionStatus> for SessionProgress {
+    fn from(s: engine::SessionStatus) -> Self {
+        SessionProgress {
+            total: s.total as u32,
+            done: s.done as u32,
+            failed: s.failed as u32,
+            pending: s.pending as u32,
+            bytes_in: s.bytes_in as f64,
+            bytes_out: s.bytes_out as f64,
+            ..Default::default()
+        }
+    }
+}
+
+/// A failed task of a batch session.
+#[napi(object)]
+pub struct SessionFailure {
+    /// The input file.
+    pub input: String,
+    /// The `PXP_ERR_*` code.
+    pub code: String,
+    /// The message.
+    pub error: String,
+}
+
+/// The shared state of a native session: the session itself (locked by a
+/// run), its cancel flag, and the latest progress for `status()` to read.
+struct SessionShared {
+    session: std::sync::Mutex<engine::Session>,
+    cancel: AtomicBool,
+    latest: std::sync::Mutex<SessionProgress>,
+}
+
+/// A resumable batch job (the `Session` class of index.js wraps it with
+/// progress events and AbortSignal).
+#[napi]
+pub struct NativeSession {
+    shared: Arc<SessionShared>,
+}
+
+fn wrap_session(session: engine::Session) -> NativeSession {
+    let latest = SessionProgress::from(session.status());
+    NativeSession {
+        shared: Arc::new(SessionShared {
+            session: std::sync::Mutex::new(session),
+            cancel: AtomicBool::new(false),
+            latest: std::sync::Mutex::new(latest),
+        }),
+    }
+}
+
+/// One session run on the libuv thread pool.
+pub struct RunTask {
+    shared: Arc<SessionShared>,
+    failure: Option<Failure>,
+}
+
+impl Task for RunTask {
+    type Output = engine::SessionStatus;
+    type JsValue = SessionProgress;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let shared = Arc::clone(&self.shared);
+        let mut session = shared.session.lock().unwrap_or_else(|e| e.into_inner());
+        let mut report = |p: &engine::BatchProgress| {
+            let mut latest = shared.latest.lock().unwrap_or_else(|e| e.into_inner());
+            *latest = SessionProgress {
+                total: p.total as u32,
+                done: p.done as u32,
+                failed: p.failed as u32,
+                pending: (p.total - p.done - p.failed) as u32,
+                bytes_in: p.bytes_in as f64,
+                bytes_out: p.bytes_out as f64,
+                rate: p.rate,
+                eta: p.eta.map(|d| d.as_secs_f64()),
+                last_input: Some(p.task.input.to_string_lossy().into_owned()),
+                last_outcome: Some(
+                    match p.task.outcome {
+                        engine::TaskOutcome::Compressed => "compressed",
+                        engine::TaskOutcome::Verified => "verified",
+                        engine::TaskOutcome::Failed { .. } => "failed",
+                    }
+                    .into(),
+                ),
+            };
+            true
+        };
+        session.run(&mut report, &shared.cancel).map_err(|e| {
+            let f = Failure::from(e);
+            let reason = f.message.clone();
+            self.failure = Some(f);
+            Error::from_reason(reason)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(SessionProgress::from(output))
+    }
+
+    fn reject(&mut self, env: Env, err: Error) -> Result<Self::JsValue> {
+        let Some(failure) = self.failure.take() else {
+            return Err(err);
+        };
+        let mut object = env.create_error(Error::from_reason(failure.message))?;
+        object.set_named_property("code", failure.code)?;
+        Err(Error::from(object.to_unknown()))
+    }
+}
+
+#[napi]
+impl NativeSession {
+    /// Opens the job in its state directory, or creates it: `spec` holds
+    /// `input` (array), `output`, `state`, `include`, `exclude` (arrays),
+    /// `naming`, `jobs`, and options of the shared vocabulary.
+    #[napi(factory)]
+    pub fn open_or_create(
+        spec: HashMap<String, Either<Vec<String>, Either3<String, f64, bool>>>,
+    ) -> Result<NativeSession, Code> {
+        let mut parsed = engine::SessionSpec::default();
+        for (key, value) in spec {
+            let values = match value {
+                Either::A(list) => list,
+                Either::B(Either3::A(s)) => vec![s],
+                Either::B(Either3::B(n)) if n.fract() == 0.0 => vec![format!("{}", n as i64)],
+                Either::B(Either3::B(n)) => vec![n.to_string()],
+                Either::B(Either3::C(b)) => vec![b.to_string()],
+            };
+            for value in values {
+                parsed.set(&key, &value).map_err(Failure::from)?;
+            }
+        }
+        let session = engine::Session::open_or_create(parsed).map_err(Failure::from)?;
+        Ok(wrap_session(session))
+    }
+
+    /// Opens the session whose state is in `stateDir`, to resume it.
+    #[napi(factory)]
+    pub fn open(state_dir: String) -> Result<NativeSession, Code> {
+        let session = engine::Session::open(state_dir.as_ref()).map_err(Failure::from)?;
+        Ok(wrap_session(session))
+    }
+
+    /// The latest counts (updated after each task while a run goes on).
+    #[napi]
+    pub fn status(&self) -> SessionProgress {
+        self.shared
+            .latest
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Runs the job to its end on the libuv thread pool.
+    #[napi(ts_return_type = "Promise<SessionProgress>")]
+    pub fn run(&self) -> AsyncTask<RunTask> {
+        self.shared.cancel.store(false, Ordering::SeqCst);
+        AsyncTask::new(RunTask {
+            shared: Arc::clone(&self.shared),
+            failure: None,
+        })
+    }
+
+    /// Stops a run once the tasks in flight finish (it rejects with PXP_ERR_CANCELLED).
+    #[napi]
+    pub fn cancel(&self) {
+        self.shared.cancel.store(true, Ordering::SeqCst);
+    }
+
+    /// Marks failed tasks pending again for the next run; returns how many.
+    #[napi]
+    pub fn retry_failed(&self) -> Result<u32, Code> {
+        let mut session = self.idle()?;
+        let n = session.retry_failed().map_err(Failure::from)?;
+        *self.shared.latest.lock().unwrap_or_else(|e| e.into_inner()) = session.status().into();
+        Ok(n as u32)
+    }
+
+    /// The failed tasks.
+    #[napi]
+    pub fn failures(&self) -> Result<Vec<SessionFailure>, Code> {
+        let session = self.idle()?;
+        Ok(session
+            .failures()
+            .into_iter()
+            .map(|(input, kind, error)| SessionFailure {
+                input: input.to_string_lossy().into_owned(),
+                code: kind.code().to_string(),
+                error,
+            })
+            .collect())
+    }
+}
+
+impl NativeSession {
+    /// The session when no run holds it (never blocks the event loop).
+    fn idle(&self) -> Result<std::sync::MutexGuard<'_, engine::Session>, Code> {
+        match self.shared.session.try_lock() {
+            Ok(guard) => Ok(guard),
+            Err(std::sync::TryLockError::Poisoned(e)) => Ok(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => Err(Failure {
+                code: engine::ErrorKind::InvalidArgument.code(),
+                message: "the session is running; wait for run() to settle".into(),
+            }
+            .into()),
+        }
+    }
+}

@@ -6,6 +6,7 @@ mod errors;
 mod options;
 mod output;
 mod pixels;
+mod session;
 
 use output::{Info, Output};
 use pixels::Pixels;
@@ -113,5 +114,6 @@ fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Output>()?;
     m.add_class::<Info>()?;
     m.add_class::<Pixels>()?;
+    m.add_class::<session::Session>()?;
     Ok(())
 }

@@ -45,15 +45,21 @@ fn value_text(key: &str, value: &Bound<'_, PyAny>) -> PyResult<String> {
     )))
 }
 
-/// Options from keyword arguments (defaults for None).
-pub(crate) fn parse(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Options> {
-    let mut options = Options::default();
+/// Keyword arguments as `(key, value)` pairs of the shared vocabulary, unchecked.
+pub(crate) fn pairs(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(String, String)>> {
+    let mut pairs = Vec::new();
     if let Some(kwargs) = kwargs {
         for (key, value) in kwargs.iter() {
             let key: String = key.extract()?;
             let text = value_text(&key, &value)?;
-            options.set(&key, &text).map_err(errors::to_py)?;
+            pairs.push((key, text));
         }
     }
-    Ok(options)
+    Ok(pairs)
+}
+
+/// Options from keyword arguments (defaults for None).
+pub(crate) fn parse(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Options> {
+    let pairs = pairs(kwargs)?;
+    Options::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(errors::to_py)
 }

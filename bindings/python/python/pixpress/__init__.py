@@ -18,6 +18,7 @@ from __future__ import annotations
 from . import errors
 from ._pixpress import OPTION_KEYS, Info, Output, Pixels, __version__, compress, compress_file, decode, probe
 from .errors import *  # noqa: F403
+from .session import Session
 
 __all__ = [
     "compress",
@@ -27,6 +28,7 @@ __all__ = [
     "Output",
     "Info",
     "Pixels",
+    "Session",
     "OPTION_KEYS",
     "__version__",
     "Image",
