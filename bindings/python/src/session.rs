@@ -144,7 +144,8 @@ impl Session {
         let callback = progress.map(|p| p.unbind());
         let mut raised: Option<PyErr> = None;
         let result = {
-            let mut session = self.lock();
+            let mut guard = self.lock();
+            let session: &mut engine::Session = &mut guard;
             let cancel = Arc::clone(&self.cancel);
             py.detach(|| {
                 let mut report = |p: &BatchProgress| -> bool {
@@ -179,7 +180,8 @@ impl Session {
     /// Marks every failed task pending again so that the next run retries it;
     /// returns how many there were.
     fn retry_failed(&self, py: Python<'_>) -> PyResult<usize> {
-        let mut session = self.lock();
+        let mut guard = self.lock();
+        let session: &mut engine::Session = &mut guard;
         py.detach(|| session.retry_failed()).map_err(errors::to_py)
     }
 
