@@ -432,6 +432,7 @@ impl NativeSession {
     /// `input` (array), `output`, `state`, `include`, `exclude` (arrays),
     /// `naming`, `jobs`, and options of the shared vocabulary.
     #[napi(factory)]
+    #[allow(clippy::type_complexity)]
     pub fn open_or_create(
         spec: HashMap<String, Either<Vec<String>, Either3<String, f64, bool>>>,
     ) -> Result<NativeSession, Code> {
