@@ -346,6 +346,10 @@ pub struct SessionFailure {
 /// run), its cancel flag, and the latest progress for `status()` to read.
 struct SessionShared {
     session: std::sync::Mutex<engine::Session>,
+    /// Set on the JS thread when `run()` is called and cleared when its
+    /// promise settles, so calls between the two see the session as busy
+    /// even before the pool thread takes the lock.
+    running: AtomicBool,
     cancel: AtomicBool,
     latest: std::sync::Mutex<SessionProgress>,
 }
@@ -362,6 +366,7 @@ fn wrap_session(session: engine::Session) -> NativeSession {
     NativeSession {
         shared: Arc::new(SessionShared {
             session: std::sync::Mutex::new(session),
+            running: AtomicBool::new(false),
             cancel: AtomicBool::new(false),
             latest: std::sync::Mutex::new(latest),
         }),
@@ -413,10 +418,12 @@ impl Task for RunTask {
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        self.shared.running.store(false, Ordering::SeqCst);
         Ok(SessionProgress::from(output))
     }
 
     fn reject(&mut self, env: Env, err: Error) -> Result<Self::JsValue> {
+        self.shared.running.store(false, Ordering::SeqCst);
         let Some(failure) = self.failure.take() else {
             return Err(err);
         };
@@ -470,14 +477,18 @@ impl NativeSession {
             .clone()
     }
 
-    /// Runs the job to its end on the libuv thread pool.
+    /// Runs the job to its end on the libuv thread pool (throws
+    /// PXP_ERR_INVALID_ARGUMENT while another run of this session goes on).
     #[napi(ts_return_type = "Promise<SessionProgress>")]
-    pub fn run(&self) -> AsyncTask<RunTask> {
+    pub fn run(&self) -> Result<AsyncTask<RunTask>, Code> {
+        if self.shared.running.swap(true, Ordering::SeqCst) {
+            return Err(busy().into());
+        }
         self.shared.cancel.store(false, Ordering::SeqCst);
-        AsyncTask::new(RunTask {
+        Ok(AsyncTask::new(RunTask {
             shared: Arc::clone(&self.shared),
             failure: None,
-        })
+        }))
     }
 
     /// Stops a run once the tasks in flight finish (it rejects with PXP_ERR_CANCELLED).
@@ -514,14 +525,21 @@ impl NativeSession {
 impl NativeSession {
     /// The session when no run holds it (never blocks the event loop).
     fn idle(&self) -> Result<std::sync::MutexGuard<'_, engine::Session>, Code> {
+        if self.shared.running.load(Ordering::SeqCst) {
+            return Err(busy().into());
+        }
         match self.shared.session.try_lock() {
             Ok(guard) => Ok(guard),
             Err(std::sync::TryLockError::Poisoned(e)) => Ok(e.into_inner()),
-            Err(std::sync::TryLockError::WouldBlock) => Err(Failure {
-                code: engine::ErrorKind::InvalidArgument.code(),
-                message: "the session is running; wait for run() to settle".into(),
-            }
-            .into()),
+            Err(std::sync::TryLockError::WouldBlock) => Err(busy().into()),
         }
+    }
+}
+
+/// The error for calls that need an idle session while a run goes on.
+fn busy() -> Failure {
+    Failure {
+        code: engine::ErrorKind::InvalidArgument.code(),
+        message: "the session is running; wait for run() to settle".into(),
     }
 }
