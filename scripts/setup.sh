@@ -15,8 +15,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-python3 -c "import PIL, pillow_heif, numpy, pytest" 2>/dev/null ||
-    python3 -m pip install -q pillow pillow-heif numpy pytest
+# Independent judges for the tests: Pillow and pillow-heif (pixels),
+# scikit-image (SSIM), the ssimulacra2 package (a NumPy SSIMULACRA2).
+python3 -c "import PIL, pillow_heif, numpy, pytest, skimage, ssimulacra2" 2>/dev/null ||
+    python3 -m pip install -q pillow pillow-heif numpy pytest scikit-image ssimulacra2
 command -v maturin >/dev/null || python3 -m pip install -q "maturin>=1.7,<2"
 
 rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy rustfmt

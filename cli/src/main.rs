@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use pixpress::{Compressed, Error, Options};
+use pixpress::{Compressed, Error, Metric, Options};
 use rayon::prelude::*;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -31,6 +31,19 @@ enum Command {
     /// OUTDIR/.pixpress-session. Run it again (same arguments) after a crash or
     /// kill to resume; `--status OUTDIR` reports on it.
     Batch(Box<BatchArgs>),
+    /// Score DISTORTED against REFERENCE with full-reference quality metrics.
+    Score {
+        /// The original image.
+        reference: PathBuf,
+        /// The compressed or altered image (same displayed dimensions).
+        distorted: PathBuf,
+        /// Metrics, comma-separated: ssimulacra2, ssim, psnr, or all.
+        #[arg(short, long, default_value = "ssimulacra2")]
+        metric: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print what the headers say about each file, without decoding pixels.
     Info {
         /// Files to probe.
@@ -120,6 +133,10 @@ struct OptionArgs {
     /// Lossless output (for JPEG input to JPEG: re-encode coefficients only).
     #[arg(long)]
     lossless: bool,
+    /// Quality target instead of a fixed quality: ssimulacra2=80, ssim=0.98,
+    /// psnr=40, or a byte budget size=100KB. The smallest passing file is kept.
+    #[arg(short, long)]
+    target: Option<String>,
     /// Any option of the shared vocabulary, as KEY=VALUE (repeatable).
     #[arg(short = 's', long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
@@ -130,6 +147,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Compress(args) => run_compress(*args),
         Command::Batch(args) => batch::run(*args),
+        Command::Score {
+            reference,
+            distorted,
+            metric,
+            json,
+        } => run_score(&reference, &distorted, &metric, json),
         Command::Info { files, json } => run_info(&files, json),
     };
     match result {
@@ -151,6 +174,7 @@ fn option_pairs(args: &OptionArgs) -> Result<Vec<(String, String)>, Error> {
         ("fit", &args.fit),
         ("metadata", &args.metadata),
         ("effort", &args.effort),
+        ("target", &args.target),
     ];
     for (key, value) in flags {
         if let Some(value) = value {
@@ -308,11 +332,28 @@ fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
             Ok((len, out, path)) => {
                 bytes_in += len;
                 bytes_out += out.data.len() as u64;
-                files.push(json!({
+                let mut file = json!({
                     "input": job.input, "output": path, "format": out.format.name(),
                     "width": out.width, "height": out.height, "bytes_in": len,
                     "bytes_out": out.data.len(), "unchanged": out.unchanged,
-                }));
+                });
+                if let Some(search) = &out.search {
+                    file["search"] = search_json(search);
+                    if !args.json {
+                        println!(
+                            "{}: {} {:.3} at quality {}, {} bytes, {} trials ({} full), {:.2} s",
+                            job.input.display(),
+                            search.metric,
+                            search.score,
+                            search.quality.map_or("lossless".into(), |q| q.to_string()),
+                            search.bytes,
+                            search.trials,
+                            search.full_encodes,
+                            search.time.as_secs_f64()
+                        );
+                    }
+                }
+                files.push(file);
             }
             Err(e) => {
                 failed += 1;
@@ -344,6 +385,60 @@ fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// A target search's report as JSON.
+fn search_json(search: &pixpress::SearchReport) -> Value {
+    json!({
+        "target": search.target.to_string(), "metric": search.metric.name(),
+        "score": finite(search.score), "bytes": search.bytes, "quality": search.quality,
+        "trials": search.trials, "full_encodes": search.full_encodes,
+        "sampled": search.sampled, "seconds": search.time.as_secs_f64(),
+    })
+}
+
+/// A score as JSON: `null` for an infinite PSNR (identical images).
+fn finite(score: f64) -> Value {
+    if score.is_finite() {
+        json!(score)
+    } else {
+        Value::Null
+    }
+}
+
+fn run_score(
+    reference: &Path,
+    distorted: &Path,
+    metrics: &str,
+    as_json: bool,
+) -> Result<ExitCode, Error> {
+    let metrics: Vec<Metric> = if metrics.trim() == "all" {
+        Metric::ALL.to_vec()
+    } else {
+        metrics
+            .split(',')
+            .map(Metric::from_name)
+            .collect::<Result<_, _>>()?
+    };
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            source: e,
+        })
+    };
+    let (a, b) = (read(reference)?, read(distorted)?);
+    let mut scores = serde_json::Map::new();
+    for metric in metrics {
+        let score = pixpress::score(&a, &b, metric)?;
+        if !as_json {
+            println!("{metric:<12} {score:.6}");
+        }
+        scores.insert(metric.name().into(), finite(score));
+    }
+    if as_json {
+        println!("{}", Value::Object(scores));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_summary(s: &Value) {

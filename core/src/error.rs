@@ -84,6 +84,14 @@ pub enum Error {
     /// The caller cancelled the work.
     #[error("cancelled")]
     Cancelled,
+    /// No encoder setting meets the `target` option.
+    #[error("target {target} cannot be met; the best found was {best}")]
+    TargetUnreachable {
+        /// The target, as `metric=score` or `size=bytes`.
+        target: String,
+        /// The closest result the search found.
+        best: String,
+    },
     /// A bug or a panic inside pixpress or a codec it uses.
     #[error("internal error: {0}")]
     Internal(String),
@@ -166,6 +174,7 @@ impl Error {
             Error::InvalidOption { .. } | Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
             Error::Io { .. } => ErrorKind::Io,
             Error::Cancelled => ErrorKind::Cancelled,
+            Error::TargetUnreachable { .. } => ErrorKind::TargetUnreachable,
             Error::Encode { .. } | Error::Internal(_) => ErrorKind::Internal,
         }
     }

@@ -31,6 +31,7 @@ mod orient;
 mod pipeline;
 mod pixels;
 mod progress;
+mod quality;
 mod resize;
 mod session;
 
@@ -47,6 +48,7 @@ pub use orient::Orientation;
 pub use pipeline::{Compressed, DecodedImage, Timings};
 pub use pixels::{Image, Layout, PixelsRef, Rgba8, Samples};
 pub use progress::{Progress, Stage};
+pub use quality::{score_images, Metric, SearchReport, Target};
 pub use session::{
     has_image_extension, BatchProgress, Session, SessionSpec, SessionStatus, TaskOutcome,
     TaskReport, DEFAULT_NAMING, IMAGE_EXTENSIONS, STATE_DIR_NAME,
@@ -93,6 +95,18 @@ pub fn probe(input: &[u8]) -> Result<Info> {
     catch_panic(|| {
         let format = sniff(input)?;
         codecs::probe(format, input)
+    })
+}
+
+/// Scores `distorted` against `reference` (both encoded images of any
+/// supported format, decoded upright) with `metric`; see [`Metric`] for each
+/// scale. The two must have the same displayed dimensions.
+pub fn score(reference: &[u8], distorted: &[u8], metric: Metric) -> Result<f64> {
+    catch_panic(|| {
+        let options = Options::default();
+        let a = pipeline::decode(reference, &options)?;
+        let b = pipeline::decode(distorted, &options)?;
+        score_images(&a.image, &b.image, metric)
     })
 }
 

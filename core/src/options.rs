@@ -5,6 +5,7 @@
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::pixels::Rgba8;
+use crate::quality::Target;
 
 /// The format to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -107,6 +108,10 @@ pub struct Options {
     pub alpha_quality: Option<u8>,
     /// `bit_depth`: AVIF bit depth, 8 or 10; `None` picks 10 for high-bit-depth input.
     pub bit_depth: Option<u8>,
+    /// `target`: a score to reach (`ssimulacra2=80`, `ssim=0.98`, `psnr=40`)
+    /// or a byte budget (`size=100KB`); the quality setting is then searched
+    /// for and `quality` is ignored.
+    pub target: Option<Target>,
 }
 
 impl Default for Options {
@@ -130,6 +135,7 @@ impl Default for Options {
             sharp_yuv: false,
             alpha_quality: None,
             bit_depth: None,
+            target: None,
         }
     }
 }
@@ -154,6 +160,7 @@ pub const OPTION_KEYS: &[&str] = &[
     "sharp_yuv",
     "alpha_quality",
     "bit_depth",
+    "target",
 ];
 
 impl Options {
@@ -236,6 +243,7 @@ impl Options {
                     _ => Err(Error::option(key, format!("`{v}` is not 8 or 10"))),
                 })?
             }
+            "target" => self.target = parse_optional(key, value, Target::parse)?,
             _ => {
                 return Err(Error::option(
                     key,

@@ -9,6 +9,7 @@ use crate::options::{MetadataPolicy, Options, OrientationMode, OutputFormat};
 use crate::orient::Orientation;
 use crate::pixels::{Image, PixelsRef};
 use crate::progress::{Reporter, Stage};
+use crate::quality::{self, SearchReport};
 use crate::resize::{self, ResizePlan};
 use std::time::{Duration, Instant};
 
@@ -39,6 +40,8 @@ pub struct Compressed {
     pub unchanged: bool,
     /// Per-stage timings.
     pub timings: Timings,
+    /// What the search did, when the `target` option was set.
+    pub search: Option<SearchReport>,
 }
 
 /// A decoded image with its metadata, as [`decode`](crate::decode) returns it.
@@ -212,13 +215,14 @@ pub(crate) fn compress(
 
     progress.enter(Stage::Encode)?;
     let encode_started = Instant::now();
-    let data = codecs::encode(out_format, &image, &metadata, options)?;
+    let (data, search) = encode_prepared(out_format, &image, &metadata, options)?;
     timings.encode = encode_started.elapsed();
     progress.enter(Stage::Done)?;
 
     let same_content = options.resize.is_none() && options.metadata == MetadataPolicy::Keep;
     let unchanged = options.never_larger
         && same_content
+        && search.is_none()
         && out_format == in_format
         && data.len() >= input.len();
     Ok(Compressed {
@@ -228,7 +232,26 @@ pub(crate) fn compress(
         height: image.height,
         unchanged,
         timings,
+        search,
     })
+}
+
+/// Encodes prepared pixels, searching for the setting that meets
+/// `options.target` when one is set.
+fn encode_prepared(
+    format: Format,
+    image: &Image,
+    metadata: &Metadata,
+    options: &Options,
+) -> Result<(Vec<u8>, Option<SearchReport>)> {
+    match options.target {
+        Some(target) => {
+            let (data, report) =
+                quality::encode_to_target(image, metadata, format, options, target)?;
+            Ok((data, Some(report)))
+        }
+        None => Ok((codecs::encode(format, image, metadata, options)?, None)),
+    }
 }
 
 /// Resizes (by `plan`, or by one worked out from the image when `None`) and
@@ -255,14 +278,14 @@ pub(crate) fn encode(
     let mut timings = Timings::default();
     progress.enter(Stage::Transform)?;
     let started = Instant::now();
-    let (data, width, height) =
-        if options.resize.is_none() && codecs::reads_in_place(format, pixels.layout()) {
-            progress.enter(Stage::Encode)?;
-            let data = codecs::encode_in_place(format, &pixels, metadata, options)?;
-            (data, pixels.width(), pixels.height())
-        } else {
-            return encode_image(pixels.to_image(), metadata, options, progress);
-        };
+    let in_place = options.resize.is_none() && options.target.is_none();
+    let (data, width, height) = if in_place && codecs::reads_in_place(format, pixels.layout()) {
+        progress.enter(Stage::Encode)?;
+        let data = codecs::encode_in_place(format, &pixels, metadata, options)?;
+        (data, pixels.width(), pixels.height())
+    } else {
+        return encode_image(pixels.to_image(), metadata, options, progress);
+    };
     timings.encode = started.elapsed();
     progress.enter(Stage::Done)?;
     Ok(Compressed {
@@ -272,6 +295,7 @@ pub(crate) fn encode(
         height,
         unchanged: false,
         timings,
+        search: None,
     })
 }
 
@@ -293,7 +317,7 @@ pub(crate) fn encode_image(
     };
     progress.enter(Stage::Encode)?;
     let encode_started = Instant::now();
-    let data = codecs::encode(format, &image, metadata, options)?;
+    let (data, search) = encode_prepared(format, &image, metadata, options)?;
     timings.encode = encode_started.elapsed();
     progress.enter(Stage::Done)?;
     Ok(Compressed {
@@ -303,6 +327,7 @@ pub(crate) fn encode_image(
         height: image.height,
         unchanged: false,
         timings,
+        search,
     })
 }
 
@@ -351,5 +376,6 @@ fn optimize_jpeg(
         height: info.height,
         unchanged,
         timings,
+        search: None,
     })
 }
