@@ -8,7 +8,7 @@ CARGO := cargo
 
 PYTHON_WHEELS := $(CARGO_TARGET_DIR)/wheels
 
-.PHONY: python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-crash crash-test bench-session lint bench bench-ffi clean licenses header examples install
+.PHONY: python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-crash crash-test bench-session bench-search lint bench bench-ffi clean licenses header examples install
 
 setup:
 	bash scripts/setup.sh
@@ -100,6 +100,11 @@ crash-test: build
 # Checkpoint cost of a 100,000-file session (bytes per completion, resume time, state size).
 bench-session: build
 	$(CARGO) bench -p pixpress --bench session
+
+# Target search against exhaustive search and a fixed quality (issue 7; slow:
+# every JPEG quality 30-95 on each corpus photo).
+bench-search: build
+	$(CARGO) bench -p pixpress --bench search
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -174,6 +174,30 @@ typedef struct pxp_info {
   double dpi_y;
 } pxp_info;
 
+// What a search for the `target` option did. The caller sets `struct_size`
+// to `sizeof(pxp_search_report)`; fields past it are not written.
+typedef struct pxp_search_report {
+  // Set by the caller to `sizeof(pxp_search_report)`.
+  size_t struct_size;
+  // The metric `score` is in (a pxp_metric value): the target's, or
+  // SSIMULACRA2 for a size target.
+  uint32_t metric;
+  // The returned file's score against the pixels before encoding.
+  double score;
+  // The returned file's size in bytes.
+  size_t bytes;
+  // The encoder quality setting chosen; 0 for lossless output.
+  uint32_t quality;
+  // Encodes tried in all.
+  uint32_t trials;
+  // Of those, encodes of the whole image (the rest ran on a tile mosaic).
+  uint32_t full_encodes;
+  // Whether the search ran on a tile mosaic first.
+  bool sampled;
+  // Seconds the search took.
+  double seconds;
+} pxp_search_report;
+
 // Counts over a session's tasks, and during a run the task just finished.
 // The caller of pxp_session_status sets `struct_size`; progress callbacks
 // get one filled by the library.
@@ -459,6 +483,29 @@ enum pxp_status pxp_options_set_resize(struct pxp_options *o, uint32_t width, ui
 // # Safety
 // `o` is NULL or a live handle used by no other thread.
 enum pxp_status pxp_options_set_max_pixels(struct pxp_options *o, uint64_t max_pixels);
+
+// Scores the image in `distorted` against the one in `reference` (both
+// encoded files of any supported format, compared upright at the same
+// displayed size) with `metric` (a pxp_metric value), into `*score`.
+//
+// # Safety
+// `reference` and `distorted` point to their lengths in readable bytes;
+// `score` is NULL or writable.
+enum pxp_status pxp_score(const uint8_t *reference,
+                          size_t reference_len,
+                          const uint8_t *distorted,
+                          size_t distorted_len,
+                          uint32_t metric,
+                          double *score);
+
+// Fills `*report` with what the target search behind `b` did. Returns
+// false (and leaves `*report` alone) when `b` is NULL or was made without
+// a `target` option.
+//
+// # Safety
+// `b` is NULL or a live buffer; `report` is NULL or points to
+// `report->struct_size` writable bytes.
+bool pxp_buffer_search(const struct pxp_buffer *b, struct pxp_search_report *report);
 
 // A new, empty spec. Free it with pxp_session_spec_free.
 struct pxp_session_spec *pxp_session_spec_new(void);

@@ -206,6 +206,8 @@ pixpress.compress = compress
 pixpress.compressSync = compressSync
 pixpress.compressFile = compressFile
 pixpress.probe = probe
+pixpress.score = (reference, distorted, metric) => native.score(asBuffer(reference), asBuffer(distorted), metric)
+pixpress.scoreSync = (reference, distorted, metric) => native.scoreSync(asBuffer(reference), asBuffer(distorted), metric)
 pixpress.optionKeys = native.optionKeys
 pixpress.version = native.version()
 pixpress.Pipeline = Pipeline

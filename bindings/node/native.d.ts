@@ -100,6 +100,8 @@ export interface Output {
   height: number
   /** True when the input was returned unchanged because re-encoding would not shrink it. */
   unchanged: boolean
+  /** What the search for the `target` option did; absent without one. */
+  search?: SearchReport
 }
 
 /**
@@ -107,6 +109,39 @@ export interface Output {
  * metadata blocks are present from the headers.
  */
 export declare function probe(input: Uint8Array): Info
+
+/**
+ * Scores `distorted` against `reference` (encoded images, compared upright
+ * at the same size) on the libuv thread pool, with `metric`:
+ * "ssimulacra2" (default; 100 identical, 90 visually lossless, 80 very
+ * high), "ssim" (1 identical) or "psnr" (dB; Infinity for identical images).
+ */
+export declare function score(reference: Buffer, distorted: Buffer, metric?: string | undefined | null): Promise<number>
+
+/** `score` on the calling thread (blocks the event loop: for scripts). */
+export declare function scoreSync(reference: Uint8Array, distorted: Uint8Array, metric?: string | undefined | null): number
+
+/** What a search for the `target` option did and achieved. */
+export interface SearchReport {
+  /** The target, as `metric=score` or `size=bytes`. */
+  target: string
+  /** The metric `score` is in: the target's, or "ssimulacra2" for a size target. */
+  metric: string
+  /** The returned file's score against the pixels before encoding. */
+  score: number
+  /** The returned file's size in bytes. */
+  bytes: number
+  /** The encoder quality chosen; absent for lossless output. */
+  quality?: number
+  /** Encodes tried in all. */
+  trials: number
+  /** Of those, encodes of the whole image (the rest ran on a tile mosaic). */
+  fullEncodes: number
+  /** Whether the search ran on a tile mosaic first. */
+  sampled: boolean
+  /** Seconds the search took. */
+  seconds: number
+}
 
 /** The library version, "MAJOR.MINOR.PATCH". */
 export declare function version(): string

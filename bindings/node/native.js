@@ -842,4 +842,6 @@ module.exports.compressFile = nativeBinding.compressFile
 module.exports.compressSync = nativeBinding.compressSync
 module.exports.optionKeys = nativeBinding.optionKeys
 module.exports.probe = nativeBinding.probe
+module.exports.score = nativeBinding.score
+module.exports.scoreSync = nativeBinding.scoreSync
 module.exports.version = nativeBinding.version

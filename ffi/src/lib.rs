@@ -21,6 +21,7 @@ mod buffer;
 mod compress;
 mod image;
 mod options;
+mod quality;
 mod session;
 mod status;
 
@@ -29,6 +30,7 @@ pub use buffer::*;
 pub use compress::*;
 pub use image::*;
 pub use options::*;
+pub use quality::*;
 pub use session::*;
 pub use status::*;
 

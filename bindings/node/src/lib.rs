@@ -29,6 +29,17 @@ impl From<engine::Error> for Failure {
     }
 }
 
+/// Rejects a task's promise with an Error carrying the failure's `code`
+/// (the plain `err` when the task recorded no failure).
+fn reject_with_code<T>(env: Env, err: Error, failure: Option<Failure>) -> Result<T> {
+    let Some(failure) = failure else {
+        return Err(err);
+    };
+    let mut object = env.create_error(Error::from_reason(failure.message))?;
+    object.set_named_property("code", failure.code)?;
+    Err(Error::from(object.to_unknown()))
+}
+
 /// The outcome of work that fails with a [`Failure`].
 type Fallible<T> = std::result::Result<T, Failure>;
 
@@ -79,6 +90,31 @@ pub struct Output {
     pub height: u32,
     /// True when the input was returned unchanged because re-encoding would not shrink it.
     pub unchanged: bool,
+    /// What the search for the `target` option did; absent without one.
+    pub search: Option<SearchReport>,
+}
+
+/// What a search for the `target` option did and achieved.
+#[napi(object)]
+pub struct SearchReport {
+    /// The target, as `metric=score` or `size=bytes`.
+    pub target: String,
+    /// The metric `score` is in: the target's, or "ssimulacra2" for a size target.
+    pub metric: String,
+    /// The returned file's score against the pixels before encoding.
+    pub score: f64,
+    /// The returned file's size in bytes.
+    pub bytes: u32,
+    /// The encoder quality chosen; absent for lossless output.
+    pub quality: Option<u32>,
+    /// Encodes tried in all.
+    pub trials: u32,
+    /// Of those, encodes of the whole image (the rest ran on a tile mosaic).
+    pub full_encodes: u32,
+    /// Whether the search ran on a tile mosaic first.
+    pub sampled: bool,
+    /// Seconds the search took.
+    pub seconds: f64,
 }
 
 impl From<Compressed> for Output {
@@ -88,9 +124,77 @@ impl From<Compressed> for Output {
             width: c.width,
             height: c.height,
             unchanged: c.unchanged,
+            search: c.search.map(|s| SearchReport {
+                target: s.target.to_string(),
+                metric: s.metric.name().to_string(),
+                score: s.score,
+                bytes: s.bytes as u32,
+                quality: s.quality.map(u32::from),
+                trials: s.trials,
+                full_encodes: s.full_encodes,
+                sampled: s.sampled,
+                seconds: s.time.as_secs_f64(),
+            }),
             data: Buffer::from(c.data),
         }
     }
+}
+
+/// One score computation on the libuv thread pool.
+pub struct ScoreTask {
+    reference: Buffer,
+    distorted: Buffer,
+    metric: Fallible<engine::Metric>,
+    failure: Option<Failure>,
+}
+
+impl Task for ScoreTask {
+    type Output = f64;
+    type JsValue = f64;
+
+    fn compute(&mut self) -> Result<f64> {
+        let result = self
+            .metric
+            .clone()
+            .and_then(|m| Ok(engine::score(&self.reference, &self.distorted, m)?));
+        result.map_err(|f| {
+            let reason = f.message.clone();
+            self.failure = Some(f);
+            Error::from_reason(reason)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, score: f64) -> Result<f64> {
+        Ok(score)
+    }
+
+    fn reject(&mut self, env: Env, err: Error) -> Result<f64> {
+        reject_with_code(env, err, self.failure.take())
+    }
+}
+
+/// Scores `distorted` against `reference` (encoded images, compared upright
+/// at the same size) on the libuv thread pool, with `metric`:
+/// "ssimulacra2" (default; 100 identical, 90 visually lossless, 80 very
+/// high), "ssim" (1 identical) or "psnr" (dB; Infinity for identical images).
+#[napi(ts_return_type = "Promise<number>")]
+pub fn score(reference: Buffer, distorted: Buffer, metric: Option<String>) -> AsyncTask<ScoreTask> {
+    let metric = engine::Metric::from_name(metric.as_deref().unwrap_or("ssimulacra2"))
+        .map_err(Failure::from);
+    AsyncTask::new(ScoreTask {
+        reference,
+        distorted,
+        metric,
+        failure: None,
+    })
+}
+
+/// `score` on the calling thread (blocks the event loop: for scripts).
+#[napi]
+pub fn score_sync(reference: &[u8], distorted: &[u8], metric: Option<String>) -> Result<f64, Code> {
+    let metric = engine::Metric::from_name(metric.as_deref().unwrap_or("ssimulacra2"))
+        .map_err(Failure::from)?;
+    Ok(engine::score(reference, distorted, metric).map_err(Failure::from)?)
 }
 
 /// Header facts about an image, read without decoding pixels.
@@ -203,12 +307,7 @@ impl Task for CompressTask {
     }
 
     fn reject(&mut self, env: Env, err: Error) -> Result<Self::JsValue> {
-        let Some(failure) = self.failure.take() else {
-            return Err(err);
-        };
-        let mut object = env.create_error(Error::from_reason(failure.message))?;
-        object.set_named_property("code", failure.code)?;
-        Err(Error::from(object.to_unknown()))
+        reject_with_code(env, err, self.failure.take())
     }
 }
 
@@ -424,12 +523,7 @@ impl Task for RunTask {
 
     fn reject(&mut self, env: Env, err: Error) -> Result<Self::JsValue> {
         self.shared.running.store(false, Ordering::SeqCst);
-        let Some(failure) = self.failure.take() else {
-            return Err(err);
-        };
-        let mut object = env.create_error(Error::from_reason(failure.message))?;
-        object.set_named_property("code", failure.code)?;
-        Err(Error::from(object.to_unknown()))
+        reject_with_code(env, err, self.failure.take())
     }
 }
 

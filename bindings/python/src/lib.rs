@@ -102,6 +102,25 @@ fn decode(
     Ok(Pixels::from_decoded(decoded))
 }
 
+/// Scores `distorted` against `reference` (encoded images, any bytes-like
+/// objects read in place, compared upright at the same size) with `metric`:
+/// "ssimulacra2" (100 identical, 90 visually lossless, 80 very high),
+/// "ssim" (1.0 identical) or "psnr" (dB; inf for identical images).
+#[pyfunction]
+#[pyo3(signature = (reference, distorted, metric = "ssimulacra2"))]
+fn score(
+    py: Python<'_>,
+    reference: &Bound<'_, PyAny>,
+    distorted: &Bound<'_, PyAny>,
+    metric: &str,
+) -> PyResult<f64> {
+    let metric = engine::Metric::from_name(metric).map_err(errors::to_py)?;
+    let (a, b) = (Bytes::new(reference)?, Bytes::new(distorted)?);
+    let (a, b) = (a.as_slice(), b.as_slice());
+    py.detach(|| engine::score(a, b, metric))
+        .map_err(errors::to_py)
+}
+
 /// The native module.
 #[pymodule]
 fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -110,6 +129,7 @@ fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compress, m)?)?;
     m.add_function(wrap_pyfunction!(compress_file, m)?)?;
     m.add_function(wrap_pyfunction!(probe, m)?)?;
+    m.add_function(wrap_pyfunction!(score, m)?)?;
     m.add_function(wrap_pyfunction!(decode, m)?)?;
     m.add_class::<Output>()?;
     m.add_class::<Info>()?;

@@ -65,6 +65,27 @@ impl Output {
         Ok(d)
     }
 
+    /// What the search for the `target` option did, or None without one:
+    /// `target`, `metric`, `score` (of this file), `bytes`, `quality` (None
+    /// for lossless), `trials`, `full_encodes`, `sampled`, `seconds`.
+    #[getter]
+    fn search<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(s) = &self.compressed.search else {
+            return Ok(None);
+        };
+        let d = PyDict::new(py);
+        d.set_item("target", s.target.to_string())?;
+        d.set_item("metric", s.metric.name())?;
+        d.set_item("score", s.score)?;
+        d.set_item("bytes", s.bytes)?;
+        d.set_item("quality", s.quality)?;
+        d.set_item("trials", s.trials)?;
+        d.set_item("full_encodes", s.full_encodes)?;
+        d.set_item("sampled", s.sampled)?;
+        d.set_item("seconds", s.time.as_secs_f64())?;
+        Ok(Some(d))
+    }
+
     /// Writes the bytes to `path` atomically (temporary file, then rename).
     fn write_to(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
         let data = &self.compressed.data;

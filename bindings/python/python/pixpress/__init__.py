@@ -16,7 +16,7 @@ the C ABI and Node. Decoding, resizing and encoding release the GIL.
 from __future__ import annotations
 
 from . import errors
-from ._pixpress import OPTION_KEYS, Info, Output, Pixels, __version__, compress, compress_file, decode, probe
+from ._pixpress import OPTION_KEYS, Info, Output, Pixels, __version__, compress, compress_file, decode, probe, score
 from .errors import *  # noqa: F403
 from .session import Session
 
@@ -25,6 +25,7 @@ __all__ = [
     "compress_file",
     "probe",
     "decode",
+    "score",
     "Output",
     "Info",
     "Pixels",
