@@ -99,6 +99,16 @@ typedef enum pxp_layout {
   PXP_LAYOUT_RGBA = 4,
 } pxp_layout;
 
+// A full-reference quality metric. Functions that take one accept it as a `uint32_t`.
+typedef enum pxp_metric {
+  // Peak signal-to-noise ratio over R, G and B in dB (infinite for identical images).
+  PXP_METRIC_PSNR = 0,
+  // SSIM of luma, Gaussian window (sigma 1.5); 1.0 is identical.
+  PXP_METRIC_SSIM = 1,
+  // SSIMULACRA2: 100 is identical, 90 visually lossless, 80 very high, 70 high, 50 medium.
+  PXP_METRIC_SSIMULACRA2 = 2,
+} pxp_metric;
+
 // An encoded image the library owns: the bytes of a compress or encode call
 // and what they hold. Immutable; free it with pxp_buffer_free.
 typedef struct pxp_buffer pxp_buffer;

@@ -307,6 +307,37 @@ static int on_session_progress(void *user_data, const pxp_session_counts *s) {
     return seen->stop_after > 0 && (int)seen->reports >= seen->stop_after;
 }
 
+static void test_score_and_target(void) {
+    size_t len;
+    unsigned char *data = corpus_file("png/hopper.png", &len);
+    pxp_options *o = pxp_options_new();
+    pxp_options_set(o, "format", "webp");
+    CHECK(pxp_options_set(o, "target", "ssimulacra2=80") == PXP_OK, "target");
+    pxp_buffer *out = NULL;
+    CHECK(pxp_compress(data, len, o, &out) == PXP_OK, "target compress: %s", pxp_last_error_message());
+    pxp_search_report report = {.struct_size = sizeof report};
+    CHECK(pxp_buffer_search(out, &report), "search report");
+    CHECK(report.metric == PXP_METRIC_SSIMULACRA2 && report.score >= 80 && report.bytes == pxp_buffer_len(out) &&
+              report.quality >= 1 && report.quality <= 100 && report.trials >= 1,
+          "report: score %f bytes %zu quality %u", report.score, report.bytes, report.quality);
+    double score = 0;
+    CHECK(pxp_score(data, len, pxp_buffer_data(out), pxp_buffer_len(out), PXP_METRIC_SSIMULACRA2, &score) == PXP_OK &&
+              score == report.score,
+          "score %f vs report %f", score, report.score);
+    CHECK(pxp_score(data, len, data, len, PXP_METRIC_SSIM, &score) == PXP_OK && score == 1.0, "ssim identical");
+    CHECK(pxp_score(data, len, data, len, 7, &score) == PXP_ERR_INVALID_ARGUMENT, "bad metric");
+    CHECK(pxp_score(data, len, data, 3, PXP_METRIC_PSNR, &score) != PXP_OK, "bad image");
+    CHECK(pxp_options_set(o, "target", "size=100") == PXP_OK, "size target");
+    pxp_buffer *tiny = NULL;
+    CHECK(pxp_compress(data, len, o, &tiny) == PXP_ERR_TARGET_UNREACHABLE && tiny == NULL, "unreachable");
+    pxp_buffer_free(out);
+    pxp_options_set(o, "target", "");
+    CHECK(pxp_compress(data, len, o, &out) == PXP_OK && !pxp_buffer_search(out, &report), "no search without target");
+    pxp_buffer_free(out);
+    pxp_options_free(o);
+    free(data);
+}
+
 static void test_session(void) {
     char dir[] = "/tmp/pxp-session-XXXXXX";
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
@@ -366,6 +397,7 @@ int main(void) {
     test_progress_and_cancel();
     test_compress_file();
     test_session();
+    test_score_and_target();
     test_bad_files();
     test_corpus_to_every_format();
     CHECK_EXIT();
