@@ -438,10 +438,12 @@ mod tests {
             ("sharp_yuv", "on"),
             ("alpha_quality", "50"),
             ("bit_depth", "10"),
+            ("target", "ssim=0.98"),
         ] {
             o.set(k, v).unwrap_or_else(|e| panic!("{k}={v}: {e}"));
         }
-        assert_eq!(OPTION_KEYS.len(), 18);
+        assert_eq!(OPTION_KEYS.len(), 19);
+        assert_eq!(o.target, Some(Target::parse("ssim=0.98").unwrap()));
         assert_eq!(o.format, OutputFormat::Exact(Format::WebP));
         assert_eq!(o.quality, Some(75));
         assert_eq!(o.resize, Some((Some(800), Some(600))));
