@@ -10,7 +10,8 @@
 //! - pixpress's search (`target=ssimulacra2=80`): its bytes against the
 //!   exhaustive optimum (target: within 2 percent), its time in plain
 //!   encodes at quality 80 (target: at most 3 on 12 MP photos), trials;
-//! and for the set: total bytes at the single fixed quality that gets every
+//!
+//! For the set: total bytes at the single fixed quality that gets every
 //! image to the target, against the total of per-image search.
 //!
 //! Candidates are scored against the decoded, upright pixels; no metadata is

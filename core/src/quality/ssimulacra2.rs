@@ -18,6 +18,9 @@
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 
+/// An image as three planes of linear R, G and B.
+type Planes = [Vec<f32>; 3];
+
 const SCALES: usize = 6;
 /// The blur reaches 4 pixels each side: libjxl's recursive Gaussian of
 /// sigma 1.5 (its N = `round(3.2795 * sigma + 0.2546)` = 5) is a
@@ -29,11 +32,11 @@ const TAPS: usize = 2 * RADIUS + 1;
 const KERNEL: [f32; TAPS] = [
     0.009_414_422,
     0.036_011_145,
-    0.109_335_364,
+    0.109_335_36,
     0.212_928_54,
     0.264_621_06,
     0.212_928_54,
-    0.109_335_364,
+    0.109_335_36,
     0.036_011_145,
     0.009_414_422,
 ];
@@ -51,7 +54,7 @@ pub(super) fn ssimulacra2(a: &[u8], b: &[u8], width: usize, height: usize) -> Re
     let kernel = KERNEL;
     let mut sums = Vec::with_capacity(SCALES);
     let (mut w, mut h) = (width, height);
-    let mut planes: Option<([Vec<f32>; 3], [Vec<f32>; 3])> = None;
+    let mut planes: Option<(Planes, Planes)> = None;
     for scale in 0..SCALES {
         // As libjxl: the size check comes before this scale's downsampling.
         if w < 8 || h < 8 {
@@ -80,7 +83,7 @@ fn sources<'a>(
     a: &'a [u8],
     b: &'a [u8],
     lut: &'a [f32; 256],
-    planes: Option<&'a ([Vec<f32>; 3], [Vec<f32>; 3])>,
+    planes: Option<&'a (Planes, Planes)>,
 ) -> (Source<'a>, Source<'a>) {
     match planes {
         None => (Source::Srgb8 { rgb: a, lut }, Source::Srgb8 { rgb: b, lut }),
