@@ -32,7 +32,7 @@ pub(crate) fn run(args: BatchArgs) -> Result<ExitCode, Error> {
         naming: args.name.clone(),
         jobs: args.jobs.unwrap_or(0),
     };
-    let resuming = spec.state_dir().join("snapshot").exists();
+    let resuming = spec.has_state();
     let mut session = Session::open_or_create(spec)?;
     if args.retry_failed {
         session.retry_failed()?;
@@ -57,7 +57,7 @@ pub(crate) fn run(args: BatchArgs) -> Result<ExitCode, Error> {
     let mut compressed = 0usize;
     let result = session.run(
         &mut |p| {
-            bar.set_position((p.done + p.failed) as u64);
+            bar.set_position((p.status.done + p.status.failed) as u64);
             let eta = p
                 .eta
                 .map_or(String::new(), |d| format!(" eta {}s", d.as_secs()));

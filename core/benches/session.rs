@@ -76,7 +76,7 @@ fn main() {
     let half = files / 2;
     let before = session.state_bytes_written();
     let t = Instant::now();
-    let result = session.run(&mut |p| p.done < half, &AtomicBool::new(false));
+    let result = session.run(&mut |p| p.status.done < half, &AtomicBool::new(false));
     assert!(result.is_err(), "stopped at half");
     let first_half_seconds = t.elapsed().as_secs_f64();
     let done = session.status().done;

@@ -182,14 +182,7 @@ pub unsafe extern "C" fn pxp_session_run(
             };
             let input =
                 CString::new(p.task.input.as_os_str().as_encoded_bytes()).unwrap_or_default();
-            let mut c = counts(&SessionStatus {
-                total: p.total,
-                done: p.done,
-                failed: p.failed,
-                pending: p.total - p.done - p.failed,
-                bytes_in: p.bytes_in,
-                bytes_out: p.bytes_out,
-            });
+            let mut c = counts(&p.status);
             c.rate = p.rate;
             c.eta_seconds = p.eta.map_or(-1.0, |d| d.as_secs_f64());
             c.task_input = input.as_ptr();

@@ -179,8 +179,7 @@ impl Task for ScoreTask {
 /// high), "ssim" (1 identical) or "psnr" (dB; Infinity for identical images).
 #[napi(ts_return_type = "Promise<number>")]
 pub fn score(reference: Buffer, distorted: Buffer, metric: Option<String>) -> AsyncTask<ScoreTask> {
-    let metric = engine::Metric::from_name(metric.as_deref().unwrap_or("ssimulacra2"))
-        .map_err(Failure::from);
+    let metric = parse_metric(metric);
     AsyncTask::new(ScoreTask {
         reference,
         distorted,
@@ -192,9 +191,15 @@ pub fn score(reference: Buffer, distorted: Buffer, metric: Option<String>) -> As
 /// `score` on the calling thread (blocks the event loop: for scripts).
 #[napi]
 pub fn score_sync(reference: &[u8], distorted: &[u8], metric: Option<String>) -> Result<f64, Code> {
-    let metric = engine::Metric::from_name(metric.as_deref().unwrap_or("ssimulacra2"))
-        .map_err(Failure::from)?;
+    let metric = parse_metric(metric)?;
     Ok(engine::score(reference, distorted, metric).map_err(Failure::from)?)
+}
+
+/// The metric a name denotes; the core's default without one.
+fn parse_metric(name: Option<String>) -> Fallible<engine::Metric> {
+    name.map_or(Ok(engine::Metric::default()), |n| {
+        Ok(engine::Metric::from_name(&n)?)
+    })
 }
 
 /// Header facts about an image, read without decoding pixels.
@@ -488,23 +493,11 @@ impl Task for RunTask {
         let mut report = |p: &engine::BatchProgress| {
             let mut latest = shared.latest.lock().unwrap_or_else(|e| e.into_inner());
             *latest = SessionProgress {
-                total: p.total as u32,
-                done: p.done as u32,
-                failed: p.failed as u32,
-                pending: (p.total - p.done - p.failed) as u32,
-                bytes_in: p.bytes_in as f64,
-                bytes_out: p.bytes_out as f64,
                 rate: p.rate,
                 eta: p.eta.map(|d| d.as_secs_f64()),
                 last_input: Some(p.task.input.to_string_lossy().into_owned()),
-                last_outcome: Some(
-                    match p.task.outcome {
-                        engine::TaskOutcome::Compressed => "compressed",
-                        engine::TaskOutcome::Verified => "verified",
-                        engine::TaskOutcome::Failed { .. } => "failed",
-                    }
-                    .into(),
-                ),
+                last_outcome: Some(p.task.outcome.name().into()),
+                ..SessionProgress::from(p.status)
             };
             true
         };

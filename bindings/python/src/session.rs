@@ -31,27 +31,16 @@ fn status_dict<'py>(py: Python<'py>, s: &SessionStatus) -> PyResult<Bound<'py, P
 }
 
 fn progress_dict<'py>(py: Python<'py>, p: &BatchProgress) -> PyResult<Bound<'py, PyDict>> {
-    let d = status_dict(
-        py,
-        &SessionStatus {
-            total: p.total,
-            done: p.done,
-            failed: p.failed,
-            pending: p.total - p.done - p.failed,
-            bytes_in: p.bytes_in,
-            bytes_out: p.bytes_out,
-        },
-    )?;
+    let d = status_dict(py, &p.status)?;
     d.set_item("rate", p.rate)?;
     d.set_item("eta", p.eta.map(|e| e.as_secs_f64()))?;
     d.set_item("input", &p.task.input)?;
     d.set_item("output", &p.task.output)?;
-    let (outcome, code, error) = match &p.task.outcome {
-        TaskOutcome::Compressed => ("compressed", None, None),
-        TaskOutcome::Verified => ("verified", None, None),
-        TaskOutcome::Failed { kind, message } => ("failed", Some(kind.code()), Some(message)),
+    let (code, error) = match &p.task.outcome {
+        TaskOutcome::Failed { kind, message } => (Some(kind.code()), Some(message)),
+        _ => (None, None),
     };
-    d.set_item("outcome", outcome)?;
+    d.set_item("outcome", p.task.outcome.name())?;
     d.set_item("code", code)?;
     d.set_item("error", error)?;
     Ok(d)

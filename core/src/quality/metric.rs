@@ -13,7 +13,8 @@ use rayon::prelude::*;
 use std::borrow::Cow;
 
 /// A full-reference quality metric. Higher is better for all three.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The default is SSIMULACRA2, the one that tracks human judgement best.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Metric {
     /// Peak signal-to-noise ratio over the R, G and B samples, in dB
     /// (infinite for identical images).
@@ -24,6 +25,7 @@ pub enum Metric {
     /// `structural_similarity(gaussian_weights=True)`. 1.0 is identical.
     Ssim,
     /// SSIMULACRA2 (Cloudinary/libjxl's perceptual metric).
+    #[default]
     /// 100 is identical; 90 is visually lossless at 1:1, 80 very high
     /// quality, 70 high, 50 medium; it goes negative for strong distortion.
     Ssimulacra2,
@@ -155,12 +157,13 @@ fn ssim(a: &[u8], b: &[u8], width: usize, height: usize) -> Result<f64> {
             "SSIM needs at least {window}x{window} pixels, not {width}x{height}"
         )));
     }
-    let luma = |rgb: &[u8]| -> Vec<f64> {
-        rgb.par_chunks_exact(3)
-            .map(|p| 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2]))
-            .collect()
+    // Luma of one row, computed per band so no whole-image plane is held.
+    let luma = |rgb: &[u8], row: usize, out: &mut [f64]| {
+        let pixels = rgb[row * width * 3..][..width * 3].chunks_exact(3);
+        for (v, p) in out.iter_mut().zip(pixels) {
+            *v = 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2]);
+        }
     };
-    let (x, y) = (luma(a), luma(b));
     let kernel = ssim_kernel();
     let (out_w, out_h) = (width - 2 * SSIM_RADIUS, height - 2 * SSIM_RADIUS);
     let c1 = (0.01f64 * 255.0).powi(2);
@@ -174,9 +177,10 @@ fn ssim(a: &[u8], b: &[u8], width: usize, height: usize) -> Result<f64> {
             // x, y, x*x, y*y and x*y.
             let in_rows = band_rows + 2 * SSIM_RADIUS;
             let mut horizontal = vec![[0.0f64; 5]; in_rows * out_w];
+            let (mut xr, mut yr) = (vec![0.0f64; width], vec![0.0f64; width]);
             for r in 0..in_rows {
-                let row = (band_start + r) * width;
-                let (xr, yr) = (&x[row..row + width], &y[row..row + width]);
+                luma(a, band_start + r, &mut xr);
+                luma(b, band_start + r, &mut yr);
                 for c in 0..out_w {
                     let mut acc = [0.0f64; 5];
                     for (k, &w) in kernel.iter().enumerate() {

@@ -87,7 +87,7 @@ impl<'a> Trials<'a> {
         options.target = None;
         let (metric, scored) = match target {
             Target::Score { metric, .. } => (metric, true),
-            Target::Size { .. } => (Metric::Ssimulacra2, false),
+            Target::Size { .. } => (Metric::default(), false),
         };
         Trials {
             image,

@@ -19,7 +19,7 @@
 //!     ..Default::default()
 //! };
 //! let mut session = pixpress::Session::open_or_create(spec)?;
-//! let status = session.run(&mut |p| { println!("{}/{}", p.done + p.failed, p.total); true }, &AtomicBool::new(false))?;
+//! let status = session.run(&mut |p| { println!("{}/{}", p.status.done + p.status.failed, p.status.total); true }, &AtomicBool::new(false))?;
 //! # Ok::<(), pixpress::Error>(())
 //! ```
 
@@ -109,6 +109,12 @@ impl SessionSpec {
             .unwrap_or_else(|| self.output_dir.join(STATE_DIR_NAME))
     }
 
+    /// Whether a session already lives in [`state_dir`](Self::state_dir)
+    /// (opening this spec then resumes it).
+    pub fn has_state(&self) -> bool {
+        store::exists(&self.state_dir())
+    }
+
     /// Sets one field from its string form, as every face passes them:
     /// `input` (repeatable), `output`, `state`, `include` and `exclude`
     /// (repeatable globs), `naming`, `jobs`; any other key is an option of
@@ -187,6 +193,17 @@ pub enum TaskOutcome {
     },
 }
 
+impl TaskOutcome {
+    /// `"compressed"`, `"verified"` or `"failed"`, as every face reports it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TaskOutcome::Compressed => "compressed",
+            TaskOutcome::Verified => "verified",
+            TaskOutcome::Failed { .. } => "failed",
+        }
+    }
+}
+
 /// The result of one task, as reported during a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskReport {
@@ -201,16 +218,8 @@ pub struct TaskReport {
 /// A progress report, sent after each task of a run.
 #[derive(Debug, Clone)]
 pub struct BatchProgress {
-    /// Tasks in the job.
-    pub total: usize,
-    /// Tasks done so far (in this and earlier runs).
-    pub done: usize,
-    /// Tasks failed so far.
-    pub failed: usize,
-    /// Input bytes of the finished tasks.
-    pub bytes_in: u64,
-    /// Output bytes of the finished tasks.
-    pub bytes_out: u64,
+    /// The counts so far (in this and earlier runs).
+    pub status: SessionStatus,
     /// Tasks compressed per second in this run.
     pub rate: f64,
     /// Estimated time to finish the tasks left, at that rate.
@@ -226,7 +235,6 @@ pub struct Session {
     entries: Vec<Entry>,
     errors: BTreeMap<u32, String>,
     store: Store,
-    jobs: usize,
 }
 
 /// The immutable part of a session, shared with the worker threads.
@@ -251,7 +259,7 @@ impl Session {
         let spec = spec.absolute()?;
         let options = spec.parse_options()?;
         let state_dir = spec.state_dir();
-        if !state_dir.join("snapshot").exists() {
+        if !store::exists(&state_dir) {
             // A create that crashed before its first snapshot left nothing to keep.
             let _ = fs::remove_dir_all(&state_dir);
         }
@@ -283,7 +291,6 @@ impl Session {
             ));
         }
         let store = Store::create(&state_dir, blocks)?;
-        let jobs = spec.jobs;
         Ok(Session {
             job: Job {
                 spec,
@@ -293,7 +300,6 @@ impl Session {
             entries,
             errors,
             store,
-            jobs,
         })
     }
 
@@ -339,7 +345,6 @@ impl Session {
             entries,
             errors,
             store,
-            jobs: 0,
         })
     }
 
@@ -348,7 +353,7 @@ impl Session {
     pub fn open_or_create(spec: SessionSpec) -> Result<Session> {
         let spec = spec.absolute()?;
         let state_dir = spec.state_dir();
-        if !state_dir.join("snapshot").exists() {
+        if !store::exists(&state_dir) {
             return Session::create(spec);
         }
         let mut session = Session::open(&state_dir)?;
@@ -359,7 +364,7 @@ impl Session {
                 state_dir.display()
             )));
         }
-        session.jobs = jobs;
+        session.job.spec.jobs = jobs;
         Ok(session)
     }
 
@@ -370,7 +375,7 @@ impl Session {
 
     /// Sets the number of worker threads for [`run`](Self::run) (0: one per core).
     pub fn set_jobs(&mut self, jobs: usize) {
-        self.jobs = jobs;
+        self.job.spec.jobs = jobs;
     }
 
     /// Counts over the tasks, from the state alone.
@@ -450,7 +455,7 @@ impl Session {
             .collect();
         let to_compress = queue.len();
         queue.extend(indexed().filter(|(_, e)| e.state == TaskState::Done));
-        let jobs = match self.jobs {
+        let jobs = match self.job.spec.jobs {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         }
@@ -521,11 +526,7 @@ impl Session {
                 let rate = compressed as f64 / seconds.max(1e-9);
                 let left = to_compress.saturating_sub(compressed);
                 let report = BatchProgress {
-                    total: status.total,
-                    done: status.done,
-                    failed: status.failed,
-                    bytes_in: status.bytes_in,
-                    bytes_out: status.bytes_out,
+                    status,
                     rate,
                     eta: (rate > 0.0).then(|| Duration::from_secs_f64(left as f64 / rate)),
                     task: report,

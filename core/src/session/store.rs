@@ -50,6 +50,8 @@ impl BlockKind {
 /// The size chunks are cut to.
 const CHUNK_SIZE: usize = 64 * 1024;
 const SNAPSHOT_MAGIC: &[u8; 8] = b"PXPSNAP1";
+/// The manifest file; a state directory without one holds no session.
+const SNAPSHOT_FILE: &str = "snapshot";
 const LOG_MAGIC: &[u8; 8] = b"PXPLOG01";
 const OP_XOR: u8 = 1;
 const OP_LZ: u8 = 2;
@@ -79,11 +81,16 @@ fn corrupt(detail: impl std::fmt::Display) -> Error {
     Error::Internal(format!("session state is damaged: {detail}"))
 }
 
+/// Whether `dir` holds a session's state (its snapshot manifest).
+pub(crate) fn exists(dir: &Path) -> bool {
+    dir.join(SNAPSHOT_FILE).exists()
+}
+
 impl Store {
     /// Creates a store in `dir` (which must not hold one) with `blocks`.
     pub(crate) fn create(dir: &Path, blocks: Vec<(u32, BlockKind, Vec<u8>)>) -> Result<Store> {
         fs::create_dir_all(dir.join("chunks")).map_err(|e| Error::io(dir, e))?;
-        if dir.join("snapshot").exists() {
+        if exists(dir) {
             return Err(Error::InvalidArgument(format!(
                 "{} already holds a session",
                 dir.display()
@@ -111,7 +118,7 @@ impl Store {
     /// Opens the store in `dir`: the last snapshot, then its log replayed up
     /// to the first torn or corrupt record (which is cut off).
     pub(crate) fn open(dir: &Path) -> Result<Store> {
-        let manifest_path = dir.join("snapshot");
+        let manifest_path = dir.join(SNAPSHOT_FILE);
         let manifest = fs::read(&manifest_path).map_err(|e| Error::io(&manifest_path, e))?;
         let (generation, table, chunks) = parse_manifest(&manifest)?;
         let mut stream = Vec::new();
@@ -267,7 +274,7 @@ impl Store {
         let generation = self.generation + 1;
         let log = start_log(&self.dir, generation, &mut self.bytes_written)?;
         let manifest = build_manifest(generation, &table, &hashes);
-        write_atomic(&self.dir.join("snapshot"), &manifest)?;
+        write_atomic(&self.dir.join(SNAPSHOT_FILE), &manifest)?;
         self.bytes_written += manifest.len() as u64;
         self.generation = generation;
         self.log = log;
@@ -281,7 +288,8 @@ impl Store {
 
     /// Removes logs of other generations and chunks the snapshot does not use.
     fn remove_leftovers(&mut self) -> Result<()> {
-        let manifest = fs::read(self.dir.join("snapshot")).map_err(|e| Error::io(&self.dir, e))?;
+        let manifest =
+            fs::read(self.dir.join(SNAPSHOT_FILE)).map_err(|e| Error::io(&self.dir, e))?;
         let (_, _, used) = parse_manifest(&manifest)?;
         let used: HashSet<String> = used.iter().map(hex).collect();
         let current = format!("log.{}", self.generation);
