@@ -510,7 +510,7 @@ enum pxp_status pxp_score(const uint8_t *reference,
 
 // Fills `*report` with what the target search behind `b` did. Returns
 // false (and leaves `*report` alone) when `b` is NULL or was made without
-// a `target` option.
+// a `target` option, or `report` is NULL or its `struct_size` is not set.
 //
 // # Safety
 // `b` is NULL or a live buffer; `report` is NULL or points to

@@ -89,6 +89,42 @@ pub(crate) fn invalid(what: impl Into<String>) -> Error {
     Error::InvalidArgument(what.into())
 }
 
+/// How many bytes of a caller's extensible struct to fill: the
+/// `size_t struct_size` it begins with, capped at this library's size of
+/// `T`. Fails naming the argument when it is NULL or its size is not set.
+///
+/// # Safety
+/// `out` is NULL or points to a struct that begins with a `size_t`.
+pub(crate) unsafe fn sized_len<T>(
+    out: *mut T,
+    name: &str,
+    type_name: &str,
+) -> Result<usize, Error> {
+    if out.is_null() {
+        return Err(invalid(format!("`{name}` is NULL")));
+    }
+    // SAFETY: the caller's contract: the struct begins with its size.
+    let size = unsafe { out.cast::<usize>().read() };
+    if size < std::mem::size_of::<usize>() {
+        return Err(invalid(format!(
+            "`{name}->struct_size` is not set; set it to sizeof({type_name})"
+        )));
+    }
+    Ok(size.min(std::mem::size_of::<T>()))
+}
+
+/// Copies the first `len` bytes of `value` to `out`: a caller's older,
+/// smaller struct gets the fields it knows and nothing past them.
+///
+/// # Safety
+/// `out` points to at least `len` writable bytes; `len <= size_of::<T>()`.
+pub(crate) unsafe fn write_prefix<T>(out: *mut T, value: &T, len: usize) {
+    // SAFETY: the caller's contract; `value` has `len` readable bytes.
+    unsafe {
+        std::ptr::copy_nonoverlapping((value as *const T).cast::<u8>(), out.cast::<u8>(), len)
+    }
+}
+
 /// Borrows `*ptr`, or fails naming the argument when it is NULL.
 ///
 /// # Safety

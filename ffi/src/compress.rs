@@ -1,7 +1,7 @@
 //! Compressing and probing encoded images: `pxp_compress`,
 //! `pxp_compress_with_progress`, `pxp_compress_file` and `pxp_probe`.
 
-use crate::boundary::{self, arg_mut, bytes, init_out, invalid, path};
+use crate::boundary::{self, bytes, init_out, path};
 use crate::buffer::pxp_buffer;
 use crate::options::{options_or_default, pxp_options};
 use crate::status::{format_from_c, pxp_format, pxp_stage, pxp_status};
@@ -153,17 +153,11 @@ pub unsafe extern "C" fn pxp_probe(
     info: *mut pxp_info,
 ) -> pxp_status {
     boundary::status(|| {
-        let info = unsafe { arg_mut(info, "info") }?;
-        let size = info.struct_size;
-        if size < std::mem::size_of::<usize>() {
-            return Err(invalid(
-                "`info->struct_size` is not set; set it to sizeof(pxp_info)",
-            ));
-        }
+        let len = unsafe { boundary::sized_len(info, "info", "pxp_info") }?;
         let input = unsafe { bytes(input, input_len, "input") }?;
         let probed = engine::probe(input)?;
         let full = pxp_info {
-            struct_size: size.min(std::mem::size_of::<pxp_info>()),
+            struct_size: len,
             format: probed.format.into(),
             width: probed.width,
             height: probed.height,
@@ -178,16 +172,8 @@ pub unsafe extern "C" fn pxp_probe(
             dpi_x: probed.dpi.map_or(0.0, |d| d.0),
             dpi_y: probed.dpi.map_or(0.0, |d| d.1),
         };
-        // Fill only what the caller's (possibly older, smaller) struct holds.
-        let n = full.struct_size;
-        // SAFETY: `info` has `size` >= n writable bytes; `full` has n readable bytes.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                (&full as *const pxp_info).cast::<u8>(),
-                (info as *mut pxp_info).cast::<u8>(),
-                n,
-            )
-        };
+        // SAFETY: `info` has struct_size >= len writable bytes.
+        unsafe { boundary::write_prefix(info, &full, len) };
         Ok(())
     })
 }

@@ -88,7 +88,7 @@ pub struct pxp_search_report {
 
 /// Fills `*report` with what the target search behind `b` did. Returns
 /// false (and leaves `*report` alone) when `b` is NULL or was made without
-/// a `target` option.
+/// a `target` option, or `report` is NULL or its `struct_size` is not set.
 ///
 /// # Safety
 /// `b` is NULL or a live buffer; `report` is NULL or points to
@@ -103,13 +103,16 @@ pub unsafe extern "C" fn pxp_buffer_search(
         let Some(buffer) = (unsafe { b.as_ref() }) else {
             return false;
         };
-        let (Some(search), false) = (&buffer.compressed.search, report.is_null()) else {
+        let Some(search) = &buffer.compressed.search else {
             return false;
         };
-        // SAFETY: `report` is not NULL and the caller set its struct_size.
-        let size = unsafe { (*report).struct_size };
+        // SAFETY: `report` is NULL or a pxp_search_report, which begins with its size.
+        let Ok(len) = (unsafe { boundary::sized_len(report, "report", "pxp_search_report") })
+        else {
+            return false;
+        };
         let full = pxp_search_report {
-            struct_size: size.min(std::mem::size_of::<pxp_search_report>()),
+            struct_size: len,
             metric: pxp_metric::from(search.metric) as u32,
             score: search.score,
             bytes: search.bytes,
@@ -119,14 +122,8 @@ pub unsafe extern "C" fn pxp_buffer_search(
             sampled: search.sampled,
             seconds: search.time.as_secs_f64(),
         };
-        // SAFETY: `report` has `size` >= struct_size writable bytes.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                (&full as *const pxp_search_report).cast::<u8>(),
-                report.cast::<u8>(),
-                full.struct_size,
-            )
-        };
+        // SAFETY: `report` has struct_size >= len writable bytes.
+        unsafe { boundary::write_prefix(report, &full, len) };
         true
     })
 }
