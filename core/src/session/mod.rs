@@ -610,7 +610,8 @@ impl State<'_> {
         };
         tally(status, &self.entries[index], true);
         self.persist(&[index])?;
-        if outcome == TaskOutcome::Compressed {
+        if outcome != TaskOutcome::Verified {
+            // Compressed or failed: either way the task will not run again.
             trace("end", index);
         }
         if self.store.log_len() > COMPACT_LOG_BYTES {
@@ -898,7 +899,7 @@ fn remove_temporaries(dir: &Path) -> Result<()> {
 }
 
 /// With `PIXPRESS_SESSION_TRACE=FILE`, appends `start N` when task N starts
-/// compressing and `end N` once its completion is in the state (the crash
+/// compressing and `end N` once its outcome (compressed or failed) is in the state (the crash
 /// tests use it to count redone work).
 fn trace(what: &str, index: usize) {
     static FILE: OnceLock<Option<Mutex<fs::File>>> = OnceLock::new();
