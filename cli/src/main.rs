@@ -282,7 +282,11 @@ fn compress_one(
         source: e,
     })?;
     let out = pixpress::compress(&input, options)?;
-    let path = job.output_stem.with_extension(out.format.extension());
+    // Appended, not `with_extension`: a stem may hold dots (`IMG_8.3_5G`).
+    let mut path = job.output_stem.clone().into_os_string();
+    path.push(".");
+    path.push(out.format.extension());
+    let path = PathBuf::from(path);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| Error::Io {
             path: parent.display().to_string(),

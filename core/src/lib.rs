@@ -39,10 +39,9 @@ pub use error::{Error, ErrorKind, Result};
 pub use format::{sniff, Format};
 pub use info::Info;
 pub use io::write_atomic;
-pub use metadata::Metadata;
+pub use metadata::{Group, Ifd, Metadata, MetadataPolicy, MetadataReport, Preset, Rule, Selector};
 pub use options::{
-    Fit, MetadataPolicy, Options, OrientationMode, OutputFormat, Subsampling, DEFAULT_MAX_PIXELS,
-    OPTION_KEYS,
+    Fit, Options, OrientationMode, OutputFormat, Subsampling, DEFAULT_MAX_PIXELS, OPTION_KEYS,
 };
 pub use orient::Orientation;
 pub use pipeline::{Compressed, DecodedImage, Timings};

@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::format::Format;
+use crate::metadata::MetadataPolicy;
 use crate::pixels::Rgba8;
 use crate::quality::Target;
 
@@ -52,16 +53,6 @@ pub enum OrientationMode {
     Keep,
 }
 
-/// Which metadata is carried to the output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum MetadataPolicy {
-    /// EXIF, XMP and ICC are carried to every output format that has a place for them.
-    #[default]
-    Keep,
-    /// Nothing but the ICC profile, which color fidelity needs.
-    Strip,
-}
-
 /// The default pixel limit: 0x3FFF squared (about 268 million), as sharp's.
 pub const DEFAULT_MAX_PIXELS: u64 = 0x3FFF * 0x3FFF;
 
@@ -94,7 +85,8 @@ pub struct Options {
     pub orientation: OrientationMode,
     /// `max_pixels`: largest `width * height` accepted, checked from the header.
     pub max_pixels: u64,
-    /// `metadata`: `keep` or `strip`.
+    /// `metadata`: a policy: `keep`, `web` or `strip`, then `+NAME`/`-NAME`
+    /// rules (`web,-iptc:City`); see [`MetadataPolicy`].
     pub metadata: MetadataPolicy,
     /// `accept_truncated`: decode truncated or damaged JPEG and PNG input as far
     /// as it goes instead of failing (as Pillow's `LOAD_TRUNCATED_IMAGES`).
@@ -129,7 +121,7 @@ impl Default for Options {
             background: Rgba8::WHITE,
             orientation: OrientationMode::Apply,
             max_pixels: DEFAULT_MAX_PIXELS,
-            metadata: MetadataPolicy::Keep,
+            metadata: MetadataPolicy::KEEP,
             accept_truncated: false,
             never_larger: true,
             sharp_yuv: false,
@@ -218,18 +210,7 @@ impl Options {
                 }
                 self.max_pixels = n;
             }
-            "metadata" => {
-                self.metadata = match value {
-                    "keep" | "all" => MetadataPolicy::Keep,
-                    "strip" | "none" => MetadataPolicy::Strip,
-                    _ => {
-                        return Err(Error::option(
-                            key,
-                            format!("`{value}` is not keep or strip"),
-                        ))
-                    }
-                }
-            }
+            "metadata" => self.metadata = MetadataPolicy::parse(value)?,
             "accept_truncated" => self.accept_truncated = parse_bool(key, value)?,
             "never_larger" => self.never_larger = parse_bool(key, value)?,
             "sharp_yuv" => self.sharp_yuv = parse_bool(key, value)?,

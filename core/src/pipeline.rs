@@ -4,8 +4,8 @@
 use crate::codecs::{self, jpeg, DecodeRequest};
 use crate::error::{Error, Result};
 use crate::format::{sniff, Format};
-use crate::metadata::Metadata;
-use crate::options::{MetadataPolicy, Options, OrientationMode, OutputFormat};
+use crate::metadata::{Metadata, MetadataReport};
+use crate::options::{Options, OrientationMode, OutputFormat};
 use crate::orient::Orientation;
 use crate::pixels::{Image, PixelsRef};
 use crate::progress::{Reporter, Stage};
@@ -42,6 +42,8 @@ pub struct Compressed {
     pub timings: Timings,
     /// What the search did, when the `target` option was set.
     pub search: Option<SearchReport>,
+    /// What the metadata policy and the conversion removed or moved.
+    pub metadata: MetadataReport,
 }
 
 /// A decoded image with its metadata, as [`decode`](crate::decode) returns it.
@@ -203,14 +205,17 @@ pub(crate) fn compress(
 
     progress.enter(Stage::Transform)?;
     let transform_started = Instant::now();
-    let metadata = match options.metadata {
-        MetadataPolicy::Keep => decoded.metadata,
-        MetadataPolicy::Strip => decoded.metadata.stripped(),
-    };
-    let (image, metadata) = orient(decoded.image, metadata, decoded.orientation, options);
+    let (image, metadata) = orient(
+        decoded.image,
+        decoded.metadata,
+        decoded.orientation,
+        options,
+    );
     // Plan on the full-size upright dimensions, then resample whatever the decoder returned.
     let plan = header_plan.map(|(plan, _)| plan);
     let image = transform(image, plan, out_format, options)?;
+    let (metadata, metadata_report) =
+        metadata.for_output(&options.metadata, out_format, image.width, image.height);
     timings.transform = transform_started.elapsed();
 
     progress.enter(Stage::Encode)?;
@@ -219,7 +224,7 @@ pub(crate) fn compress(
     timings.encode = encode_started.elapsed();
     progress.enter(Stage::Done)?;
 
-    let same_content = options.resize.is_none() && options.metadata == MetadataPolicy::Keep;
+    let same_content = options.resize.is_none() && options.metadata.keeps_everything();
     let unchanged = options.never_larger
         && same_content
         && search.is_none()
@@ -233,6 +238,11 @@ pub(crate) fn compress(
         unchanged,
         timings,
         search,
+        metadata: if unchanged {
+            MetadataReport::default()
+        } else {
+            metadata_report
+        },
     })
 }
 
@@ -279,13 +289,16 @@ pub(crate) fn encode(
     progress.enter(Stage::Transform)?;
     let started = Instant::now();
     let in_place = options.resize.is_none() && options.target.is_none();
-    let (data, width, height) = if in_place && codecs::reads_in_place(format, pixels.layout()) {
-        progress.enter(Stage::Encode)?;
-        let data = codecs::encode_in_place(format, &pixels, metadata, options)?;
-        (data, pixels.width(), pixels.height())
-    } else {
-        return encode_image(pixels.to_image(), metadata, options, progress);
-    };
+    let (data, width, height, report) =
+        if in_place && codecs::reads_in_place(format, pixels.layout()) {
+            progress.enter(Stage::Encode)?;
+            let (width, height) = (pixels.width(), pixels.height());
+            let (metadata, report) = metadata.for_output(&options.metadata, format, width, height);
+            let data = codecs::encode_in_place(format, &pixels, &metadata, options)?;
+            (data, width, height, report)
+        } else {
+            return encode_image(pixels.to_image(), metadata, options, progress);
+        };
     timings.encode = started.elapsed();
     progress.enter(Stage::Done)?;
     Ok(Compressed {
@@ -296,6 +309,7 @@ pub(crate) fn encode(
         unchanged: false,
         timings,
         search: None,
+        metadata: report,
     })
 }
 
@@ -311,6 +325,9 @@ pub(crate) fn encode_image(
     progress.enter(Stage::Transform)?;
     let started = Instant::now();
     let image = transform(image, None, format, options)?;
+    let (metadata, metadata_report) =
+        metadata.for_output(&options.metadata, format, image.width, image.height);
+    let metadata = &metadata;
     let mut timings = Timings {
         transform: started.elapsed(),
         ..Timings::default()
@@ -328,6 +345,7 @@ pub(crate) fn encode_image(
         unchanged: false,
         timings,
         search,
+        metadata: metadata_report,
     })
 }
 
@@ -361,7 +379,7 @@ fn optimize_jpeg(
         ));
     }
     let info = codecs::probe(in_format, input)?;
-    let keep = options.metadata == MetadataPolicy::Keep;
+    let keep = options.metadata.keeps_everything();
     let data = jpeg::optimize_lossless(input, options.progressive, keep, options.max_pixels)?;
     let timings = Timings {
         encode: started.elapsed(),
@@ -377,5 +395,6 @@ fn optimize_jpeg(
         unchanged,
         timings,
         search: None,
+        metadata: MetadataReport::default(),
     })
 }

@@ -56,7 +56,13 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
         )),
         other => return Err(Error::Internal(format!("AVIF encoder given {other:?}"))),
     };
-    encoded
+    let file = encoded
         .map(|e| e.avif_file)
-        .map_err(|e| Error::encode(Format::Avif, e.to_string()))
+        .map_err(|e| Error::encode(Format::Avif, e.to_string()))?;
+    super::isobmff::add_metadata(
+        Format::Avif,
+        file,
+        metadata.xmp.as_deref(),
+        metadata.icc.as_deref(),
+    )
 }

@@ -6,6 +6,7 @@ pub(crate) mod avif;
 pub(crate) mod bmp;
 pub(crate) mod gif;
 pub(crate) mod heif;
+mod isobmff;
 pub(crate) mod jpeg;
 pub(crate) mod png;
 pub(crate) mod raster;

@@ -62,6 +62,7 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
         decoded.orientation = Orientation::from_exif(meta.exif_orientation().unwrap_or(1));
     }
     meta.xmp = meta.xmp.take().or(text.xmp);
+    meta.iptc = meta.iptc.take().or(text.iptc);
     Ok(decoded)
 }
 
@@ -127,6 +128,7 @@ fn text_metadata(data: &[u8]) -> Metadata {
         match &data[at + 4..at + 8] {
             b"eXIf" if meta.exif.is_none() => meta.exif = Metadata::normalize_exif(body),
             b"iTXt" if meta.xmp.is_none() => meta.xmp = xmp_from_itxt(body),
+            b"zTXt" | b"tEXt" if meta.iptc.is_none() => meta.iptc = iptc_from_text(body),
             b"IEND" => break,
             _ => {}
         }
@@ -152,6 +154,55 @@ fn xmp_from_itxt(body: &[u8]) -> Option<Vec<u8>> {
         .read_to_end(&mut out)
         .ok()?;
     Some(out)
+}
+
+/// The keyword ImageMagick and exiftool store IPTC-IIM under, as a hex "raw profile".
+const IPTC_KEYWORD: &[u8] = b"Raw profile type iptc";
+
+/// The IPTC block of a `tEXt`/`zTXt` raw profile chunk (`Raw profile type
+/// iptc` or `APP13`): hex text, after a name line and a length line.
+fn iptc_from_text(body: &[u8]) -> Option<Vec<u8>> {
+    let nul = body.iter().position(|&b| b == 0)?;
+    let keyword = &body[..nul];
+    if keyword != IPTC_KEYWORD && keyword != b"Raw profile type APP13" {
+        return None;
+    }
+    let text = if body.get(nul + 1..nul + 2) == Some(&[0][..]) && body.len() > nul + 2 {
+        use std::io::Read;
+        let mut out = Vec::new();
+        flate2::read::ZlibDecoder::new(&body[nul + 2..])
+            .take(MAX_TEXT_CHUNK)
+            .read_to_end(&mut out)
+            .ok()?;
+        out
+    } else {
+        body[nul + 1..].to_vec()
+    };
+    let text = std::str::from_utf8(&text).ok()?;
+    let mut lines = text.split('\n').filter(|l| !l.trim().is_empty());
+    let (_name, length) = (lines.next()?, lines.next()?.trim().parse::<usize>().ok()?);
+    let hex: String = lines.flat_map(|l| l.trim().chars()).collect();
+    let bytes: Vec<u8> = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16))
+        .collect::<std::result::Result<_, _>>()
+        .ok()?;
+    (bytes.len() == length).then(|| Metadata::iptc_block_of(&bytes))
+}
+
+/// A `zTXt` chunk holding IPTC-IIM as a hex raw profile.
+fn iptc_chunk(iim: &[u8]) -> Vec<u8> {
+    use std::fmt::Write;
+    let mut text = format!("\niptc\n{:8}\n", iim.len());
+    for line in iim.chunks(36) {
+        for b in line {
+            let _ = write!(text, "{b:02x}");
+        }
+        text.push('\n');
+    }
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut z, text.as_bytes()).expect("writing to memory");
+    let packed = z.finish().expect("writing to memory");
+    [IPTC_KEYWORD, &[0, 0], &packed].concat()
 }
 
 /// The frame count from an `acTL` chunk before the first `IDAT`, for animated PNG.
@@ -236,6 +287,9 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
     }
     if let Some(xmp) = metadata.xmp.as_deref() {
         raw.add_png_chunk(*b"iTXt", xmp_chunk(xmp));
+    }
+    if let Some(iim) = metadata.iptc_iim() {
+        raw.add_png_chunk(*b"zTXt", iptc_chunk(&iim));
     }
     // Effort 0-10 maps onto oxipng's presets 0-6.
     let preset = options

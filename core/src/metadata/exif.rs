@@ -1,0 +1,440 @@
+//! EXIF: the TIFF structure of IFDs, walked and edited in place.
+//!
+//! Edits never move a byte that stays: a removed entry is taken out of its
+//! IFD's entry list and its value bytes are zeroed, so every offset that
+//! remains (the MakerNote's own, above all, which many cameras write relative
+//! to the TIFF header) still points where it did. Zeroing matters: a removed
+//! GPS position or thumbnail must not linger as unreferenced bytes.
+
+use super::exif_tags;
+use std::collections::BTreeSet;
+
+/// The IFDs of an EXIF block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Ifd {
+    /// The primary image's IFD.
+    Ifd0,
+    /// The Exif IFD (capture settings), linked from IFD0.
+    Exif,
+    /// The GPS IFD, linked from IFD0.
+    Gps,
+    /// The interoperability IFD, linked from the Exif IFD.
+    Interop,
+    /// IFD1: the thumbnail's IFD.
+    Thumbnail,
+}
+
+impl Ifd {
+    /// The group name exiftool gives the IFD (`IFD0`, `ExifIFD`, `GPS`, `InteropIFD`, `IFD1`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Ifd::Ifd0 => "IFD0",
+            Ifd::Exif => "ExifIFD",
+            Ifd::Gps => "GPS",
+            Ifd::Interop => "InteropIFD",
+            Ifd::Thumbnail => "IFD1",
+        }
+    }
+
+    /// The tag-name table of the IFD.
+    fn names(self) -> &'static [(u16, &'static str)] {
+        match self {
+            Ifd::Ifd0 | Ifd::Thumbnail => exif_tags::IFD0,
+            Ifd::Exif => exif_tags::EXIF_IFD,
+            Ifd::Gps => exif_tags::GPS,
+            Ifd::Interop => exif_tags::INTEROP,
+        }
+    }
+
+    /// The name of `tag` in this IFD, or `Tag0x1234` for one outside the tables.
+    pub fn tag_name(self, tag: u16) -> String {
+        self.names()
+            .iter()
+            .find(|(t, _)| *t == tag)
+            .map_or_else(|| format!("Tag{tag:#06x}"), |(_, n)| (*n).to_string())
+    }
+
+    /// The tag a name stands for in this IFD (case-insensitive).
+    pub fn tag_of(self, name: &str) -> Option<u16> {
+        self.names()
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(t, _)| *t)
+    }
+}
+
+/// IFD0's pointer to the Exif IFD.
+const EXIF_POINTER: u16 = 0x8769;
+/// IFD0's pointer to the GPS IFD.
+const GPS_POINTER: u16 = 0x8825;
+/// The Exif IFD's pointer to the interoperability IFD.
+const INTEROP_POINTER: u16 = 0xA005;
+/// IFD1's JPEG thumbnail offset and length.
+const THUMBNAIL_OFFSET: u16 = 0x0201;
+const THUMBNAIL_LENGTH: u16 = 0x0202;
+/// IFD1's strip offsets and byte counts (an uncompressed thumbnail).
+const STRIP_OFFSETS: u16 = 0x0111;
+const STRIP_BYTE_COUNTS: u16 = 0x0117;
+/// The Exif IFD's PixelXDimension and PixelYDimension.
+pub(crate) const PIXEL_X_DIMENSION: u16 = 0xA002;
+pub(crate) const PIXEL_Y_DIMENSION: u16 = 0xA003;
+/// The TIFF types SHORT and LONG.
+const SHORT: u16 = 3;
+const LONG: u16 = 4;
+/// More entries than this in one IFD means the block is damaged.
+const MAX_ENTRIES: usize = 4096;
+
+/// One IFD entry as stored.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    tag: u16,
+    kind: u16,
+    count: u32,
+    /// Where the 12-byte entry starts.
+    at: usize,
+}
+
+/// A read view of an EXIF block.
+struct Tiff<'a> {
+    data: &'a [u8],
+    big_endian: bool,
+}
+
+impl<'a> Tiff<'a> {
+    fn new(data: &'a [u8]) -> Option<Tiff<'a>> {
+        let big_endian = data.starts_with(b"MM\0*");
+        (big_endian || data.starts_with(b"II*\0")).then_some(Tiff { data, big_endian })
+    }
+
+    fn u16(&self, at: usize) -> Option<u16> {
+        let b: [u8; 2] = self.data.get(at..at.checked_add(2)?)?.try_into().ok()?;
+        Some(if self.big_endian {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    }
+
+    fn u32(&self, at: usize) -> Option<u32> {
+        let b: [u8; 4] = self.data.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        Some(if self.big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    }
+
+    /// The entries of the IFD at `offset` (none when it lies outside the block).
+    fn entries(&self, offset: usize) -> Vec<Entry> {
+        let Some(count) = self.u16(offset).map(usize::from) else {
+            return Vec::new();
+        };
+        if count > MAX_ENTRIES || offset + 2 + count * 12 + 4 > self.data.len() {
+            return Vec::new();
+        }
+        (0..count)
+            .filter_map(|i| {
+                let at = offset + 2 + i * 12;
+                Some(Entry {
+                    tag: self.u16(at)?,
+                    kind: self.u16(at + 2)?,
+                    count: self.u32(at + 4)?,
+                    at,
+                })
+            })
+            .collect()
+    }
+
+    /// The offset of the IFD after the one at `offset` (0 for none).
+    fn next_ifd(&self, offset: usize) -> Option<usize> {
+        let count = usize::from(self.u16(offset)?);
+        Some(self.u32(offset + 2 + count * 12)? as usize)
+    }
+
+    /// The bytes an entry's value takes, and where they are (inline values
+    /// live in the entry itself).
+    fn value_range(&self, entry: &Entry) -> Option<std::ops::Range<usize>> {
+        let size = type_size(entry.kind)?.checked_mul(entry.count as usize)?;
+        let start = if size <= 4 {
+            entry.at + 8
+        } else {
+            self.u32(entry.at + 8)? as usize
+        };
+        let end = start.checked_add(size)?;
+        (end <= self.data.len()).then_some(start..end)
+    }
+
+    /// The first value of an entry as an unsigned integer (BYTE, SHORT, LONG).
+    fn uint(&self, entry: &Entry) -> Option<u32> {
+        match entry.kind {
+            1 => self.data.get(entry.at + 8).map(|&b| u32::from(b)),
+            3 => self.u16(entry.at + 8).map(u32::from),
+            4 | 13 => self.u32(entry.at + 8),
+            _ => None,
+        }
+    }
+
+    /// The IFDs present: kind and offset, each visited once.
+    fn ifds(&self) -> Vec<(Ifd, usize)> {
+        let mut found = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut visit = |ifd: Ifd, offset: Option<u32>, found: &mut Vec<(Ifd, usize)>| {
+            let offset = offset? as usize;
+            (offset >= 8 && offset < self.data.len() && seen.insert(offset)).then(|| {
+                found.push((ifd, offset));
+                offset
+            })
+        };
+        let Some(ifd0) = visit(Ifd::Ifd0, self.u32(4), &mut found) else {
+            return found;
+        };
+        let ifd0_entries = self.entries(ifd0);
+        let pointer = |entries: &[Entry], tag| {
+            entries
+                .iter()
+                .find(|e| e.tag == tag)
+                .and_then(|e| self.uint(e))
+        };
+        if let Some(exif) = visit(Ifd::Exif, pointer(&ifd0_entries, EXIF_POINTER), &mut found) {
+            let exif_entries = self.entries(exif);
+            visit(
+                Ifd::Interop,
+                pointer(&exif_entries, INTEROP_POINTER),
+                &mut found,
+            );
+        }
+        visit(Ifd::Gps, pointer(&ifd0_entries, GPS_POINTER), &mut found);
+        let next = self.next_ifd(ifd0).map(|n| n as u32).filter(|&n| n != 0);
+        visit(Ifd::Thumbnail, next, &mut found);
+        found
+    }
+}
+
+/// Bytes per value of a TIFF type (1-13), `None` for unknown types.
+fn type_size(kind: u16) -> Option<usize> {
+    match kind {
+        1 | 2 | 6 | 7 => Some(1),
+        3 | 8 => Some(2),
+        4 | 9 | 11 | 13 => Some(4),
+        5 | 10 | 12 => Some(8),
+        _ => None,
+    }
+}
+
+/// The sub-IFD a pointer tag in `ifd` leads to.
+fn pointed(ifd: Ifd, tag: u16) -> Option<Ifd> {
+    match (ifd, tag) {
+        (Ifd::Ifd0, EXIF_POINTER) => Some(Ifd::Exif),
+        (Ifd::Ifd0, GPS_POINTER) => Some(Ifd::Gps),
+        (Ifd::Exif, INTEROP_POINTER) => Some(Ifd::Interop),
+        _ => None,
+    }
+}
+
+/// Every `(ifd, tag)` of the block, pointer tags left out.
+pub(crate) fn fields(data: &[u8]) -> Vec<(Ifd, u16)> {
+    let Some(tiff) = Tiff::new(data) else {
+        return Vec::new();
+    };
+    tiff.ifds()
+        .into_iter()
+        .flat_map(|(ifd, offset)| {
+            tiff.entries(offset)
+                .into_iter()
+                .filter(move |e| pointed(ifd, e.tag).is_none())
+                .map(move |e| (ifd, e.tag))
+        })
+        .collect()
+}
+
+/// Removes every field `keep` refuses, in place, and returns `IFD:Name` for
+/// each. A sub-IFD left empty is unlinked; dropping any IFD1 field drops the
+/// whole thumbnail (IFD1 and its image bytes).
+pub(crate) fn retain(data: &mut [u8], keep: &dyn Fn(Ifd, u16) -> bool) -> Vec<String> {
+    let Some(tiff) = Tiff::new(data) else {
+        return Vec::new();
+    };
+    let big_endian = tiff.big_endian;
+    let ifds = tiff.ifds();
+    let mut removed = Vec::new();
+    let mut zero: Vec<std::ops::Range<usize>> = Vec::new();
+    // (IFD offset, entries kept) for each IFD whose list changes.
+    let mut rewrites: Vec<(usize, Vec<Entry>)> = Vec::new();
+    let mut emptied: BTreeSet<Ifd> = BTreeSet::new();
+    let mut drop_thumbnail = false;
+    // Children before parents, so an emptied sub-IFD unlinks its pointer.
+    let order = [Ifd::Interop, Ifd::Gps, Ifd::Exif, Ifd::Ifd0, Ifd::Thumbnail];
+    for ifd in order {
+        let Some(&(_, offset)) = ifds.iter().find(|(i, _)| *i == ifd) else {
+            continue;
+        };
+        let entries = tiff.entries(offset);
+        if ifd == Ifd::Thumbnail {
+            drop_thumbnail = entries.iter().any(|e| !keep(ifd, e.tag));
+            if drop_thumbnail {
+                removed.push("IFD1:ThumbnailImage".to_string());
+                zero.extend(thumbnail_ranges(&tiff, offset, &entries));
+            }
+            continue;
+        }
+        let mut kept = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            let stays = match pointed(ifd, entry.tag) {
+                Some(child) => !emptied.contains(&child),
+                None => keep(ifd, entry.tag),
+            };
+            if stays {
+                kept.push(*entry);
+                continue;
+            }
+            if pointed(ifd, entry.tag).is_none() {
+                removed.push(format!("{}:{}", ifd.name(), ifd.tag_name(entry.tag)));
+                if let Some(range) = tiff.value_range(entry) {
+                    if range.start != entry.at + 8 {
+                        zero.push(range);
+                    }
+                }
+            }
+        }
+        if kept.len() < entries.len() {
+            if kept.is_empty() && ifd != Ifd::Ifd0 {
+                emptied.insert(ifd);
+            }
+            rewrites.push((offset, kept));
+        }
+    }
+    // Everything read; now the writes: new entry lists, then zero what was freed.
+    let rewrites: Vec<(usize, usize, u32, Vec<[u8; 12]>)> = rewrites
+        .into_iter()
+        .map(|(offset, kept)| {
+            let count = entries_len(&tiff, offset);
+            let next = tiff.u32(offset + 2 + count * 12).unwrap_or(0);
+            let copies = kept
+                .iter()
+                .map(|e| {
+                    tiff.data[e.at..e.at + 12]
+                        .try_into()
+                        .expect("12-byte entry")
+                })
+                .collect();
+            (offset, count, next, copies)
+        })
+        .collect();
+    let ifd0 = ifds.first().map(|&(_, offset)| offset);
+    for (offset, count, next, copies) in rewrites {
+        put_u16(data, offset, copies.len() as u16, big_endian);
+        for (i, bytes) in copies.iter().enumerate() {
+            let at = offset + 2 + i * 12;
+            data[at..at + 12].copy_from_slice(bytes);
+        }
+        let next_at = offset + 2 + copies.len() * 12;
+        put_u32(data, next_at, next, big_endian);
+        data[next_at + 4..offset + 2 + count * 12 + 4].fill(0);
+    }
+    for range in zero {
+        data[range].fill(0);
+    }
+    if let (true, Some(ifd0)) = (drop_thumbnail, ifd0) {
+        // Read the count again: IFD0 may have shrunk, moving its next-IFD link.
+        let count = Tiff::new(data).map_or(0, |t| entries_len(&t, ifd0));
+        put_u32(data, ifd0 + 2 + count * 12, 0, big_endian);
+    }
+    removed
+}
+
+/// The number of entries of the IFD at `offset`.
+fn entries_len(tiff: &Tiff, offset: usize) -> usize {
+    tiff.u16(offset).map_or(0, usize::from)
+}
+
+/// The bytes of IFD1: its entry list, its values and the thumbnail image.
+fn thumbnail_ranges(tiff: &Tiff, offset: usize, entries: &[Entry]) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = vec![offset..offset + 2 + entries.len() * 12 + 4];
+    for e in entries {
+        if let Some(range) = tiff.value_range(e) {
+            ranges.push(range);
+        }
+    }
+    let find = |tag| entries.iter().find(|e| e.tag == tag);
+    for (start_tag, length_tag) in [
+        (THUMBNAIL_OFFSET, THUMBNAIL_LENGTH),
+        (STRIP_OFFSETS, STRIP_BYTE_COUNTS),
+    ] {
+        let start = find(start_tag).and_then(|e| tiff.uint(e));
+        let length = find(length_tag).and_then(|e| tiff.uint(e));
+        if let (Some(start), Some(length)) = (start, length) {
+            let (start, end) = (start as usize, start as usize + length as usize);
+            if end <= tiff.data.len() {
+                ranges.push(start..end);
+            }
+        }
+    }
+    ranges
+}
+
+/// Finds `tag` in `ifd`.
+fn find<'a>(data: &'a [u8], ifd: Ifd, tag: u16) -> Option<(Tiff<'a>, Entry)> {
+    let tiff = Tiff::new(data)?;
+    let &(_, offset) = tiff.ifds().iter().find(|(i, _)| *i == ifd)?;
+    let entry = tiff.entries(offset).into_iter().find(|e| e.tag == tag)?;
+    Some((tiff, entry))
+}
+
+/// The first value of an integer field (BYTE, SHORT or LONG).
+pub(crate) fn uint(data: &[u8], ifd: Ifd, tag: u16) -> Option<u32> {
+    let (tiff, entry) = find(data, ifd, tag)?;
+    tiff.uint(&entry)
+}
+
+/// The first value of a RATIONAL field.
+pub(crate) fn rational(data: &[u8], ifd: Ifd, tag: u16) -> Option<f64> {
+    let (tiff, entry) = find(data, ifd, tag)?;
+    if entry.kind != 5 {
+        return None;
+    }
+    let at = tiff.value_range(&entry)?.start;
+    let (numerator, denominator) = (tiff.u32(at)?, tiff.u32(at + 4)?);
+    (denominator != 0).then(|| f64::from(numerator) / f64::from(denominator))
+}
+
+/// Sets an integer field (SHORT or LONG) that is present to the one value
+/// `value`, stored in the entry itself: a SHORT when it was one and the value
+/// fits, else a LONG.
+pub(crate) fn set_uint(data: &mut [u8], ifd: Ifd, tag: u16, value: u32) {
+    let Some((tiff, entry)) = find(data, ifd, tag) else {
+        return;
+    };
+    let big_endian = tiff.big_endian;
+    if !matches!(entry.kind, SHORT | LONG) {
+        return;
+    }
+    put_u32(data, entry.at + 4, 1, big_endian);
+    match u16::try_from(value) {
+        Ok(short) if entry.kind == SHORT => {
+            put_u16(data, entry.at + 8, short, big_endian);
+            data[entry.at + 10..entry.at + 12].fill(0);
+        }
+        _ => {
+            put_u16(data, entry.at + 2, LONG, big_endian);
+            put_u32(data, entry.at + 8, value, big_endian);
+        }
+    }
+}
+
+fn put_u16(data: &mut [u8], at: usize, value: u16, big_endian: bool) {
+    let b = if big_endian {
+        value.to_be_bytes()
+    } else {
+        value.to_le_bytes()
+    };
+    data[at..at + 2].copy_from_slice(&b);
+}
+
+fn put_u32(data: &mut [u8], at: usize, value: u32, big_endian: bool) {
+    let b = if big_endian {
+        value.to_be_bytes()
+    } else {
+        value.to_le_bytes()
+    };
+    data[at..at + 4].copy_from_slice(&b);
+}

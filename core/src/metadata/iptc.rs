@@ -1,0 +1,428 @@
+//! IPTC-IIM: datasets inside a Photoshop image resource block (JPEG APP13).
+//!
+//! The block is a list of `8BIM` resources; resource 0x0404 holds the IIM
+//! stream, a list of datasets `0x1C record number length data`.
+
+/// One IIM dataset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Dataset {
+    pub record: u8,
+    pub number: u8,
+    pub data: Vec<u8>,
+}
+
+/// The Photoshop resource that holds IPTC-IIM.
+const IPTC_RESOURCE: u16 = 0x0404;
+
+/// One resource of a Photoshop image resource block.
+struct Resource<'a> {
+    id: u16,
+    /// The whole resource as stored (signature to padding), to copy it unchanged.
+    raw: &'a [u8],
+    data: &'a [u8],
+}
+
+fn resources(block: &[u8]) -> Vec<Resource<'_>> {
+    let mut found = Vec::new();
+    let mut at = 0usize;
+    while block.len() >= at + 12 && &block[at..at + 4] == b"8BIM" {
+        let id = u16::from_be_bytes([block[at + 4], block[at + 5]]);
+        let name_len = usize::from(block[at + 6]);
+        let name_end = at + 6 + ((1 + name_len + 1) & !1);
+        let Some(size) = block
+            .get(name_end..name_end + 4)
+            .map(|b| u32::from_be_bytes(b.try_into().expect("4 bytes")) as usize)
+        else {
+            break;
+        };
+        let data_start = name_end + 4;
+        let Some(data) = block.get(data_start..data_start + size) else {
+            break;
+        };
+        let end = (data_start + size + (size & 1)).min(block.len());
+        found.push(Resource {
+            id,
+            raw: &block[at..end],
+            data,
+        });
+        at = end;
+    }
+    found
+}
+
+/// The IIM datasets of a Photoshop resource block.
+pub(crate) fn datasets(block: &[u8]) -> Vec<Dataset> {
+    let Some(iim) = resources(block).into_iter().find(|r| r.id == IPTC_RESOURCE) else {
+        return Vec::new();
+    };
+    parse_iim(iim.data)
+}
+
+fn parse_iim(iim: &[u8]) -> Vec<Dataset> {
+    let mut found = Vec::new();
+    let mut at = 0usize;
+    while iim.len() >= at + 5 && iim[at] == 0x1C {
+        let (record, number) = (iim[at + 1], iim[at + 2]);
+        let length = u16::from_be_bytes([iim[at + 3], iim[at + 4]]);
+        let (length, start) = if length & 0x8000 != 0 {
+            // Extended length: the low bits say how many bytes hold it.
+            let n = usize::from(length & 0x7FFF);
+            let Some(bytes) = iim.get(at + 5..at + 5 + n).filter(|_| n <= 4) else {
+                break;
+            };
+            let value = bytes.iter().fold(0usize, |v, &b| (v << 8) | usize::from(b));
+            (value, at + 5 + n)
+        } else {
+            (usize::from(length), at + 5)
+        };
+        let Some(data) = iim.get(start..start + length) else {
+            break;
+        };
+        found.push(Dataset {
+            record,
+            number,
+            data: data.to_vec(),
+        });
+        at = start + length;
+    }
+    found
+}
+
+/// The IIM stream of `datasets`.
+pub(crate) fn write_iim(datasets: &[Dataset]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for d in datasets {
+        out.extend_from_slice(&[0x1C, d.record, d.number]);
+        if d.data.len() < 0x8000 {
+            out.extend_from_slice(&(d.data.len() as u16).to_be_bytes());
+        } else {
+            out.extend_from_slice(&0x8004u16.to_be_bytes());
+            out.extend_from_slice(&(d.data.len() as u32).to_be_bytes());
+        }
+        out.extend_from_slice(&d.data);
+    }
+    out
+}
+
+/// A resource block holding one resource: the IIM stream `iim`.
+pub(crate) fn block_of(iim: &[u8]) -> Vec<u8> {
+    let mut out = b"8BIM".to_vec();
+    out.extend_from_slice(&IPTC_RESOURCE.to_be_bytes());
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&(iim.len() as u32).to_be_bytes());
+    out.extend_from_slice(iim);
+    if iim.len() % 2 == 1 {
+        out.push(0);
+    }
+    out
+}
+
+/// Keeps the datasets `keep` accepts; returns the new block (`None` when
+/// nothing is left) and `Name` for each dataset removed. Other Photoshop
+/// resources are copied unchanged.
+pub(crate) fn retain(
+    block: &[u8],
+    keep: &dyn Fn(u8, u8) -> bool,
+) -> (Option<Vec<u8>>, Vec<String>) {
+    let all = datasets(block);
+    let (kept, dropped): (Vec<Dataset>, Vec<Dataset>) =
+        all.into_iter().partition(|d| keep(d.record, d.number));
+    let removed = dropped
+        .iter()
+        .map(|d| dataset_name(d.record, d.number))
+        .collect::<Vec<_>>();
+    if removed.is_empty() {
+        return (Some(block.to_vec()), removed);
+    }
+    // Record 1:90 (character set) and 2:00 (version) alone say nothing.
+    let meaningful = kept
+        .iter()
+        .any(|d| !matches!((d.record, d.number), (1, 90) | (2, 0)));
+    let mut out = Vec::new();
+    for resource in resources(block) {
+        if resource.id != IPTC_RESOURCE {
+            out.extend_from_slice(resource.raw);
+        } else if meaningful {
+            out.extend_from_slice(&block_of(&write_iim(&kept)));
+        }
+    }
+    (Some(out).filter(|o| !o.is_empty()), removed)
+}
+
+/// Record 2 (application) dataset names, as exiftool prints them.
+const NAMES: &[(u8, u8, &str)] = &[
+    (1, 90, "CodedCharacterSet"),
+    (2, 0, "ApplicationRecordVersion"),
+    (2, 3, "ObjectTypeReference"),
+    (2, 4, "ObjectAttributeReference"),
+    (2, 5, "ObjectName"),
+    (2, 7, "EditStatus"),
+    (2, 10, "Urgency"),
+    (2, 12, "SubjectReference"),
+    (2, 15, "Category"),
+    (2, 20, "SupplementalCategories"),
+    (2, 22, "FixtureIdentifier"),
+    (2, 25, "Keywords"),
+    (2, 26, "ContentLocationCode"),
+    (2, 27, "ContentLocationName"),
+    (2, 30, "ReleaseDate"),
+    (2, 35, "ReleaseTime"),
+    (2, 37, "ExpirationDate"),
+    (2, 38, "ExpirationTime"),
+    (2, 40, "SpecialInstructions"),
+    (2, 42, "ActionAdvised"),
+    (2, 45, "ReferenceService"),
+    (2, 47, "ReferenceDate"),
+    (2, 50, "ReferenceNumber"),
+    (2, 55, "DateCreated"),
+    (2, 60, "TimeCreated"),
+    (2, 62, "DigitalCreationDate"),
+    (2, 63, "DigitalCreationTime"),
+    (2, 65, "OriginatingProgram"),
+    (2, 70, "ProgramVersion"),
+    (2, 75, "ObjectCycle"),
+    (2, 80, "By-line"),
+    (2, 85, "By-lineTitle"),
+    (2, 90, "City"),
+    (2, 92, "Sub-location"),
+    (2, 95, "Province-State"),
+    (2, 100, "Country-PrimaryLocationCode"),
+    (2, 101, "Country-PrimaryLocationName"),
+    (2, 103, "OriginalTransmissionReference"),
+    (2, 105, "Headline"),
+    (2, 110, "Credit"),
+    (2, 115, "Source"),
+    (2, 116, "CopyrightNotice"),
+    (2, 118, "Contact"),
+    (2, 120, "Caption-Abstract"),
+    (2, 121, "LocalCaption"),
+    (2, 122, "Writer-Editor"),
+    (2, 130, "ImageType"),
+    (2, 131, "ImageOrientation"),
+    (2, 135, "LanguageIdentifier"),
+];
+
+/// The name of a dataset (`Record:Number` for one outside the table).
+pub(crate) fn dataset_name(record: u8, number: u8) -> String {
+    NAMES
+        .iter()
+        .find(|(r, n, _)| (*r, *n) == (record, number))
+        .map_or_else(
+            || format!("{record}:{number}"),
+            |(_, _, name)| (*name).to_string(),
+        )
+}
+
+/// The dataset a name stands for (case-insensitive).
+pub(crate) fn dataset_of(name: &str) -> Option<(u8, u8)> {
+    NAMES
+        .iter()
+        .find(|(_, _, n)| n.eq_ignore_ascii_case(name))
+        .map(|(r, n, _)| (*r, *n))
+}
+
+/// Place names: city, sublocation, state, country, content location.
+pub(crate) fn is_location(record: u8, number: u8) -> bool {
+    record == 2 && matches!(number, 26 | 27 | 90 | 92 | 95 | 100 | 101)
+}
+
+/// Whether record 1:90 declares UTF-8 (`ESC % G`).
+fn is_utf8(datasets: &[Dataset]) -> bool {
+    datasets
+        .iter()
+        .any(|d| (d.record, d.number) == (1, 90) && d.data == b"\x1b%G")
+}
+
+/// The text of a dataset: UTF-8 when the block says so (or the bytes are
+/// valid UTF-8), else Windows-1252 as exiftool reads it.
+pub(crate) fn text(dataset: &Dataset, utf8: bool) -> String {
+    match std::str::from_utf8(&dataset.data) {
+        Ok(s) if utf8 || s.is_ascii() => s.to_string(),
+        _ => dataset.data.iter().map(|&b| cp1252(b)).collect(),
+    }
+}
+
+fn cp1252(b: u8) -> char {
+    const HIGH: [u16; 32] = [
+        0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+        0x2039, 0x0152, 0x8D, 0x017D, 0x8F, 0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013,
+        0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
+    ];
+    match b {
+        0x80..=0x9F => char::from_u32(u32::from(HIGH[usize::from(b - 0x80)])).unwrap_or('?'),
+        _ => char::from(b),
+    }
+}
+
+/// How an IPTC dataset is written in XMP (IPTC Core, as exiftool's
+/// `iptc2xmp.args` maps it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum XmpShape {
+    /// A simple text value.
+    Text,
+    /// An ordered array (`rdf:Seq`).
+    Seq,
+    /// An unordered array (`rdf:Bag`).
+    Bag,
+    /// A language alternative (`rdf:Alt`, `x-default`).
+    Alt,
+    /// A date (`YYYY-MM-DD`, with the time dataset joined when present).
+    Date,
+}
+
+/// `(record, number) -> (prefix, property, shape)`: the IPTC Core mapping.
+pub(crate) const TO_XMP: &[((u8, u8), (&str, &str, XmpShape))] = &[
+    ((2, 80), ("dc", "creator", XmpShape::Seq)),
+    ((2, 120), ("dc", "description", XmpShape::Alt)),
+    ((2, 116), ("dc", "rights", XmpShape::Alt)),
+    ((2, 25), ("dc", "subject", XmpShape::Bag)),
+    ((2, 5), ("dc", "title", XmpShape::Alt)),
+    ((2, 85), ("photoshop", "AuthorsPosition", XmpShape::Text)),
+    ((2, 122), ("photoshop", "CaptionWriter", XmpShape::Text)),
+    ((2, 15), ("photoshop", "Category", XmpShape::Text)),
+    ((2, 90), ("photoshop", "City", XmpShape::Text)),
+    ((2, 101), ("photoshop", "Country", XmpShape::Text)),
+    ((2, 110), ("photoshop", "Credit", XmpShape::Text)),
+    ((2, 55), ("photoshop", "DateCreated", XmpShape::Date)),
+    ((2, 105), ("photoshop", "Headline", XmpShape::Text)),
+    ((2, 40), ("photoshop", "Instructions", XmpShape::Text)),
+    ((2, 115), ("photoshop", "Source", XmpShape::Text)),
+    ((2, 95), ("photoshop", "State", XmpShape::Text)),
+    (
+        (2, 20),
+        ("photoshop", "SupplementalCategories", XmpShape::Bag),
+    ),
+    (
+        (2, 103),
+        ("photoshop", "TransmissionReference", XmpShape::Text),
+    ),
+    ((2, 10), ("photoshop", "Urgency", XmpShape::Text)),
+    ((2, 100), ("Iptc4xmpCore", "CountryCode", XmpShape::Text)),
+    ((2, 92), ("Iptc4xmpCore", "Location", XmpShape::Text)),
+    ((2, 62), ("xmp", "CreateDate", XmpShape::Date)),
+];
+
+/// One XMP property made from IPTC datasets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct XmpValue {
+    pub prefix: &'static str,
+    pub name: &'static str,
+    pub shape: XmpShape,
+    pub values: Vec<String>,
+    /// The IPTC dataset it came from, for the report.
+    pub source: String,
+}
+
+/// The XMP properties the datasets of `block` map to.
+pub(crate) fn to_xmp(block: &[u8]) -> Vec<XmpValue> {
+    let all = datasets(block);
+    let utf8 = is_utf8(&all);
+    let find = |number: u8| all.iter().find(|d| (d.record, d.number) == (2, number));
+    TO_XMP
+        .iter()
+        .filter_map(|&((record, number), (prefix, name, shape))| {
+            let values: Vec<String> = all
+                .iter()
+                .filter(|d| (d.record, d.number) == (record, number))
+                .map(|d| text(d, utf8))
+                .collect();
+            let first = values.first()?;
+            let values = match shape {
+                XmpShape::Date => {
+                    // DateCreated + TimeCreated, DigitalCreationDate + DigitalCreationTime.
+                    let time = find(number + 5).map(|d| text(d, utf8));
+                    vec![xmp_date(first, time.as_deref())?]
+                }
+                _ => values,
+            };
+            Some(XmpValue {
+                prefix,
+                name,
+                shape,
+                values,
+                source: dataset_name(record, number),
+            })
+        })
+        .collect()
+}
+
+/// `YYYYMMDD` (+ `HHMMSS±HHMM`) as an XMP date.
+fn xmp_date(date: &str, time: Option<&str>) -> Option<String> {
+    let d = date.as_bytes();
+    if d.len() != 8 || !d.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut out = format!("{}-{}-{}", &date[0..4], &date[4..6], &date[6..8]);
+    if let Some(t) =
+        time.filter(|t| t.len() >= 6 && t.as_bytes()[..6].iter().all(u8::is_ascii_digit))
+    {
+        out += &format!("T{}:{}:{}", &t[0..2], &t[2..4], &t[4..6]);
+        if t.len() == 11 {
+            out += &format!("{}:{}", &t[6..9], &t[9..11]);
+        }
+    }
+    Some(out)
+}
+
+/// The IIM stream alone (for PNG's `Raw profile type iptc`).
+pub(crate) fn iim(block: &[u8]) -> Option<Vec<u8>> {
+    let all = datasets(block);
+    (!all.is_empty()).then(|| write_iim(&all))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_filters_and_maps() {
+        let datasets = vec![
+            Dataset {
+                record: 2,
+                number: 90,
+                data: b"Budapest".to_vec(),
+            },
+            Dataset {
+                record: 2,
+                number: 25,
+                data: b"summer".to_vec(),
+            },
+            Dataset {
+                record: 2,
+                number: 25,
+                data: b"July".to_vec(),
+            },
+            Dataset {
+                record: 2,
+                number: 55,
+                data: b"20060712".to_vec(),
+            },
+            Dataset {
+                record: 2,
+                number: 60,
+                data: b"101010+0200".to_vec(),
+            },
+        ];
+        let b = block_of(&write_iim(&datasets));
+        assert_eq!(super::datasets(&b), datasets);
+        let (kept, removed) = retain(&b, &|r, n| !is_location(r, n));
+        assert_eq!(removed, vec!["City"]);
+        assert_eq!(super::datasets(&kept.unwrap()), datasets[1..].to_vec());
+        let xmp = to_xmp(&b);
+        let subject = xmp.iter().find(|x| x.name == "subject").unwrap();
+        assert_eq!(subject.values, vec!["summer", "July"]);
+        let date = xmp.iter().find(|x| x.name == "DateCreated").unwrap();
+        assert_eq!(date.values, vec!["2006-07-12T10:10:10+02:00"]);
+        assert_eq!(
+            text(
+                &Dataset {
+                    record: 2,
+                    number: 5,
+                    data: vec![0x80, b'x']
+                },
+                false
+            ),
+            "€x"
+        );
+    }
+}

@@ -1,0 +1,282 @@
+//! Metadata blocks as carried between containers: EXIF, XMP, IPTC and ICC.
+//!
+//! Blocks are kept as bytes in a container-neutral form and edited in place
+//! at the field level on the way to an output ([`Metadata::for_output`]):
+//! a [`MetadataPolicy`] decides which fields stay, the semantics of the
+//! conversion fix the rest (orientation, pixel dimensions, the stale EXIF
+//! thumbnail, IPTC moved into XMP where a container has no IPTC slot).
+
+mod exif;
+mod exif_tags;
+mod iptc;
+mod policy;
+mod xmp;
+
+pub use exif::Ifd;
+pub use policy::{Group, MetadataPolicy, Preset, Rule, Selector};
+
+use crate::format::Format;
+use policy::Field;
+
+/// The metadata blocks of an image, each in its container-neutral form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metadata {
+    /// EXIF as a TIFF structure (starting `II*\0` or `MM\0*`), without the JPEG `Exif\0\0` prefix.
+    pub exif: Option<Vec<u8>>,
+    /// The XMP packet (UTF-8 XML).
+    pub xmp: Option<Vec<u8>>,
+    /// The ICC color profile.
+    pub icc: Option<Vec<u8>>,
+    /// The Photoshop image resource block (APP13) holding IPTC-IIM.
+    pub iptc: Option<Vec<u8>>,
+}
+
+/// What preparing metadata for an output changed, field by field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetadataReport {
+    /// Fields removed, as `EXIF:GPS:GPSLatitude`, `XMP:exif:GPSLatitude`,
+    /// `IPTC:City`, `ICC`: by the policy, or because they went stale (the
+    /// EXIF thumbnail of re-encoded pixels).
+    pub removed: Vec<String>,
+    /// Fields carried in another block because the output container has no
+    /// slot for theirs, as `IPTC:City -> XMP:photoshop:City`.
+    pub moved: Vec<String>,
+}
+
+/// The prefix of EXIF in JPEG APP1 (and sometimes in WebP and HEIF).
+pub(crate) const EXIF_PREFIX: &[u8] = b"Exif\0\0";
+
+/// IFD0 tags read here.
+const ORIENTATION_TAG: u16 = 0x0112;
+const X_RESOLUTION_TAG: u16 = 0x011A;
+const RESOLUTION_UNIT_TAG: u16 = 0x0128;
+
+impl Metadata {
+    /// Keeps only the ICC profile: what color fidelity needs.
+    pub fn stripped(self) -> Metadata {
+        Metadata {
+            icc: self.icc,
+            ..Metadata::default()
+        }
+    }
+
+    /// The EXIF Orientation value (1-8), if there is an EXIF block holding one.
+    pub fn exif_orientation(&self) -> Option<u16> {
+        let value = exif::uint(self.exif.as_deref()?, Ifd::Ifd0, ORIENTATION_TAG)?;
+        u16::try_from(value).ok()
+    }
+
+    /// The EXIF resolution in pixels per inch (IFD0 XResolution, used for both
+    /// axes as Pillow does; ResolutionUnit 3, centimeters, is converted).
+    pub fn exif_dpi(&self) -> Option<f64> {
+        let exif = self.exif.as_deref()?;
+        let dpi = exif::rational(exif, Ifd::Ifd0, X_RESOLUTION_TAG)?;
+        let unit = exif::uint(exif, Ifd::Ifd0, RESOLUTION_UNIT_TAG).unwrap_or(2);
+        Some(if unit == 3 { dpi * 2.54 } else { dpi })
+    }
+
+    /// Records that the pixels are now upright: EXIF and XMP orientation become 1.
+    pub fn reset_orientation(&mut self) {
+        if let Some(exif) = self.exif.as_mut() {
+            exif::set_uint(exif, Ifd::Ifd0, ORIENTATION_TAG, 1);
+        }
+        let set = [("tiff", "Orientation", "1".to_string())];
+        self.edit_xmp(&|_, _| true, &set, &[]);
+    }
+
+    /// The metadata to write into a `format` output of `width` x `height`
+    /// re-encoded pixels: `policy` applied to every block, the EXIF and XMP
+    /// pixel dimensions set to the output's, the EXIF thumbnail (now stale)
+    /// dropped, and IPTC moved into XMP when the container has no IPTC slot.
+    pub fn for_output(
+        &self,
+        policy: &MetadataPolicy,
+        format: Format,
+        width: u32,
+        height: u32,
+    ) -> (Metadata, MetadataReport) {
+        let mut out = self.clone();
+        let mut report = MetadataReport::default();
+        if let Some(data) = out.exif.as_mut() {
+            let keep =
+                |ifd: Ifd, tag: u16| ifd != Ifd::Thumbnail && policy.keeps(Field::Exif(ifd, tag));
+            let removed = exif::retain(data, &keep);
+            report
+                .removed
+                .extend(removed.iter().map(|f| format!("EXIF:{f}")));
+            exif::set_uint(data, Ifd::Exif, exif::PIXEL_X_DIMENSION, width);
+            exif::set_uint(data, Ifd::Exif, exif::PIXEL_Y_DIMENSION, height);
+            if exif::fields(data).is_empty() {
+                out.exif = None;
+            }
+        }
+        let mut moved_to_xmp = Vec::new();
+        if let Some(block) = out.iptc.take() {
+            let (kept, removed) = iptc::retain(&block, &|r, n| policy.keeps(Field::Iptc(r, n)));
+            report
+                .removed
+                .extend(removed.iter().map(|f| format!("IPTC:{f}")));
+            match kept {
+                Some(kept) if !has_iptc_slot(format) => moved_to_xmp = iptc::to_xmp(&kept),
+                kept => out.iptc = kept,
+            }
+        }
+        let dims = [
+            ("exif", "PixelXDimension", width.to_string()),
+            ("exif", "PixelYDimension", height.to_string()),
+            ("tiff", "ImageWidth", width.to_string()),
+            ("tiff", "ImageLength", height.to_string()),
+        ];
+        let keep = |prefix: &str, name: &str| policy.keeps(Field::Xmp(prefix, name));
+        let moved_to_xmp: Vec<_> = moved_to_xmp
+            .into_iter()
+            .filter(|v| keep(v.prefix, v.name))
+            .collect();
+        let (removed, added) = out.edit_xmp(&keep, &dims, &moved_to_xmp);
+        report
+            .removed
+            .extend(removed.iter().map(|f| format!("XMP:{f}")));
+        for v in moved_to_xmp.iter().filter(|v| {
+            added
+                .iter()
+                .any(|a| *a == format!("{}:{}", v.prefix, v.name))
+        }) {
+            report
+                .moved
+                .push(format!("IPTC:{} -> XMP:{}:{}", v.source, v.prefix, v.name));
+        }
+        if out.icc.is_some() && !policy.keeps(Field::Icc) {
+            out.icc = None;
+            report.removed.push("ICC".to_string());
+        }
+        (out, report)
+    }
+
+    /// Edits the XMP packet (creating one when there is none and `add` is
+    /// not empty); a packet that is not well-formed is left as it is.
+    /// Returns the properties removed and added.
+    fn edit_xmp(
+        &mut self,
+        keep: &dyn Fn(&str, &str) -> bool,
+        set: &[(&str, &str, String)],
+        add: &[iptc::XmpValue],
+    ) -> (Vec<String>, Vec<String>) {
+        let Some(packet) = self.xmp.as_deref() else {
+            if add.is_empty() {
+                return (Vec::new(), Vec::new());
+            }
+            self.xmp = Some(xmp::packet_of(add));
+            let added = add
+                .iter()
+                .map(|v| format!("{}:{}", v.prefix, v.name))
+                .collect();
+            return (Vec::new(), added);
+        };
+        let edit = xmp::Edit { keep, set, add };
+        match xmp::edit(packet, &edit) {
+            Some(edited) => {
+                self.xmp = edited.packet;
+                (edited.removed, edited.added)
+            }
+            None => (Vec::new(), Vec::new()),
+        }
+    }
+
+    /// Normalizes an EXIF payload as found in a container to the TIFF structure.
+    pub(crate) fn normalize_exif(raw: &[u8]) -> Option<Vec<u8>> {
+        let body = raw.strip_prefix(EXIF_PREFIX).unwrap_or(raw);
+        let is_tiff = body.starts_with(b"II*\0") || body.starts_with(b"MM\0*");
+        is_tiff.then(|| body.to_vec())
+    }
+
+    /// The IIM stream of the IPTC block, for containers that store it bare
+    /// (PNG's `Raw profile type iptc`).
+    pub(crate) fn iptc_iim(&self) -> Option<Vec<u8>> {
+        iptc::iim(self.iptc.as_deref()?)
+    }
+
+    /// The IPTC block (a Photoshop resource block) for IPTC found bare:
+    /// `data` is returned as is when it already is a resource block.
+    pub(crate) fn iptc_block_of(data: &[u8]) -> Vec<u8> {
+        if data.starts_with(b"8BIM") {
+            return data.to_vec();
+        }
+        iptc::block_of(data)
+    }
+}
+
+/// Whether a container has a native IPTC-IIM slot (JPEG APP13, PNG raw profile).
+fn has_iptc_slot(format: Format) -> bool {
+    matches!(format, Format::Jpeg | Format::Png)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A little-endian TIFF structure with one IFD0 entry: Orientation = `value`.
+    fn exif_with_orientation(value: u16) -> Vec<u8> {
+        let mut t = b"II*\0\x08\0\0\0".to_vec();
+        t.extend_from_slice(&1u16.to_le_bytes());
+        t.extend_from_slice(&ORIENTATION_TAG.to_le_bytes());
+        t.extend_from_slice(&3u16.to_le_bytes()); // SHORT
+        t.extend_from_slice(&1u32.to_le_bytes());
+        t.extend_from_slice(&value.to_le_bytes());
+        t.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+        t
+    }
+
+    const PACKET: &str = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:tiff="http://ns.adobe.com/tiff/1.0/" xmlns:ex="http://ns.adobe.com/exif/1.0/" tiff:Orientation="6" ex:GPSLatitude="47,30N"><tiff:Make>Nikon</tiff:Make><ex:PixelXDimension>4000</ex:PixelXDimension><ex:GPSLongitude>19,2E</ex:GPSLongitude></rdf:Description><rdf:Description rdf:about=""><tiff:Orientation>8</tiff:Orientation></rdf:Description></rdf:RDF></x:xmpmeta>"#;
+
+    #[test]
+    fn reads_and_resets_orientation() {
+        let mut m = Metadata {
+            exif: Some(exif_with_orientation(6)),
+            xmp: Some(PACKET.as_bytes().to_vec()),
+            ..Metadata::default()
+        };
+        assert_eq!(m.exif_orientation(), Some(6));
+        m.reset_orientation();
+        assert_eq!(m.exif_orientation(), Some(1));
+        let xmp = String::from_utf8(m.xmp.unwrap()).unwrap();
+        assert!(xmp.contains(r#"tiff:Orientation="1""#), "{xmp}");
+        assert!(
+            xmp.contains("<tiff:Orientation>1</tiff:Orientation>"),
+            "{xmp}"
+        );
+    }
+
+    #[test]
+    fn web_policy_removes_gps_from_every_block_and_sets_dimensions() {
+        let m = Metadata {
+            xmp: Some(PACKET.as_bytes().to_vec()),
+            ..Metadata::default()
+        };
+        let web = MetadataPolicy::parse("web").unwrap();
+        let (out, report) = m.for_output(&web, Format::WebP, 640, 480);
+        let xmp = String::from_utf8(out.xmp.unwrap()).unwrap();
+        assert!(!xmp.contains("GPS"), "{xmp}");
+        assert!(
+            xmp.contains("<ex:PixelXDimension>640</ex:PixelXDimension>"),
+            "{xmp}"
+        );
+        assert!(xmp.contains("<tiff:Make>Nikon</tiff:Make>"), "{xmp}");
+        assert_eq!(
+            report.removed,
+            vec!["XMP:exif:GPSLatitude", "XMP:exif:GPSLongitude"]
+        );
+        let strip = MetadataPolicy::parse("strip").unwrap();
+        let (out, _) = m.for_output(&strip, Format::WebP, 640, 480);
+        assert_eq!(out, Metadata::default());
+    }
+
+    #[test]
+    fn normalizes_exif_prefix() {
+        let raw = [EXIF_PREFIX, &exif_with_orientation(3)[..]].concat();
+        assert_eq!(
+            Metadata::normalize_exif(&raw),
+            Some(exif_with_orientation(3))
+        );
+        assert_eq!(Metadata::normalize_exif(b"garbage"), None);
+    }
+}

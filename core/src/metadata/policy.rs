@@ -1,0 +1,343 @@
+//! Metadata policies: which fields go to the output.
+//!
+//! A policy is a preset and rules applied after it, left to right:
+//!
+//! | written | meaning |
+//! |---|---|
+//! | `keep` | everything (the default) |
+//! | `web` | everything but GPS, serial numbers, owner names, the MakerNote and the thumbnail |
+//! | `strip` | nothing but the ICC profile (what color fidelity needs) |
+//! | `-NAME` / `+NAME` | remove / keep a group or a field, overriding what came before |
+//!
+//! Groups: `exif`, `xmp` (also `xmp:*`), `iptc`, `icc`, `gps`, `location`
+//! (GPS plus IPTC and XMP place names), `makernote`, `thumbnail`, `serials`,
+//! `owner`. Fields: an EXIF tag name as exiftool prints it (`Make`,
+//! `DateTimeOriginal`), an XMP property `prefix:Name` (`dc:rights`, and
+//! `prefix:*` for a whole namespace), an IPTC dataset `iptc:Name`
+//! (`iptc:City`). Example: `web,+gps,-iptc:Contact`.
+//!
+//! Filters work by meaning across blocks: `gps` removes the EXIF GPS IFD and
+//! every `exif:GPS*` XMP copy of it.
+
+use super::exif::Ifd;
+use super::iptc;
+use crate::error::{Error, Result};
+use std::fmt;
+
+/// What a policy starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Preset {
+    /// Every field.
+    #[default]
+    Keep,
+    /// Every field but GPS, serial numbers, owner names, MakerNote and thumbnail.
+    Web,
+    /// Only the ICC profile.
+    Strip,
+}
+
+/// Named sets of fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// The whole EXIF block.
+    Exif,
+    /// The whole XMP packet.
+    Xmp,
+    /// All IPTC-IIM datasets.
+    Iptc,
+    /// The ICC profile.
+    Icc,
+    /// The EXIF GPS IFD and XMP `exif:GPS*`.
+    Gps,
+    /// GPS plus IPTC and XMP place names (city, sublocation, state, country).
+    Location,
+    /// The EXIF MakerNote.
+    MakerNote,
+    /// The EXIF thumbnail (IFD1).
+    Thumbnail,
+    /// Camera body and lens serial numbers (EXIF and XMP).
+    Serials,
+    /// Camera owner names (EXIF and XMP).
+    Owner,
+}
+
+const GROUPS: [(&str, Group); 10] = [
+    ("exif", Group::Exif),
+    ("xmp", Group::Xmp),
+    ("iptc", Group::Iptc),
+    ("icc", Group::Icc),
+    ("gps", Group::Gps),
+    ("location", Group::Location),
+    ("makernote", Group::MakerNote),
+    ("thumbnail", Group::Thumbnail),
+    ("serials", Group::Serials),
+    ("owner", Group::Owner),
+];
+
+/// What a rule names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// A group of fields.
+    Group(Group),
+    /// One EXIF tag, by exiftool's name.
+    Exif(String),
+    /// XMP properties: canonical prefix and local name (`*` for all).
+    Xmp(String, String),
+    /// One IPTC-IIM dataset: record and number.
+    Iptc(u8, u8),
+}
+
+/// One `+NAME` or `-NAME` rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// `true` for `+` (keep), `false` for `-` (remove).
+    pub keep: bool,
+    /// What the rule applies to.
+    pub selector: Selector,
+}
+
+/// Which metadata fields are carried to the output: a preset and rules.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MetadataPolicy {
+    /// The starting point.
+    pub preset: Preset,
+    /// Rules applied in order after the preset; the last one that matches wins.
+    pub rules: Vec<Rule>,
+}
+
+/// One field of one block, as the policy sees it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Field<'a> {
+    Exif(Ifd, u16),
+    Xmp(&'a str, &'a str),
+    Iptc(u8, u8),
+    Icc,
+}
+
+impl MetadataPolicy {
+    /// Everything.
+    pub const KEEP: MetadataPolicy = MetadataPolicy {
+        preset: Preset::Keep,
+        rules: Vec::new(),
+    };
+
+    /// Only the ICC profile.
+    pub const STRIP: MetadataPolicy = MetadataPolicy {
+        preset: Preset::Strip,
+        rules: Vec::new(),
+    };
+
+    /// Parses `keep`, `web`, `strip`, optionally followed by `,+NAME` and
+    /// `,-NAME` rules (see the module documentation); rules alone start from `keep`.
+    pub fn parse(text: &str) -> Result<MetadataPolicy> {
+        let mut policy = MetadataPolicy::default();
+        for (i, token) in text.split(',').map(str::trim).enumerate() {
+            let preset = match token.to_ascii_lowercase().as_str() {
+                "keep" | "all" => Some(Preset::Keep),
+                "web" => Some(Preset::Web),
+                "strip" | "none" => Some(Preset::Strip),
+                _ => None,
+            };
+            match (preset, token.as_bytes().first()) {
+                (Some(preset), _) if i == 0 => policy.preset = preset,
+                (_, Some(b'+' | b'-')) => policy.rules.push(Rule {
+                    keep: token.starts_with('+'),
+                    selector: selector(&token[1..])?,
+                }),
+                _ => return Err(Error::option(
+                    "metadata",
+                    format!(
+                        "`{token}`: expected keep, web or strip first, then +NAME or -NAME rules"
+                    ),
+                )),
+            }
+        }
+        Ok(policy)
+    }
+
+    /// Whether the policy carries every field (nothing to filter).
+    pub fn keeps_everything(&self) -> bool {
+        self.preset == Preset::Keep && self.rules.iter().all(|r| r.keep)
+    }
+
+    /// Whether `field` goes to the output.
+    pub(crate) fn keeps(&self, field: Field) -> bool {
+        let mut keep = match self.preset {
+            Preset::Keep => true,
+            Preset::Strip => matches!(field, Field::Icc),
+            Preset::Web => ![
+                Group::Gps,
+                Group::MakerNote,
+                Group::Thumbnail,
+                Group::Serials,
+                Group::Owner,
+            ]
+            .iter()
+            .any(|&g| in_group(g, field)),
+        };
+        for rule in &self.rules {
+            if matches(&rule.selector, field) {
+                keep = rule.keep;
+            }
+        }
+        keep
+    }
+}
+
+impl fmt::Display for MetadataPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.preset {
+            Preset::Keep => "keep",
+            Preset::Web => "web",
+            Preset::Strip => "strip",
+        })?;
+        for rule in &self.rules {
+            let sign = if rule.keep { '+' } else { '-' };
+            match &rule.selector {
+                Selector::Group(g) => {
+                    let name = GROUPS.iter().find(|(_, x)| x == g).map_or("", |(n, _)| n);
+                    write!(f, ",{sign}{name}")?
+                }
+                Selector::Exif(name) => write!(f, ",{sign}{name}")?,
+                Selector::Xmp(prefix, name) => write!(f, ",{sign}{prefix}:{name}")?,
+                Selector::Iptc(r, n) => write!(f, ",{sign}iptc:{}", iptc::dataset_name(*r, *n))?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses the NAME of a rule.
+fn selector(name: &str) -> Result<Selector> {
+    if let Some((_, group)) = GROUPS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        return Ok(Selector::Group(*group));
+    }
+    if name.eq_ignore_ascii_case("xmp:*") {
+        return Ok(Selector::Group(Group::Xmp));
+    }
+    if let Some((prefix, local)) = name.split_once(':') {
+        if prefix.eq_ignore_ascii_case("iptc") {
+            let (record, number) = iptc::dataset_of(local).ok_or_else(|| {
+                Error::option("metadata", format!("`{name}` is not an IPTC-IIM dataset"))
+            })?;
+            return Ok(Selector::Iptc(record, number));
+        }
+        if prefix.is_empty() || local.is_empty() {
+            return Err(Error::option(
+                "metadata",
+                format!("`{name}`: XMP fields are written prefix:Name"),
+            ));
+        }
+        return Ok(Selector::Xmp(prefix.to_string(), local.to_string()));
+    }
+    let known = [Ifd::Ifd0, Ifd::Exif, Ifd::Gps, Ifd::Interop]
+        .iter()
+        .any(|ifd| ifd.tag_of(name).is_some());
+    if known {
+        return Ok(Selector::Exif(name.to_string()));
+    }
+    let groups: Vec<&str> = GROUPS.iter().map(|(n, _)| *n).collect();
+    Err(Error::option(
+        "metadata",
+        format!(
+            "`{name}` is neither a group ({}) nor an EXIF tag name; XMP fields are prefix:Name, IPTC fields iptc:Name",
+            groups.join(", ")
+        ),
+    ))
+}
+
+fn matches(selector: &Selector, field: Field) -> bool {
+    match (selector, field) {
+        (Selector::Group(g), _) => in_group(*g, field),
+        (Selector::Exif(name), Field::Exif(ifd, tag)) => {
+            ifd != Ifd::Thumbnail && ifd.tag_of(name) == Some(tag)
+        }
+        (Selector::Xmp(prefix, name), Field::Xmp(p, n)) => {
+            prefix.eq_ignore_ascii_case(p) && (name == "*" || name.eq_ignore_ascii_case(n))
+        }
+        (Selector::Iptc(r, n), Field::Iptc(record, number)) => (*r, *n) == (record, number),
+        _ => false,
+    }
+}
+
+/// EXIF tags of the Exif IFD by meaning.
+const MAKER_NOTE: u16 = 0x927C;
+const OWNER_NAME: u16 = 0xA430;
+const BODY_SERIAL: u16 = 0xA431;
+const LENS_SERIAL: u16 = 0xA435;
+
+fn in_group(group: Group, field: Field) -> bool {
+    match (group, field) {
+        (Group::Exif, Field::Exif(..))
+        | (Group::Xmp, Field::Xmp(..))
+        | (Group::Iptc, Field::Iptc(..))
+        | (Group::Icc, Field::Icc) => true,
+        (Group::Gps, Field::Exif(ifd, _)) => ifd == Ifd::Gps,
+        (Group::Gps, Field::Xmp(prefix, name)) => prefix == "exif" && name.starts_with("GPS"),
+        (Group::Location, Field::Iptc(record, number)) => iptc::is_location(record, number),
+        (Group::Location, Field::Xmp(prefix, name)) => {
+            in_group(Group::Gps, field)
+                || matches!(
+                    (prefix, name),
+                    ("photoshop", "City" | "State" | "Country")
+                        | ("Iptc4xmpCore", "Location" | "CountryCode")
+                        | ("Iptc4xmpExt", "LocationCreated" | "LocationShown")
+                )
+        }
+        (Group::Location, _) => in_group(Group::Gps, field),
+        (Group::MakerNote, Field::Exif(ifd, tag)) => ifd == Ifd::Exif && tag == MAKER_NOTE,
+        (Group::Thumbnail, Field::Exif(ifd, _)) => ifd == Ifd::Thumbnail,
+        (Group::Serials, Field::Exif(ifd, tag)) => {
+            ifd == Ifd::Exif && matches!(tag, BODY_SERIAL | LENS_SERIAL)
+        }
+        (Group::Serials, Field::Xmp(prefix, name)) => matches!(
+            (prefix, name),
+            ("aux", "SerialNumber" | "LensSerialNumber")
+                | ("exifEX", "BodySerialNumber" | "LensSerialNumber")
+        ),
+        (Group::Owner, Field::Exif(ifd, tag)) => ifd == Ifd::Exif && tag == OWNER_NAME,
+        (Group::Owner, Field::Xmp(prefix, name)) => matches!(
+            (prefix, name),
+            ("aux", "OwnerName") | ("exifEX", "CameraOwnerName")
+        ),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_presets_and_rules() {
+        let p = MetadataPolicy::parse("web,+gps,-dc:rights,-iptc:City,-Make").unwrap();
+        assert_eq!(p.preset, Preset::Web);
+        assert_eq!(p.to_string(), "web,+gps,-dc:rights,-iptc:City,-Make");
+        assert!(p.keeps(Field::Exif(Ifd::Gps, 2)));
+        assert!(!p.keeps(Field::Exif(Ifd::Exif, MAKER_NOTE)));
+        assert!(!p.keeps(Field::Xmp("dc", "rights")));
+        assert!(!p.keeps(Field::Iptc(2, 90)));
+        assert!(!p.keeps(Field::Exif(Ifd::Ifd0, 0x010F)));
+        assert!(p.keeps(Field::Exif(Ifd::Ifd0, 0x0110)));
+        assert!(MetadataPolicy::parse("keep,-Nonsense").is_err());
+        assert!(MetadataPolicy::parse("web,keep").is_err());
+    }
+
+    #[test]
+    fn web_removes_by_meaning() {
+        let web = MetadataPolicy::parse("web").unwrap();
+        assert!(!web.keeps(Field::Xmp("exif", "GPSLatitude")));
+        assert!(!web.keeps(Field::Xmp("aux", "SerialNumber")));
+        assert!(!web.keeps(Field::Exif(Ifd::Thumbnail, 0x0201)));
+        assert!(web.keeps(Field::Xmp("dc", "rights")));
+        assert!(web.keeps(Field::Icc));
+        let strip = MetadataPolicy::parse("strip,+Copyright").unwrap();
+        assert!(strip.keeps(Field::Icc));
+        assert!(strip.keeps(Field::Exif(Ifd::Ifd0, 0x8298)));
+        assert!(!strip.keeps(Field::Exif(Ifd::Ifd0, 0x010F)));
+        let location = MetadataPolicy::parse("-location").unwrap();
+        assert!(!location.keeps(Field::Xmp("photoshop", "City")));
+        assert!(!location.keeps(Field::Exif(Ifd::Gps, 1)));
+        assert!(location.keeps(Field::Xmp("photoshop", "Credit")));
+    }
+}

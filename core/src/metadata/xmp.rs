@@ -1,0 +1,333 @@
+//! XMP: the top-level properties of a packet's `rdf:Description` elements,
+//! listed, removed, rewritten and added, with the rest of the packet copied
+//! event for event.
+//!
+//! Properties are named by a canonical prefix (`exif`, `dc`, `photoshop`...)
+//! found from their namespace URI, so a packet that binds `dc` to another
+//! prefix is still understood.
+
+use super::iptc::{XmpShape, XmpValue};
+use quick_xml::events::{BytesStart, BytesText, Event};
+use quick_xml::{Reader, Writer};
+use std::collections::BTreeMap;
+
+/// Namespace URIs and the prefixes policies and reports use for them.
+const NAMESPACES: &[(&str, &str)] = &[
+    ("http://ns.adobe.com/exif/1.0/", "exif"),
+    ("http://cipa.jp/exif/1.0/", "exifEX"),
+    ("http://ns.adobe.com/tiff/1.0/", "tiff"),
+    ("http://ns.adobe.com/exif/1.0/aux/", "aux"),
+    ("http://purl.org/dc/elements/1.1/", "dc"),
+    ("http://ns.adobe.com/xap/1.0/", "xmp"),
+    ("http://ns.adobe.com/xap/1.0/rights/", "xmpRights"),
+    ("http://ns.adobe.com/xap/1.0/mm/", "xmpMM"),
+    ("http://ns.adobe.com/photoshop/1.0/", "photoshop"),
+    (
+        "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/",
+        "Iptc4xmpCore",
+    ),
+    ("http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "Iptc4xmpExt"),
+];
+const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+
+/// The namespace URI of a canonical prefix.
+fn uri_of(prefix: &str) -> &'static str {
+    NAMESPACES
+        .iter()
+        .find(|(_, p)| *p == prefix)
+        .map_or("", |(u, _)| u)
+}
+
+/// What to do to a packet.
+pub(crate) struct Edit<'a> {
+    /// Whether a top-level property `(prefix, name)` stays.
+    pub keep: &'a dyn Fn(&str, &str) -> bool,
+    /// New values for simple properties that are present.
+    pub set: &'a [(&'a str, &'a str, String)],
+    /// Properties to add where the packet has none of that name.
+    pub add: &'a [XmpValue],
+}
+
+/// The result of an edit.
+pub(crate) struct Edited {
+    /// The new packet; `None` when no property is left.
+    pub packet: Option<Vec<u8>>,
+    /// `prefix:Name` of each property removed.
+    pub removed: Vec<String>,
+    /// `prefix:Name` of each property added.
+    pub added: Vec<String>,
+}
+
+/// Prefix bindings seen so far: written prefix -> canonical prefix.
+#[derive(Default)]
+struct Names {
+    canonical: BTreeMap<Vec<u8>, String>,
+    rdf: Vec<u8>,
+}
+
+impl Names {
+    fn learn(&mut self, start: &BytesStart) {
+        for attr in start.attributes().flatten() {
+            let Some(prefix) = attr.key.as_ref().strip_prefix(b"xmlns:") else {
+                continue;
+            };
+            let uri = String::from_utf8_lossy(&attr.value).into_owned();
+            if uri == RDF {
+                self.rdf = prefix.to_vec();
+            }
+            let canonical = NAMESPACES.iter().find(|(u, _)| *u == uri).map_or_else(
+                || String::from_utf8_lossy(prefix).into_owned(),
+                |(_, p)| (*p).to_string(),
+            );
+            self.canonical.insert(prefix.to_vec(), canonical);
+        }
+    }
+
+    /// `(canonical prefix, local name)` of a qualified name.
+    fn split(&self, qname: &[u8]) -> (String, String) {
+        let (prefix, local) = match qname.iter().position(|&b| b == b':') {
+            Some(i) => (&qname[..i], &qname[i + 1..]),
+            None => (&qname[..0], qname),
+        };
+        let prefix = self
+            .canonical
+            .get(prefix)
+            .cloned()
+            .unwrap_or_else(|| String::from_utf8_lossy(prefix).into_owned());
+        (prefix, String::from_utf8_lossy(local).into_owned())
+    }
+
+    fn is_rdf(&self, qname: &[u8], local: &[u8]) -> bool {
+        let rdf = if self.rdf.is_empty() {
+            &b"rdf"[..]
+        } else {
+            &self.rdf
+        };
+        qname.len() == rdf.len() + 1 + local.len()
+            && qname.starts_with(rdf)
+            && qname[rdf.len()] == b':'
+            && qname.ends_with(local)
+    }
+}
+
+/// Whether an attribute of `rdf:Description` is a property (not a namespace
+/// declaration, not `rdf:about`, not `xml:lang`).
+fn is_property_attribute(key: &[u8], names: &Names) -> bool {
+    !(key.starts_with(b"xmlns") || key.starts_with(b"xml:") || names.is_rdf(key, b"about"))
+        && key.contains(&b':')
+}
+
+/// The top-level properties of a packet, as `(prefix, name)`.
+pub(crate) fn properties(packet: &[u8]) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut record = |p: &str, n: &str| {
+        found.push((p.to_string(), n.to_string()));
+        true
+    };
+    let _ = walk(packet, &mut record, &[], &[]);
+    found
+}
+
+/// Applies `edit` to a packet. `None` when the packet is not well-formed XML.
+pub(crate) fn edit(packet: &[u8], edit: &Edit) -> Option<Edited> {
+    let present = properties(packet);
+    let add: Vec<&XmpValue> = edit
+        .add
+        .iter()
+        .filter(|v| !present.iter().any(|(p, n)| p == v.prefix && n == v.name))
+        .collect();
+    let mut removed = Vec::new();
+    let mut keep = |p: &str, n: &str| {
+        let stays = (edit.keep)(p, n);
+        if !stays {
+            removed.push(format!("{p}:{n}"));
+        }
+        stays
+    };
+    let out = walk(packet, &mut keep, edit.set, &add)?;
+    let left = present.len().saturating_sub(removed.len()) + add.len();
+    Some(Edited {
+        packet: (left > 0).then_some(out),
+        removed,
+        added: add
+            .iter()
+            .map(|v| format!("{}:{}", v.prefix, v.name))
+            .collect(),
+    })
+}
+
+/// A new packet holding `values` only.
+pub(crate) fn packet_of(values: &[XmpValue]) -> Vec<u8> {
+    let mut body = String::new();
+    for v in values {
+        body += &property_xml(v);
+    }
+    format!(
+        "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n\
+         <x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"{RDF}\">\
+         <rdf:Description rdf:about=\"\">{body}</rdf:Description></rdf:RDF></x:xmpmeta>\n\
+         <?xpacket end=\"w\"?>"
+    )
+    .into_bytes()
+}
+
+/// One property as an element that declares its own namespace.
+fn property_xml(v: &XmpValue) -> String {
+    let escape = |s: &str| quick_xml::escape::escape(s).into_owned();
+    let (prefix, name, uri) = (v.prefix, v.name, uri_of(v.prefix));
+    let items = |lang: &str| {
+        v.values
+            .iter()
+            .map(|s| format!("<rdf:li{lang}>{}</rdf:li>", escape(s)))
+            .collect::<String>()
+    };
+    let inner = match v.shape {
+        XmpShape::Text | XmpShape::Date => escape(v.values.first().map_or("", String::as_str)),
+        XmpShape::Seq => format!("<rdf:Seq>{}</rdf:Seq>", items("")),
+        XmpShape::Bag => format!("<rdf:Bag>{}</rdf:Bag>", items("")),
+        XmpShape::Alt => {
+            let first = v.values.first().map_or("", String::as_str);
+            format!(
+                "<rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li></rdf:Alt>",
+                escape(first)
+            )
+        }
+    };
+    format!("<{prefix}:{name} xmlns:{prefix}=\"{uri}\">{inner}</{prefix}:{name}>")
+}
+
+/// Copies the packet, dropping properties `keep` refuses, setting the values
+/// in `set`, and adding `add` at the end of the first `rdf:Description`.
+fn walk(
+    packet: &[u8],
+    keep: &mut dyn FnMut(&str, &str) -> bool,
+    set: &[(&str, &str, String)],
+    add: &[&XmpValue],
+) -> Option<Vec<u8>> {
+    let mut reader = Reader::from_reader(packet);
+    reader.config_mut().trim_text(false);
+    let mut writer = Writer::new(Vec::with_capacity(packet.len()));
+    let mut names = Names::default();
+    let mut depth = 0usize;
+    // Depth inside the rdf:Description being read, if any.
+    let mut description: Option<usize> = None;
+    // The depth a removed property's subtree ends at: events are dropped until then.
+    let mut skip_to: Option<usize> = None;
+    // A value to write instead of the next text of a property being set.
+    let mut replace_text: Option<String> = None;
+    let mut added = add.is_empty();
+    let additions: String = add.iter().map(|v| property_xml(v)).collect();
+    let set_value = |prefix: &str, name: &str| {
+        set.iter()
+            .find(|(p, n, _)| *p == prefix && *n == name)
+            .map(|(_, _, v)| v.clone())
+    };
+    loop {
+        let event = reader.read_event().ok()?;
+        if let Some(level) = skip_to {
+            match &event {
+                Event::Start(_) => depth += 1,
+                Event::End(_) => {
+                    depth -= 1;
+                    if depth == level {
+                        skip_to = None;
+                    }
+                }
+                Event::Eof => return None,
+                _ => {}
+            }
+            continue;
+        }
+        let (start, is_empty) = match event {
+            Event::Start(start) => (start, false),
+            Event::Empty(start) => (start, true),
+            Event::End(end) => {
+                if description == Some(depth) {
+                    description = None;
+                    if !added {
+                        writer.get_mut().extend_from_slice(additions.as_bytes());
+                        added = true;
+                    }
+                }
+                depth = depth.checked_sub(1)?;
+                replace_text = None;
+                writer.write_event(Event::End(end)).ok()?;
+                continue;
+            }
+            Event::Text(text) => {
+                match replace_text.take() {
+                    Some(value) => writer.write_event(Event::Text(BytesText::new(&value))),
+                    None => writer.write_event(Event::Text(text)),
+                }
+                .ok()?;
+                continue;
+            }
+            Event::Eof => break,
+            other => {
+                writer.write_event(other).ok()?;
+                continue;
+            }
+        };
+        names.learn(&start);
+        if description.is_none() && names.is_rdf(start.name().as_ref(), b"Description") {
+            let rewritten = description_start(&start, &names, keep, &set_value);
+            if !is_empty {
+                writer.write_event(Event::Start(rewritten)).ok()?;
+                depth += 1;
+                description = Some(depth);
+            } else if !added {
+                writer.write_event(Event::Start(rewritten.borrow())).ok()?;
+                writer.get_mut().extend_from_slice(additions.as_bytes());
+                added = true;
+                writer.write_event(Event::End(rewritten.to_end())).ok()?;
+            } else {
+                writer.write_event(Event::Empty(rewritten)).ok()?;
+            }
+            continue;
+        }
+        if description.is_some() && description == Some(depth) {
+            let (prefix, name) = names.split(start.name().as_ref());
+            if !keep(&prefix, &name) {
+                if !is_empty {
+                    skip_to = Some(depth);
+                    depth += 1;
+                }
+                continue;
+            }
+            replace_text = set_value(&prefix, &name);
+        }
+        if is_empty {
+            writer.write_event(Event::Empty(start)).ok()?;
+        } else {
+            depth += 1;
+            writer.write_event(Event::Start(start)).ok()?;
+        }
+    }
+    (depth == 0).then(|| writer.into_inner())
+}
+
+/// `rdf:Description`'s start tag with property attributes filtered and set.
+fn description_start(
+    start: &BytesStart,
+    names: &Names,
+    keep: &mut dyn FnMut(&str, &str) -> bool,
+    set_value: &dyn Fn(&str, &str) -> Option<String>,
+) -> BytesStart<'static> {
+    let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+    let mut out = BytesStart::new(name);
+    for attr in start.attributes().flatten() {
+        let key = attr.key.as_ref();
+        if is_property_attribute(key, names) {
+            let (prefix, local) = names.split(key);
+            if !keep(&prefix, &local) {
+                continue;
+            }
+            if let Some(value) = set_value(&prefix, &local) {
+                out.push_attribute((key, value.as_bytes()));
+                continue;
+            }
+        }
+        out.push_attribute((key, attr.value.as_ref()));
+    }
+    out
+}
