@@ -124,7 +124,11 @@ struct OptionArgs {
     /// How the resize box is filled: inside, cover or exact.
     #[arg(long)]
     fit: Option<String>,
-    /// Metadata policy: keep or strip.
+    /// Metadata policy: keep, web (no GPS, serial numbers, owner names,
+    /// MakerNote or thumbnail) or strip (ICC only), then +NAME/-NAME rules:
+    /// groups (gps, location, makernote, thumbnail, serials, owner, exif, xmp,
+    /// iptc, icc), EXIF tag names, XMP prefix:Name, IPTC iptc:Name.
+    /// Example: web,+gps,-iptc:City
     #[arg(short, long)]
     metadata: Option<String>,
     /// Encoder effort 0 (fastest) to 10 (smallest).
@@ -356,6 +360,10 @@ fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
                             search.time.as_secs_f64()
                         );
                     }
+                }
+                let report = &out.metadata;
+                if !report.removed.is_empty() || !report.moved.is_empty() {
+                    file["metadata"] = json!({ "removed": report.removed, "moved": report.moved });
                 }
                 files.push(file);
             }

@@ -117,10 +117,12 @@ def matrix(tmp_path_factory):
             source = Path(name)
             if any(k.startswith("IPTC:") for k in t) and str(source.parent) == os.path.abspath(stage):
                 xmp = work / f"{source.name}.xmp"
-                subprocess.run(["exiftool", "-q", "-tagsfromfile", str(source), "-@", str(IPTC2XMP),
-                                "-o", str(xmp)], check=False, capture_output=True)
+                run = subprocess.run(["exiftool", "-tagsfromfile", str(source), "-@", str(IPTC2XMP),
+                                      "-o", str(xmp)], check=False, capture_output=True, text=True)
                 if xmp.exists():
                     iptc_as_xmp[source.name] = exiftool_json([xmp], "-n").get(os.path.abspath(xmp), {})
+                elif "No writable tags" in run.stderr:  # only the version and character set
+                    iptc_as_xmp[source.name] = {}
     return {"results": results, "tags": tags, "icc": icc, "iptc_as_xmp": iptc_as_xmp, "stage": Path(os.path.abspath(stage))}
 
 

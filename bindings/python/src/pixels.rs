@@ -234,15 +234,11 @@ impl Pixels {
     #[pyo3(signature = (**options))]
     fn encode(&self, py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Output> {
         let options = options::parse(options)?;
-        let metadata = match options.metadata {
-            engine::MetadataPolicy::Keep => self.metadata.clone(),
-            engine::MetadataPolicy::Strip => self.metadata.clone().stripped(),
-        };
-        let image = &self.image;
+        let (image, metadata) = (&self.image, &self.metadata);
         let compressed = py
             .detach(|| match image.pixels_ref() {
-                Some(view) => engine::encode(view, &metadata, &options),
-                None => engine::encode_image(image.clone(), &metadata, &options),
+                Some(view) => engine::encode(view, metadata, &options),
+                None => engine::encode_image(image.clone(), metadata, &options),
             })
             .map_err(errors::to_py)?;
         Ok(Output::new(compressed))

@@ -362,6 +362,42 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
     })
 }
 
+/// The signature of an extended XMP segment.
+const EXTENDED_XMP_PREFIX: &[u8] = b"http://ns.adobe.com/xmp/extension/\0";
+
+/// XMP as APP1 segment payloads: one standard segment when the packet fits, else
+/// (Adobe's XMP specification, part 3) a standard packet that names the
+/// extension by the MD5 of the full packet, and the full packet in chunks.
+fn xmp_segments(xmp: &[u8]) -> Vec<Vec<u8>> {
+    if XMP_PREFIX.len() + xmp.len() <= MAX_MARKER_PAYLOAD {
+        return vec![[XMP_PREFIX, xmp].concat()];
+    }
+    use md5::Digest;
+    let guid: String = md5::Md5::digest(xmp)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    let standard = format!(
+        "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n\
+         <x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\
+         <rdf:Description rdf:about=\"\" xmlns:xmpNote=\"http://ns.adobe.com/xmp/note/\" \
+         xmpNote:HasExtendedXMP=\"{guid}\"/></rdf:RDF></x:xmpmeta>\n<?xpacket end=\"w\"?>"
+    );
+    let mut segments = vec![[XMP_PREFIX, standard.as_bytes()].concat()];
+    let header = EXTENDED_XMP_PREFIX.len() + 32 + 8;
+    let per_chunk = MAX_MARKER_PAYLOAD - header;
+    for (i, chunk) in xmp.chunks(per_chunk).enumerate() {
+        let mut payload = Vec::with_capacity(header + chunk.len());
+        payload.extend_from_slice(EXTENDED_XMP_PREFIX);
+        payload.extend_from_slice(guid.as_bytes());
+        payload.extend_from_slice(&(xmp.len() as u32).to_be_bytes());
+        payload.extend_from_slice(&((i * per_chunk) as u32).to_be_bytes());
+        payload.extend_from_slice(chunk);
+        segments.push(payload);
+    }
+    segments
+}
+
 /// Writes `metadata` as APP markers: EXIF, XMP, ICC (chunked), IPTC.
 fn write_metadata(c: &mut Compressor, metadata: &Metadata) {
     if let Some(exif) = metadata.exif.as_deref() {
@@ -371,8 +407,7 @@ fn write_metadata(c: &mut Compressor, metadata: &Metadata) {
         }
     }
     if let Some(xmp) = metadata.xmp.as_deref() {
-        let payload = [XMP_PREFIX, xmp].concat();
-        if payload.len() <= MAX_MARKER_PAYLOAD {
+        for payload in xmp_segments(xmp) {
             c.write_marker(APP0 + 1, &payload);
         }
     }

@@ -67,6 +67,7 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
     if associated_alpha(data)? {
         decoded.image.unpremultiply();
     }
+    decoded.metadata = Metadata::from_tiff_file(data, decoded.metadata);
     Ok(decoded)
 }
 

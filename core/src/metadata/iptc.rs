@@ -270,8 +270,11 @@ pub(crate) enum XmpShape {
     Date,
 }
 
+/// Where a dataset goes in XMP: prefix, property and shape.
+type XmpTarget = (&'static str, &'static str, XmpShape);
+
 /// `(record, number) -> (prefix, property, shape)`: the IPTC Core mapping.
-pub(crate) const TO_XMP: &[((u8, u8), (&str, &str, XmpShape))] = &[
+pub(crate) const TO_XMP: &[((u8, u8), XmpTarget)] = &[
     ((2, 80), ("dc", "creator", XmpShape::Seq)),
     ((2, 120), ("dc", "description", XmpShape::Alt)),
     ((2, 116), ("dc", "rights", XmpShape::Alt)),

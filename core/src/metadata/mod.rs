@@ -52,14 +52,6 @@ const X_RESOLUTION_TAG: u16 = 0x011A;
 const RESOLUTION_UNIT_TAG: u16 = 0x0128;
 
 impl Metadata {
-    /// Keeps only the ICC profile: what color fidelity needs.
-    pub fn stripped(self) -> Metadata {
-        Metadata {
-            icc: self.icc,
-            ..Metadata::default()
-        }
-    }
-
     /// The EXIF Orientation value (1-8), if there is an EXIF block holding one.
     pub fn exif_orientation(&self) -> Option<u16> {
         let value = exif::uint(self.exif.as_deref()?, Ifd::Ifd0, ORIENTATION_TAG)?;
@@ -179,6 +171,27 @@ impl Metadata {
                 (edited.removed, edited.added)
             }
             None => (Vec::new(), Vec::new()),
+        }
+    }
+
+    /// The metadata of a TIFF file: its IFD0 is both the image directory and
+    /// the EXIF, so the EXIF block is rebuilt from the descriptive tags; XMP
+    /// (tag 700), IPTC (33723, or the Photoshop resources of 34377) and ICC
+    /// (34675) are read from their tags. What `decoded` already holds wins.
+    pub(crate) fn from_tiff_file(file: &[u8], decoded: Metadata) -> Metadata {
+        const XMP_TAG: u16 = 700;
+        const IPTC_TAG: u16 = 33723;
+        const PHOTOSHOP_TAG: u16 = 34377;
+        const ICC_TAG: u16 = 34675;
+        let photoshop = exif::tiff_tag_bytes(file, PHOTOSHOP_TAG)
+            .filter(|block| !iptc::datasets(block).is_empty());
+        let iptc = photoshop
+            .or_else(|| exif::tiff_tag_bytes(file, IPTC_TAG).map(|iim| iptc::block_of(&iim)));
+        Metadata {
+            exif: exif::from_tiff_file(file).or(decoded.exif),
+            xmp: decoded.xmp.or_else(|| exif::tiff_tag_bytes(file, XMP_TAG)),
+            icc: decoded.icc.or_else(|| exif::tiff_tag_bytes(file, ICC_TAG)),
+            iptc: decoded.iptc.or(iptc),
         }
     }
 

@@ -144,12 +144,14 @@ impl MetadataPolicy {
                     keep: token.starts_with('+'),
                     selector: selector(&token[1..])?,
                 }),
-                _ => return Err(Error::option(
-                    "metadata",
-                    format!(
+                _ => {
+                    return Err(Error::option(
+                        "metadata",
+                        format!(
                         "`{token}`: expected keep, web or strip first, then +NAME or -NAME rules"
                     ),
-                )),
+                    ))
+                }
             }
         }
         Ok(policy)
