@@ -208,6 +208,10 @@ pixpress.compressFile = compressFile
 pixpress.probe = probe
 pixpress.score = (reference, distorted, metric) => native.score(asBuffer(reference), asBuffer(distorted), metric)
 pixpress.scoreSync = (reference, distorted, metric) => native.scoreSync(asBuffer(reference), asBuffer(distorted), metric)
+pixpress.readMetadata = (input) => native.readMetadata(asBuffer(input))
+pixpress.readMetadataSync = (input) => native.readMetadataSync(asBuffer(input))
+pixpress.diffMetadata = (before, after) => native.diffMetadata(asBuffer(before), asBuffer(after))
+pixpress.diffMetadataSync = (before, after) => native.diffMetadataSync(asBuffer(before), asBuffer(after))
 pixpress.optionKeys = native.optionKeys
 pixpress.version = native.version()
 pixpress.Pipeline = Pipeline

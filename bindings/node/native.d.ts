@@ -102,7 +102,67 @@ export interface Output {
   unchanged: boolean
   /** What the search for the `target` option did; absent without one. */
   search?: SearchReport
+  /** What the metadata policy and the conversion removed or moved. */
+  metadata: MetadataReport
 }
+
+/** What the metadata policy and the conversion did to one output. */
+export interface MetadataReport {
+  /** Fields removed, as `EXIF:GPS:GPSLatitude`, `XMP:exif:GPSLatitude`, `IPTC:City`, `ICC`. */
+  removed: Array<string>
+  /** Fields carried in another block, as `IPTC:City -> XMP:photoshop:City`. */
+  moved: Array<string>
+}
+
+/** One metadata field with its value as text. */
+export interface MetadataField {
+  /** "EXIF", "XMP", "IPTC" or "ICC". */
+  block: string
+  /** The IFD (`IFD0`, `ExifIFD`, `GPS`...), the XMP prefix (`dc`...), "IPTC" or "ICC". */
+  group: string
+  /** The field's name (`Make`, `subject`, `City`, `Description`). */
+  name: string
+  /** The value as text (arrays joined by `; `). */
+  value: string
+}
+
+/** A field before and after. */
+export interface MetadataChange {
+  /** The field in the first image. */
+  before: MetadataField
+  /** The field in the second image. */
+  after: MetadataField
+}
+
+/** The field-level difference of two images' metadata. */
+export interface MetadataDiff {
+  /** Fields only the second image has. */
+  added: Array<MetadataField>
+  /** Fields only the first image has. */
+  removed: Array<MetadataField>
+  /** Fields whose value differs. */
+  changed: Array<MetadataChange>
+  /** Fields carried into another block (IPTC to XMP in WebP and AVIF). */
+  moved: Array<MetadataChange>
+}
+
+/**
+ * Every EXIF, XMP, IPTC and ICC field of an encoded image, as stored, on
+ * the libuv thread pool.
+ */
+export declare function readMetadata(data: Buffer): Promise<Array<MetadataField>>
+
+/** `readMetadata` on the calling thread. */
+export declare function readMetadataSync(data: Uint8Array): Array<MetadataField>
+
+/**
+ * The field-level difference of two encoded images' metadata, on the
+ * libuv thread pool.
+ */
+export declare function diffMetadata(before: Buffer, after: Buffer): Promise<MetadataDiff>
+
+/** `diffMetadata` on the calling thread. */
+export declare function diffMetadataSync(before: Uint8Array, after: Uint8Array): MetadataDiff
 
 /**
  * Reads format, size, bit depth, alpha, orientation, frames and which

@@ -44,6 +44,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Read and compare metadata: `meta show FILE...`, `meta diff BEFORE AFTER`.
+    #[command(subcommand)]
+    Meta(MetaCommand),
     /// Print what the headers say about each file, without decoding pixels.
     Info {
         /// Files to probe.
@@ -158,6 +161,7 @@ fn main() -> ExitCode {
             json,
         } => run_score(&reference, &distorted, &metric, json),
         Command::Info { files, json } => run_info(&files, json),
+        Command::Meta(command) => run_meta(command),
     };
     match result {
         Ok(code) => code,
@@ -509,12 +513,130 @@ fn run_info(files: &[PathBuf], as_json: bool) -> Result<ExitCode, Error> {
             }
         }
     }
+    Ok(finish_listing(out, as_json, failed))
+}
+
+/// Prints the per-file JSON documents of a listing command (when asked for
+/// JSON); exit code 1 when a file failed.
+fn finish_listing(out: Vec<Value>, as_json: bool, failed: bool) -> ExitCode {
     if as_json {
         println!("{}", Value::Array(out));
     }
-    Ok(if failed {
+    if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    }
+}
+
+/// What `pixpress meta` does.
+#[derive(Subcommand)]
+enum MetaCommand {
+    /// List every EXIF, XMP, IPTC and ICC field of each file, as stored.
+    Show {
+        /// Files to read.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The field-level difference from BEFORE to AFTER: fields added,
+    /// removed, changed, and moved to another block (IPTC to XMP). Exits 1
+    /// when they differ, as diff(1) does.
+    Diff {
+        /// The first file (say, the original).
+        before: PathBuf,
+        /// The second file (say, the compressed one).
+        after: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn read_metadata(file: &Path) -> Result<pixpress::Metadata, Error> {
+    let data = std::fs::read(file).map_err(|e| Error::Io {
+        path: file.display().to_string(),
+        source: e,
+    })?;
+    pixpress::read_metadata(&data)
+}
+
+fn field_json(f: &pixpress::MetadataField) -> Value {
+    json!({ "block": f.block.name(), "group": f.group, "name": f.name, "value": f.value })
+}
+
+fn run_meta(command: MetaCommand) -> Result<ExitCode, Error> {
+    match command {
+        MetaCommand::Show {
+            files,
+            json: as_json,
+        } => {
+            let mut failed = false;
+            let mut out = Vec::new();
+            for file in &files {
+                match read_metadata(file) {
+                    Ok(metadata) => {
+                        let fields = metadata.fields();
+                        if as_json {
+                            let fields: Vec<Value> = fields.iter().map(field_json).collect();
+                            out.push(json!({ "file": file, "fields": fields }));
+                        } else {
+                            println!("{}:", file.display());
+                            for f in &fields {
+                                println!("  {f}");
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        failed = true;
+                        if as_json {
+                            out.push(json!({ "file": file, "error": e.to_string(), "code": e.kind().code() }));
+                        } else {
+                            eprintln!("{}: {e}", file.display());
+                        }
+                    }
+                }
+            }
+            Ok(finish_listing(out, as_json, failed))
+        }
+        MetaCommand::Diff {
+            before,
+            after,
+            json: as_json,
+        } => {
+            let diff = read_metadata(&before)?.diff(&read_metadata(&after)?);
+            let pair = |(a, b): &(pixpress::MetadataField, pixpress::MetadataField)| json!({ "before": field_json(a), "after": field_json(b) });
+            if as_json {
+                println!(
+                    "{}",
+                    json!({
+                        "added": diff.added.iter().map(field_json).collect::<Vec<_>>(),
+                        "removed": diff.removed.iter().map(field_json).collect::<Vec<_>>(),
+                        "changed": diff.changed.iter().map(pair).collect::<Vec<_>>(),
+                        "moved": diff.moved.iter().map(pair).collect::<Vec<_>>(),
+                    })
+                );
+            } else {
+                for f in &diff.added {
+                    println!("+ {f}");
+                }
+                for f in &diff.removed {
+                    println!("- {f}");
+                }
+                for (a, b) in &diff.changed {
+                    println!("~ {}: {} -> {}", a.key(), a.value, b.value);
+                }
+                for (a, b) in &diff.moved {
+                    println!("> {} -> {} = {}", a.key(), b.key(), b.value);
+                }
+            }
+            Ok(if diff.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
 }

@@ -39,7 +39,10 @@ pub use error::{Error, ErrorKind, Result};
 pub use format::{sniff, Format};
 pub use info::Info;
 pub use io::write_atomic;
-pub use metadata::{Group, Ifd, Metadata, MetadataPolicy, MetadataReport, Preset, Rule, Selector};
+pub use metadata::{
+    Block, Group, Ifd, Metadata, MetadataDiff, MetadataField, MetadataPolicy, MetadataReport,
+    Preset, Rule, Selector,
+};
 pub use options::{
     Fit, Options, OrientationMode, OutputFormat, Subsampling, DEFAULT_MAX_PIXELS, OPTION_KEYS,
 };
@@ -86,6 +89,17 @@ pub fn encode(pixels: PixelsRef<'_>, metadata: &Metadata, options: &Options) -> 
 /// and `accept_truncated`.
 pub fn decode(input: &[u8], options: &Options) -> Result<DecodedImage> {
     catch_panic(|| pipeline::decode(input, options))
+}
+
+/// The metadata of an encoded image as stored: EXIF, XMP, IPTC and ICC, with
+/// the orientation tag as written (the pixels are decoded on the way; see
+/// [`Metadata::fields`] and [`Metadata::diff`] for reading and comparing).
+pub fn read_metadata(input: &[u8]) -> Result<Metadata> {
+    let options = Options {
+        orientation: OrientationMode::Keep,
+        ..Options::default()
+    };
+    Ok(decode(input, &options)?.metadata)
 }
 
 /// Reads format, dimensions, bit depth, alpha, orientation, frame count and

@@ -92,6 +92,8 @@ pub struct Output {
     pub unchanged: bool,
     /// What the search for the `target` option did; absent without one.
     pub search: Option<SearchReport>,
+    /// What the metadata policy and the conversion removed or moved.
+    pub metadata: MetadataReport,
 }
 
 /// What a search for the `target` option did and achieved.
@@ -135,6 +137,10 @@ impl From<Compressed> for Output {
                 sampled: s.sampled,
                 seconds: s.time.as_secs_f64(),
             }),
+            metadata: MetadataReport {
+                removed: c.metadata.removed,
+                moved: c.metadata.moved,
+            },
             data: Buffer::from(c.data),
         }
     }
@@ -193,6 +199,166 @@ pub fn score(reference: Buffer, distorted: Buffer, metric: Option<String>) -> As
 pub fn score_sync(reference: &[u8], distorted: &[u8], metric: Option<String>) -> Result<f64, Code> {
     let metric = parse_metric(metric)?;
     Ok(engine::score(reference, distorted, metric).map_err(Failure::from)?)
+}
+
+/// What the metadata policy and the conversion did to one output.
+#[napi(object)]
+pub struct MetadataReport {
+    /// Fields removed, as `EXIF:GPS:GPSLatitude`, `XMP:exif:GPSLatitude`, `IPTC:City`, `ICC`.
+    pub removed: Vec<String>,
+    /// Fields carried in another block, as `IPTC:City -> XMP:photoshop:City`.
+    pub moved: Vec<String>,
+}
+
+/// One metadata field with its value as text.
+#[napi(object)]
+pub struct MetadataField {
+    /// "EXIF", "XMP", "IPTC" or "ICC".
+    pub block: String,
+    /// The IFD (`IFD0`, `ExifIFD`, `GPS`...), the XMP prefix (`dc`...), "IPTC" or "ICC".
+    pub group: String,
+    /// The field's name (`Make`, `subject`, `City`, `Description`).
+    pub name: String,
+    /// The value as text (arrays joined by `; `).
+    pub value: String,
+}
+
+impl From<&engine::MetadataField> for MetadataField {
+    fn from(f: &engine::MetadataField) -> MetadataField {
+        MetadataField {
+            block: f.block.name().to_string(),
+            group: f.group.clone(),
+            name: f.name.clone(),
+            value: f.value.clone(),
+        }
+    }
+}
+
+/// A field before and after.
+#[napi(object)]
+pub struct MetadataChange {
+    /// The field in the first image.
+    pub before: MetadataField,
+    /// The field in the second image.
+    pub after: MetadataField,
+}
+
+/// The field-level difference of two images' metadata.
+#[napi(object)]
+pub struct MetadataDiff {
+    /// Fields only the second image has.
+    pub added: Vec<MetadataField>,
+    /// Fields only the first image has.
+    pub removed: Vec<MetadataField>,
+    /// Fields whose value differs.
+    pub changed: Vec<MetadataChange>,
+    /// Fields carried into another block (IPTC to XMP in WebP and AVIF).
+    pub moved: Vec<MetadataChange>,
+}
+
+impl From<engine::MetadataDiff> for MetadataDiff {
+    fn from(d: engine::MetadataDiff) -> MetadataDiff {
+        let fields = |v: &[engine::MetadataField]| v.iter().map(MetadataField::from).collect();
+        let changes = |v: &[(engine::MetadataField, engine::MetadataField)]| {
+            v.iter()
+                .map(|(a, b)| MetadataChange {
+                    before: a.into(),
+                    after: b.into(),
+                })
+                .collect()
+        };
+        MetadataDiff {
+            added: fields(&d.added),
+            removed: fields(&d.removed),
+            changed: changes(&d.changed),
+            moved: changes(&d.moved),
+        }
+    }
+}
+
+/// One metadata read (or diff) on the libuv thread pool.
+pub struct MetadataTask {
+    first: Buffer,
+    second: Option<Buffer>,
+    failure: Option<Failure>,
+}
+
+impl Task for MetadataTask {
+    type Output = MetadataRead;
+    type JsValue = Either<Vec<MetadataField>, MetadataDiff>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let result = (|| -> Fallible<Self::Output> {
+            let first = engine::read_metadata(&self.first)?;
+            Ok(match &self.second {
+                None => MetadataRead::Fields(first.fields()),
+                Some(second) => MetadataRead::Diff(first.diff(&engine::read_metadata(second)?)),
+            })
+        })();
+        result.map_err(|f| {
+            let reason = f.message.clone();
+            self.failure = Some(f);
+            Error::from_reason(reason)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(match output {
+            MetadataRead::Fields(fields) => {
+                Either::A(fields.iter().map(MetadataField::from).collect())
+            }
+            MetadataRead::Diff(diff) => Either::B(diff.into()),
+        })
+    }
+
+    fn reject(&mut self, env: Env, err: Error) -> Result<Self::JsValue> {
+        reject_with_code(env, err, self.failure.take())
+    }
+}
+
+/// Every EXIF, XMP, IPTC and ICC field of an encoded image, as stored, on
+/// the libuv thread pool.
+#[napi(ts_return_type = "Promise<Array<MetadataField>>")]
+pub fn read_metadata(data: Buffer) -> AsyncTask<MetadataTask> {
+    AsyncTask::new(MetadataTask {
+        first: data,
+        second: None,
+        failure: None,
+    })
+}
+
+/// `readMetadata` on the calling thread.
+#[napi]
+pub fn read_metadata_sync(data: &[u8]) -> Result<Vec<MetadataField>, Code> {
+    let metadata = engine::read_metadata(data).map_err(Failure::from)?;
+    Ok(metadata.fields().iter().map(MetadataField::from).collect())
+}
+
+/// The field-level difference of two encoded images' metadata, on the
+/// libuv thread pool.
+#[napi(ts_return_type = "Promise<MetadataDiff>")]
+pub fn diff_metadata(before: Buffer, after: Buffer) -> AsyncTask<MetadataTask> {
+    AsyncTask::new(MetadataTask {
+        first: before,
+        second: Some(after),
+        failure: None,
+    })
+}
+
+/// `diffMetadata` on the calling thread.
+#[napi]
+pub fn diff_metadata_sync(before: &[u8], after: &[u8]) -> Result<MetadataDiff, Code> {
+    let a = engine::read_metadata(before).map_err(Failure::from)?;
+    let b = engine::read_metadata(after).map_err(Failure::from)?;
+    Ok(a.diff(&b).into())
+}
+
+/// What a metadata task computed.
+pub enum MetadataRead {
+    /// The fields of one image.
+    Fields(Vec<engine::MetadataField>),
+    /// The difference of two.
+    Diff(engine::MetadataDiff),
 }
 
 /// The metric a name denotes; the core's default without one.

@@ -12,7 +12,7 @@ use output::{Info, Output};
 use pixels::Pixels;
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyList};
 
 /// Borrows the bytes of any C-contiguous bytes-like object without copying.
 pub(crate) struct Bytes {
@@ -121,6 +121,85 @@ fn score(
         .map_err(errors::to_py)
 }
 
+/// One metadata field as a dict: `block`, `group`, `name`, `value`.
+pub(crate) fn field_dict<'py>(
+    py: Python<'py>,
+    f: &engine::MetadataField,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("block", f.block.name())?;
+    d.set_item("group", &f.group)?;
+    d.set_item("name", &f.name)?;
+    d.set_item("value", &f.value)?;
+    Ok(d)
+}
+
+/// Every EXIF, XMP, IPTC and ICC field of an encoded image (any bytes-like
+/// object, read in place), as stored: a list of dicts with `block` ("EXIF",
+/// "XMP", "IPTC" or "ICC"), `group` (the IFD, the XMP prefix, "IPTC",
+/// "ICC"), `name` and `value` (text).
+#[pyfunction]
+fn read_metadata<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+    let input = Bytes::new(data)?;
+    let slice = input.as_slice();
+    let metadata = py
+        .detach(|| engine::read_metadata(slice))
+        .map_err(errors::to_py)?;
+    let fields = metadata
+        .fields()
+        .iter()
+        .map(|f| field_dict(py, f))
+        .collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, fields)
+}
+
+/// The field-level difference of two encoded images' metadata: a dict with
+/// `added` and `removed` (lists of fields, as `read_metadata` gives them),
+/// `changed` and `moved` (lists of `{"before": field, "after": field}`;
+/// moved fields went to another block, as IPTC to XMP in WebP).
+#[pyfunction]
+fn diff_metadata<'py>(
+    py: Python<'py>,
+    before: &Bound<'py, PyAny>,
+    after: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (a, b) = (Bytes::new(before)?, Bytes::new(after)?);
+    let (a, b) = (a.as_slice(), b.as_slice());
+    let diff = py
+        .detach(|| {
+            Ok::<_, engine::Error>(engine::read_metadata(a)?.diff(&engine::read_metadata(b)?))
+        })
+        .map_err(errors::to_py)?;
+    let list = |fields: &[engine::MetadataField]| -> PyResult<Bound<'py, PyList>> {
+        PyList::new(
+            py,
+            fields
+                .iter()
+                .map(|f| field_dict(py, f))
+                .collect::<PyResult<Vec<_>>>()?,
+        )
+    };
+    let pairs =
+        |pairs: &[(engine::MetadataField, engine::MetadataField)]| -> PyResult<Bound<'py, PyList>> {
+            let items = pairs
+                .iter()
+                .map(|(x, y)| {
+                    let d = PyDict::new(py);
+                    d.set_item("before", field_dict(py, x)?)?;
+                    d.set_item("after", field_dict(py, y)?)?;
+                    Ok(d)
+                })
+                .collect::<PyResult<Vec<_>>>()?;
+            PyList::new(py, items)
+        };
+    let d = PyDict::new(py);
+    d.set_item("added", list(&diff.added)?)?;
+    d.set_item("removed", list(&diff.removed)?)?;
+    d.set_item("changed", pairs(&diff.changed)?)?;
+    d.set_item("moved", pairs(&diff.moved)?)?;
+    Ok(d)
+}
+
 /// The native module.
 #[pymodule]
 fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -131,6 +210,8 @@ fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(probe, m)?)?;
     m.add_function(wrap_pyfunction!(score, m)?)?;
     m.add_function(wrap_pyfunction!(decode, m)?)?;
+    m.add_function(wrap_pyfunction!(read_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(diff_metadata, m)?)?;
     m.add_class::<Output>()?;
     m.add_class::<Info>()?;
     m.add_class::<Pixels>()?;

@@ -86,6 +86,18 @@ impl Output {
         Ok(Some(d))
     }
 
+    /// What the metadata policy and the conversion did: `removed` (fields
+    /// as `EXIF:GPS:GPSLatitude`, `XMP:exif:GPSLatitude`, `IPTC:City`,
+    /// `ICC`) and `moved` (as `IPTC:City -> XMP:photoshop:City`).
+    #[getter]
+    fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let report = &self.compressed.metadata;
+        let d = PyDict::new(py);
+        d.set_item("removed", &report.removed)?;
+        d.set_item("moved", &report.moved)?;
+        Ok(d)
+    }
+
     /// Writes the bytes to `path` atomically (temporary file, then rename).
     fn write_to(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
         let data = &self.compressed.data;

@@ -587,6 +587,96 @@ pub(crate) fn tiff_tag_bytes(file: &[u8], tag: u16) -> Option<Vec<u8>> {
     Some(file[range].to_vec())
 }
 
+/// Values listed one by one up to this count; longer arrays are summarized.
+const LISTED_VALUES: usize = 16;
+
+/// Every field with its value as text, pointer tags left out.
+pub(crate) fn values(data: &[u8]) -> Vec<(Ifd, u16, String)> {
+    let Some(tiff) = Tiff::new(data) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (ifd, offset) in tiff.ifds() {
+        for entry in tiff.entries(offset) {
+            if pointed(ifd, entry.tag).is_none() {
+                out.push((ifd, entry.tag, tiff.text(&entry)));
+            }
+        }
+    }
+    out
+}
+
+impl Tiff<'_> {
+    /// An entry's value as text.
+    fn text(&self, entry: &Entry) -> String {
+        let Some(range) = self.value_range(entry) else {
+            return "(outside the block)".to_string();
+        };
+        let bytes = &self.data[range];
+        let printable =
+            |b: &[u8]| !b.is_empty() && b.iter().all(|&c| c == b' ' || c.is_ascii_graphic());
+        match entry.kind {
+            2 => {
+                let text = bytes.split(|&b| b == 0).next().unwrap_or_default();
+                String::from_utf8_lossy(text).trim_end().to_string()
+            }
+            7 if printable(bytes) => String::from_utf8_lossy(bytes).trim_end().to_string(),
+            _ if entry.count as usize > LISTED_VALUES || matches!(entry.kind, 7) => {
+                format!("({} bytes)", bytes.len())
+            }
+            kind => {
+                let size = type_size(kind).unwrap_or(1);
+                bytes
+                    .chunks_exact(size)
+                    .map(|v| self.number(kind, v))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }
+        }
+    }
+
+    /// One value of a numeric type as text.
+    fn number(&self, kind: u16, v: &[u8]) -> String {
+        let u16_of = |b: &[u8]| {
+            let a = [b[0], b[1]];
+            if self.big_endian {
+                u16::from_be_bytes(a)
+            } else {
+                u16::from_le_bytes(a)
+            }
+        };
+        let u32_of = |b: &[u8]| {
+            let a = [b[0], b[1], b[2], b[3]];
+            if self.big_endian {
+                u32::from_be_bytes(a)
+            } else {
+                u32::from_le_bytes(a)
+            }
+        };
+        match kind {
+            1 => v[0].to_string(),
+            6 => (v[0] as i8).to_string(),
+            3 => u16_of(v).to_string(),
+            8 => (u16_of(v) as i16).to_string(),
+            4 | 13 => u32_of(v).to_string(),
+            9 => (u32_of(v) as i32).to_string(),
+            5 => format!("{}/{}", u32_of(&v[..4]), u32_of(&v[4..])),
+            10 => format!("{}/{}", u32_of(&v[..4]) as i32, u32_of(&v[4..]) as i32),
+            11 => f32::from_bits(u32_of(v)).to_string(),
+            12 => {
+                let (hi, lo) = (u64::from(u32_of(&v[..4])), u64::from(u32_of(&v[4..])));
+                let bits = if self.big_endian {
+                    hi << 32 | lo
+                } else {
+                    lo << 32 | hi
+                };
+                f64::from_bits(bits).to_string()
+            }
+            _ => String::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

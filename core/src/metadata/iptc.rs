@@ -117,36 +117,59 @@ pub(crate) fn block_of(iim: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Keeps the datasets `keep` accepts; returns the new block (`None` when
-/// nothing is left) and `Name` for each dataset removed. Other Photoshop
-/// resources are copied unchanged.
+/// Photoshop's thumbnail resources (stale once the pixels change).
+const THUMBNAIL_RESOURCES: [u16; 2] = [0x0409, 0x040C];
+/// The MD5 of the IIM stream, stale once a dataset changes.
+const IPTC_DIGEST_RESOURCE: u16 = 0x0425;
+
+/// Keeps the datasets `keep_dataset` accepts and the other Photoshop
+/// resources `keep_resource` accepts; Photoshop's thumbnails always go (the
+/// pixels they show are about to change), and so does the IPTC digest when
+/// a dataset goes. Returns the new block (`None` when nothing is left) and
+/// the name of each field removed.
 pub(crate) fn retain(
     block: &[u8],
-    keep: &dyn Fn(u8, u8) -> bool,
+    keep_dataset: &dyn Fn(u8, u8) -> bool,
+    keep_resource: &dyn Fn(u16) -> bool,
 ) -> (Option<Vec<u8>>, Vec<String>) {
-    let all = datasets(block);
-    let (kept, dropped): (Vec<Dataset>, Vec<Dataset>) =
-        all.into_iter().partition(|d| keep(d.record, d.number));
-    let removed = dropped
+    let (kept, dropped): (Vec<Dataset>, Vec<Dataset>) = datasets(block)
+        .into_iter()
+        .partition(|d| keep_dataset(d.record, d.number));
+    let mut removed: Vec<String> = dropped
         .iter()
         .map(|d| dataset_name(d.record, d.number))
-        .collect::<Vec<_>>();
-    if removed.is_empty() {
-        return (Some(block.to_vec()), removed);
-    }
+        .collect();
     // Record 1:90 (character set) and 2:00 (version) alone say nothing.
     let meaningful = kept
         .iter()
         .any(|d| !matches!((d.record, d.number), (1, 90) | (2, 0)));
     let mut out = Vec::new();
     for resource in resources(block) {
-        if resource.id != IPTC_RESOURCE {
-            out.extend_from_slice(resource.raw);
-        } else if meaningful {
-            out.extend_from_slice(&block_of(&write_iim(&kept)));
+        let stays = match resource.id {
+            IPTC_RESOURCE => meaningful || dropped.is_empty(),
+            id if THUMBNAIL_RESOURCES.contains(&id) => false,
+            IPTC_DIGEST_RESOURCE if !dropped.is_empty() => false,
+            id => keep_resource(id),
+        };
+        match (stays, resource.id) {
+            (true, IPTC_RESOURCE) if !dropped.is_empty() => {
+                out.extend_from_slice(&block_of(&write_iim(&kept)))
+            }
+            (true, _) => out.extend_from_slice(resource.raw),
+            (false, IPTC_RESOURCE) => {}
+            (false, id) => removed.push(resource_name(id)),
         }
     }
     (Some(out).filter(|o| !o.is_empty()), removed)
+}
+
+/// A Photoshop resource's name in reports.
+fn resource_name(id: u16) -> String {
+    match id {
+        0x0409 | 0x040C => "Photoshop:Thumbnail".to_string(),
+        IPTC_DIGEST_RESOURCE => "Photoshop:IPTCDigest".to_string(),
+        id => format!("Photoshop:Resource{id:#06X}"),
+    }
 }
 
 /// Record 2 (application) dataset names, as exiftool prints them.
@@ -227,7 +250,7 @@ pub(crate) fn is_location(record: u8, number: u8) -> bool {
 }
 
 /// Whether record 1:90 declares UTF-8 (`ESC % G`).
-fn is_utf8(datasets: &[Dataset]) -> bool {
+pub(crate) fn is_utf8(datasets: &[Dataset]) -> bool {
     datasets
         .iter()
         .any(|d| (d.record, d.number) == (1, 90) && d.data == b"\x1b%G")
@@ -408,7 +431,7 @@ mod tests {
         ];
         let b = block_of(&write_iim(&datasets));
         assert_eq!(super::datasets(&b), datasets);
-        let (kept, removed) = retain(&b, &|r, n| !is_location(r, n));
+        let (kept, removed) = retain(&b, &|r, n| !is_location(r, n), &|_| true);
         assert_eq!(removed, vec!["City"]);
         assert_eq!(super::datasets(&kept.unwrap()), datasets[1..].to_vec());
         let xmp = to_xmp(&b);

@@ -8,12 +8,15 @@
 
 mod exif;
 mod exif_tags;
+mod icc;
 mod iptc;
 mod policy;
+mod view;
 mod xmp;
 
 pub use exif::Ifd;
 pub use policy::{Group, MetadataPolicy, Preset, Rule, Selector};
+pub use view::{Block, MetadataDiff, MetadataField};
 
 use crate::format::Format;
 use policy::Field;
@@ -104,10 +107,16 @@ impl Metadata {
         }
         let mut moved_to_xmp = Vec::new();
         if let Some(block) = out.iptc.take() {
-            let (kept, removed) = iptc::retain(&block, &|r, n| policy.keeps(Field::Iptc(r, n)));
+            let (kept, removed) =
+                iptc::retain(&block, &|r, n| policy.keeps(Field::Iptc(r, n)), &|_| {
+                    policy.keeps(Field::Photoshop)
+                });
             report
                 .removed
-                .extend(removed.iter().map(|f| format!("IPTC:{f}")));
+                .extend(removed.iter().map(|f| match f.starts_with("Photoshop:") {
+                    true => f.clone(),
+                    false => format!("IPTC:{f}"),
+                }));
             match kept {
                 Some(kept) if !has_iptc_slot(format) => moved_to_xmp = iptc::to_xmp(&kept),
                 kept => out.iptc = kept,

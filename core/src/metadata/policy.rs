@@ -43,7 +43,7 @@ pub enum Group {
     Exif,
     /// The whole XMP packet.
     Xmp,
-    /// All IPTC-IIM datasets.
+    /// All IPTC-IIM datasets (and the other Photoshop resources of their block).
     Iptc,
     /// The ICC profile.
     Icc,
@@ -111,6 +111,8 @@ pub(crate) enum Field<'a> {
     Exif(Ifd, u16),
     Xmp(&'a str, &'a str),
     Iptc(u8, u8),
+    /// A Photoshop image resource other than IPTC, in the same APP13 block.
+    Photoshop,
     Icc,
 }
 
@@ -272,7 +274,7 @@ fn in_group(group: Group, field: Field) -> bool {
     match (group, field) {
         (Group::Exif, Field::Exif(..))
         | (Group::Xmp, Field::Xmp(..))
-        | (Group::Iptc, Field::Iptc(..))
+        | (Group::Iptc, Field::Iptc(..) | Field::Photoshop)
         | (Group::Icc, Field::Icc) => true,
         (Group::Gps, Field::Exif(ifd, _)) => ifd == Ifd::Gps,
         (Group::Gps, Field::Xmp(prefix, name)) => prefix == "exif" && name.starts_with("GPS"),

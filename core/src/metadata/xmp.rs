@@ -128,6 +128,102 @@ pub(crate) fn properties(packet: &[u8]) -> Vec<(String, String)> {
     found
 }
 
+/// Every top-level property with its value as text: simple values as they
+/// are, arrays and structures as their leaf texts joined by `; `.
+pub(crate) fn values(packet: &[u8]) -> Vec<(String, String, String)> {
+    let mut reader = Reader::from_reader(packet);
+    let mut names = Names::default();
+    let mut found = Vec::new();
+    let mut depth = 0usize;
+    let mut description: Option<usize> = None;
+    // The property being read: (prefix, name, leaf texts, its depth).
+    let mut current: Option<(String, String, Vec<String>, usize)> = None;
+    // Text of the current leaf (text events and entity references).
+    let mut leaf = String::new();
+    loop {
+        let event = reader.read_event();
+        if matches!(event, Ok(Event::Start(_) | Event::Empty(_) | Event::End(_))) {
+            if let Some((_, _, texts, _)) = current.as_mut() {
+                let text = leaf.trim();
+                if !text.is_empty() {
+                    texts.push(text.to_string());
+                }
+            }
+            leaf.clear();
+        }
+        let (start, is_empty) = match event {
+            Ok(Event::Start(start)) => (start, false),
+            Ok(Event::Empty(start)) => (start, true),
+            Ok(Event::End(_)) => {
+                depth = depth.saturating_sub(1);
+                if description == Some(depth) {
+                    description = None;
+                }
+                if let Some((prefix, name, texts, level)) = current.take() {
+                    if level == depth {
+                        found.push((prefix, name, texts.join("; ")));
+                    } else {
+                        current = Some((prefix, name, texts, level));
+                    }
+                }
+                continue;
+            }
+            Ok(Event::Text(text)) => {
+                leaf += &text.xml10_content().unwrap_or_default();
+                continue;
+            }
+            Ok(Event::GeneralRef(reference)) => {
+                let raw = format!("&{};", String::from_utf8_lossy(&reference.into_inner()));
+                leaf += &quick_xml::escape::unescape(&raw).unwrap_or_default();
+                continue;
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => continue,
+        };
+        names.learn(&start);
+        if description.is_none() && names.is_rdf(start.name().as_ref(), b"Description") {
+            for attr in start.attributes().flatten() {
+                if is_property_attribute(attr.key.as_ref(), &names) {
+                    let (prefix, name) = names.split(attr.key.as_ref());
+                    let value = attr
+                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .map(|v| v.into_owned())
+                        .unwrap_or_default();
+                    found.push((prefix, name, value));
+                }
+            }
+            if !is_empty {
+                description = Some(depth);
+                depth += 1;
+            }
+            continue;
+        }
+        if current.is_none() && description.map(|d| d + 1) == Some(depth) {
+            let (prefix, name) = names.split(start.name().as_ref());
+            if is_empty {
+                // A property given as attributes of an empty element (a structure).
+                let texts: Vec<String> = start
+                    .attributes()
+                    .flatten()
+                    .filter(|a| is_property_attribute(a.key.as_ref(), &names))
+                    .filter_map(|a| {
+                        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .ok()
+                            .map(|v| v.into_owned())
+                    })
+                    .collect();
+                found.push((prefix, name, texts.join("; ")));
+                continue;
+            }
+            current = Some((prefix, name, Vec::new(), depth));
+        }
+        if !is_empty {
+            depth += 1;
+        }
+    }
+    found
+}
+
 /// Applies `edit` to a packet. `None` when the packet is not well-formed XML.
 pub(crate) fn edit(packet: &[u8], edit: &Edit) -> Option<Edited> {
     let present = properties(packet);

@@ -16,7 +16,20 @@ the C ABI and Node. Decoding, resizing and encoding release the GIL.
 from __future__ import annotations
 
 from . import errors
-from ._pixpress import OPTION_KEYS, Info, Output, Pixels, __version__, compress, compress_file, decode, probe, score
+from ._pixpress import (
+    OPTION_KEYS,
+    Info,
+    Output,
+    Pixels,
+    __version__,
+    compress,
+    compress_file,
+    decode,
+    diff_metadata,
+    probe,
+    read_metadata,
+    score,
+)
 from .errors import *  # noqa: F403
 from .session import Session
 
@@ -26,6 +39,8 @@ __all__ = [
     "probe",
     "decode",
     "score",
+    "read_metadata",
+    "diff_metadata",
     "Output",
     "Info",
     "Pixels",
