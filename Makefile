@@ -8,7 +8,7 @@ CARGO := cargo
 
 PYTHON_WHEELS := $(CARGO_TARGET_DIR)/wheels
 
-.PHONY: python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-crash crash-test bench-session bench-search metadata-peers lint bench bench-ffi clean licenses header examples install
+.PHONY: python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-crash crash-test bench-session bench-search bench-tables metadata-peers lint bench bench-ffi clean licenses header examples install
 
 setup:
 	bash scripts/setup.sh
@@ -105,6 +105,11 @@ bench-session: build
 # every JPEG quality 30-95 on each corpus photo).
 bench-search: build
 	$(CARGO) bench -p pixpress --bench search
+
+# JPEG table study (issue 7): bytes at equal SSIMULACRA2 for the vision-model
+# tables against mozjpeg's and Annex K's, on the corpus photos.
+bench-tables: build
+	$(CARGO) bench -p pixpress --bench tables
 
 # What pixpress, sharp and Pillow keep of the metadata (exiftool judges; the
 # table in README.md). Needs `npm install` in bindings/node/bench for sharp.

@@ -25,28 +25,6 @@
 // existing function or struct changes incompatibly; additions keep it.
 #define PXP_ABI_VERSION 1
 
-// An image format. Functions that take one accept it as a `uint32_t`.
-typedef enum pxp_format {
-  // Not known (never returned for a successful call).
-  PXP_FORMAT_UNKNOWN = 0,
-  // JPEG.
-  PXP_FORMAT_JPEG = 1,
-  // PNG.
-  PXP_FORMAT_PNG = 2,
-  // WebP.
-  PXP_FORMAT_WEBP = 3,
-  // AVIF.
-  PXP_FORMAT_AVIF = 4,
-  // HEIC/HEIF (decoding always; encoding only in builds with the opt-in x265 feature).
-  PXP_FORMAT_HEIC = 5,
-  // GIF (decoding only).
-  PXP_FORMAT_GIF = 6,
-  // TIFF (decoding only).
-  PXP_FORMAT_TIFF = 7,
-  // BMP (decoding only).
-  PXP_FORMAT_BMP = 8,
-} pxp_format;
-
 // The result of every call that can fail. Values are stable; new ones are
 // only appended.
 typedef enum pxp_status {
@@ -73,6 +51,28 @@ typedef enum pxp_status {
   // This build has no codec for the work (for example HEIC encoding).
   PXP_ERR_CODEC_UNAVAILABLE = 10,
 } pxp_status;
+
+// An image format. Functions that take one accept it as a `uint32_t`.
+typedef enum pxp_format {
+  // Not known (never returned for a successful call).
+  PXP_FORMAT_UNKNOWN = 0,
+  // JPEG.
+  PXP_FORMAT_JPEG = 1,
+  // PNG.
+  PXP_FORMAT_PNG = 2,
+  // WebP.
+  PXP_FORMAT_WEBP = 3,
+  // AVIF.
+  PXP_FORMAT_AVIF = 4,
+  // HEIC/HEIF (decoding always; encoding only in builds with the opt-in x265 feature).
+  PXP_FORMAT_HEIC = 5,
+  // GIF (decoding only).
+  PXP_FORMAT_GIF = 6,
+  // TIFF (decoding only).
+  PXP_FORMAT_TIFF = 7,
+  // BMP (decoding only).
+  PXP_FORMAT_BMP = 8,
+} pxp_format;
 
 // The stage a call is entering, as reported to a progress callback.
 typedef enum pxp_stage {
@@ -109,6 +109,10 @@ typedef enum pxp_metric {
   PXP_METRIC_SSIMULACRA2 = 2,
 } pxp_metric;
 
+// The result of pxp_analyze: its points, and the same as JSON and as an SVG
+// drawing. Immutable; readable from any thread; free it with pxp_analysis_free.
+typedef struct pxp_analysis pxp_analysis;
+
 // An encoded image the library owns: the bytes of a compress or encode call
 // and what they hold. Immutable; free it with pxp_buffer_free.
 typedef struct pxp_buffer pxp_buffer;
@@ -121,7 +125,8 @@ typedef struct pxp_image pxp_image;
 // Options for a call: the same keys and values as the CLI's `-s KEY=VALUE`,
 // Python keyword arguments and Node option objects (`format`, `quality`,
 // `lossless`, `progressive`, `subsampling`, `effort`, `resize`, `fit`,
-// `enlarge`, `background`, `orientation`, `max_pixels`, `metadata`, ...).
+// `enlarge`, `background`, `orientation`, `max_pixels`, `metadata`, `target`,
+// `tables`, `formats`, ...).
 //
 // Setters need exclusive access. Once passed to a call the handle is only
 // read, so threads may share it while nobody sets options on it.
@@ -134,6 +139,24 @@ typedef struct pxp_session pxp_session;
 
 // What a batch job does, built key by key with pxp_session_spec_set.
 typedef struct pxp_session_spec pxp_session_spec;
+
+// One encode of an analysis. The caller sets `struct_size` to
+// `sizeof(pxp_rate_point)`; fields past it are not written.
+typedef struct pxp_rate_point {
+  // Set by the caller to `sizeof(pxp_rate_point)`.
+  size_t struct_size;
+  // The output format.
+  enum pxp_format format;
+  // The encoder quality setting; 0 for lossless PNG.
+  uint32_t quality;
+  // The encoded size in bytes.
+  size_t bytes;
+  // The score of the decoded output (the metric pxp_analysis_json names;
+  // SSIMULACRA2 unless the options' `target` names another).
+  double score;
+  // True when no other point is both smaller and at least as good.
+  bool pareto;
+} pxp_rate_point;
 
 // A progress report, passed to a pxp_progress_fn.
 typedef struct pxp_progress {
@@ -252,6 +275,56 @@ const char *pxp_version(void);
 // The ABI version the library was built with; equals PXP_ABI_VERSION when the
 // header and the library match.
 uint32_t pxp_abi_version(void);
+
+// Encodes `input` (decoded, oriented and resized as `o` says; NULL `o` for
+// the defaults) to each format of the `formats` option (default JPEG, WebP,
+// AVIF) at several quality settings and losslessly to PNG, scores each, and
+// marks the Pareto front. On success `*out` holds a new analysis; on failure
+// it is NULL.
+//
+// # Safety
+// `input` points to `input_len` readable bytes; `o` is NULL or a live
+// options handle; `out` is writable.
+enum pxp_status pxp_analyze(const uint8_t *input,
+                            size_t input_len,
+                            const struct pxp_options *o,
+                            struct pxp_analysis **out);
+
+// How many points the analysis holds (0 for NULL).
+//
+// # Safety
+// `a` is NULL or a live analysis.
+size_t pxp_analysis_len(const struct pxp_analysis *a);
+
+// Fills `*point` with point `index` (by format, then quality). Returns false
+// (and leaves `*point` alone) when `a` is NULL, `index` is out of range, or
+// `point` is NULL or its `struct_size` is not set.
+//
+// # Safety
+// `a` is NULL or a live analysis; `point` is NULL or points to
+// `point->struct_size` writable bytes.
+bool pxp_analysis_point(const struct pxp_analysis *a, size_t index, struct pxp_rate_point *point);
+
+// The analysis as a NUL-terminated JSON document (`width`, `height`,
+// `metric`, `points`, `front`), owned by `a` and valid until
+// pxp_analysis_free; NULL for NULL.
+//
+// # Safety
+// `a` is NULL or a live analysis.
+const char *pxp_analysis_json(const struct pxp_analysis *a);
+
+// The curves and the Pareto front as a NUL-terminated SVG document, owned
+// by `a` and valid until pxp_analysis_free; NULL for NULL.
+//
+// # Safety
+// `a` is NULL or a live analysis.
+const char *pxp_analysis_svg(const struct pxp_analysis *a);
+
+// Frees `a`. NULL does nothing.
+//
+// # Safety
+// `a` is NULL or a live analysis; it is invalid afterwards.
+void pxp_analysis_free(struct pxp_analysis *a);
 
 // The message of the last failed call on this thread, or "" if none failed.
 // The string stays valid until the next failing call on this thread; like

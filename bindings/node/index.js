@@ -24,12 +24,14 @@ function codeError(code, message) {
   return error
 }
 
-/** The core's option vocabulary: `resize` may be `[w, h]` or `{ width, height }`; null means the default. */
+/** The core's option vocabulary: `resize` may be `[w, h]` or `{ width, height }`, a list of names
+ * (`formats: ['webp', 'avif']`) is comma-separated; null means the default. */
 function toOptions(options) {
   const out = {}
   for (const [key, value] of Object.entries(options || {})) {
     if (value === undefined || key === 'signal') continue
     if (value === null) out[key] = ''
+    else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) out[key] = value.join(',')
     else if (key === 'resize' && typeof value === 'object') {
       const [w, h] = Array.isArray(value) ? value : [value.width, value.height]
       out[key] = `${w ?? ''}x${h ?? ''}`
@@ -208,6 +210,8 @@ pixpress.compressFile = compressFile
 pixpress.probe = probe
 pixpress.score = (reference, distorted, metric) => native.score(asBuffer(reference), asBuffer(distorted), metric)
 pixpress.scoreSync = (reference, distorted, metric) => native.scoreSync(asBuffer(reference), asBuffer(distorted), metric)
+pixpress.analyze = (input, options) => native.analyze(asBuffer(input), toOptions(options))
+pixpress.analyzeSync = (input, options) => native.analyzeSync(asBuffer(input), toOptions(options))
 pixpress.readMetadata = (input) => native.readMetadata(asBuffer(input))
 pixpress.readMetadataSync = (input) => native.readMetadataSync(asBuffer(input))
 pixpress.diffMetadata = (before, after) => native.diffMetadata(asBuffer(before), asBuffer(after))

@@ -46,6 +46,17 @@ export declare class NativeSession {
 }
 
 /**
+ * Encodes `input` (decoded, oriented and resized as the options say) to
+ * each of `formats` (default "jpeg,webp,avif") at several quality settings
+ * and losslessly to PNG, scores each, and marks the Pareto front; on the
+ * libuv thread pool.
+ */
+export declare function analyze(input: Buffer, options?: Record<string, string | number | boolean> | undefined | null): Promise<Analysis>
+
+/** `analyze` on the calling thread (blocks the event loop: for scripts). */
+export declare function analyzeSync(input: Uint8Array, options?: Record<string, string | number | boolean> | undefined | null): Analysis
+
+/**
  * Compresses an encoded image on the libuv thread pool. The input is read in
  * place and held alive until the task finishes; options are the core's keys.
  */
@@ -104,6 +115,48 @@ export interface Output {
   search?: SearchReport
   /** What the metadata policy and the conversion removed or moved. */
   metadata: MetadataReport
+  /** With `format: 'auto'`, every format tried, in order; empty otherwise. */
+  candidates: Array<Candidate>
+}
+
+/** One format `format: 'auto'` tried. */
+export interface Candidate {
+  /** "jpeg", "webp", "avif", ... */
+  format: string
+  /** Its search, when it met the target. */
+  search?: SearchReport
+  /** Why it could not meet the target. */
+  error?: string
+}
+
+/** One encode of an analysis. */
+export interface RatePoint {
+  /** "jpeg", "webp", "avif" or "png". */
+  format: string
+  /** The encoder quality setting; absent for lossless PNG. */
+  quality?: number
+  /** The encoded size in bytes. */
+  bytes: number
+  /** The decoded output's score against the analysed pixels. */
+  score: number
+  /** True when no other point is both smaller and at least as good. */
+  pareto: boolean
+}
+
+/** Bytes against score for each format at several settings. */
+export interface Analysis {
+  /** Width of the analysed pixels (after orientation and any `resize`). */
+  width: number
+  /** Height of the analysed pixels. */
+  height: number
+  /** The metric of every score ("ssimulacra2" unless a score `target` names another). */
+  metric: string
+  /** Every encode, by format then quality. */
+  points: Array<RatePoint>
+  /** The Pareto points, smallest first. */
+  front: Array<RatePoint>
+  /** The curves and the front drawn as an SVG document. */
+  svg: string
 }
 
 /** What the metadata policy and the conversion did to one output. */

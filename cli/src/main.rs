@@ -44,6 +44,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Bytes against score for JPEG, WebP and AVIF at several settings (and
+    /// lossless PNG), with the Pareto front; `--plot` draws the curves as SVG.
+    Analyze(Box<AnalyzeArgs>),
     /// Read and compare metadata: `meta show FILE...`, `meta diff BEFORE AFTER`.
     #[command(subcommand)]
     Meta(MetaCommand),
@@ -74,6 +77,22 @@ struct CompressArgs {
     /// Print one JSON document instead of text.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Args)]
+struct AnalyzeArgs {
+    /// The image to analyse.
+    file: PathBuf,
+    /// Write the curves and the Pareto front as an SVG drawing here.
+    #[arg(long, value_name = "SVG")]
+    plot: Option<PathBuf>,
+    /// Print the analysis as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Encoding options applied to every encode (resize, effort, subsampling,
+    /// tables; `formats=` picks the formats, a score `target` the metric).
+    #[command(flatten)]
+    options: OptionArgs,
 }
 
 #[derive(Args)]
@@ -115,7 +134,8 @@ struct BatchArgs {
 /// The encoding flags `compress` and `batch` share.
 #[derive(Args)]
 struct OptionArgs {
-    /// Output format: jpeg, png, webp, avif, heic or same.
+    /// Output format: jpeg, png, webp, avif, heic, same, or auto (the smallest
+    /// of `-s formats=jpeg,webp,avif` meeting the target).
     #[arg(short, long)]
     format: Option<String>,
     /// Quality 1-100.
@@ -161,6 +181,7 @@ fn main() -> ExitCode {
             json,
         } => run_score(&reference, &distorted, &metric, json),
         Command::Info { files, json } => run_info(&files, json),
+        Command::Analyze(args) => run_analyze(*args),
         Command::Meta(command) => run_meta(command),
     };
     match result {
@@ -349,6 +370,18 @@ fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
                     "width": out.width, "height": out.height, "bytes_in": len,
                     "bytes_out": out.data.len(), "unchanged": out.unchanged,
                 });
+                if !out.candidates.is_empty() {
+                    file["candidates"] = out
+                        .candidates
+                        .iter()
+                        .map(|c| match &c.result {
+                            Ok(search) => {
+                                json!({ "format": c.format.name(), "search": search_json(search) })
+                            }
+                            Err(e) => json!({ "format": c.format.name(), "error": e }),
+                        })
+                        .collect();
+                }
                 if let Some(search) = &out.search {
                     file["search"] = search_json(search);
                     if !args.json {
@@ -411,6 +444,47 @@ fn search_json(search: &pixpress::SearchReport) -> Value {
         "trials": search.trials, "full_encodes": search.full_encodes,
         "sampled": search.sampled, "seconds": search.time.as_secs_f64(),
     })
+}
+
+fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode, Error> {
+    let options = options_from(&args.options)?;
+    let data = std::fs::read(&args.file).map_err(|e| Error::Io {
+        path: args.file.display().to_string(),
+        source: e,
+    })?;
+    let analysis = pixpress::analyze(&data, &options)?;
+    if let Some(path) = &args.plot {
+        pixpress::write_atomic(path, analysis.to_svg().as_bytes())?;
+    }
+    if args.json {
+        println!("{}", analysis.to_json());
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} {}x{}, {}",
+        args.file.display(),
+        analysis.width,
+        analysis.height,
+        analysis.metric
+    );
+    println!(
+        "{:<6} {:>8} {:>10} {:>10}  pareto",
+        "format", "quality", "bytes", "score"
+    );
+    for p in &analysis.points {
+        let quality = p.quality.map_or("lossless".into(), |q| q.to_string());
+        let pareto = if p.pareto { "*" } else { "" };
+        println!(
+            "{:<6} {quality:>8} {:>10} {:>10.3}  {pareto}",
+            p.format.name(),
+            p.bytes,
+            p.score
+        );
+    }
+    if let Some(path) = &args.plot {
+        println!("plot written to {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A score as JSON: `null` for an infinite PSNR (identical images).

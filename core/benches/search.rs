@@ -20,16 +20,9 @@
 use pixpress::{Image, Metadata, Metric, Options};
 use std::time::Instant;
 
-const PHOTOS: &[&str] = &[
-    "jpeg/xmp_test_adobergb.jpg",
-    "jpeg/canon_hdr_NO.jpg",
-    "jpeg/flickr_2569067123_aca715a2ee_o.jpg",
-    "jpeg/jolla.jpg",
-    "jpeg/gain-map.jpg",
-    "jpeg/HMD_Nokia_8.3_5G.jpg",
-    "jpeg/30-type_error.jpg",
-    "jpeg/Olympus_E-P3_42_IndexError.jpg",
-];
+#[path = "common/photos.rs"]
+mod photos;
+use photos::PHOTOS;
 const QUALITIES: std::ops::RangeInclusive<u8> = 30..=95;
 
 fn options(pairs: &[(&str, &str)]) -> Options {

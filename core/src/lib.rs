@@ -44,13 +44,17 @@ pub use metadata::{
     Preset, Rule, Selector,
 };
 pub use options::{
-    Fit, Options, OrientationMode, OutputFormat, Subsampling, DEFAULT_MAX_PIXELS, OPTION_KEYS,
+    Fit, Options, OrientationMode, OutputFormat, Subsampling, DEFAULT_AUTO_FORMATS,
+    DEFAULT_MAX_PIXELS, OPTION_KEYS,
 };
 pub use orient::Orientation;
-pub use pipeline::{Compressed, DecodedImage, Timings};
+pub use pipeline::{Candidate, Compressed, DecodedImage, Timings};
 pub use pixels::{Image, Layout, PixelsRef, Rgba8, Samples};
 pub use progress::{Progress, Stage};
-pub use quality::{score_images, Metric, SearchReport, Target};
+pub use quality::{
+    score_images, vision_tables, Analysis, Metric, QuantTables, RatePoint, SearchReport, Target,
+    ANNEX_K_CHROMA, ANNEX_K_LUMA, DEFAULT_PPD,
+};
 pub use session::{
     has_image_extension, BatchProgress, Session, SessionSpec, SessionStatus, TaskOutcome,
     TaskReport, DEFAULT_NAMING, IMAGE_EXTENSIONS, STATE_DIR_NAME,
@@ -121,6 +125,15 @@ pub fn score(reference: &[u8], distorted: &[u8], metric: Metric) -> Result<f64> 
         let b = pipeline::decode(distorted, &options)?;
         score_images(&a.image, &b.image, metric)
     })
+}
+
+/// Encodes `input` (decoded, oriented and resized as `options` say) to each
+/// format of `options.formats` at several quality settings, and losslessly to
+/// PNG; scores every output with SSIMULACRA2 (or the metric of a score
+/// `target`) and marks the Pareto front. The other options (effort,
+/// subsampling, tables, metadata) apply to every encode.
+pub fn analyze(input: &[u8], options: &Options) -> Result<Analysis> {
+    catch_panic(|| quality::analyze(input, options))
 }
 
 /// Reads `input_path`, compresses it and writes the result to `output_path`

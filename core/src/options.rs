@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::metadata::MetadataPolicy;
 use crate::pixels::Rgba8;
-use crate::quality::Target;
+use crate::quality::{QuantTables, Target};
 
 /// The format to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -17,7 +17,13 @@ pub enum OutputFormat {
     Same,
     /// A specific format.
     Exact(Format),
+    /// The smallest file among the `formats` allowed that meets the `target`
+    /// (`ssimulacra2=80` when none is given).
+    Auto,
 }
+
+/// The formats `format=auto` chooses from unless told otherwise.
+pub const DEFAULT_AUTO_FORMATS: [Format; 3] = [Format::Jpeg, Format::WebP, Format::Avif];
 
 /// Chroma subsampling for JPEG (and the chroma mode hint for other encoders).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,6 +35,17 @@ pub enum Subsampling {
     S422,
     /// 4:4:4, full chroma resolution.
     S444,
+}
+
+impl Subsampling {
+    /// How many pixels one chroma sample spans, horizontally and vertically.
+    pub fn chroma_span(self) -> (u32, u32) {
+        match self {
+            Subsampling::S420 => (2, 2),
+            Subsampling::S422 => (2, 1),
+            Subsampling::S444 => (1, 1),
+        }
+    }
 }
 
 /// How a resize box is filled.
@@ -59,8 +76,11 @@ pub const DEFAULT_MAX_PIXELS: u64 = 0x3FFF * 0x3FFF;
 /// Everything a compress call can be told. `Options::default()` is a good start.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
-    /// `format`: output format (`jpeg`, `png`, `webp`, `avif`, `heic`, `same`).
+    /// `format`: output format (`jpeg`, `png`, `webp`, `avif`, `heic`, `same`, `auto`).
     pub format: OutputFormat,
+    /// `formats`: what `format=auto` may choose from, comma-separated
+    /// (default `jpeg,webp,avif`, as a server would derive from an Accept header).
+    pub formats: Vec<Format>,
     /// `quality`: 1-100 for lossy encoders; `None` means the encoder's default
     /// (JPEG 80, WebP 80, AVIF 60).
     pub quality: Option<u8>,
@@ -104,12 +124,17 @@ pub struct Options {
     /// or a byte budget (`size=100KB`); the quality setting is then searched
     /// for and `quality` is ignored.
     pub target: Option<Target>,
+    /// `tables`: JPEG quantization tables: `annexk` (the standard ones),
+    /// `mozjpeg`, or `vision[:PPD]` (derived from a contrast sensitivity
+    /// model for a display seen at PPD pixels per degree, default 40).
+    pub tables: QuantTables,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             format: OutputFormat::Same,
+            formats: DEFAULT_AUTO_FORMATS.to_vec(),
             quality: None,
             lossless: false,
             progressive: true,
@@ -128,6 +153,7 @@ impl Default for Options {
             alpha_quality: None,
             bit_depth: None,
             target: None,
+            tables: QuantTables::AnnexK,
         }
     }
 }
@@ -135,6 +161,7 @@ impl Default for Options {
 /// Every key `Options::set` accepts, in documentation order.
 pub const OPTION_KEYS: &[&str] = &[
     "format",
+    "formats",
     "quality",
     "lossless",
     "progressive",
@@ -153,6 +180,7 @@ pub const OPTION_KEYS: &[&str] = &[
     "alpha_quality",
     "bit_depth",
     "target",
+    "tables",
 ];
 
 impl Options {
@@ -166,6 +194,7 @@ impl Options {
         let value = value.trim();
         match normalized.as_str() {
             "format" => self.format = parse_format(key, value)?,
+            "formats" => self.formats = parse_formats(key, value)?,
             "quality" => {
                 self.quality = parse_optional(key, value, |v| parse_range(key, v, 1, 100))?
             }
@@ -225,6 +254,7 @@ impl Options {
                 })?
             }
             "target" => self.target = parse_optional(key, value, Target::parse)?,
+            "tables" => self.tables = QuantTables::parse(value)?,
             _ => {
                 return Err(Error::option(
                     key,
@@ -264,6 +294,9 @@ fn parse_format(key: &str, value: &str) -> Result<OutputFormat> {
     if value.eq_ignore_ascii_case("same") || value.is_empty() {
         return Ok(OutputFormat::Same);
     }
+    if value.eq_ignore_ascii_case("auto") {
+        return Ok(OutputFormat::Auto);
+    }
     match Format::from_name(value) {
         Some(f @ (Format::Jpeg | Format::Png | Format::WebP | Format::Avif | Format::Heic)) => {
             Ok(OutputFormat::Exact(f))
@@ -274,9 +307,30 @@ fn parse_format(key: &str, value: &str) -> Result<OutputFormat> {
         )),
         None => Err(Error::option(
             key,
-            format!("`{value}` is not one of jpeg, png, webp, avif, heic, same"),
+            format!("`{value}` is not one of jpeg, png, webp, avif, heic, same, auto"),
         )),
     }
+}
+
+/// A comma-separated list of formats pixpress writes, without repeats.
+fn parse_formats(key: &str, value: &str) -> Result<Vec<Format>> {
+    let mut formats = Vec::new();
+    for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        match parse_format(key, name)? {
+            OutputFormat::Exact(f) if !formats.contains(&f) => formats.push(f),
+            OutputFormat::Exact(_) => {}
+            _ => {
+                return Err(Error::option(
+                    key,
+                    format!("`{name}` is not a format (jpeg, png, webp, avif, heic)"),
+                ))
+            }
+        }
+    }
+    if formats.is_empty() {
+        return Err(Error::option(key, "names no format"));
+    }
+    Ok(formats)
 }
 
 fn parse_bool(key: &str, value: &str) -> Result<bool> {
@@ -402,6 +456,7 @@ mod tests {
         let mut o = Options::default();
         for (k, v) in [
             ("format", "webp"),
+            ("formats", "avif, webp,avif"),
             ("quality", "75"),
             ("lossless", "true"),
             ("progressive", "false"),
@@ -420,10 +475,13 @@ mod tests {
             ("alpha_quality", "50"),
             ("bit_depth", "10"),
             ("target", "ssim=0.98"),
+            ("tables", "vision:60"),
         ] {
             o.set(k, v).unwrap_or_else(|e| panic!("{k}={v}: {e}"));
         }
-        assert_eq!(OPTION_KEYS.len(), 19);
+        assert_eq!(OPTION_KEYS.len(), 21);
+        assert_eq!(o.formats, [Format::Avif, Format::WebP]);
+        assert_eq!(o.tables, QuantTables::Vision { ppd: 60.0 });
         assert_eq!(o.target, Some(Target::parse("ssim=0.98").unwrap()));
         assert_eq!(o.format, OutputFormat::Exact(Format::WebP));
         assert_eq!(o.quality, Some(75));

@@ -44,6 +44,17 @@ pub struct Compressed {
     pub search: Option<SearchReport>,
     /// What the metadata policy and the conversion removed or moved.
     pub metadata: MetadataReport,
+    /// With `format=auto`, every format tried and how it did, in the order tried.
+    pub candidates: Vec<Candidate>,
+}
+
+/// One format `format=auto` tried.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The format.
+    pub format: Format,
+    /// Its search report, or why it could not meet the target.
+    pub result: std::result::Result<SearchReport, String>,
 }
 
 /// A decoded image with its metadata, as [`decode`](crate::decode) returns it.
@@ -61,6 +72,11 @@ pub struct DecodedImage {
 pub(crate) fn resolve_format(requested: OutputFormat, input: Format) -> Result<Format> {
     let format = match requested {
         OutputFormat::Exact(f) => f,
+        OutputFormat::Auto => {
+            return Err(Error::Internal(
+                "format=auto names several formats; see candidate_formats".into(),
+            ))
+        }
         OutputFormat::Same => match input {
             Format::Heic if !codecs::can_encode(Format::Heic) => Format::Jpeg,
             Format::Gif | Format::Tiff | Format::Bmp => Format::Png,
@@ -158,7 +174,7 @@ fn orient(
 /// Converts samples to what `format`'s encoder takes: drops alpha that is
 /// unused or unsupported (flattening onto the background), expands gray where
 /// needed, reduces to 8 bits where needed.
-fn prepare(image: Image, format: Format, options: &Options) -> Image {
+pub(crate) fn prepare(image: Image, format: Format, options: &Options) -> Image {
     let layout = image.layout;
     let keep_alpha = layout.has_alpha() && codecs::keeps_alpha(format) && image.uses_alpha();
     let color = layout.is_color() || !codecs::keeps_gray(format);
@@ -184,8 +200,9 @@ pub(crate) fn compress(
     let started = Instant::now();
     progress.enter(Stage::Decode)?;
     let in_format = sniff(input)?;
-    let out_format = resolve_format(options.format, in_format)?;
-    if options.lossless && out_format == Format::Jpeg {
+    let candidates = candidate_formats(options, in_format)?;
+    let out_format = candidates[0];
+    if options.lossless && options.format != OutputFormat::Auto && out_format == Format::Jpeg {
         let out = optimize_jpeg(input, in_format, options, started)?;
         progress.enter(Stage::Done)?;
         return Ok(out);
@@ -213,6 +230,19 @@ pub(crate) fn compress(
     );
     // Plan on the full-size upright dimensions, then resample whatever the decoder returned.
     let plan = header_plan.map(|(plan, _)| plan);
+    if options.format == OutputFormat::Auto {
+        let image = resize_planned(image, plan, options)?;
+        timings.transform = transform_started.elapsed();
+        progress.enter(Stage::Encode)?;
+        let encode_started = Instant::now();
+        let mut out = encode_auto(image, &metadata, &candidates, options)?;
+        out.timings = Timings {
+            encode: encode_started.elapsed(),
+            ..timings
+        };
+        progress.enter(Stage::Done)?;
+        return Ok(out);
+    }
     let image = transform(image, plan, out_format, options)?;
     let (metadata, metadata_report) =
         metadata.for_output(&options.metadata, out_format, image.width, image.height);
@@ -243,7 +273,120 @@ pub(crate) fn compress(
         } else {
             metadata_report
         },
+        candidates: Vec::new(),
     })
+}
+
+/// The formats a compress may write: the one `options.format` resolves to
+/// (`in_format` standing for `same`), or for `auto` those of
+/// `options.formats` this build can encode.
+fn candidate_formats(options: &Options, in_format: Format) -> Result<Vec<Format>> {
+    if options.format != OutputFormat::Auto {
+        return Ok(vec![resolve_format(options.format, in_format)?]);
+    }
+    let formats: Vec<Format> = options
+        .formats
+        .iter()
+        .copied()
+        .filter(|f| codecs::can_encode(*f))
+        .collect();
+    if formats.is_empty() {
+        return Err(Error::CodecUnavailable {
+            detail: format!(
+                "format=auto: this build encodes none of {}",
+                options
+                    .formats
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    Ok(formats)
+}
+
+/// The target `format=auto` meets when the options give none.
+const AUTO_TARGET: quality::Target = quality::Target::Score {
+    metric: quality::Metric::Ssimulacra2,
+    min: 80.0,
+};
+
+/// `format=auto`: searches each candidate format for the target and keeps
+/// the smallest file that meets it (for a size target, the best-scoring file
+/// within it). Formats that would flatten an alpha channel the image uses
+/// are passed over while another remains.
+fn encode_auto(
+    image: Image,
+    metadata: &Metadata,
+    candidates: &[Format],
+    options: &Options,
+) -> Result<Compressed> {
+    let mut options = options.clone();
+    let target = *options.target.get_or_insert(AUTO_TARGET);
+    let uses_alpha = image.layout.has_alpha() && image.uses_alpha();
+    let keeps_alpha: Vec<Format> = candidates
+        .iter()
+        .copied()
+        .filter(|f| codecs::keeps_alpha(*f))
+        .collect();
+    let candidates = if uses_alpha && !keeps_alpha.is_empty() {
+        &keeps_alpha[..]
+    } else {
+        candidates
+    };
+    let mut tried = Vec::with_capacity(candidates.len());
+    let mut best: Option<Compressed> = None;
+    let mut last_error = None;
+    for &format in candidates {
+        let prepared = prepare(image.clone(), format, &options);
+        let (metadata, metadata_report) =
+            metadata.for_output(&options.metadata, format, prepared.width, prepared.height);
+        match encode_prepared(format, &prepared, &metadata, &options) {
+            Ok((data, Some(search))) => {
+                tried.push(Candidate {
+                    format,
+                    result: Ok(search.clone()),
+                });
+                let better = match best.as_ref().and_then(|b| b.search.as_ref()) {
+                    None => true,
+                    Some(held) => match target {
+                        quality::Target::Size { .. } => search.score > held.score,
+                        quality::Target::Score { .. } => search.bytes < held.bytes,
+                    },
+                };
+                if better {
+                    best = Some(Compressed {
+                        data,
+                        format,
+                        width: prepared.width,
+                        height: prepared.height,
+                        unchanged: false,
+                        timings: Timings::default(),
+                        search: Some(search),
+                        metadata: metadata_report,
+                        candidates: Vec::new(),
+                    });
+                }
+            }
+            Ok((_, None)) => unreachable!("auto always sets a target"),
+            Err(e) if e.kind() == crate::error::ErrorKind::TargetUnreachable => {
+                tried.push(Candidate {
+                    format,
+                    result: Err(e.to_string()),
+                });
+                last_error = Some(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    match best {
+        Some(mut out) => {
+            out.candidates = tried;
+            Ok(out)
+        }
+        None => Err(last_error.expect("at least one candidate was tried")),
+    }
 }
 
 /// Encodes prepared pixels, searching for the setting that meets
@@ -284,6 +427,9 @@ pub(crate) fn encode(
     options: &Options,
     progress: &mut Reporter,
 ) -> Result<Compressed> {
+    if options.format == OutputFormat::Auto {
+        return encode_image(pixels.to_image(), metadata, options, progress);
+    }
     let format = explicit_format(options)?;
     let mut timings = Timings::default();
     progress.enter(Stage::Transform)?;
@@ -310,6 +456,7 @@ pub(crate) fn encode(
         timings,
         search: None,
         metadata: report,
+        candidates: Vec::new(),
     })
 }
 
@@ -321,6 +468,22 @@ pub(crate) fn encode_image(
     options: &Options,
     progress: &mut Reporter,
 ) -> Result<Compressed> {
+    if options.format == OutputFormat::Auto {
+        progress.enter(Stage::Transform)?;
+        let started = Instant::now();
+        let image = resize_planned(image, None, options)?;
+        let transform = started.elapsed();
+        progress.enter(Stage::Encode)?;
+        let candidates = candidate_formats(options, Format::Png)?;
+        let mut out = encode_auto(image, metadata, &candidates, options)?;
+        out.timings = Timings {
+            transform,
+            encode: started.elapsed() - transform,
+            ..Timings::default()
+        };
+        progress.enter(Stage::Done)?;
+        return Ok(out);
+    }
     let format = explicit_format(options)?;
     progress.enter(Stage::Transform)?;
     let started = Instant::now();
@@ -346,6 +509,7 @@ pub(crate) fn encode_image(
         timings,
         search,
         metadata: metadata_report,
+        candidates: Vec::new(),
     })
 }
 
@@ -396,5 +560,6 @@ fn optimize_jpeg(
         timings,
         search: None,
         metadata: MetadataReport::default(),
+        candidates: Vec::new(),
     })
 }

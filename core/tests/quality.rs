@@ -179,3 +179,184 @@ fn ssim_and_psnr_targets_are_met() {
         assert_eq!(out.search.unwrap().metric, metric);
     }
 }
+
+#[test]
+fn auto_format_keeps_the_smallest_candidate_that_meets_the_target() {
+    let (name, image) = photos().remove(0);
+    let out = encode(
+        &image,
+        &[
+            ("format", "auto"),
+            ("formats", "jpeg,webp"),
+            ("target", "ssimulacra2=75"),
+        ],
+    );
+    assert_eq!(out.candidates.len(), 2, "{name}: {:?}", out.candidates);
+    let chosen = out.search.clone().expect("auto reports its search");
+    for candidate in &out.candidates {
+        let report = candidate.result.as_ref().expect("both formats reach 75");
+        assert!(report.score >= 75.0);
+        assert!(
+            chosen.bytes <= report.bytes,
+            "{name}: chose {} at {} bytes over {} at {}",
+            out.format,
+            chosen.bytes,
+            candidate.format,
+            report.bytes
+        );
+    }
+    // The returned file is what it says: that format, meeting the target by the crate.
+    assert_eq!(pixpress::sniff(&out.data).unwrap(), out.format);
+    let judged = crate_score(&image, &decoded(&out.data));
+    assert!(
+        judged >= 75.0 * 0.995,
+        "{name}: the crate scores {judged:.3}"
+    );
+
+    // Without a target, auto meets SSIMULACRA2 80; alpha excludes JPEG.
+    let mut rgba = image.clone().convert(Layout::Rgba, Rgba8::WHITE);
+    if let Samples::U8(samples) = &mut rgba.samples {
+        samples.iter_mut().skip(3).step_by(4).for_each(|a| *a = 128);
+    }
+    let out = encode(&rgba, &[("format", "auto"), ("formats", "jpeg,webp")]);
+    assert_eq!(out.format, pixpress::Format::WebP);
+    assert_eq!(out.candidates.len(), 1);
+    assert!(out.search.unwrap().score >= 80.0);
+}
+
+#[test]
+fn analyze_scores_every_setting_and_marks_the_front() {
+    let data = std::fs::read(corpus().join("jpeg/jolla.jpg")).unwrap();
+    let options = Options::from_pairs([("resize", "320x320"), ("formats", "jpeg,webp")]).unwrap();
+    let analysis = pixpress::analyze(&data, &options).unwrap();
+    let reference = pixpress::decode(&data, &options).unwrap().image;
+    assert_eq!(
+        (analysis.width, analysis.height),
+        (reference.width, reference.height)
+    );
+    let count = |f| analysis.points.iter().filter(|p| p.format == f).count();
+    assert_eq!(count(pixpress::Format::Jpeg), 10);
+    assert_eq!(count(pixpress::Format::WebP), 10);
+    assert_eq!(count(pixpress::Format::Png), 1);
+    // Each point's score is what an independent encode and score give.
+    let point = &analysis.points[5];
+    let again = encode(
+        &reference
+            .clone()
+            .convert(Layout::Rgb, Rgba8::WHITE)
+            .into_u8(),
+        &[
+            ("format", "jpeg"),
+            ("quality", &point.quality.unwrap().to_string()),
+        ],
+    );
+    let judged = crate_score(&reference, &decoded(&again.data));
+    assert!(
+        (judged - point.score).abs() <= 0.005 * judged.abs() + 0.05,
+        "{point:?} vs {judged}"
+    );
+    // Lossless PNG scores 100 and is the front's best point.
+    let front = analysis.front();
+    let png = analysis
+        .points
+        .iter()
+        .find(|p| p.format == pixpress::Format::Png)
+        .unwrap();
+    assert!(png.score > 99.99, "{png:?}");
+    assert!(front.last().unwrap().score >= png.score);
+    // The front rises strictly with bytes, and nothing off it beats a front point.
+    for pair in front.windows(2) {
+        assert!(pair[0].bytes <= pair[1].bytes && pair[0].score < pair[1].score);
+    }
+    for p in analysis.points.iter().filter(|p| !p.pareto) {
+        assert!(
+            front
+                .iter()
+                .any(|f| f.bytes <= p.bytes && f.score >= p.score),
+            "{p:?} is dominated by nothing on the front"
+        );
+    }
+    let json: serde_json::Value = serde_json::from_str(&analysis.to_json()).unwrap();
+    assert_eq!(json["points"].as_array().unwrap().len(), 21);
+    assert_eq!(json["front"].as_array().unwrap().len(), front.len());
+    assert!(analysis.to_svg().contains("<polyline"));
+}
+
+#[test]
+fn vision_tables_encode_valid_jpeg_that_differs_from_annex_k() {
+    let (name, image) = photos().remove(3);
+    let standard = encode(&image, &[("format", "jpeg"), ("quality", "75")]);
+    for tables in ["vision", "vision:90", "mozjpeg"] {
+        let out = encode(
+            &image,
+            &[("format", "jpeg"), ("quality", "75"), ("tables", tables)],
+        );
+        assert_ne!(out.data, standard.data, "{name} {tables}");
+        let judged = crate_score(&image, &decoded(&out.data));
+        assert!(judged > 50.0, "{name} {tables}: {judged}");
+    }
+    // Higher quality means finer tables: more bytes and a better score.
+    let low = encode(
+        &image,
+        &[("format", "jpeg"), ("quality", "50"), ("tables", "vision")],
+    );
+    let high = encode(
+        &image,
+        &[("format", "jpeg"), ("quality", "90"), ("tables", "vision")],
+    );
+    assert!(high.data.len() > low.data.len());
+    assert!(crate_score(&image, &decoded(&high.data)) > crate_score(&image, &decoded(&low.data)));
+}
+
+/// The quantization tables in a JPEG's DQT segments, in natural order, by table id.
+fn dqt_tables(jpeg: &[u8]) -> Vec<(u8, [u16; 64])> {
+    const ZIGZAG: [usize; 64] = [
+        0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27,
+        20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+        58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+    ];
+    let mut tables = Vec::new();
+    let mut at = 2;
+    while at + 4 <= jpeg.len() && jpeg[at] == 0xFF && jpeg[at + 1] != 0xDA {
+        let len = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
+        if jpeg[at + 1] == 0xDB {
+            let mut p = at + 4;
+            while p < at + 2 + len {
+                let (precision, id) = (jpeg[p] >> 4, jpeg[p] & 15);
+                assert_eq!(precision, 0, "8-bit tables");
+                let mut table = [0u16; 64];
+                for (k, &natural) in ZIGZAG.iter().enumerate() {
+                    table[natural] = u16::from(jpeg[p + 1 + k]);
+                }
+                tables.push((id, table));
+                p += 65;
+            }
+        }
+        at += 2 + len;
+    }
+    tables
+}
+
+#[test]
+fn the_written_tables_are_the_vision_model_ones() {
+    let (_, image) = photos().remove(0);
+    for (ppd, subsampling, span) in [(40.0, "420", (2, 2)), (90.0, "444", (1, 1))] {
+        let tables = format!("vision:{ppd}");
+        // At quality 50 libjpeg's scaling is 100%: the base tables as they are.
+        let out = encode(
+            &image,
+            &[
+                ("format", "jpeg"),
+                ("quality", "50"),
+                ("tables", &tables),
+                ("subsampling", subsampling),
+            ],
+        );
+        let (luma, chroma) = pixpress::vision_tables(ppd, span);
+        let written = dqt_tables(&out.data);
+        assert!(written.contains(&(0, luma)), "{tables}: {written:?}");
+        assert!(written.contains(&(1, chroma)), "{tables}: {written:?}");
+    }
+    let out = encode(&image, &[("format", "jpeg"), ("quality", "50")]);
+    assert!(dqt_tables(&out.data).contains(&(0, pixpress::ANNEX_K_LUMA)));
+}

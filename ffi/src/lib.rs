@@ -9,13 +9,14 @@
 //! - `pxp_options`: setters need exclusive access; once passed to a call the
 //!   handle is only read, so any number of threads may use one handle at once
 //!   as long as nobody sets options on it meanwhile.
-//! - `pxp_buffer`, `pxp_image`: immutable; readable from any thread; freed once.
+//! - `pxp_buffer`, `pxp_image`, `pxp_analysis`: immutable; readable from any thread; freed once.
 //! - Compress, decode, encode and probe calls are reentrant and may run on many
 //!   threads at once.
 
 #![allow(non_camel_case_types)]
 #![warn(missing_docs)]
 
+mod analysis;
 mod boundary;
 mod buffer;
 mod compress;
@@ -25,6 +26,7 @@ mod quality;
 mod session;
 mod status;
 
+pub use analysis::*;
 pub use boundary::pxp_last_error_message;
 pub use buffer::*;
 pub use compress::*;

@@ -8,7 +8,8 @@ use std::ffi::c_char;
 /// Options for a call: the same keys and values as the CLI's `-s KEY=VALUE`,
 /// Python keyword arguments and Node option objects (`format`, `quality`,
 /// `lossless`, `progressive`, `subsampling`, `effort`, `resize`, `fit`,
-/// `enlarge`, `background`, `orientation`, `max_pixels`, `metadata`, ...).
+/// `enlarge`, `background`, `orientation`, `max_pixels`, `metadata`, `target`,
+/// `tables`, `formats`, ...).
 ///
 /// Setters need exclusive access. Once passed to a call the handle is only
 /// read, so threads may share it while nobody sets options on it.

@@ -338,6 +338,49 @@ static void test_score_and_target(void) {
     free(data);
 }
 
+static void test_analyze_and_auto(void) {
+    size_t len;
+    unsigned char *data = corpus_file("png/hopper.png", &len);
+    pxp_options *o = pxp_options_new();
+    CHECK(pxp_options_set(o, "formats", "jpeg,webp") == PXP_OK, "formats");
+    CHECK(pxp_options_set(o, "resize", "128x128") == PXP_OK, "resize");
+    pxp_analysis *a = NULL;
+    CHECK(pxp_analyze(data, len, o, &a) == PXP_OK, "analyze: %s", pxp_last_error_message());
+    size_t n = pxp_analysis_len(a), on_front = 0;
+    CHECK(n == 21, "points %zu", n);
+    for (size_t i = 0; i < n; i++) {
+        pxp_rate_point p = {.struct_size = sizeof p};
+        CHECK(pxp_analysis_point(a, i, &p), "point %zu", i);
+        CHECK(p.bytes > 0 && p.score > -100 && p.score <= 100, "point %zu: %zu bytes, %f", i, p.bytes, p.score);
+        CHECK((p.format == PXP_FORMAT_PNG) == (p.quality == 0), "png is the lossless point");
+        on_front += p.pareto;
+    }
+    CHECK(on_front >= 2, "front of %zu", on_front);
+    pxp_rate_point past = {.struct_size = sizeof past};
+    CHECK(!pxp_analysis_point(a, n, &past), "out of range");
+    CHECK(strstr(pxp_analysis_json(a), "\"front\"") != NULL, "json");
+    CHECK(strncmp(pxp_analysis_svg(a), "<svg", 4) == 0, "svg");
+    pxp_analysis_free(a);
+    pxp_analysis_free(NULL);
+    CHECK(pxp_analysis_len(NULL) == 0 && pxp_analysis_json(NULL) == NULL, "NULL analysis");
+    CHECK(pxp_analyze(data, 3, o, &a) != PXP_OK && a == NULL, "bad input");
+
+    CHECK(pxp_options_set(o, "format", "auto") == PXP_OK, "auto");
+    CHECK(pxp_options_set(o, "target", "ssimulacra2=70") == PXP_OK, "target");
+    pxp_buffer *out = NULL;
+    CHECK(pxp_compress(data, len, o, &out) == PXP_OK, "auto compress: %s", pxp_last_error_message());
+    pxp_format f = pxp_buffer_format(out);
+    CHECK(f == PXP_FORMAT_JPEG || f == PXP_FORMAT_WEBP, "auto format %d", (int)f);
+    pxp_search_report report = {.struct_size = sizeof report};
+    CHECK(pxp_buffer_search(out, &report) && report.score >= 70, "auto search");
+    pxp_buffer_free(out);
+    CHECK(pxp_options_set(o, "formats", "gif") == PXP_ERR_INVALID_ARGUMENT, "gif is not written");
+    CHECK(pxp_options_set(o, "tables", "vision:60") == PXP_OK, "tables");
+    CHECK(pxp_options_set(o, "tables", "vision:0") == PXP_ERR_INVALID_ARGUMENT, "bad ppd");
+    pxp_options_free(o);
+    free(data);
+}
+
 static void test_session(void) {
     char dir[] = "/tmp/pxp-session-XXXXXX";
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
@@ -398,6 +441,7 @@ int main(void) {
     test_compress_file();
     test_session();
     test_score_and_target();
+    test_analyze_and_auto();
     test_bad_files();
     test_corpus_to_every_format();
     CHECK_EXIT();

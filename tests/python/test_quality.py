@@ -115,3 +115,53 @@ def test_cli_score_and_target(tmp_path):
     scores = json.loads(scored.stdout)
     assert scores["ssimulacra2"] == pytest.approx(file["search"]["score"], abs=1e-9)
     assert set(scores) == {"psnr", "ssim", "ssimulacra2"}
+
+
+def test_auto_format_returns_the_smallest_candidate_meeting_the_target():
+    ref = reference_png(PHOTOS[2])
+    out = pixpress.compress(ref, format="auto", formats=["jpeg", "webp", "avif"], target="ssim=0.95")
+    tried = {c["format"]: c["search"]["bytes"] for c in out.candidates if "search" in c}
+    assert set(tried) == {"jpeg", "webp", "avif"}
+    assert len(out) == min(tried.values()) == tried[out.format]
+    # Pillow reads the format it claims; scikit-image agrees the target is met.
+    assert Image.open(io.BytesIO(bytes(out))).format.lower() == out.format
+    decoded = io.BytesIO()
+    Image.open(io.BytesIO(bytes(out))).convert("RGB").save(decoded, format="PNG")
+    assert judge_ssim(ref, decoded.getvalue()) >= 0.95 * (1 - 1e-6)
+
+
+def test_analyze_points_are_the_files_compress_makes(tmp_path):
+    ref = reference_png(PHOTOS[0])
+    analysis = pixpress.analyze(ref, formats="jpeg,webp", target="ssim=0.9")
+    assert analysis["metric"] == "ssim"
+    assert {p["format"] for p in analysis["points"]} == {"jpeg", "webp", "png"}
+    for point in analysis["points"][::4]:
+        if point["format"] == "png":
+            continue
+        out = pixpress.compress(ref, format=point["format"], quality=point["quality"])
+        assert len(out) == point["bytes"]
+        decoded = io.BytesIO()
+        Image.open(io.BytesIO(bytes(out))).convert("RGB").save(decoded, format="PNG")
+        assert judge_ssim(ref, decoded.getvalue()) == pytest.approx(point["score"], abs=2e-3)
+    front = analysis["front"]
+    assert [p["bytes"] for p in front] == sorted(p["bytes"] for p in front)
+    assert all(p["pareto"] for p in front)
+    assert analysis["svg"].startswith("<svg")
+
+    # The CLI: the same JSON, and an SVG that parses as XML.
+    src = tmp_path / "ref.png"
+    src.write_bytes(ref)
+    run = subprocess.run(
+        [BIN, "analyze", src, "-s", "formats=jpeg,webp", "-t", "ssim=0.9", "--json", "--plot", tmp_path / "front.svg"],
+        check=True, capture_output=True, text=True,
+    )
+    cli_points = json.loads(run.stdout)["points"]
+    assert [(p["format"], p["quality"], p["bytes"]) for p in cli_points] == [
+        (p["format"], p["quality"], p["bytes"]) for p in analysis["points"]
+    ]
+    assert [p["score"] for p in cli_points] == pytest.approx([p["score"] for p in analysis["points"]], abs=1e-9)
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(tmp_path / "front.svg").getroot()
+    assert root.tag.endswith("svg")
+    assert len(root.findall(".//{http://www.w3.org/2000/svg}circle")) == len(analysis["points"])

@@ -94,6 +94,19 @@ pub struct Output {
     pub search: Option<SearchReport>,
     /// What the metadata policy and the conversion removed or moved.
     pub metadata: MetadataReport,
+    /// With `format: 'auto'`, every format tried, in order; empty otherwise.
+    pub candidates: Vec<Candidate>,
+}
+
+/// One format `format: 'auto'` tried.
+#[napi(object)]
+pub struct Candidate {
+    /// "jpeg", "webp", "avif", ...
+    pub format: String,
+    /// Its search, when it met the target.
+    pub search: Option<SearchReport>,
+    /// Why it could not meet the target.
+    pub error: Option<String>,
 }
 
 /// What a search for the `target` option did and achieved.
@@ -126,24 +139,162 @@ impl From<Compressed> for Output {
             width: c.width,
             height: c.height,
             unchanged: c.unchanged,
-            search: c.search.map(|s| SearchReport {
-                target: s.target.to_string(),
-                metric: s.metric.name().to_string(),
-                score: s.score,
-                bytes: s.bytes as u32,
-                quality: s.quality.map(u32::from),
-                trials: s.trials,
-                full_encodes: s.full_encodes,
-                sampled: s.sampled,
-                seconds: s.time.as_secs_f64(),
-            }),
+            search: c.search.map(SearchReport::from),
             metadata: MetadataReport {
                 removed: c.metadata.removed,
                 moved: c.metadata.moved,
             },
+            candidates: c
+                .candidates
+                .into_iter()
+                .map(|candidate| {
+                    let (search, error) = match candidate.result {
+                        Ok(search) => (Some(search.into()), None),
+                        Err(error) => (None, Some(error)),
+                    };
+                    Candidate {
+                        format: candidate.format.name().to_string(),
+                        search,
+                        error,
+                    }
+                })
+                .collect(),
             data: Buffer::from(c.data),
         }
     }
+}
+
+impl From<engine::SearchReport> for SearchReport {
+    fn from(s: engine::SearchReport) -> SearchReport {
+        SearchReport {
+            target: s.target.to_string(),
+            metric: s.metric.name().to_string(),
+            score: s.score,
+            bytes: s.bytes as u32,
+            quality: s.quality.map(u32::from),
+            trials: s.trials,
+            full_encodes: s.full_encodes,
+            sampled: s.sampled,
+            seconds: s.time.as_secs_f64(),
+        }
+    }
+}
+
+/// One encode of an analysis.
+#[napi(object)]
+pub struct RatePoint {
+    /// "jpeg", "webp", "avif" or "png".
+    pub format: String,
+    /// The encoder quality setting; absent for lossless PNG.
+    pub quality: Option<u32>,
+    /// The encoded size in bytes.
+    pub bytes: u32,
+    /// The decoded output's score against the analysed pixels.
+    pub score: f64,
+    /// True when no other point is both smaller and at least as good.
+    pub pareto: bool,
+}
+
+impl From<&engine::RatePoint> for RatePoint {
+    fn from(p: &engine::RatePoint) -> RatePoint {
+        RatePoint {
+            format: p.format.name().to_string(),
+            quality: p.quality.map(u32::from),
+            bytes: p.bytes as u32,
+            score: p.score,
+            pareto: p.pareto,
+        }
+    }
+}
+
+/// Bytes against score for each format at several settings.
+#[napi(object)]
+pub struct Analysis {
+    /// Width of the analysed pixels (after orientation and any `resize`).
+    pub width: u32,
+    /// Height of the analysed pixels.
+    pub height: u32,
+    /// The metric of every score ("ssimulacra2" unless a score `target` names another).
+    pub metric: String,
+    /// Every encode, by format then quality.
+    pub points: Vec<RatePoint>,
+    /// The Pareto points, smallest first.
+    pub front: Vec<RatePoint>,
+    /// The curves and the front drawn as an SVG document.
+    pub svg: String,
+}
+
+impl From<engine::Analysis> for Analysis {
+    fn from(a: engine::Analysis) -> Analysis {
+        Analysis {
+            width: a.width,
+            height: a.height,
+            metric: a.metric.name().to_string(),
+            points: a.points.iter().map(RatePoint::from).collect(),
+            front: a.front().into_iter().map(RatePoint::from).collect(),
+            svg: a.to_svg(),
+        }
+    }
+}
+
+/// One analysis on the libuv thread pool.
+pub struct AnalyzeTask {
+    input: Buffer,
+    options: Fallible<Options>,
+    failure: Option<Failure>,
+}
+
+impl Task for AnalyzeTask {
+    type Output = engine::Analysis;
+    type JsValue = Analysis;
+
+    fn compute(&mut self) -> Result<engine::Analysis> {
+        let result = self
+            .options
+            .clone()
+            .and_then(|o| Ok(engine::analyze(&self.input, &o)?));
+        result.map_err(|f| {
+            let reason = f.message.clone();
+            self.failure = Some(f);
+            Error::from_reason(reason)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, analysis: engine::Analysis) -> Result<Analysis> {
+        Ok(analysis.into())
+    }
+
+    fn reject(&mut self, env: Env, err: Error) -> Result<Analysis> {
+        reject_with_code(env, err, self.failure.take())
+    }
+}
+
+/// Encodes `input` (decoded, oriented and resized as the options say) to
+/// each of `formats` (default "jpeg,webp,avif") at several quality settings
+/// and losslessly to PNG, scores each, and marks the Pareto front; on the
+/// libuv thread pool.
+#[napi(ts_return_type = "Promise<Analysis>")]
+pub fn analyze(
+    input: Buffer,
+    options: Option<HashMap<String, Either3<String, f64, bool>>>,
+) -> AsyncTask<AnalyzeTask> {
+    AsyncTask::new(AnalyzeTask {
+        input,
+        options: parse_options(options),
+        failure: None,
+    })
+}
+
+/// `analyze` on the calling thread (blocks the event loop: for scripts).
+#[napi]
+pub fn analyze_sync(
+    input: &[u8],
+    options: Option<HashMap<String, Either3<String, f64, bool>>>,
+) -> Result<Analysis, Code> {
+    let options = parse_options(options)?;
+    Ok(engine::analyze(input, &options)
+        .map_err(Failure::from)?
+        .into())
 }
 
 /// One score computation on the libuv thread pool.

@@ -23,3 +23,25 @@ test('score and a target search agree, and bad requests have codes', async () =>
   await assert.rejects(pixpress.score(ref, out.data, 'butteraugli'), { code: 'PXP_ERR_INVALID_ARGUMENT' })
   assert.throws(() => pixpress.scoreSync(ref, Buffer.from('nope')), { code: 'PXP_ERR_UNSUPPORTED_FORMAT' })
 })
+
+test('format auto keeps the smallest candidate; analyze gives points, the front and SVG', async () => {
+  const ref = pixpress.compressSync(fs.readFileSync(path.join(CORPUS, 'jpeg/jolla.jpg')), { format: 'png', resize: [480, 480] }).data
+  const out = await pixpress.compress(ref, { format: 'auto', formats: ['jpeg', 'webp'], target: 'ssimulacra2=70' })
+  assert.deepEqual(out.candidates.map((c) => c.format), ['jpeg', 'webp'])
+  const sizes = out.candidates.map((c) => c.search.bytes)
+  assert.equal(out.data.length, Math.min(...sizes))
+  assert.ok((await pixpress.score(ref, out.data)) >= 70)
+  assert.equal(pixpress.probe(out.data).format, out.format)
+
+  const analysis = await pixpress.analyze(ref, { formats: 'webp', resize: '240x240' })
+  assert.equal(analysis.metric, 'ssimulacra2')
+  assert.deepEqual([...new Set(analysis.points.map((p) => p.format))], ['webp', 'png'])
+  const q80 = analysis.points.find((p) => p.format === 'webp' && p.quality === 80)
+  const again = pixpress.compressSync(ref, { format: 'webp', quality: 80, resize: '240x240' })
+  assert.equal(again.data.length, q80.bytes)
+  assert.ok(analysis.front.every((p) => p.pareto))
+  assert.ok(analysis.svg.startsWith('<svg'))
+  const sync = pixpress.analyzeSync(ref, { formats: 'webp', resize: '240x240' })
+  assert.deepEqual(sync.points.map((p) => p.bytes), analysis.points.map((p) => p.bytes))
+  await assert.rejects(pixpress.analyze(Buffer.from('nope')), { code: 'PXP_ERR_UNSUPPORTED_FORMAT' })
+})

@@ -121,6 +121,32 @@ fn score(
         .map_err(errors::to_py)
 }
 
+/// Encodes an image (any bytes-like object, read in place; decoded, oriented
+/// and resized as the options say) to each format of `formats` (default
+/// "jpeg,webp,avif") at several quality settings and losslessly to PNG, and
+/// scores each. Returns a dict: `width`, `height`, `metric`, `points` (dicts
+/// with `format`, `quality`, `bytes`, `score`, `pareto`), `front` (the
+/// Pareto points, smallest first) and `svg` (the curves drawn as SVG text).
+#[pyfunction]
+#[pyo3(signature = (data, **options))]
+fn analyze<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let options = options::parse(options)?;
+    let input = Bytes::new(data)?;
+    let slice = input.as_slice();
+    let analysis = py
+        .detach(|| engine::analyze(slice, &options))
+        .map_err(errors::to_py)?;
+    let result = py
+        .import("json")?
+        .call_method1("loads", (analysis.to_json(),))?;
+    result.set_item("svg", analysis.to_svg())?;
+    Ok(result)
+}
+
 /// One metadata field as a dict: `block`, `group`, `name`, `value`.
 pub(crate) fn field_dict<'py>(
     py: Python<'py>,
@@ -209,6 +235,7 @@ fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compress_file, m)?)?;
     m.add_function(wrap_pyfunction!(probe, m)?)?;
     m.add_function(wrap_pyfunction!(score, m)?)?;
+    m.add_function(wrap_pyfunction!(analyze, m)?)?;
     m.add_function(wrap_pyfunction!(decode, m)?)?;
     m.add_function(wrap_pyfunction!(read_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(diff_metadata, m)?)?;

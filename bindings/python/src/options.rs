@@ -7,7 +7,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 /// The string form of one option value: `None` is the default, booleans are
-/// `true`/`false`, a `(width, height)` pair is `WxH` (None leaves a side free).
+/// `true`/`false`, a `(width, height)` pair is `WxH` (None leaves a side free),
+/// a sequence of strings is a comma-separated list.
 fn value_text(key: &str, value: &Bound<'_, PyAny>) -> PyResult<String> {
     if value.is_none() {
         return Ok(String::new());
@@ -27,6 +28,10 @@ fn value_text(key: &str, value: &Bound<'_, PyAny>) -> PyResult<String> {
         return Ok(value.str()?.to_string());
     }
     if value.is_instance_of::<PyTuple>() || value.is_instance_of::<PyList>() {
+        // A sequence of names is the vocabulary's comma-separated list (`formats`).
+        if let Ok(names) = value.extract::<Vec<String>>() {
+            return Ok(names.join(","));
+        }
         let sides: Vec<Option<u32>> = value.extract().map_err(|_| {
             errors::invalid(format!("invalid option `{key}`: expected (width, height)"))
         })?;

@@ -70,20 +70,31 @@ impl Output {
     /// for lossless), `trials`, `full_encodes`, `sampled`, `seconds`.
     #[getter]
     fn search<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let Some(s) = &self.compressed.search else {
-            return Ok(None);
-        };
-        let d = PyDict::new(py);
-        d.set_item("target", s.target.to_string())?;
-        d.set_item("metric", s.metric.name())?;
-        d.set_item("score", s.score)?;
-        d.set_item("bytes", s.bytes)?;
-        d.set_item("quality", s.quality)?;
-        d.set_item("trials", s.trials)?;
-        d.set_item("full_encodes", s.full_encodes)?;
-        d.set_item("sampled", s.sampled)?;
-        d.set_item("seconds", s.time.as_secs_f64())?;
-        Ok(Some(d))
+        self.compressed
+            .search
+            .as_ref()
+            .map(|s| search_dict(py, s))
+            .transpose()
+    }
+
+    /// With `format="auto"`, every format tried, in order: dicts with
+    /// `format` and either `search` (as `Output.search`) or `error` (why it
+    /// could not meet the target). Empty otherwise.
+    #[getter]
+    fn candidates<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        self.compressed
+            .candidates
+            .iter()
+            .map(|c| {
+                let d = PyDict::new(py);
+                d.set_item("format", c.format.name())?;
+                match &c.result {
+                    Ok(search) => d.set_item("search", search_dict(py, search)?)?,
+                    Err(error) => d.set_item("error", error)?,
+                }
+                Ok(d)
+            })
+            .collect()
     }
 
     /// What the metadata policy and the conversion did: `removed` (fields
@@ -232,4 +243,19 @@ impl Info {
             self.frames
         )
     }
+}
+
+/// A target search's report as a dict.
+fn search_dict<'py>(py: Python<'py>, s: &engine::SearchReport) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("target", s.target.to_string())?;
+    d.set_item("metric", s.metric.name())?;
+    d.set_item("score", s.score)?;
+    d.set_item("bytes", s.bytes)?;
+    d.set_item("quality", s.quality)?;
+    d.set_item("trials", s.trials)?;
+    d.set_item("full_encodes", s.full_encodes)?;
+    d.set_item("sampled", s.sampled)?;
+    d.set_item("seconds", s.time.as_secs_f64())?;
+    Ok(d)
 }

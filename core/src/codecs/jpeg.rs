@@ -10,9 +10,10 @@ use crate::error::{panic_message, Error, Result};
 use crate::format::Format;
 use crate::info::Info;
 use crate::metadata::{Metadata, EXIF_PREFIX};
-use crate::options::{Options, Subsampling};
+use crate::options::Options;
 use crate::orient::Orientation;
 use crate::pixels::{Image, Layout, PixelsRef};
+use crate::quality::{vision_tables, QuantTables};
 use mozjpeg_sys::*;
 use std::ffi::{c_int, c_uint, c_ulong, c_void};
 use std::mem;
@@ -461,9 +462,23 @@ pub(crate) fn encode(
         unsafe {
             jpeg_c_set_int_param(cinfo, J_INT_PARAM::JINT_COMPRESS_PROFILE, profile as c_int);
             jpeg_set_defaults(cinfo);
-            // The Annex K tables, so that `quality` means what it means in libjpeg, Pillow and sharp.
-            jpeg_c_set_int_param(cinfo, J_INT_PARAM::JINT_BASE_QUANT_TBL_IDX, 0);
+            // Annex K by default, so that `quality` means what it means in libjpeg, Pillow and sharp.
+            let base = if options.tables == QuantTables::Mozjpeg {
+                3
+            } else {
+                0
+            };
+            jpeg_c_set_int_param(cinfo, J_INT_PARAM::JINT_BASE_QUANT_TBL_IDX, base);
             jpeg_set_quality(cinfo, c_int::from(quality), 0);
+        }
+        if let QuantTables::Vision { ppd } = options.tables {
+            let (luma, chroma) = vision_tables(ppd, options.subsampling.chroma_span());
+            let scale = unsafe { jpeg_quality_scaling(c_int::from(quality)) };
+            for (slot, table) in [luma, chroma].iter().enumerate() {
+                let table = table.map(c_uint::from);
+                // SAFETY: a 64-entry table; libjpeg copies it.
+                unsafe { jpeg_add_quant_table(cinfo, slot as c_int, table.as_ptr(), scale, 1) };
+            }
         }
         cinfo.optimize_coding = 1;
         c.set_bool(
@@ -471,15 +486,11 @@ pub(crate) fn encode(
             effort >= SCAN_SEARCH_EFFORT,
         );
         if !gray {
-            let (h, v) = match options.subsampling {
-                Subsampling::S420 => (2, 2),
-                Subsampling::S422 => (2, 1),
-                Subsampling::S444 => (1, 1),
-            };
+            let (h, v) = options.subsampling.chroma_span();
             // SAFETY: jpeg_set_defaults allocated three components for YCbCr.
             let comps = unsafe { std::slice::from_raw_parts_mut(c.cinfo.comp_info, 3) };
-            comps[0].h_samp_factor = h;
-            comps[0].v_samp_factor = v;
+            comps[0].h_samp_factor = h as c_int;
+            comps[0].v_samp_factor = v as c_int;
             for comp in &mut comps[1..] {
                 comp.h_samp_factor = 1;
                 comp.v_samp_factor = 1;

@@ -127,7 +127,12 @@ impl<'a> Trials<'a> {
 }
 
 /// Decodes an encoded trial and scores it against the pixels it came from.
-fn score_encoded(reference: &Image, data: &[u8], format: Format, metric: Metric) -> Result<f64> {
+pub(super) fn score_encoded(
+    reference: &Image,
+    data: &[u8],
+    format: Format,
+    metric: Metric,
+) -> Result<f64> {
     let request = DecodeRequest {
         max_pixels: u64::MAX,
         accept_truncated: false,

@@ -797,7 +797,8 @@ fn mark_collisions(
 ) {
     let ext = match options.format {
         crate::options::OutputFormat::Exact(format) => format.extension(),
-        crate::options::OutputFormat::Same => "\u{0}ext",
+        // Known only once compressed.
+        crate::options::OutputFormat::Same | crate::options::OutputFormat::Auto => "\u{0}ext",
     };
     let mut seen: HashMap<PathBuf, Vec<usize>> = HashMap::new();
     for (i, task) in tasks.iter().enumerate() {

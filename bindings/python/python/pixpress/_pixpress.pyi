@@ -29,6 +29,9 @@ class Output(Buffer):
     def search(self) -> dict[str, Any] | None:
         """What the search for the ``target`` option did (``score``, ``bytes``, ``quality``, ``trials``, ...), or None."""
     @property
+    def candidates(self) -> list[dict[str, Any]]:
+        """With ``format="auto"``, every format tried: ``format`` and ``search`` or ``error``; else empty."""
+    @property
     def metadata(self) -> dict[str, list[str]]:
         """What the metadata policy and the conversion did: ``removed`` (``EXIF:GPS:GPSLatitude``, ``XMP:exif:GPSLatitude``, ``IPTC:City``, ``ICC``) and ``moved`` (``IPTC:City -> XMP:photoshop:City``)."""
     def write_to(self, path: str | PathLike[str]) -> None: ...
@@ -104,6 +107,9 @@ def diff_metadata(before: Buffer, after: Buffer) -> dict[str, list[Any]]:
     """Field-level difference: ``added``, ``removed`` (fields), ``changed``, ``moved`` ({"before", "after"} pairs)."""
 def score(reference: Buffer, distorted: Buffer, metric: str = "ssimulacra2") -> float:
     """Scores ``distorted`` against ``reference`` with ``"ssimulacra2"``, ``"ssim"`` or ``"psnr"``."""
+
+def analyze(data: Buffer, **options: OptionValue) -> dict[str, Any]:
+    """Bytes against score for each of ``formats`` (default jpeg, webp, avif) at several settings and lossless PNG: ``width``, ``height``, ``metric``, ``points`` (``format``, ``quality``, ``bytes``, ``score``, ``pareto``), ``front`` and ``svg``."""
 
 class Session:
     """The native half of pixpress.Session (see pixpress/session.py)."""
