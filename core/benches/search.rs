@@ -26,7 +26,8 @@ use photos::PHOTOS;
 const QUALITIES: std::ops::RangeInclusive<u8> = 30..=95;
 
 fn options(pairs: &[(&str, &str)]) -> Options {
-    let mut all = vec![("format", "jpeg")];
+    // mozjpeg's tables throughout, what a search uses and `cjpeg -quality` writes.
+    let mut all = vec![("format", "jpeg"), ("tables", "mozjpeg")];
     all.extend_from_slice(pairs);
     Options::from_pairs(all).expect("valid options")
 }

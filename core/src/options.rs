@@ -124,9 +124,10 @@ pub struct Options {
     /// or a byte budget (`size=100KB`); the quality setting is then searched
     /// for and `quality` is ignored.
     pub target: Option<Target>,
-    /// `tables`: JPEG quantization tables: `annexk` (the standard ones),
-    /// `mozjpeg`, or `vision[:PPD]` (derived from a contrast sensitivity
-    /// model for a display seen at PPD pixels per degree, default 40).
+    /// `tables`: JPEG quantization tables: `auto` (Annex K at a fixed
+    /// quality, mozjpeg's under a `target`), `annexk`, `mozjpeg`, or
+    /// `vision[:PPD]` (derived from a contrast sensitivity model for a
+    /// display seen at PPD pixels per degree, default 40).
     pub tables: QuantTables,
 }
 
@@ -153,7 +154,7 @@ impl Default for Options {
             alpha_quality: None,
             bit_depth: None,
             target: None,
-            tables: QuantTables::AnnexK,
+            tables: QuantTables::Auto,
         }
     }
 }

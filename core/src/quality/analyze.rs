@@ -88,8 +88,8 @@ impl Analysis {
 }
 
 /// Encodes `input` (decoded, oriented and resized as `options` say) to each
-/// format of `options.formats` at several quality settings, plus lossless
-/// PNG, scores each output with the target's metric (SSIMULACRA2 unless the
+/// format of `options.formats` at several quality settings (JPEG with the
+/// tables a target search would use), plus lossless PNG, scores each output with the target's metric (SSIMULACRA2 unless the
 /// `target` option names another) and marks the Pareto front.
 pub(crate) fn analyze(input: &[u8], options: &Options) -> Result<Analysis> {
     let metric = match options.target {
@@ -114,6 +114,7 @@ pub(crate) fn analyze(input: &[u8], options: &Options) -> Result<Analysis> {
         .map(|(format, quality)| {
             let mut options = options.clone();
             options.target = None;
+            options.tables = options.tables.for_search();
             options.quality = quality;
             options.lossless = quality.is_none();
             let image = prepare(decoded.image.clone(), format, &options);

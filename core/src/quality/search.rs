@@ -85,6 +85,7 @@ impl<'a> Trials<'a> {
     ) -> Self {
         let mut options = options.clone();
         options.target = None;
+        options.tables = options.tables.for_search();
         let (metric, scored) = match target {
             Target::Score { metric, .. } => (metric, true),
             Target::Size { .. } => (Metric::default(), false),

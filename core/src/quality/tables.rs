@@ -29,17 +29,22 @@
 //!
 //! Each table is then scaled so that its geometric mean equals that of the
 //! Annex K table of the same channel, which keeps `quality` meaning about
-//! what it means with the standard tables; `quality` scales it as libjpeg's
-//! `jpeg_quality_scaling` does.
+//! what it means with the standard tables; `quality` scales them as
+//! libjpeg's `jpeg_quality_scaling` does, and libjpeg clamps the result to
+//! 1-255 (the base tables are not clamped, so coarse steps stay coarse).
 
 use crate::error::{Error, Result};
 
 /// Which quantization tables the JPEG encoder uses.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum QuantTables {
-    /// ITU-T T.81 Annex K, what libjpeg, Pillow and sharp use: `quality`
-    /// means what it means there.
+    /// Annex K at a fixed `quality` (so the number means what it means in
+    /// libjpeg, Pillow and sharp); mozjpeg's under a `target`, where the
+    /// number does not matter and mozjpeg's tables need 6-9% fewer bytes for
+    /// the same SSIMULACRA2 (BENCHMARKS.md, the JPEG table study).
     #[default]
+    Auto,
+    /// ITU-T T.81 Annex K, what libjpeg, Pillow and sharp use.
     AnnexK,
     /// mozjpeg's own default (tuned on MS-SSIM by Nicolas Robidoux).
     Mozjpeg,
@@ -57,7 +62,8 @@ pub enum QuantTables {
 pub const DEFAULT_PPD: f64 = 40.0;
 
 impl QuantTables {
-    /// Parses `annexk`, `mozjpeg`, `vision` or `vision:PPD` (`csf` is an alias for `vision`).
+    /// Parses `auto`, `annexk`, `mozjpeg`, `vision` or `vision:PPD` (`csf`
+    /// is an alias for `vision`).
     pub fn parse(value: &str) -> Result<QuantTables> {
         let bad = |why: String| Error::option("tables", why);
         let (name, ppd) = match value.split_once([':', '=', '@']) {
@@ -65,7 +71,8 @@ impl QuantTables {
             None => (value.trim(), None),
         };
         match (name.to_ascii_lowercase().as_str(), ppd) {
-            ("annexk" | "annex-k" | "standard" | "default", None) => Ok(QuantTables::AnnexK),
+            ("auto" | "default" | "", None) => Ok(QuantTables::Auto),
+            ("annexk" | "annex-k" | "standard", None) => Ok(QuantTables::AnnexK),
             ("mozjpeg", None) => Ok(QuantTables::Mozjpeg),
             ("vision" | "csf", None) => Ok(QuantTables::Vision { ppd: DEFAULT_PPD }),
             ("vision" | "csf", Some(ppd)) => {
@@ -81,14 +88,24 @@ impl QuantTables {
                 Ok(QuantTables::Vision { ppd })
             }
             _ => Err(bad(format!(
-                "`{value}` is not annexk, mozjpeg, vision or vision:PPD"
+                "`{value}` is not auto, annexk, mozjpeg, vision or vision:PPD"
             ))),
+        }
+    }
+
+    /// The tables a search over quality settings uses: `Auto` becomes
+    /// mozjpeg's, the others stay.
+    pub(crate) fn for_search(self) -> QuantTables {
+        match self {
+            QuantTables::Auto => QuantTables::Mozjpeg,
+            other => other,
         }
     }
 
     /// The option-vocabulary spelling of these tables.
     pub fn name(self) -> String {
         match self {
+            QuantTables::Auto => "auto".into(),
             QuantTables::AnnexK => "annexk".into(),
             QuantTables::Mozjpeg => "mozjpeg".into(),
             QuantTables::Vision { ppd } => format!("vision:{ppd}"),
@@ -133,25 +150,31 @@ const OBLIQUE_R: f64 = 0.7;
 
 /// The base (quality 50) tables, luma then chroma, natural order, for a
 /// display at `ppd` pixels per degree; `chroma_span` is how many pixels one
-/// chroma sample spans horizontally and vertically (2 for 4:2:0).
+/// chroma sample spans horizontally and vertically (2 for 4:2:0). Entries
+/// may exceed 255: libjpeg clamps them after scaling by quality.
 pub fn vision_tables(ppd: f64, chroma_span: (u32, u32)) -> ([u16; 64], [u16; 64]) {
     let peak = luma_peak();
     let peak_sensitivity = luma_sensitivity(peak);
-    let luma = table(ppd, (1, 1), &ANNEX_K_LUMA, |f| {
+    let luma = relative_steps(ppd, (1, 1), |f| {
         luma_sensitivity(f.max(peak)) / peak_sensitivity
     });
-    let chroma = table(ppd, chroma_span, &ANNEX_K_CHROMA, chroma_sensitivity);
-    (luma, chroma)
+    let chroma = relative_steps(ppd, chroma_span, chroma_sensitivity);
+    // Each table's geometric mean is that of Annex K's table for its channel.
+    // (One scale for both, which makes chroma's DC step luma's, measured
+    // worse: 1-5% more bytes at equal SSIMULACRA2 in the table study.)
+    let log_mean = |t: &mut dyn Iterator<Item = f64>| t.map(f64::ln).sum::<f64>() / 64.0;
+    let scaled = |steps: [f64; 64], reference: &[u16; 64]| {
+        let scale = (log_mean(&mut reference.iter().map(|&q| f64::from(q)))
+            - log_mean(&mut steps.iter().copied()))
+        .exp();
+        steps.map(|s| (s * scale).round().clamp(1.0, 32767.0) as u16)
+    };
+    (scaled(luma, &ANNEX_K_LUMA), scaled(chroma, &ANNEX_K_CHROMA))
 }
 
-/// Steps inversely proportional to `sensitivity` (relative, at most 1),
-/// scaled to `reference`'s geometric mean.
-fn table(
-    ppd: f64,
-    span: (u32, u32),
-    reference: &[u16; 64],
-    sensitivity: impl Fn(f64) -> f64,
-) -> [u16; 64] {
+/// Steps inversely proportional to `sensitivity` (relative, 1 at its most
+/// sensitive), before scaling.
+fn relative_steps(ppd: f64, span: (u32, u32), sensitivity: impl Fn(f64) -> f64) -> [f64; 64] {
     let mut steps = [0f64; 64];
     for (i, step) in steps.iter_mut().enumerate() {
         let (v, u) = (i / 8, i % 8);
@@ -167,11 +190,7 @@ fn table(
         };
         *step = 1.0 / sensitivity(f / oblique);
     }
-    let log_mean = |t: &mut dyn Iterator<Item = f64>| t.map(f64::ln).sum::<f64>() / 64.0;
-    let scale = (log_mean(&mut reference.iter().map(|&q| f64::from(q)))
-        - log_mean(&mut steps.iter().copied()))
-    .exp();
-    steps.map(|s| (s * scale).round().clamp(1.0, 255.0) as u16)
+    steps
 }
 
 #[cfg(test)]
@@ -183,7 +202,7 @@ mod tests {
         for ppd in [20.0, 40.0, 90.0, 300.0] {
             let (luma, chroma) = vision_tables(ppd, (2, 2));
             for t in [luma, chroma] {
-                assert!(t.iter().all(|&q| (1..=255).contains(&q)), "{ppd}: {t:?}");
+                assert!(t.iter().all(|&q| q >= 1), "{ppd}: {t:?}");
                 let min = *t.iter().min().unwrap();
                 // The smallest step is in the low-frequency corner.
                 let at = t.iter().position(|&q| q == min).unwrap();
@@ -205,6 +224,7 @@ mod tests {
     #[test]
     fn parses_names_and_viewing() {
         assert_eq!(QuantTables::parse("annexk").unwrap(), QuantTables::AnnexK);
+        assert_eq!(QuantTables::parse("auto").unwrap(), QuantTables::default());
         assert_eq!(QuantTables::parse("mozjpeg").unwrap(), QuantTables::Mozjpeg);
         assert_eq!(
             QuantTables::parse("vision").unwrap(),
