@@ -669,6 +669,11 @@ enum pxp_status pxp_session_retry_failed(const struct pxp_session *session, size
 // `session` is NULL or a live handle, not used afterwards and not running.
 void pxp_session_free(struct pxp_session *session);
 
+// The name of a status value as the header spells it (`"PXP_OK"`,
+// `"PXP_ERR_CORRUPT"`, ...; the same `code` Python and Node errors carry),
+// or `""` for a value this library does not know. The string is static.
+const char *pxp_status_name(uint32_t status);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

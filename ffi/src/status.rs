@@ -1,6 +1,8 @@
 //! Status codes and the enums shared with C.
 
 use engine::{ErrorKind, Format, Layout, Stage};
+use std::ffi::{c_char, CString};
+use std::sync::OnceLock;
 
 /// The result of every call that can fail. Values are stable; new ones are
 /// only appended.
@@ -29,6 +31,29 @@ pub enum pxp_status {
     PXP_ERR_INTERNAL = 9,
     /// This build has no codec for the work (for example HEIC encoding).
     PXP_ERR_CODEC_UNAVAILABLE = 10,
+}
+
+/// The name of a status value as the header spells it (`"PXP_OK"`,
+/// `"PXP_ERR_CORRUPT"`, ...; the same `code` Python and Node errors carry),
+/// or `""` for a value this library does not know. The string is static.
+#[no_mangle]
+pub extern "C" fn pxp_status_name(status: u32) -> *const c_char {
+    static NAMES: OnceLock<Vec<(u32, CString)>> = OnceLock::new();
+    crate::boundary::value(c"".as_ptr(), || {
+        let names = NAMES.get_or_init(|| {
+            let errors = ErrorKind::ALL.into_iter().map(|kind| {
+                let name = CString::new(kind.code()).expect("codes have no NUL");
+                (pxp_status::from(kind) as u32, name)
+            });
+            std::iter::once((pxp_status::PXP_OK as u32, c"PXP_OK".to_owned()))
+                .chain(errors)
+                .collect()
+        });
+        names
+            .iter()
+            .find(|(value, _)| *value == status)
+            .map_or(c"".as_ptr(), |(_, name)| name.as_ptr())
+    })
 }
 
 impl From<ErrorKind> for pxp_status {
