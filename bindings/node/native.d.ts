@@ -254,6 +254,8 @@ export interface SearchReport {
   sampled: boolean
   /** Seconds the search took. */
   seconds: number
+  /** With the `tune` option, the value chosen for each tuned parameter (`{ subsampling: '444' }`). */
+  tuned: Record<string, string>
 }
 
 /** The library version, "MAJOR.MINOR.PATCH". */

@@ -443,6 +443,7 @@ fn search_json(search: &pixpress::SearchReport) -> Value {
         "score": finite(search.score), "bytes": search.bytes, "quality": search.quality,
         "trials": search.trials, "full_encodes": search.full_encodes,
         "sampled": search.sampled, "seconds": search.time.as_secs_f64(),
+        "tuned": search.tuned.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
     })
 }
 

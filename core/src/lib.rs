@@ -53,7 +53,7 @@ pub use pixels::{Image, Layout, PixelsRef, Rgba8, Samples};
 pub use progress::{Progress, Stage};
 pub use quality::{
     score_images, vision_tables, Analysis, Metric, QuantTables, RatePoint, SearchReport, Target,
-    ANNEX_K_CHROMA, ANNEX_K_LUMA, DEFAULT_PPD,
+    TuneParam, ANNEX_K_CHROMA, ANNEX_K_LUMA, DEFAULT_PPD,
 };
 pub use session::{
     has_image_extension, BatchProgress, Session, SessionSpec, SessionStatus, TaskOutcome,

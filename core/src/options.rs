@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::metadata::MetadataPolicy;
 use crate::pixels::Rgba8;
-use crate::quality::{QuantTables, Target};
+use crate::quality::{QuantTables, Target, TuneParam};
 
 /// The format to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -124,6 +124,12 @@ pub struct Options {
     /// or a byte budget (`size=100KB`); the quality setting is then searched
     /// for and `quality` is ignored.
     pub target: Option<Target>,
+    /// `sns`: WebP's spatial noise shaping, 0-100 (`None`: libwebp's 50).
+    pub sns: Option<u8>,
+    /// `tune`: with a `target`, encoder parameters searched besides quality,
+    /// comma-separated: `subsampling` and `tables` (JPEG), `sharp_yuv` and
+    /// `sns` (WebP), or `all`; see [`TuneParam`].
+    pub tune: Vec<TuneParam>,
     /// `tables`: JPEG quantization tables: `auto` (Annex K at a fixed
     /// quality, mozjpeg's under a `target`), `annexk`, `mozjpeg`, or
     /// `vision[:PPD]` (derived from a contrast sensitivity model for a
@@ -155,6 +161,8 @@ impl Default for Options {
             bit_depth: None,
             target: None,
             tables: QuantTables::Auto,
+            sns: None,
+            tune: Vec::new(),
         }
     }
 }
@@ -182,6 +190,8 @@ pub const OPTION_KEYS: &[&str] = &[
     "bit_depth",
     "target",
     "tables",
+    "sns",
+    "tune",
 ];
 
 impl Options {
@@ -256,6 +266,8 @@ impl Options {
             }
             "target" => self.target = parse_optional(key, value, Target::parse)?,
             "tables" => self.tables = QuantTables::parse(value)?,
+            "sns" => self.sns = parse_optional(key, value, |v| parse_range(key, v, 0, 100))?,
+            "tune" => self.tune = TuneParam::parse_list(value)?,
             _ => {
                 return Err(Error::option(
                     key,
@@ -477,10 +489,13 @@ mod tests {
             ("bit_depth", "10"),
             ("target", "ssim=0.98"),
             ("tables", "vision:60"),
+            ("sns", "30"),
+            ("tune", "subsampling,sns"),
         ] {
             o.set(k, v).unwrap_or_else(|e| panic!("{k}={v}: {e}"));
         }
-        assert_eq!(OPTION_KEYS.len(), 21);
+        assert_eq!(OPTION_KEYS.len(), 23);
+        assert_eq!(o.tune, [TuneParam::Subsampling, TuneParam::Sns]);
         assert_eq!(o.formats, [Format::Avif, Format::WebP]);
         assert_eq!(o.tables, QuantTables::Vision { ppd: 60.0 });
         assert_eq!(o.target, Some(Target::parse("ssim=0.98").unwrap()));

@@ -399,8 +399,7 @@ fn encode_prepared(
 ) -> Result<(Vec<u8>, Option<SearchReport>)> {
     match options.target {
         Some(target) => {
-            let (data, report) =
-                quality::encode_to_target(image, metadata, format, options, target)?;
+            let (data, report) = quality::encode_tuned(image, metadata, format, options, target)?;
             Ok((data, Some(report)))
         }
         None => Ok((codecs::encode(format, image, metadata, options)?, None)),

@@ -386,3 +386,46 @@ fn the_written_tables_are_the_vision_model_ones() {
     let out = encode(&image, &[("format", "jpeg"), ("quality", "50")]);
     assert!(dqt_tables(&out.data).contains(&(0, pixpress::ANNEX_K_LUMA)));
 }
+
+#[test]
+fn tuning_never_loses_to_quality_only_and_reports_what_it_chose() {
+    let (name, image) = photos().remove(2);
+    for format in ["jpeg", "webp"] {
+        let plain = encode(&image, &[("format", format), ("target", "ssimulacra2=75")]);
+        let tuned = encode(
+            &image,
+            &[
+                ("format", format),
+                ("target", "ssimulacra2=75"),
+                ("tune", "all"),
+            ],
+        );
+        let report = tuned.search.clone().unwrap();
+        assert!(
+            tuned.data.len() <= plain.data.len(),
+            "{name} {format}: {report:?}"
+        );
+        assert!(report.trials > plain.search.unwrap().trials);
+        let judged = crate_score(&image, &decoded(&tuned.data));
+        assert!(judged >= 75.0 * 0.995, "{name} {format}: {judged}");
+        // The chosen settings and quality reproduce the file.
+        let quality = report.quality.unwrap().to_string();
+        let mut pairs = vec![("format", format), ("quality", quality.as_str())];
+        if format == "jpeg" {
+            pairs.push(("tables", "mozjpeg"));
+        }
+        pairs.extend(report.tuned.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let keys: Vec<&str> = report.tuned.iter().map(|(k, _)| k.as_str()).collect();
+        let expected: &[&str] = if format == "jpeg" {
+            &["subsampling", "tables"]
+        } else {
+            &["sharp_yuv", "sns"]
+        };
+        assert_eq!(keys, expected);
+        assert_eq!(
+            encode(&image, &pairs).data,
+            tuned.data,
+            "{name} {format}: {pairs:?}"
+        );
+    }
+}

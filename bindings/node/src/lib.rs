@@ -130,6 +130,8 @@ pub struct SearchReport {
     pub sampled: bool,
     /// Seconds the search took.
     pub seconds: f64,
+    /// With the `tune` option, the value chosen for each tuned parameter (`{ subsampling: '444' }`).
+    pub tuned: HashMap<String, String>,
 }
 
 impl From<Compressed> for Output {
@@ -176,6 +178,7 @@ impl From<engine::SearchReport> for SearchReport {
             full_encodes: s.full_encodes,
             sampled: s.sampled,
             seconds: s.time.as_secs_f64(),
+            tuned: s.tuned.into_iter().collect(),
         }
     }
 }

@@ -67,7 +67,8 @@ impl Output {
 
     /// What the search for the `target` option did, or None without one:
     /// `target`, `metric`, `score` (of this file), `bytes`, `quality` (None
-    /// for lossless), `trials`, `full_encodes`, `sampled`, `seconds`.
+    /// for lossless), `trials`, `full_encodes`, `sampled`, `seconds`, and
+    /// `tuned` (with the `tune` option: the value chosen for each parameter).
     #[getter]
     fn search<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
         self.compressed
@@ -257,5 +258,10 @@ fn search_dict<'py>(py: Python<'py>, s: &engine::SearchReport) -> PyResult<Bound
     d.set_item("full_encodes", s.full_encodes)?;
     d.set_item("sampled", s.sampled)?;
     d.set_item("seconds", s.time.as_secs_f64())?;
+    let tuned = PyDict::new(py);
+    for (key, value) in &s.tuned {
+        tuned.set_item(key, value)?;
+    }
+    d.set_item("tuned", tuned)?;
     Ok(d)
 }

@@ -209,6 +209,9 @@ pub(crate) fn encode(
         config.method = options
             .effort
             .map_or(DEFAULT_METHOD, |e| c_int::from((e * 6).div_ceil(10)));
+        if let Some(sns) = options.sns {
+            config.sns_strength = c_int::from(sns);
+        }
     }
     config.use_sharp_yuv = c_int::from(options.sharp_yuv);
     // Lossless means every sample, including the color under fully transparent pixels.

@@ -9,11 +9,13 @@ mod search;
 mod ssimulacra2;
 mod tables;
 mod target;
+mod tune;
 
 pub(crate) use analyze::analyze;
 pub use analyze::{Analysis, RatePoint};
 pub use metric::{score_images, Metric};
-pub(crate) use search::encode_to_target;
 pub use search::SearchReport;
 pub use tables::{vision_tables, QuantTables, ANNEX_K_CHROMA, ANNEX_K_LUMA, DEFAULT_PPD};
 pub use target::Target;
+pub(crate) use tune::encode_tuned;
+pub use tune::TuneParam;

@@ -44,6 +44,9 @@ pub struct SearchReport {
     pub sampled: bool,
     /// Time the search took.
     pub time: Duration,
+    /// With the `tune` option, the value chosen for each tuned parameter
+    /// (option key and value, as `("subsampling", "444")`).
+    pub tuned: Vec<(String, String)>,
 }
 
 /// Images above this many pixels are searched on a tile mosaic.
@@ -165,6 +168,7 @@ pub(crate) fn encode_to_target(
         full_encodes,
         sampled,
         time: started.elapsed(),
+        tuned: Vec::new(),
     };
     if !has_quality_setting(format, options) {
         // Lossless: one encode; it meets every score target.
