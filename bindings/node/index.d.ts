@@ -24,6 +24,9 @@ export interface Options {
   /** JPEG quantization tables: `'annexk'` (default), `'mozjpeg'`, or `'vision'`/`'vision:PPD'`
    * (from a contrast sensitivity model for a display seen at PPD pixels per degree, default 40). */
   tables?: string
+  /** With `target`, encoder parameters searched besides quality: `'subsampling,tables'`, `'sharp_yuv,sns'`, `'all'`
+   * (or a list); `output.search.tuned` gives the values chosen. */
+  tune?: string | Array<'subsampling' | 'tables' | 'sharp_yuv' | 'sns' | 'all'>
   /** A score to reach with the fewest bytes (`'ssimulacra2=80'`, `'ssim=0.98'`, `'psnr=40'`) or a
    * byte budget (`'size=100KB'`); the result's `search` says what was achieved. */
   target?: string

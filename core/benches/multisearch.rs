@@ -137,11 +137,11 @@ fn main() {
                         step /= 2;
                     }
                 }
-                (fx as usize, n3, t3)
+                (fx as usize, n3, t3, x)
             });
             let pct = |b: usize| format!("{:+.2}%", (b as f64 / b0 as f64 - 1.0) * 100.0);
             let (g_bytes, g_cost) = match gradient {
-                Some((b, n, t)) => (pct(b), format!("{n}, {t:.1}")),
+                Some((b, n, t, sns)) => (format!("{} (sns={sns})", pct(b)), format!("{n}, {t:.1}")),
                 None => ("-".into(), "-".into()),
             };
             println!(
@@ -158,7 +158,7 @@ fn main() {
             costs[f][0] += t0;
             costs[f][1] += t1;
             costs[f][2] += t2;
-            if let Some((b, _, t)) = gradient {
+            if let Some((b, _, t, _)) = gradient {
                 totals[f][3] += b as f64;
                 costs[f][3] += t;
             }

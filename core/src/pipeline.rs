@@ -200,6 +200,7 @@ pub(crate) fn compress(
     let started = Instant::now();
     progress.enter(Stage::Decode)?;
     let in_format = sniff(input)?;
+    crate::failpoint::hit("panic.decode");
     let candidates = candidate_formats(options, in_format)?;
     let out_format = candidates[0];
     if options.lossless && options.format != OutputFormat::Auto && out_format == Format::Jpeg {

@@ -21,6 +21,10 @@ step "C suite, shared library"
 cc "${CFLAGS[@]}" tests/c/test_pixpress.c -L"$lib" -lpixpress -o "$build/test_pixpress"
 LD_LIBRARY_PATH=$lib "$build/test_pixpress"
 
+step "a panic inside the library is PXP_ERR_INTERNAL, and the library goes on"
+cc "${CFLAGS[@]}" tests/c/test_panic.c -L"$lib" -lpixpress -o "$build/test_panic"
+LD_LIBRARY_PATH=$lib "$build/test_panic"
+
 step "8 threads x 50 compressions, one shared options handle"
 cc "${CFLAGS[@]}" -pthread tests/c/test_threads.c -L"$lib" -lpixpress -o "$build/test_threads"
 LD_LIBRARY_PATH=$lib "$build/test_threads"

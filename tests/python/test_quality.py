@@ -166,3 +166,21 @@ def test_analyze_points_are_the_files_compress_makes(tmp_path):
     root = ET.parse(tmp_path / "front.svg").getroot()
     assert root.tag.endswith("svg")
     assert len(root.findall(".//{http://www.w3.org/2000/svg}circle")) == len(analysis["points"])
+
+
+def test_tune_searches_more_parameters_and_says_what_it_chose():
+    ref = reference_png(PHOTOS[1])
+    plain = pixpress.compress(ref, format="jpeg", target="ssim=0.95")
+    tuned = pixpress.compress(ref, format="jpeg", target="ssim=0.95", tune=["subsampling"])
+    assert set(tuned.search["tuned"]) == {"subsampling"}
+    assert tuned.search["tuned"]["subsampling"] in {"420", "444"}
+    assert len(tuned) <= len(plain)
+    assert plain.search["tuned"] == {}
+    # Pillow sees the subsampling the report names; scikit-image agrees the target is met.
+    sampling = {"420": 2, "444": 0}[tuned.search["tuned"]["subsampling"]]
+    from PIL import JpegImagePlugin
+
+    assert JpegImagePlugin.get_sampling(Image.open(io.BytesIO(bytes(tuned)))) == sampling
+    decoded = io.BytesIO()
+    Image.open(io.BytesIO(bytes(tuned))).convert("RGB").save(decoded, format="PNG")
+    assert judge_ssim(ref, decoded.getvalue()) >= 0.95 * (1 - 1e-6)

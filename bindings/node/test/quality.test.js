@@ -45,3 +45,13 @@ test('format auto keeps the smallest candidate; analyze gives points, the front 
   assert.deepEqual(sync.points.map((p) => p.bytes), analysis.points.map((p) => p.bytes))
   await assert.rejects(pixpress.analyze(Buffer.from('nope')), { code: 'PXP_ERR_UNSUPPORTED_FORMAT' })
 })
+
+test('tune searches WebP sharp_yuv and sns besides quality and reports the choice', async () => {
+  const ref = pixpress.compressSync(fs.readFileSync(path.join(CORPUS, 'jpeg/Landscape_1.jpg')), { format: 'png' }).data
+  const plain = await pixpress.compress(ref, { format: 'webp', target: 'ssimulacra2=70' })
+  const tuned = await pixpress.compress(ref, { format: 'webp', target: 'ssimulacra2=70', tune: ['sharp_yuv', 'sns'] })
+  assert.deepEqual(Object.keys(tuned.search.tuned).sort(), ['sharp_yuv', 'sns'])
+  assert.ok(tuned.data.length <= plain.data.length)
+  assert.ok((await pixpress.score(ref, tuned.data)) >= 70)
+  await assert.rejects(pixpress.compress(ref, { tune: 'speed' }), { code: 'PXP_ERR_INVALID_ARGUMENT' })
+})

@@ -27,7 +27,7 @@ pub enum TuneParam {
     Tables,
     /// WebP's sharp RGB to YUV conversion, off or on.
     SharpYuv,
-    /// WebP's spatial noise shaping strength: 0, 25, 50 or 80.
+    /// WebP's spatial noise shaping strength: 0, 25, 50, 80 or 100.
     Sns,
 }
 
@@ -57,7 +57,7 @@ impl TuneParam {
             (TuneParam::Subsampling, Format::Jpeg) => &["420", "444"],
             (TuneParam::Tables, Format::Jpeg) => &["mozjpeg", "vision:40", "vision:60"],
             (TuneParam::SharpYuv, Format::WebP) => &["false", "true"],
-            (TuneParam::Sns, Format::WebP) => &["0", "25", "50", "80"],
+            (TuneParam::Sns, Format::WebP) => &["0", "25", "50", "80", "100"],
             _ => &[],
         }
     }

@@ -27,7 +27,7 @@ class Output(Buffer):
     def timings(self) -> dict[str, float]: ...
     @property
     def search(self) -> dict[str, Any] | None:
-        """What the search for the ``target`` option did (``score``, ``bytes``, ``quality``, ``trials``, ...), or None."""
+        """What the search for the ``target`` option did (``score``, ``bytes``, ``quality``, ``trials``, ..., and ``tuned``: the values the ``tune`` option chose), or None."""
     @property
     def candidates(self) -> list[dict[str, Any]]:
         """With ``format="auto"``, every format tried: ``format`` and ``search`` or ``error``; else empty."""
