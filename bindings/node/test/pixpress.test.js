@@ -129,6 +129,8 @@ test('the sharp-style fluent form and atomic files', async () => {
 test('ESM import gives the same API', async () => {
   const esm = await import('../index.mjs')
   assert.equal(esm.default, pixpress)
-  assert.equal(typeof esm.compress, 'function')
+  for (const name of ['compress', 'compressSync', 'score', 'analyze', 'analyzeSync', 'readMetadata', 'diffMetadata']) {
+    assert.equal(esm[name], pixpress[name], name)
+  }
   assert.equal(esm.version, pixpress.version)
 })
