@@ -35,7 +35,10 @@ export declare class NativeSession {
   static open(stateDir: string): NativeSession
   /** The latest counts (updated after each task while a run goes on). */
   status(): SessionProgress
-  /** Runs the job to its end on the libuv thread pool. */
+  /**
+   * Runs the job to its end on the libuv thread pool (throws
+   * PXP_ERR_INVALID_ARGUMENT while another run of this session goes on).
+   */
   run(): Promise<SessionProgress>
   /** Stops a run once the tasks in flight finish (it rejects with PXP_ERR_CANCELLED). */
   cancel(): void
@@ -43,6 +46,22 @@ export declare class NativeSession {
   retryFailed(): number
   /** The failed tasks. */
   failures(): Array<SessionFailure>
+}
+
+/** Bytes against score for each format at several settings. */
+export interface Analysis {
+  /** Width of the analysed pixels (after orientation and any `resize`). */
+  width: number
+  /** Height of the analysed pixels. */
+  height: number
+  /** The metric of every score ("ssimulacra2" unless a score `target` names another). */
+  metric: string
+  /** Every encode, by format then quality. */
+  points: Array<RatePoint>
+  /** The Pareto points, smallest first. */
+  front: Array<RatePoint>
+  /** The curves and the front drawn as an SVG document. */
+  svg: string
 }
 
 /**
@@ -56,6 +75,16 @@ export declare function analyze(input: Buffer, options?: Record<string, string |
 /** `analyze` on the calling thread (blocks the event loop: for scripts). */
 export declare function analyzeSync(input: Uint8Array, options?: Record<string, string | number | boolean> | undefined | null): Analysis
 
+/** One format `format: 'auto'` tried. */
+export interface Candidate {
+  /** "jpeg", "webp", "avif", ... */
+  format: string
+  /** Its search, when it met the target. */
+  search?: SearchReport
+  /** Why it could not meet the target. */
+  error?: string
+}
+
 /**
  * Compresses an encoded image on the libuv thread pool. The input is read in
  * place and held alive until the task finishes; options are the core's keys.
@@ -67,6 +96,15 @@ export declare function compressFile(src: string, dst: string, options?: Record<
 
 /** Compresses on the calling thread (for scripts; blocks the event loop). */
 export declare function compressSync(input: Uint8Array, options?: Record<string, string | number | boolean> | undefined | null): Output
+
+/**
+ * The field-level difference of two encoded images' metadata, on the
+ * libuv thread pool.
+ */
+export declare function diffMetadata(before: Buffer, after: Buffer): Promise<MetadataDiff>
+
+/** `diffMetadata` on the calling thread. */
+export declare function diffMetadataSync(before: Uint8Array, after: Uint8Array): MetadataDiff
 
 /** Header facts about an image, read without decoding pixels. */
 export interface Info {
@@ -96,6 +134,46 @@ export interface Info {
   dpi?: Array<number>
 }
 
+/** A field before and after. */
+export interface MetadataChange {
+  /** The field in the first image. */
+  before: MetadataField
+  /** The field in the second image. */
+  after: MetadataField
+}
+
+/** The field-level difference of two images' metadata. */
+export interface MetadataDiff {
+  /** Fields only the second image has. */
+  added: Array<MetadataField>
+  /** Fields only the first image has. */
+  removed: Array<MetadataField>
+  /** Fields whose value differs. */
+  changed: Array<MetadataChange>
+  /** Fields carried into another block (IPTC to XMP in WebP and AVIF). */
+  moved: Array<MetadataChange>
+}
+
+/** One metadata field with its value as text. */
+export interface MetadataField {
+  /** "EXIF", "XMP", "IPTC" or "ICC". */
+  block: string
+  /** The IFD (`IFD0`, `ExifIFD`, `GPS`...), the XMP prefix (`dc`...), "IPTC" or "ICC". */
+  group: string
+  /** The field's name (`Make`, `subject`, `City`, `Description`). */
+  name: string
+  /** The value as text (arrays joined by `; `). */
+  value: string
+}
+
+/** What the metadata policy and the conversion did to one output. */
+export interface MetadataReport {
+  /** Fields removed, as `EXIF:GPS:GPSLatitude`, `XMP:exif:GPSLatitude`, `IPTC:City`, `ICC`. */
+  removed: Array<string>
+  /** Fields carried in another block, as `IPTC:City -> XMP:photoshop:City`. */
+  moved: Array<string>
+}
+
 /** The option keys the core understands. */
 export declare function optionKeys(): Array<string>
 
@@ -119,15 +197,11 @@ export interface Output {
   candidates: Array<Candidate>
 }
 
-/** One format `format: 'auto'` tried. */
-export interface Candidate {
-  /** "jpeg", "webp", "avif", ... */
-  format: string
-  /** Its search, when it met the target. */
-  search?: SearchReport
-  /** Why it could not meet the target. */
-  error?: string
-}
+/**
+ * Reads format, size, bit depth, alpha, orientation, frames and which
+ * metadata blocks are present from the headers.
+ */
+export declare function probe(input: Uint8Array): Info
 
 /** One encode of an analysis. */
 export interface RatePoint {
@@ -143,62 +217,6 @@ export interface RatePoint {
   pareto: boolean
 }
 
-/** Bytes against score for each format at several settings. */
-export interface Analysis {
-  /** Width of the analysed pixels (after orientation and any `resize`). */
-  width: number
-  /** Height of the analysed pixels. */
-  height: number
-  /** The metric of every score ("ssimulacra2" unless a score `target` names another). */
-  metric: string
-  /** Every encode, by format then quality. */
-  points: Array<RatePoint>
-  /** The Pareto points, smallest first. */
-  front: Array<RatePoint>
-  /** The curves and the front drawn as an SVG document. */
-  svg: string
-}
-
-/** What the metadata policy and the conversion did to one output. */
-export interface MetadataReport {
-  /** Fields removed, as `EXIF:GPS:GPSLatitude`, `XMP:exif:GPSLatitude`, `IPTC:City`, `ICC`. */
-  removed: Array<string>
-  /** Fields carried in another block, as `IPTC:City -> XMP:photoshop:City`. */
-  moved: Array<string>
-}
-
-/** One metadata field with its value as text. */
-export interface MetadataField {
-  /** "EXIF", "XMP", "IPTC" or "ICC". */
-  block: string
-  /** The IFD (`IFD0`, `ExifIFD`, `GPS`...), the XMP prefix (`dc`...), "IPTC" or "ICC". */
-  group: string
-  /** The field's name (`Make`, `subject`, `City`, `Description`). */
-  name: string
-  /** The value as text (arrays joined by `; `). */
-  value: string
-}
-
-/** A field before and after. */
-export interface MetadataChange {
-  /** The field in the first image. */
-  before: MetadataField
-  /** The field in the second image. */
-  after: MetadataField
-}
-
-/** The field-level difference of two images' metadata. */
-export interface MetadataDiff {
-  /** Fields only the second image has. */
-  added: Array<MetadataField>
-  /** Fields only the first image has. */
-  removed: Array<MetadataField>
-  /** Fields whose value differs. */
-  changed: Array<MetadataChange>
-  /** Fields carried into another block (IPTC to XMP in WebP and AVIF). */
-  moved: Array<MetadataChange>
-}
-
 /**
  * Every EXIF, XMP, IPTC and ICC field of an encoded image, as stored, on
  * the libuv thread pool.
@@ -207,21 +225,6 @@ export declare function readMetadata(data: Buffer): Promise<Array<MetadataField>
 
 /** `readMetadata` on the calling thread. */
 export declare function readMetadataSync(data: Uint8Array): Array<MetadataField>
-
-/**
- * The field-level difference of two encoded images' metadata, on the
- * libuv thread pool.
- */
-export declare function diffMetadata(before: Buffer, after: Buffer): Promise<MetadataDiff>
-
-/** `diffMetadata` on the calling thread. */
-export declare function diffMetadataSync(before: Uint8Array, after: Uint8Array): MetadataDiff
-
-/**
- * Reads format, size, bit depth, alpha, orientation, frames and which
- * metadata blocks are present from the headers.
- */
-export declare function probe(input: Uint8Array): Info
 
 /**
  * Scores `distorted` against `reference` (encoded images, compared upright
@@ -258,9 +261,6 @@ export interface SearchReport {
   tuned: Record<string, string>
 }
 
-/** The library version, "MAJOR.MINOR.PATCH". */
-export declare function version(): string
-
 /** A failed task of a batch session. */
 export interface SessionFailure {
   /** The input file. */
@@ -294,3 +294,6 @@ export interface SessionProgress {
   /** Its outcome: "compressed", "verified" or "failed". */
   lastOutcome?: string
 }
+
+/** The library version, "MAJOR.MINOR.PATCH". */
+export declare function version(): string
