@@ -18,7 +18,6 @@
 #[path = "common/photos.rs"]
 mod photos;
 
-use photos::PHOTOS;
 use pixpress::{Format, Image, Metadata, Options, TuneParam};
 use std::time::Instant;
 
@@ -59,11 +58,7 @@ fn grid(format: Format) -> Vec<Vec<(&'static str, String)>> {
 }
 
 fn main() {
-    let corpus = std::env::var("PIXPRESS_CORPUS").unwrap_or_else(|_| "../shared/corpus".into());
-    let names: Vec<String> = match std::env::var("PXP_BENCH_IMAGES") {
-        Ok(list) => list.split(',').map(str::to_string).collect(),
-        Err(_) => PHOTOS.iter().map(|s| s.to_string()).collect(),
-    };
+    let names = photos::names();
     let fit_box = std::env::var("PXP_BENCH_BOX").unwrap_or_else(|_| "1024x1024".into());
     let target = format!(
         "ssimulacra2={}",
@@ -75,13 +70,7 @@ fn main() {
     let mut totals = [[0f64; 4]; 2];
     let mut costs = [[0f64; 4]; 2];
     for name in &names {
-        let path = std::path::Path::new(&corpus).join(name);
-        let input = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let options = Options::from_pairs([("resize", fit_box.as_str())]).expect("box");
-        let image = pixpress::decode(&input, &options).expect("decode").image;
-        let image = image
-            .convert(pixpress::Layout::Rgb, pixpress::Rgba8::WHITE)
-            .into_u8();
+        let image = photos::load(name, Some(&fit_box));
         for (f, format) in [Format::Jpeg, Format::WebP].into_iter().enumerate() {
             let base = vec![
                 ("format", format.name().to_string()),

@@ -22,7 +22,6 @@ use std::time::Instant;
 
 #[path = "common/photos.rs"]
 mod photos;
-use photos::PHOTOS;
 const QUALITIES: std::ops::RangeInclusive<u8> = 30..=95;
 
 fn options(pairs: &[(&str, &str)]) -> Options {
@@ -49,15 +48,11 @@ fn trial(image: &Image, quality: u8) -> (usize, f64, f64) {
 }
 
 fn main() {
-    let corpus = std::env::var("PIXPRESS_CORPUS").unwrap_or_else(|_| "../shared/corpus".into());
     let target: f64 = std::env::var("PXP_BENCH_TARGET")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(80.0);
-    let names: Vec<String> = match std::env::var("PXP_BENCH_IMAGES") {
-        Ok(list) => list.split(',').map(str::to_string).collect(),
-        Err(_) => PHOTOS.iter().map(|s| s.to_string()).collect(),
-    };
+    let names = photos::names();
     println!("target ssimulacra2 >= {target}; exhaustive = every JPEG quality {QUALITIES:?}");
     println!(
         "| image | MP | exhaustive q | exhaustive bytes | search q | search bytes | vs exhaustive | search time / encode | trials (full) |"
@@ -66,14 +61,7 @@ fn main() {
     let mut tables = Vec::new();
     let mut search_total = 0usize;
     for name in &names {
-        let path = std::path::Path::new(&corpus).join(name);
-        let input = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let image = pixpress::decode(&input, &Options::default())
-            .expect("decode")
-            .image;
-        let image = image
-            .convert(pixpress::Layout::Rgb, pixpress::Rgba8::WHITE)
-            .into_u8();
+        let image = photos::load(name, None);
         let table: Vec<(u8, usize, f64, f64)> = QUALITIES
             .map(|q| {
                 let (bytes, seconds, score) = trial(&image, q);

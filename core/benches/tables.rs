@@ -17,7 +17,6 @@ use pixpress::{Image, Metadata, Metric, Options, QuantTables};
 
 #[path = "common/photos.rs"]
 mod photos;
-use photos::PHOTOS;
 const LEVELS: [f64; 5] = [60.0, 70.0, 80.0, 85.0, 90.0];
 
 /// (quality, bytes, score) for every quality 30-95 in steps of 5.
@@ -64,11 +63,7 @@ fn print_table(name: &str, table: &[u16; 64]) {
 }
 
 fn main() {
-    let corpus = std::env::var("PIXPRESS_CORPUS").unwrap_or_else(|_| "../shared/corpus".into());
-    let names: Vec<String> = match std::env::var("PXP_BENCH_IMAGES") {
-        Ok(list) => list.split(',').map(str::to_string).collect(),
-        Err(_) => PHOTOS.iter().map(|s| s.to_string()).collect(),
-    };
+    let names = photos::names();
     let fit_box = std::env::var("PXP_BENCH_BOX").unwrap_or_else(|_| "2048x2048".into());
     let table_sets: Vec<String> = std::env::var("PXP_BENCH_TABLES")
         .unwrap_or_else(|_| "annexk,mozjpeg,vision:30,vision:40,vision:60".into())
@@ -94,13 +89,7 @@ fn main() {
     }
     println!();
     for name in &names {
-        let path = std::path::Path::new(&corpus).join(name);
-        let input = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let options = Options::from_pairs([("resize", fit_box.as_str())]).expect("box");
-        let image = pixpress::decode(&input, &options).expect("decode").image;
-        let image = image
-            .convert(pixpress::Layout::Rgb, pixpress::Rgba8::WHITE)
-            .into_u8();
+        let image = photos::load(name, Some(&fit_box));
         let sweeps: Vec<Vec<(u8, f64, f64)>> =
             table_sets.iter().map(|set| sweep(&image, set)).collect();
         print!("| {name} | {}x{} |", image.width, image.height);
