@@ -184,3 +184,18 @@ def test_tune_searches_more_parameters_and_says_what_it_chose():
     decoded = io.BytesIO()
     Image.open(io.BytesIO(bytes(tuned))).convert("RGB").save(decoded, format="PNG")
     assert judge_ssim(ref, decoded.getvalue()) >= 0.95 * (1 - 1e-6)
+
+
+def test_cli_auto_format_names_the_output_by_the_format_chosen(tmp_path):
+    src = CORPUS / "png" / "hopper.png"
+    run = subprocess.run(
+        [BIN, "compress", src, "-o", tmp_path / "out", "-f", "auto", "-t", "ssimulacra2=75", "--json"],
+        check=True, capture_output=True, text=True,
+    )
+    file = json.loads(run.stdout)["files"][0]
+    tried = {c["format"]: c["search"]["bytes"] for c in file["candidates"]}
+    assert set(tried) == {"jpeg", "webp", "avif"}
+    assert file["bytes_out"] == min(tried.values()) == tried[file["format"]]
+    out = Path(file["output"])
+    assert out.suffix == {"jpeg": ".jpg"}.get(file["format"], "." + file["format"])
+    assert Image.open(out).format.lower() == file["format"]
