@@ -232,17 +232,16 @@ pub(crate) fn compress(
     // Plan on the full-size upright dimensions, then resample whatever the decoder returned.
     let plan = header_plan.map(|(plan, _)| plan);
     if options.format == OutputFormat::Auto {
-        let image = resize_planned(image, plan, options)?;
         timings.transform = transform_started.elapsed();
-        progress.enter(Stage::Encode)?;
-        let encode_started = Instant::now();
-        let mut out = encode_auto(image, &metadata, &candidates, options)?;
-        out.timings = Timings {
-            encode: encode_started.elapsed(),
-            ..timings
-        };
-        progress.enter(Stage::Done)?;
-        return Ok(out);
+        return compress_auto(
+            image,
+            plan,
+            &metadata,
+            &candidates,
+            options,
+            progress,
+            timings,
+        );
     }
     let image = transform(image, plan, out_format, options)?;
     let (metadata, metadata_report) =
@@ -307,6 +306,30 @@ fn candidate_formats(options: &Options, in_format: Format) -> Result<Vec<Format>
     Ok(formats)
 }
 
+/// The `format=auto` end of a compress or encode, in its transform stage:
+/// resizes (by `plan`, or by one worked out from the image), then keeps the
+/// best of the candidates ([`encode_auto`]), adding to `timings`.
+fn compress_auto(
+    image: Image,
+    plan: Option<ResizePlan>,
+    metadata: &Metadata,
+    candidates: &[Format],
+    options: &Options,
+    progress: &mut Reporter,
+    mut timings: Timings,
+) -> Result<Compressed> {
+    let started = Instant::now();
+    let image = resize_planned(image, plan, options)?;
+    timings.transform += started.elapsed();
+    progress.enter(Stage::Encode)?;
+    let encode_started = Instant::now();
+    let mut out = encode_auto(image, metadata, candidates, options)?;
+    timings.encode = encode_started.elapsed();
+    out.timings = timings;
+    progress.enter(Stage::Done)?;
+    Ok(out)
+}
+
 /// The target `format=auto` meets when the options give none.
 const AUTO_TARGET: quality::Target = quality::Target::Score {
     metric: quality::Metric::Ssimulacra2,
@@ -324,7 +347,7 @@ fn encode_auto(
     options: &Options,
 ) -> Result<Compressed> {
     let mut options = options.clone();
-    let target = *options.target.get_or_insert(AUTO_TARGET);
+    options.target.get_or_insert(AUTO_TARGET);
     let uses_alpha = image.layout.has_alpha() && image.uses_alpha();
     let keeps_alpha: Vec<Format> = candidates
         .iter()
@@ -349,14 +372,8 @@ fn encode_auto(
                     format,
                     result: Ok(search.clone()),
                 });
-                let better = match best.as_ref().and_then(|b| b.search.as_ref()) {
-                    None => true,
-                    Some(held) => match target {
-                        quality::Target::Size { .. } => search.score > held.score,
-                        quality::Target::Score { .. } => search.bytes < held.bytes,
-                    },
-                };
-                if better {
+                let held = best.as_ref().and_then(|b| b.search.as_ref());
+                if held.map_or(true, |held| search.beats(held)) {
                     best = Some(Compressed {
                         data,
                         format,
@@ -470,19 +487,17 @@ pub(crate) fn encode_image(
 ) -> Result<Compressed> {
     if options.format == OutputFormat::Auto {
         progress.enter(Stage::Transform)?;
-        let started = Instant::now();
-        let image = resize_planned(image, None, options)?;
-        let transform = started.elapsed();
-        progress.enter(Stage::Encode)?;
+        // With `auto` the input format stands for nothing: any will do.
         let candidates = candidate_formats(options, Format::Png)?;
-        let mut out = encode_auto(image, metadata, &candidates, options)?;
-        out.timings = Timings {
-            transform,
-            encode: started.elapsed() - transform,
-            ..Timings::default()
-        };
-        progress.enter(Stage::Done)?;
-        return Ok(out);
+        return compress_auto(
+            image,
+            None,
+            metadata,
+            &candidates,
+            options,
+            progress,
+            Timings::default(),
+        );
     }
     let format = explicit_format(options)?;
     progress.enter(Stage::Transform)?;

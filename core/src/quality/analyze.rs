@@ -42,24 +42,16 @@ fn format_name<S: serde::Serializer>(
 }
 
 /// What [`analyze`](crate::analyze) measured.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
     /// Width of the analysed pixels (after orientation and any `resize`).
     pub width: u32,
     /// Height of the analysed pixels.
     pub height: u32,
     /// The metric of every score.
-    #[serde(serialize_with = "metric_name")]
     pub metric: Metric,
     /// Every encode, by format then quality.
     pub points: Vec<RatePoint>,
-}
-
-fn metric_name<S: serde::Serializer>(
-    metric: &Metric,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(metric.name())
 }
 
 impl Analysis {

@@ -49,6 +49,17 @@ pub struct SearchReport {
     pub tuned: Vec<(String, String)>,
 }
 
+impl SearchReport {
+    /// Whether this result beats `other` for their target: fewer bytes for
+    /// a score target, a higher score for a size target.
+    pub fn beats(&self, other: &SearchReport) -> bool {
+        match self.target {
+            Target::Size { .. } => self.score > other.score,
+            Target::Score { .. } => self.bytes < other.bytes,
+        }
+    }
+}
+
 /// Images above this many pixels are searched on a tile mosaic.
 const SAMPLE_ABOVE_PIXELS: usize = 2_000_000;
 /// Mosaic tile side: a multiple of JPEG's 16-pixel MCU and AVIF's 64-pixel superblock.

@@ -89,14 +89,6 @@ impl TuneParam {
     }
 }
 
-/// Whether `candidate` beats `held` for `target`.
-fn better(target: Target, candidate: &SearchReport, held: &SearchReport) -> bool {
-    match target {
-        Target::Size { .. } => candidate.score > held.score,
-        Target::Score { .. } => candidate.bytes < held.bytes,
-    }
-}
-
 /// [`encode_to_target`], also searching the `options.tune` parameters by
 /// coordinate descent. The report's `trials` and `full_encodes` count every
 /// search, and `tuned` gives the chosen value of each tuned parameter.
@@ -136,7 +128,7 @@ pub(crate) fn encode_tuned(
                     Ok((data, report)) => {
                         trials += report.trials;
                         full_encodes += report.full_encodes;
-                        if better(target, &report, &best) {
+                        if report.beats(&best) {
                             (best_data, best, best_options) = (data, report, trial_options);
                             *held = value.to_string();
                             changed = true;
