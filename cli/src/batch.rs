@@ -30,6 +30,7 @@ pub(crate) fn run(args: BatchArgs) -> Result<ExitCode, Error> {
         include: args.include.clone(),
         exclude: args.exclude.clone(),
         naming: args.name.clone(),
+        strip_pixels: args.strip_pixels,
         jobs: args.jobs.unwrap_or(0),
     };
     let resuming = spec.has_state();

@@ -118,6 +118,11 @@ struct BatchArgs {
     /// Output naming rule below OUTDIR: {path}, {dir}, {name}, {ext}, {srcext}.
     #[arg(long, default_value = pixpress::DEFAULT_NAMING)]
     name: String,
+    /// JPEG outputs of at least this many pixels are encoded in checkpointed
+    /// strips (baseline, standard Huffman tables), so a crash mid-image resumes
+    /// at the next strip; 0 turns this off.
+    #[arg(long, value_name = "PIXELS", default_value_t = pixpress::DEFAULT_STRIP_PIXELS)]
+    strip_pixels: u64,
     /// Retry the files that failed in earlier runs.
     #[arg(long)]
     retry_failed: bool,

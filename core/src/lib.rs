@@ -57,7 +57,7 @@ pub use quality::{
 };
 pub use session::{
     has_image_extension, BatchProgress, Session, SessionSpec, SessionStatus, TaskOutcome,
-    TaskReport, DEFAULT_NAMING, IMAGE_EXTENSIONS, STATE_DIR_NAME,
+    TaskReport, DEFAULT_NAMING, DEFAULT_STRIP_PIXELS, IMAGE_EXTENSIONS, STATE_DIR_NAME,
 };
 
 use error::catch_panic;
@@ -67,7 +67,7 @@ use progress::Reporter;
 ///
 /// A panic inside a codec is caught and returned as [`Error::Internal`].
 pub fn compress(input: &[u8], options: &Options) -> Result<Compressed> {
-    catch_panic(|| pipeline::compress(input, options, &mut Reporter::silent()))
+    catch_panic(|| pipeline::compress(input, options, &mut Reporter::silent(), None))
 }
 
 /// [`compress`], reporting each stage to `progress`; when it returns `false`
@@ -77,7 +77,7 @@ pub fn compress_with_progress(
     options: &Options,
     progress: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<Compressed> {
-    catch_panic(|| pipeline::compress(input, options, &mut Reporter::new(progress)))
+    catch_panic(|| pipeline::compress(input, options, &mut Reporter::new(progress), None))
 }
 
 /// Encodes caller-owned 8-bit pixels to `options.format` (which must name a

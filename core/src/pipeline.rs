@@ -1,6 +1,7 @@
 //! The compress pipeline: sniff, decode (shrinking on load), orient, resize,
 //! prepare samples for the encoder, encode.
 
+use crate::codecs::jpeg::strips::{encode_striped, StripStore};
 use crate::codecs::{self, jpeg, DecodeRequest};
 use crate::error::{Error, Result};
 use crate::format::{sniff, Format};
@@ -192,10 +193,14 @@ pub(crate) fn prepare(image: Image, format: Format, options: &Options) -> Image 
     }
 }
 
+/// `strips`, when given, takes JPEG outputs it wants striped (see
+/// [`encode_striped`]): a baseline JPEG whose finished strips it keeps, so
+/// that an interrupted encode resumes at the next strip.
 pub(crate) fn compress(
     input: &[u8],
     options: &Options,
     progress: &mut Reporter,
+    strips: Option<&mut dyn StripStore>,
 ) -> Result<Compressed> {
     let started = Instant::now();
     progress.enter(Stage::Decode)?;
@@ -250,7 +255,13 @@ pub(crate) fn compress(
 
     progress.enter(Stage::Encode)?;
     let encode_started = Instant::now();
-    let (data, search) = encode_prepared(out_format, &image, &metadata, options)?;
+    let striped = strips.filter(|s| {
+        out_format == Format::Jpeg && options.target.is_none() && s.wants(image.width, image.height)
+    });
+    let (data, search) = match (striped, image.pixels_ref()) {
+        (Some(store), Some(pixels)) => (encode_striped(&pixels, &metadata, options, store)?, None),
+        _ => encode_prepared(out_format, &image, &metadata, options)?,
+    };
     timings.encode = encode_started.elapsed();
     progress.enter(Stage::Done)?;
 

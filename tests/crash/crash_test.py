@@ -19,6 +19,13 @@ Then the torn-state test: the checkpoint log of a finished small job is cut at
 every byte offset inside its last records and at random earlier offsets;
 each time the job resumes and its outputs match the reference.
 
+Then the huge-image test: a 24-megapixel photo-like image among small files,
+written as a striped JPEG (`--strip-pixels`), is killed mid-image over and
+over (at random moments and right after a strip is handed to the state), and
+the log is cut inside its last strip records; every resume ends with a file
+byte-identical to the uninterrupted run's, and the strips encoded over all
+runs are at most the image's strips plus one per kill.
+
     python3 tests/crash/crash_test.py            # full: 300 files, 60 kills
     python3 tests/crash/crash_test.py --short    # the form run by `make test`
 """
@@ -72,9 +79,9 @@ def make_inputs(dest: Path, count: int, rng: random.Random) -> None:
     (dest / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
 
 
-def batch(inputs: Path, out: Path, jobs: int, env=None, timeout=600) -> subprocess.CompletedProcess:
+def batch(inputs: Path, out: Path, jobs: int, env=None, timeout=600, options=OPTIONS) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [BIN, "batch", str(inputs), "-o", str(out), "-j", str(jobs), "--json", *OPTIONS],
+        [BIN, "batch", str(inputs), "-o", str(out), "-j", str(jobs), "--json", *options],
         env=env, capture_output=True, timeout=timeout,
     )
 
@@ -94,12 +101,20 @@ def summary(out: Path) -> dict:
 
 
 def read_trace(path: Path):
+    """Tasks started and ended in one run (strip lines are counted by `strips_encoded`)."""
     started, ended = set(), set()
     if path.exists():
         for line in path.read_text().splitlines():
             what, _, index = line.partition(" ")
-            (started if what == "start" else ended).add(int(index))
+            if what in ("start", "end"):
+                (started if what == "start" else ended).add(int(index))
     return started, ended
+
+
+def strips_encoded(path: Path) -> int:
+    if not path.exists():
+        return 0
+    return sum(1 for line in path.read_text().splitlines() if line.startswith("strip "))
 
 
 def check_same(ref: dict, got: dict, what: str) -> None:
@@ -202,6 +217,91 @@ def torn_state(work: Path, rng: random.Random, offsets: int, jobs: int) -> int:
     return len(cuts)
 
 
+HUGE_OPTIONS = ["-f", "jpeg", "-q", "80", "--strip-pixels", "20000000"]
+
+
+def make_huge_inputs(dest: Path, rng: random.Random) -> tuple:
+    """A 6000x4000 photo-like JPEG (fractal structure plus grain) and a few small files."""
+    from PIL import Image, ImageChops
+
+    dest.mkdir(parents=True)
+    base = Image.effect_mandelbrot((1500, 1000), (-2.0, -1.1, 0.9, 1.1), 60).resize((6000, 4000), Image.BICUBIC)
+    grain = Image.effect_noise((6000, 4000), 24)
+    r = ImageChops.add(base, grain, 1.0, -64)
+    g = base.point(lambda v: (v * 3 + 40) % 256)
+    b = ImageChops.difference(base.rotate(180), grain)
+    Image.merge("RGB", (r, g, b)).save(dest / "huge.jpg", quality=90)
+    for k in range(5):
+        Image.effect_mandelbrot((400 + 50 * k, 300), (-2, -1.2, 1, 1.2), 40 + k).convert("RGB").save(dest / f"small_{k}.png")
+    return (6000, 4000)
+
+
+def huge_image(work: Path, rng: random.Random, kills: int, jobs: int) -> str:
+    from PIL import Image
+
+    inputs = work / "huge_in"
+    size = make_huge_inputs(inputs, rng)
+    ref_out = work / "huge_ref"
+    started = time.monotonic()
+    trace = work / "huge_trace.ref"
+    res = batch(inputs, ref_out, jobs, env=dict(os.environ, PIXPRESS_SESSION_TRACE=str(trace)), options=HUGE_OPTIONS)
+    full_seconds = time.monotonic() - started
+    assert res.returncode == 0, f"huge reference run: exit {res.returncode} {res.stderr.decode()[-2000:]}"
+    strips = strips_encoded(trace)
+    assert strips >= 16, f"the huge image was cut into {strips} strips"
+    ref = outputs(ref_out)
+    with Image.open(ref_out / "huge.jpg") as img:
+        assert img.size == size and img.format == "JPEG", (img.size, img.format)
+        img.load()
+    out = work / "huge_crash"
+    encoded, done_kills, cut_checks, run = 0, 0, 0, 0
+    while True:
+        run += 1
+        trace = work / f"huge_trace.{run}"
+        env = dict(os.environ, PIXPRESS_SESSION_TRACE=str(trace))
+        killing = done_kills < kills
+        aimed = killing and rng.random() < 0.5
+        if aimed:
+            env["PIXPRESS_FAILPOINT"] = f"strip.sent:{rng.randint(1, 6)}"
+        proc = subprocess.Popen(
+            [BIN, "batch", str(inputs), "-o", str(out), "-j", str(jobs), "--json", *HUGE_OPTIONS],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        if killing and not aimed:
+            time.sleep(rng.uniform(0.0, full_seconds))
+            proc.send_signal(signal.SIGKILL)
+        _, err = proc.communicate(timeout=600)
+        encoded += strips_encoded(trace)
+        if proc.returncode != -signal.SIGKILL:
+            assert proc.returncode == 0, f"huge run {run}: exit {proc.returncode}: {err.decode()[-2000:]}"
+            if not killing:
+                break
+            check_same(ref, outputs(out), f"huge image, run {run}")
+            continue
+        done_kills += 1
+        if aimed and cut_checks < 3:
+            # Cut the log inside its tail (where the last strip records are);
+            # the resume must still end with the reference file.
+            cut_checks += 1
+            log = next((out / ".pixpress-session").glob("log.*"))
+            length = log.stat().st_size
+            for cut in sorted(rng.sample(range(max(8, length - 300_000), length), 3)):
+                trial = work / "huge_cut"
+                shutil.rmtree(trial, ignore_errors=True)
+                shutil.copytree(out, trial)
+                with open(trial / ".pixpress-session" / log.name, "r+b") as f:
+                    f.truncate(cut)
+                res = batch(inputs, trial, jobs, options=HUGE_OPTIONS)
+                assert res.returncode == 0, f"huge cut at {cut}: {res.stderr.decode()[-1000:]}"
+                check_same(ref, outputs(trial), f"huge image, log cut at {cut} of {length}")
+    got = outputs(out)
+    assert not [k for k in got if k.endswith(".pxp-tmp")], "temporary files left"
+    check_same(ref, got, "huge image")
+    assert encoded <= strips + done_kills, f"{encoded} strips encoded over {run} runs for {strips} strips and {done_kills} kills"
+    return (f"huge image: {size[0]}x{size[1]} in {strips} strips, reference {full_seconds:.2f} s; {done_kills} kills "
+            f"over {run} runs; {encoded} strip encodes in all (bound {strips + done_kills}); output identical")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", action="store_true", help="the CI form: fewer files, kills and cuts")
@@ -233,6 +333,7 @@ def main() -> int:
               f"at most {stats['in_flight_max']} in flight at a kill; {stats['redone']} tasks redone; outputs identical")
         n = torn_state(work, rng, cuts, args.jobs)
         print(f"torn state: log cut at {n} offsets; every resume matched the reference")
+        print(huge_image(work, rng, 6 if args.short else 24, args.jobs))
     finally:
         if args.keep:
             print(f"work directory: {work}")

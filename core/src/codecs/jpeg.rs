@@ -5,6 +5,8 @@
 //! edge of this module ([`run_libjpeg`]). Every libjpeg object lives in a guard
 //! whose `Drop` destroys it, so unwinding frees everything.
 
+pub(crate) mod strips;
+
 use super::{check_limit, DecodeRequest, Decoded};
 use crate::error::{panic_message, Error, Result};
 use crate::format::Format;
@@ -436,86 +438,105 @@ pub(crate) fn encode(
     metadata: &Metadata,
     options: &Options,
 ) -> Result<Vec<u8>> {
-    let gray = match pixels.layout() {
-        Layout::Gray => true,
-        Layout::Rgb => false,
-        other => return Err(Error::Internal(format!("JPEG encoder given {other:?}"))),
-    };
-    let effort = options.effort.unwrap_or(DEFAULT_EFFORT);
-    let quality = options.quality.unwrap_or(80);
+    let gray = is_gray(pixels)?;
     run_libjpeg(|| {
         let mut c = Compressor::new();
-        let cinfo = &mut *c.cinfo;
-        cinfo.image_width = pixels.width();
-        cinfo.image_height = pixels.height();
-        cinfo.input_components = if gray { 1 } else { 3 };
-        cinfo.in_color_space = if gray {
-            J_COLOR_SPACE::JCS_GRAYSCALE
-        } else {
-            J_COLOR_SPACE::JCS_RGB
-        };
-        let profile = if effort >= TRELLIS_EFFORT {
-            JINT_COMPRESS_PROFILE_VALUE::JCP_MAX_COMPRESSION
-        } else {
-            JINT_COMPRESS_PROFILE_VALUE::JCP_FASTEST
-        };
-        unsafe {
-            jpeg_c_set_int_param(cinfo, J_INT_PARAM::JINT_COMPRESS_PROFILE, profile as c_int);
-            jpeg_set_defaults(cinfo);
-            // Annex K by default, so that `quality` means what it means in libjpeg, Pillow and sharp.
-            let base = if options.tables == QuantTables::Mozjpeg {
-                3
-            } else {
-                0
-            };
-            jpeg_c_set_int_param(cinfo, J_INT_PARAM::JINT_BASE_QUANT_TBL_IDX, base);
-            jpeg_set_quality(cinfo, c_int::from(quality), 0);
-        }
-        if let QuantTables::Vision { ppd } = options.tables {
-            let (luma, chroma) = vision_tables(ppd, options.subsampling.chroma_span());
-            let scale = unsafe { jpeg_quality_scaling(c_int::from(quality)) };
-            for (slot, table) in [luma, chroma].iter().enumerate() {
-                let table = table.map(c_uint::from);
-                // SAFETY: a 64-entry table; libjpeg copies it.
-                unsafe { jpeg_add_quant_table(cinfo, slot as c_int, table.as_ptr(), scale, 1) };
-            }
-        }
-        cinfo.optimize_coding = 1;
+        configure(&mut c, pixels.width(), pixels.height(), gray, options);
+        let effort = options.effort.unwrap_or(DEFAULT_EFFORT);
+        c.cinfo.optimize_coding = 1;
         c.set_bool(
             J_BOOLEAN_PARAM::JBOOLEAN_OPTIMIZE_SCANS,
             effort >= SCAN_SEARCH_EFFORT,
         );
-        if !gray {
-            let (h, v) = options.subsampling.chroma_span();
-            // SAFETY: jpeg_set_defaults allocated three components for YCbCr.
-            let comps = unsafe { std::slice::from_raw_parts_mut(c.cinfo.comp_info, 3) };
-            comps[0].h_samp_factor = h as c_int;
-            comps[0].v_samp_factor = v as c_int;
-            for comp in &mut comps[1..] {
-                comp.h_samp_factor = 1;
-                comp.v_samp_factor = 1;
-            }
-        }
         if options.progressive {
             unsafe { jpeg_simple_progression(&mut c.cinfo) };
-        } else {
-            c.cinfo.num_scans = 0;
-            c.cinfo.scan_info = std::ptr::null();
         }
         unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
         write_metadata(&mut c, metadata);
-        let mut rows = pixels.rows();
-        loop {
-            let mut ptrs: Vec<*const u8> = rows.by_ref().take(16).map(<[u8]>::as_ptr).collect();
-            if ptrs.is_empty() {
-                break;
-            }
-            unsafe {
-                jpeg_write_scanlines(&mut c.cinfo, ptrs.as_mut_ptr(), ptrs.len() as JDIMENSION)
-            };
-        }
+        write_rows(&mut c, pixels.rows());
         Ok(c.finish())
     })
+}
+
+/// Whether the encoder is given gray (else RGB) pixels; other layouts are refused.
+fn is_gray(pixels: &PixelsRef) -> Result<bool> {
+    match pixels.layout() {
+        Layout::Gray => Ok(true),
+        Layout::Rgb => Ok(false),
+        other => Err(Error::Internal(format!("JPEG encoder given {other:?}"))),
+    }
+}
+
+/// Sets up `c` for a `width` x `height` gray or RGB image: the effort's
+/// compression profile, the quantization tables for `options.quality` and
+/// `options.tables`, and the chroma subsampling. The result is a single
+/// sequential scan with standard Huffman tables; callers switch on Huffman
+/// optimization and progression.
+fn configure(c: &mut Compressor, width: u32, height: u32, gray: bool, options: &Options) {
+    let effort = options.effort.unwrap_or(DEFAULT_EFFORT);
+    let quality = options.quality.unwrap_or(80);
+    let cinfo = &mut *c.cinfo;
+    cinfo.image_width = width;
+    cinfo.image_height = height;
+    cinfo.input_components = if gray { 1 } else { 3 };
+    cinfo.in_color_space = if gray {
+        J_COLOR_SPACE::JCS_GRAYSCALE
+    } else {
+        J_COLOR_SPACE::JCS_RGB
+    };
+    let profile = if effort >= TRELLIS_EFFORT {
+        JINT_COMPRESS_PROFILE_VALUE::JCP_MAX_COMPRESSION
+    } else {
+        JINT_COMPRESS_PROFILE_VALUE::JCP_FASTEST
+    };
+    unsafe {
+        jpeg_c_set_int_param(cinfo, J_INT_PARAM::JINT_COMPRESS_PROFILE, profile as c_int);
+        jpeg_set_defaults(cinfo);
+        // Annex K by default, so that `quality` means what it means in libjpeg, Pillow and sharp.
+        let base = if options.tables == QuantTables::Mozjpeg {
+            3
+        } else {
+            0
+        };
+        jpeg_c_set_int_param(cinfo, J_INT_PARAM::JINT_BASE_QUANT_TBL_IDX, base);
+        jpeg_set_quality(cinfo, c_int::from(quality), 0);
+    }
+    if let QuantTables::Vision { ppd } = options.tables {
+        let (luma, chroma) = vision_tables(ppd, options.subsampling.chroma_span());
+        let scale = unsafe { jpeg_quality_scaling(c_int::from(quality)) };
+        for (slot, table) in [luma, chroma].iter().enumerate() {
+            let table = table.map(c_uint::from);
+            // SAFETY: a 64-entry table; libjpeg copies it.
+            unsafe { jpeg_add_quant_table(cinfo, slot as c_int, table.as_ptr(), scale, 1) };
+        }
+    }
+    cinfo.optimize_coding = 0;
+    c.set_bool(J_BOOLEAN_PARAM::JBOOLEAN_OPTIMIZE_SCANS, false);
+    if !gray {
+        let (h, v) = options.subsampling.chroma_span();
+        // SAFETY: jpeg_set_defaults allocated three components for YCbCr.
+        let comps = unsafe { std::slice::from_raw_parts_mut(c.cinfo.comp_info, 3) };
+        comps[0].h_samp_factor = h as c_int;
+        comps[0].v_samp_factor = v as c_int;
+        for comp in &mut comps[1..] {
+            comp.h_samp_factor = 1;
+            comp.v_samp_factor = 1;
+        }
+    }
+    c.cinfo.num_scans = 0;
+    c.cinfo.scan_info = std::ptr::null();
+}
+
+/// Feeds `rows` to a started compressor, 16 at a time.
+fn write_rows<'a>(c: &mut Compressor, rows: impl Iterator<Item = &'a [u8]>) {
+    let mut rows = rows;
+    loop {
+        let mut ptrs: Vec<*const u8> = rows.by_ref().take(16).map(<[u8]>::as_ptr).collect();
+        if ptrs.is_empty() {
+            break;
+        }
+        unsafe { jpeg_write_scanlines(&mut c.cinfo, ptrs.as_mut_ptr(), ptrs.len() as JDIMENSION) };
+    }
 }
 
 /// Re-encodes the DCT coefficients of `data` with optimized Huffman tables and

@@ -29,6 +29,7 @@ mod task;
 
 pub use task::{has_image_extension, IMAGE_EXTENSIONS};
 
+use crate::codecs::jpeg::strips::StripStore;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::Format;
 use crate::options::Options;
@@ -56,6 +57,13 @@ const INDEX_BASE: u32 = 1 << 20;
 const ERRORS_BASE: u32 = 2 << 20;
 /// The log is made durable at least this often during a run.
 const SYNC_INTERVAL: Duration = Duration::from_millis(200);
+/// Strip `s` of task `t`'s striped output is block `STRIPS_BASE | t << STRIP_BITS | s`.
+const STRIPS_BASE: u32 = 1 << 31;
+const STRIP_BITS: u32 = 12;
+/// Tasks from this index on keep no strips (their ids would not fit).
+const MAX_STRIPED_TASKS: usize = 1 << (31 - STRIP_BITS);
+/// The default [`SessionSpec::strip_pixels`]: 50 megapixels.
+pub const DEFAULT_STRIP_PIXELS: u64 = 50_000_000;
 /// A compaction starts when the log grows past this.
 const COMPACT_LOG_BYTES: u64 = 8 << 20;
 
@@ -81,6 +89,11 @@ pub struct SessionSpec {
     /// extension), `{dir}`, `{name}` (file stem), `{ext}` (the output's
     /// extension), `{srcext}`. Default `{path}.{ext}`.
     pub naming: String,
+    /// JPEG outputs of at least this many pixels are encoded in strips whose
+    /// progress is checkpointed, so that a crash in the middle of a huge image
+    /// resumes at the next strip (the output is then a baseline JPEG with
+    /// standard Huffman tables, a few per cent larger). 0 turns this off.
+    pub strip_pixels: u64,
     /// Worker threads; 0 means one per core. Not part of the job's identity.
     #[serde(skip)]
     pub jobs: usize,
@@ -96,6 +109,7 @@ impl Default for SessionSpec {
             include: Vec::new(),
             exclude: Vec::new(),
             naming: DEFAULT_NAMING.to_string(),
+            strip_pixels: DEFAULT_STRIP_PIXELS,
             jobs: 0,
         }
     }
@@ -117,7 +131,7 @@ impl SessionSpec {
 
     /// Sets one field from its string form, as every face passes them:
     /// `input` (repeatable), `output`, `state`, `include` and `exclude`
-    /// (repeatable globs), `naming`, `jobs`; any other key is an option of
+    /// (repeatable globs), `naming`, `strip_pixels`, `jobs`; any other key is an option of
     /// the shared vocabulary ([`Options::set`]), checked here and kept as given.
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
         match key {
@@ -127,12 +141,8 @@ impl SessionSpec {
             "include" => self.include.push(value.into()),
             "exclude" => self.exclude.push(value.into()),
             "naming" => self.naming = value.into(),
-            "jobs" => {
-                self.jobs = value
-                    .trim()
-                    .parse()
-                    .map_err(|_| Error::option(key, format!("`{value}` is not a count")))?
-            }
+            "jobs" => self.jobs = parse_count(key, value)?,
+            "strip_pixels" => self.strip_pixels = parse_count(key, value)?,
             _ => {
                 Options::default().set(key, value)?;
                 self.options.push((key.to_string(), value.to_string()));
@@ -158,6 +168,13 @@ impl SessionSpec {
         self.state_dir = self.state_dir.as_deref().map(absolute).transpose()?;
         Ok(self)
     }
+}
+
+fn parse_count<T: std::str::FromStr>(key: &str, value: &str) -> Result<T> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| Error::option(key, format!("`{value}` is not a count")))
 }
 
 /// Counts over a session's tasks.
@@ -474,6 +491,7 @@ impl Session {
             store,
             ..
         } = self;
+        let kept = kept_strips(store, entries)?;
         let mut state = State {
             entries,
             errors,
@@ -486,7 +504,7 @@ impl Session {
             let (sender, receiver) = mpsc::sync_channel(0);
             for _ in 0..jobs {
                 let sender = sender.clone();
-                let (queue, next, stop, job) = (&queue, &next, &stop, &*job);
+                let (queue, next, stop, job, kept) = (&queue, &next, &stop, &*job, &kept);
                 scope.spawn(move || loop {
                     if stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
                         break;
@@ -495,15 +513,29 @@ impl Session {
                     else {
                         break;
                     };
-                    let result = crate::error::catch_panic(|| Ok(job.work(index, entry)))
+                    let link = StripLink {
+                        kept: kept.get(&index),
+                        sender: &sender,
+                    };
+                    let result = crate::error::catch_panic(|| Ok(job.work(index, entry, link)))
                         .unwrap_or_else(|e| Work::Failed(e.kind(), e.to_string()));
-                    if sender.send((index, result)).is_err() {
+                    if sender.send(Message::Finished(index, result)).is_err() {
                         break;
                     }
                 });
             }
             drop(sender);
-            for (index, work) in receiver {
+            for message in receiver {
+                let (index, work) = match message {
+                    Message::Finished(index, work) => (index, work),
+                    Message::Strip { id, bytes } => {
+                        if let Err(e) = state.store.put(id, BlockKind::Data, bytes) {
+                            stop.store(true, Ordering::Relaxed);
+                            outcome = Err(e);
+                        }
+                        continue;
+                    }
+                };
                 let report = match state.record(job, index, work, &mut status) {
                     Ok(report) => report,
                     Err(e) => {
@@ -610,6 +642,10 @@ impl State<'_> {
         };
         tally(status, &self.entries[index], true);
         self.persist(&[index])?;
+        // The outcome is in the state; the task's strips are no longer needed.
+        for id in self.store.ids_in(strip_ids(index)) {
+            self.store.remove(id)?;
+        }
         if outcome != TaskOutcome::Verified {
             // Compressed or failed: either way the task will not run again.
             trace("end", index);
@@ -644,7 +680,7 @@ impl State<'_> {
 
 impl Job {
     /// The work of one task, on a worker thread.
-    fn work(&self, index: usize, entry: Entry) -> Work {
+    fn work(&self, index: usize, entry: Entry, link: StripLink) -> Work {
         let input = self.input_path(index);
         if entry.state == TaskState::Done {
             if let Some(entry) = self.verify(index, entry) {
@@ -652,7 +688,7 @@ impl Job {
             }
         }
         trace("start", index);
-        match self.compress(index, &input) {
+        match self.compress(index, &input, link) {
             Ok(entry) => Work::Compressed(entry),
             Err(e) => Work::Failed(e.kind(), e.to_string()),
         }
@@ -679,11 +715,23 @@ impl Job {
         })
     }
 
-    fn compress(&self, index: usize, input: &Path) -> Result<Entry> {
+    fn compress(&self, index: usize, input: &Path, link: StripLink) -> Result<Entry> {
         let (_, mtime) = task::stat(input).map_err(|e| Error::io(input, e))?;
         let data = fs::read(input).map_err(|e| Error::io(input, e))?;
         let input_blake3 = *blake3::hash(&data).as_bytes();
-        let out = crate::compress(&data, &self.options)?;
+        let mut strips = TaskStrips {
+            task: index,
+            input_blake3,
+            min_pixels: self.spec.strip_pixels,
+            link,
+        };
+        let striped = self.spec.strip_pixels > 0 && index < MAX_STRIPED_TASKS;
+        let out = crate::pipeline::compress(
+            &data,
+            &self.options,
+            &mut crate::progress::Reporter::silent(),
+            striped.then_some(&mut strips as &mut dyn StripStore),
+        )?;
         let path = self.output_path(index, out.format);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
@@ -722,6 +770,83 @@ impl Job {
             format.extension(),
         ))
     }
+}
+
+/// What a worker sends the coordinator, which alone writes the state.
+enum Message {
+    /// A strip of a striped output, to keep as block `id`.
+    Strip { id: u32, bytes: Vec<u8> },
+    /// A task's outcome.
+    Finished(usize, Work),
+}
+
+/// A worker's way to its task's strips: those kept by earlier runs, and the
+/// channel to the coordinator, which keeps new ones.
+#[derive(Clone, Copy)]
+struct StripLink<'a> {
+    kept: Option<&'a BTreeMap<usize, Vec<u8>>>,
+    sender: &'a mpsc::SyncSender<Message>,
+}
+
+/// The strips of one task's output. Each kept strip starts with the BLAKE3 of
+/// the input it was encoded from, so a changed input never reuses them.
+struct TaskStrips<'a> {
+    task: usize,
+    input_blake3: [u8; 32],
+    min_pixels: u64,
+    link: StripLink<'a>,
+}
+
+impl StripStore for TaskStrips<'_> {
+    fn wants(&self, width: u32, height: u32) -> bool {
+        u64::from(width) * u64::from(height) >= self.min_pixels
+    }
+
+    fn load(&self, index: usize) -> Option<Vec<u8>> {
+        let kept = self.link.kept?.get(&index)?;
+        kept.strip_prefix(&self.input_blake3[..])
+            .map(<[u8]>::to_vec)
+    }
+
+    fn save(&mut self, index: usize, bytes: &[u8]) -> Result<()> {
+        trace("strip", self.task);
+        if index < 1 << STRIP_BITS {
+            let id = strip_ids(self.task).start | index as u32;
+            let bytes = [&self.input_blake3[..], bytes].concat();
+            // A send fails only when the run is stopping; the strip is then
+            // encoded again on resume.
+            let _ = self.link.sender.send(Message::Strip { id, bytes });
+            crate::failpoint::hit("strip.sent");
+        }
+        Ok(())
+    }
+}
+
+/// The block ids of task `task`'s strips.
+fn strip_ids(task: usize) -> std::ops::Range<u32> {
+    let first = STRIPS_BASE | (task as u32) << STRIP_BITS;
+    first..first + (1 << STRIP_BITS)
+}
+
+/// The strips kept for pending tasks, by task and strip; those of other tasks
+/// (finished just before a crash) are removed from the store.
+fn kept_strips(
+    store: &mut Store,
+    entries: &[Entry],
+) -> Result<HashMap<usize, BTreeMap<usize, Vec<u8>>>> {
+    let mut kept: HashMap<usize, BTreeMap<usize, Vec<u8>>> = HashMap::new();
+    for id in store.ids_in(STRIPS_BASE..) {
+        let task = ((id & !STRIPS_BASE) >> STRIP_BITS) as usize;
+        let strip = (id & ((1 << STRIP_BITS) - 1)) as usize;
+        match entries.get(task) {
+            Some(entry) if entry.state == TaskState::Pending => {
+                let bytes = store.block(id).unwrap_or_default().to_vec();
+                kept.entry(task).or_default().insert(strip, bytes);
+            }
+            _ => store.remove(id)?,
+        }
+    }
+    Ok(kept)
 }
 
 /// Adds `entry` to the counts in `status`, or takes it out.
@@ -900,7 +1025,8 @@ fn remove_temporaries(dir: &Path) -> Result<()> {
 }
 
 /// With `PIXPRESS_SESSION_TRACE=FILE`, appends `start N` when task N starts
-/// compressing and `end N` once its outcome (compressed or failed) is in the state (the crash
+/// compressing, `strip N` each time it encodes a strip of a striped output, and
+/// `end N` once its outcome (compressed or failed) is in the state (the crash
 /// tests use it to count redone work).
 fn trace(what: &str, index: usize) {
     static FILE: OnceLock<Option<Mutex<fs::File>>> = OnceLock::new();

@@ -55,6 +55,7 @@ const SNAPSHOT_FILE: &str = "snapshot";
 const LOG_MAGIC: &[u8; 8] = b"PXPLOG01";
 const OP_XOR: u8 = 1;
 const OP_LZ: u8 = 2;
+const OP_REMOVE: u8 = 3;
 /// Record header: payload length, op, block id, block length.
 const RECORD_HEADER: usize = 4 + 1 + 4 + 4;
 
@@ -194,20 +195,41 @@ impl Store {
         if op == OP_XOR && payload.is_empty() {
             return Ok(());
         }
-        let mut record = Vec::with_capacity(RECORD_HEADER + payload.len() + 5);
-        record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        record.push(op | (kind as u8) << 4);
-        record.extend_from_slice(&id.to_le_bytes());
-        record.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        record.extend_from_slice(&payload);
-        let crc = crc32c::crc32c(&record);
-        record.extend_from_slice(&crc.to_le_bytes());
-        self.append(&record)?;
+        self.append(op, kind, id, data.len(), &payload)?;
         self.blocks.insert(id, Block { kind, data });
         Ok(())
     }
 
-    fn append(&mut self, record: &[u8]) -> Result<()> {
+    /// Removes block `id`, if present.
+    pub(crate) fn remove(&mut self, id: u32) -> Result<()> {
+        let Some(block) = self.blocks.remove(&id) else {
+            return Ok(());
+        };
+        self.append(OP_REMOVE, block.kind, id, 0, &[])
+    }
+
+    /// The ids of the blocks in `range`.
+    pub(crate) fn ids_in(&self, range: impl std::ops::RangeBounds<u32>) -> Vec<u32> {
+        self.blocks.range(range).map(|(id, _)| *id).collect()
+    }
+
+    /// Appends the record `[payload length][op | kind << 4][id][block length][payload][CRC32C]`.
+    fn append(
+        &mut self,
+        op: u8,
+        kind: BlockKind,
+        id: u32,
+        block_len: usize,
+        payload: &[u8],
+    ) -> Result<()> {
+        let mut record = Vec::with_capacity(RECORD_HEADER + payload.len() + 4);
+        record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        record.push(op | (kind as u8) << 4);
+        record.extend_from_slice(&id.to_le_bytes());
+        record.extend_from_slice(&(block_len as u32).to_le_bytes());
+        record.extend_from_slice(payload);
+        let crc = crc32c::crc32c(&record);
+        record.extend_from_slice(&crc.to_le_bytes());
         let log_path = self.log_path();
         let half = record.len() / 2;
         self.log
@@ -370,6 +392,10 @@ fn apply_record(
             let data = lz4_flex::block::decompress_with_dict(payload, block_len, dict)
                 .map_err(|e| corrupt(format!("block {id}: {e}")))?;
             blocks.insert(id, Block { kind, data });
+            Ok(())
+        }
+        OP_REMOVE => {
+            blocks.remove(&id);
             Ok(())
         }
         other => Err(corrupt(format!("unknown record op {other}"))),
