@@ -127,6 +127,55 @@ fn a_finished_job_resumes_as_verified_and_redoes_only_what_changed() {
     fs::remove_dir_all(&root).unwrap();
 }
 
+/// A 2x2 24-bit BMP whose first pixel is `(b, g, r)`.
+fn tiny_bmp(b: u8, g: u8, r: u8) -> Vec<u8> {
+    let mut out = b"BM".to_vec();
+    out.extend_from_slice(&70u32.to_le_bytes()); // file size
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&54u32.to_le_bytes()); // pixel data offset
+    out.extend_from_slice(&40u32.to_le_bytes()); // BITMAPINFOHEADER
+    out.extend_from_slice(&2i32.to_le_bytes());
+    out.extend_from_slice(&2i32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&24u16.to_le_bytes());
+    out.extend_from_slice(&[0; 24]);
+    // Two rows of two pixels, each row padded to 8 bytes.
+    out.extend_from_slice(&[b, g, r, 40, 50, 60, 0, 0, 70, 80, 90, 100, 110, 120, 0, 0]);
+    out
+}
+
+#[test]
+fn an_input_changed_in_place_with_the_same_size_and_mtime_is_redone() {
+    let root = std::env::temp_dir().join(format!("pxp-session-inplace-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&root);
+    let inputs = root.join("in");
+    fs::create_dir_all(&inputs).unwrap();
+    let input = inputs.join("tiny.bmp");
+    fs::write(&input, tiny_bmp(0, 0, 0)).unwrap();
+    let spec = SessionSpec {
+        options: vec![("format".into(), "png".into())],
+        ..spec(&root, &inputs)
+    };
+    let mut session = Session::create(spec).unwrap();
+    assert_eq!(count(&run(&mut session), |o| *o == TaskOutcome::Compressed), 1);
+    let before = fs::read(root.join("out/tiny.png")).unwrap();
+    drop(session);
+
+    // The same length and the same modification time, different pixels.
+    let mtime = fs::metadata(&input).unwrap().modified().unwrap();
+    fs::write(&input, tiny_bmp(255, 255, 255)).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&input)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let mut session = Session::open(&root.join("out/.pixpress-session")).unwrap();
+    assert_eq!(count(&run(&mut session), |o| *o == TaskOutcome::Compressed), 1);
+    assert_ne!(fs::read(root.join("out/tiny.png")).unwrap(), before);
+    fs::remove_dir_all(&root).unwrap();
+}
+
 #[test]
 fn open_or_create_resumes_the_same_job_and_refuses_another() {
     let (root, inputs) = setup("identity", 2);

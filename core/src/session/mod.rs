@@ -702,11 +702,10 @@ impl Job {
         if data.len() as u64 != entry.output_size || crc32c::crc32c(&data) != entry.output_crc32c {
             return None;
         }
+        // The input is identified by its content, never by size and mtime
+        // alone (a copy that keeps both can still change the pixels).
         let input = self.input_path(index);
         let (size, mtime) = task::stat(&input).ok()?;
-        if (size, mtime) == (entry.input_size, entry.input_mtime_ns) {
-            return Some(entry);
-        }
         let bytes = fs::read(&input).ok()?;
         (blake3::hash(&bytes).as_bytes() == &entry.input_blake3).then_some(Entry {
             input_size: size,
