@@ -157,7 +157,10 @@ fn an_input_changed_in_place_with_the_same_size_and_mtime_is_redone() {
         ..spec(&root, &inputs)
     };
     let mut session = Session::create(spec).unwrap();
-    assert_eq!(count(&run(&mut session), |o| *o == TaskOutcome::Compressed), 1);
+    assert_eq!(
+        count(&run(&mut session), |o| *o == TaskOutcome::Compressed),
+        1
+    );
     let before = fs::read(root.join("out/tiny.png")).unwrap();
     drop(session);
 
@@ -171,7 +174,10 @@ fn an_input_changed_in_place_with_the_same_size_and_mtime_is_redone() {
         .set_modified(mtime)
         .unwrap();
     let mut session = Session::open(&root.join("out/.pixpress-session")).unwrap();
-    assert_eq!(count(&run(&mut session), |o| *o == TaskOutcome::Compressed), 1);
+    assert_eq!(
+        count(&run(&mut session), |o| *o == TaskOutcome::Compressed),
+        1
+    );
     assert_ne!(fs::read(root.join("out/tiny.png")).unwrap(), before);
     fs::remove_dir_all(&root).unwrap();
 }

@@ -33,6 +33,9 @@ const MAX_MARKER_PAYLOAD: usize = 65533;
 const TRELLIS_EFFORT: u8 = 4;
 /// The effort at and above which mozjpeg searches progressive scan scripts.
 const SCAN_SEARCH_EFFORT: u8 = 8;
+/// Images of at least this many pixels are quantized strip by strip on the
+/// rayon pool ([`strips::encode_parallel`]); smaller ones in one piece.
+const PARALLEL_MIN_PIXELS: u64 = 2_000_000;
 /// Effort when the caller gives none.
 pub(crate) const DEFAULT_EFFORT: u8 = 4;
 
@@ -438,6 +441,15 @@ pub(crate) fn encode(
     metadata: &Metadata,
     options: &Options,
 ) -> Result<Vec<u8>> {
+    if u64::from(pixels.width()) * u64::from(pixels.height()) >= PARALLEL_MIN_PIXELS {
+        strips::encode_parallel(pixels, metadata, options)
+    } else {
+        encode_whole(pixels, metadata, options)
+    }
+}
+
+/// [`encode`] in one piece, on the calling thread.
+fn encode_whole(pixels: &PixelsRef, metadata: &Metadata, options: &Options) -> Result<Vec<u8>> {
     let gray = is_gray(pixels)?;
     run_libjpeg(|| {
         let mut c = Compressor::new();
