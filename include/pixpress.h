@@ -25,6 +25,12 @@
 // existing function or struct changes incompatibly; additions keep it.
 #define PXP_ABI_VERSION 1
 
+// How many stages pxp_stats counts.
+#define PXP_METRIC_STAGES 6
+
+// The size of pxp_stats' `errors` array: one slot per pxp_status value.
+#define PXP_STATUS_SLOTS 16
+
 // The result of every call that can fail. Values are stable; new ones are
 // only appended.
 typedef enum pxp_status {
@@ -108,6 +114,23 @@ typedef enum pxp_metric {
   // SSIMULACRA2: 100 is identical, 90 visually lossless, 80 very high, 70 high, 50 medium.
   PXP_METRIC_SSIMULACRA2 = 2,
 } pxp_metric;
+
+// The stages whose durations are measured, indexing the `stage_*` arrays
+// of pxp_stats.
+typedef enum pxp_metric_stage {
+  // Sniffing, header parsing and decoding.
+  PXP_METRIC_DECODE = 0,
+  // Orientation, resizing and sample conversion.
+  PXP_METRIC_TRANSFORM = 1,
+  // Encoding (a target search's trial encodes included).
+  PXP_METRIC_ENCODE = 2,
+  // A quality or size target search (part of encoding).
+  PXP_METRIC_SEARCH = 3,
+  // Applying the metadata policy.
+  PXP_METRIC_METADATA = 4,
+  // Writing a batch session's checkpoint after a task.
+  PXP_METRIC_CHECKPOINT = 5,
+} pxp_metric_stage;
 
 // The result of pxp_analyze: its points, and the same as JSON and as an SVG
 // drawing. Immutable; readable from any thread; free it with pxp_analysis_free.
@@ -206,6 +229,27 @@ typedef struct pxp_info {
   // Stated vertical resolution in pixels per inch; 0 when not stated.
   double dpi_y;
 } pxp_info;
+
+// The process-wide statistics, as pxp_stats_snapshot fills them. The caller
+// sets `struct_size` to `sizeof(pxp_stats)`; fields past it are not written.
+typedef struct pxp_stats {
+  // Set by the caller to `sizeof(pxp_stats)`.
+  size_t struct_size;
+  // Images compressed or encoded successfully.
+  uint64_t images;
+  // Encoded input bytes of the successful compress calls.
+  uint64_t bytes_in;
+  // Output bytes of the successful calls.
+  uint64_t bytes_out;
+  // Failed calls, indexed by their pxp_status value.
+  uint64_t errors[PXP_STATUS_SLOTS];
+  // Compress and encode calls running now.
+  uint64_t in_flight;
+  // Runs of each stage, indexed by pxp_metric_stage.
+  uint64_t stage_count[PXP_METRIC_STAGES];
+  // Seconds spent in each stage, indexed by pxp_metric_stage.
+  double stage_seconds[PXP_METRIC_STAGES];
+} pxp_stats;
 
 // What a search for the `target` option did. The caller sets `struct_size`
 // to `sizeof(pxp_search_report)`; fields past it are not written.
@@ -503,6 +547,29 @@ enum pxp_status pxp_encode(const uint8_t *pixels,
                            uint32_t layout,
                            const struct pxp_options *o,
                            struct pxp_buffer **out);
+
+// The name of a measured stage (a pxp_metric_stage value: `"decode"`, ...),
+// as the Prometheus text labels it; a static string, NULL out of range.
+const char *pxp_metric_stage_name(uint32_t stage);
+
+// Fills `*out` with the statistics of every compress and encode call made in
+// this process so far (from any face, batch sessions included).
+//
+// # Safety
+// `out` is NULL or points to `out->struct_size` writable bytes.
+enum pxp_status pxp_stats_snapshot(struct pxp_stats *out);
+
+// The statistics as Prometheus text exposition (version 0.0.4; names prefixed
+// `pixpress_`): a new NUL-terminated string to free with pxp_string_free,
+// or NULL on failure.
+char *pxp_metrics_prometheus(void);
+
+// Frees a string the library returned as owned (pxp_metrics_prometheus).
+// NULL is ignored.
+//
+// # Safety
+// `s` is NULL or a string from pxp_metrics_prometheus, not yet freed.
+void pxp_string_free(char *s);
 
 // A new options handle holding the defaults. Free it with pxp_options_free.
 // Returns NULL only if memory is exhausted.

@@ -18,7 +18,7 @@ fi
 # Independent judges for the tests: Pillow and pillow-heif (pixels),
 # scikit-image (SSIM), the ssimulacra2 package (a NumPy SSIMULACRA2).
 python3 -c "import PIL, pillow_heif, numpy, pytest, skimage, ssimulacra2" 2>/dev/null ||
-    python3 -m pip install -q pillow pillow-heif numpy pytest scikit-image ssimulacra2
+    python3 -m pip install -q pillow pillow-heif numpy pytest scikit-image ssimulacra2 prometheus-client
 command -v maturin >/dev/null || python3 -m pip install -q "maturin>=1.7,<2"
 
 rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy rustfmt

@@ -80,6 +80,26 @@ export declare function readMetadataSync(input: Input): MetadataField[]
 export declare function diffMetadata(before: Input, after: Input): Promise<MetadataDiff>
 /** `diffMetadata` on the calling thread. */
 export declare function diffMetadataSync(before: Input, after: Input): MetadataDiff
+/** Time spent in one stage since the process started. */
+export interface StageStats {
+  count: number
+  seconds: number
+}
+/** Process-wide statistics of every compress and encode call so far. */
+export interface Stats {
+  images: number
+  bytesIn: number
+  bytesOut: number
+  inFlight: number
+  /** Failed calls by status name (`PXP_ERR_CORRUPT`, ...). */
+  errors: Record<string, number>
+  /** Per stage: `decode`, `transform`, `encode`, `search`, `metadata`, `checkpoint`. */
+  stages: Record<string, StageStats>
+}
+/** Reads the process-wide statistics. */
+export declare function stats(): Stats
+/** The statistics as Prometheus text exposition (names prefixed `pixpress_`). */
+export declare function metricsPrometheus(): string
 export declare function optionKeys(): string[]
 export declare const version: string
 
@@ -146,6 +166,6 @@ export declare class Session extends EventEmitter {
 
 declare function pixpress(input: Input | string, options?: Options): Pipeline
 declare namespace pixpress {
-  export { compress, compressSync, compressFile, probe, score, scoreSync, analyze, analyzeSync, readMetadata, readMetadataSync, diffMetadata, diffMetadataSync, optionKeys, version, Pipeline, Session }
+  export { compress, compressSync, compressFile, probe, score, scoreSync, analyze, analyzeSync, readMetadata, readMetadataSync, diffMetadata, diffMetadataSync, stats, metricsPrometheus, optionKeys, version, Pipeline, Session }
 }
 export default pixpress

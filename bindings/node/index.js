@@ -216,6 +216,8 @@ pixpress.readMetadata = (input) => native.readMetadata(asBuffer(input))
 pixpress.readMetadataSync = (input) => native.readMetadataSync(asBuffer(input))
 pixpress.diffMetadata = (before, after) => native.diffMetadata(asBuffer(before), asBuffer(after))
 pixpress.diffMetadataSync = (before, after) => native.diffMetadataSync(asBuffer(before), asBuffer(after))
+pixpress.stats = native.stats
+pixpress.metricsPrometheus = native.metricsPrometheus
 pixpress.optionKeys = native.optionKeys
 pixpress.version = native.version()
 pixpress.Pipeline = Pipeline

@@ -26,6 +26,7 @@ mod format;
 mod info;
 mod io;
 mod metadata;
+mod metrics;
 mod options;
 mod orient;
 mod pipeline;
@@ -43,6 +44,7 @@ pub use metadata::{
     Block, Group, Ifd, Metadata, MetadataDiff, MetadataField, MetadataPolicy, MetadataReport,
     Preset, Rule, Selector,
 };
+pub use metrics::{metrics_prometheus, stats, MetricStage, StageStats, Stats, BUCKET_BOUNDS};
 pub use options::{
     Fit, Options, OrientationMode, OutputFormat, Subsampling, DEFAULT_AUTO_FORMATS,
     DEFAULT_MAX_PIXELS, OPTION_KEYS,
@@ -67,7 +69,9 @@ use progress::Reporter;
 ///
 /// A panic inside a codec is caught and returned as [`Error::Internal`].
 pub fn compress(input: &[u8], options: &Options) -> Result<Compressed> {
-    catch_panic(|| pipeline::compress(input, options, &mut Reporter::silent(), None))
+    metrics::observe(input.len(), || {
+        catch_panic(|| pipeline::compress(input, options, &mut Reporter::silent(), None))
+    })
 }
 
 /// [`compress`], reporting each stage to `progress`; when it returns `false`
@@ -77,14 +81,18 @@ pub fn compress_with_progress(
     options: &Options,
     progress: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<Compressed> {
-    catch_panic(|| pipeline::compress(input, options, &mut Reporter::new(progress), None))
+    metrics::observe(input.len(), || {
+        catch_panic(|| pipeline::compress(input, options, &mut Reporter::new(progress), None))
+    })
 }
 
 /// Encodes caller-owned 8-bit pixels to `options.format` (which must name a
 /// format), resizing if asked. JPEG (gray, RGB) and WebP (RGB, RGBA) read
 /// the rows in place, without a copy, when no resize is asked for.
 pub fn encode(pixels: PixelsRef<'_>, metadata: &Metadata, options: &Options) -> Result<Compressed> {
-    catch_panic(|| pipeline::encode(pixels, metadata, options, &mut Reporter::silent()))
+    metrics::observe(0, || {
+        catch_panic(|| pipeline::encode(pixels, metadata, options, &mut Reporter::silent()))
+    })
 }
 
 /// Decodes `input` to pixels, applying the EXIF orientation unless
@@ -152,7 +160,9 @@ pub fn compress_file(
 /// Encodes an owned image (8- or 16-bit; 16-bit is kept where the format
 /// can store it, PNG) to the format `options.format` names, resizing if asked.
 pub fn encode_image(image: Image, metadata: &Metadata, options: &Options) -> Result<Compressed> {
-    catch_panic(|| pipeline::encode_image(image, metadata, options, &mut Reporter::silent()))
+    metrics::observe(0, || {
+        catch_panic(|| pipeline::encode_image(image, metadata, options, &mut Reporter::silent()))
+    })
 }
 
 /// Resamples `image` to exactly `width` x `height` with Lanczos3 (alpha

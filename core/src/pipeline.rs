@@ -220,7 +220,10 @@ pub(crate) fn compress(
         accept_truncated: options.accept_truncated,
         min_size,
     };
-    let decoded = codecs::decode(in_format, input, &request)?;
+    let decoded = {
+        let _span = tracing::debug_span!("pixpress.decode", format = in_format.name()).entered();
+        codecs::decode(in_format, input, &request)?
+    };
     let mut timings = Timings {
         decode: started.elapsed(),
         ..Timings::default()
@@ -248,13 +251,17 @@ pub(crate) fn compress(
             timings,
         );
     }
-    let image = transform(image, plan, out_format, options)?;
+    let image = {
+        let _span = tracing::debug_span!("pixpress.transform").entered();
+        transform(image, plan, out_format, options)?
+    };
     let (metadata, metadata_report) =
         metadata.for_output(&options.metadata, out_format, image.width, image.height);
     timings.transform = transform_started.elapsed();
 
     progress.enter(Stage::Encode)?;
     let encode_started = Instant::now();
+    let _span = tracing::debug_span!("pixpress.encode", format = out_format.name()).entered();
     let striped = strips.filter(|s| {
         out_format == Format::Jpeg && options.target.is_none() && s.wants(image.width, image.height)
     });
@@ -428,7 +435,10 @@ fn encode_prepared(
 ) -> Result<(Vec<u8>, Option<SearchReport>)> {
     match options.target {
         Some(target) => {
+            let started = Instant::now();
+            let _span = tracing::debug_span!("pixpress.search", format = format.name()).entered();
             let (data, report) = quality::encode_tuned(image, metadata, format, options, target)?;
+            crate::metrics::record_stage(crate::metrics::MetricStage::Search, started.elapsed());
             Ok((data, Some(report)))
         }
         None => Ok((codecs::encode(format, image, metadata, options)?, None)),

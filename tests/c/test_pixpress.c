@@ -464,6 +464,62 @@ static void test_session(void) {
     CHECK(system(cmd) == 0, "cleanup");
 }
 
+/* Value of the sample line starting with `series ` in Prometheus text, or -1. */
+static double sample(const char *text, const char *series) {
+    size_t n = strlen(series);
+    for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncmp(line, series, n) == 0 && line[n] == ' ') return strtod(line + n + 1, NULL);
+    }
+    return -1;
+}
+
+/* The statistics count exactly the calls made here: a snapshot struct and
+ * the Prometheus text agree, before and after two good and one bad call. */
+static void test_stats_and_prometheus(void) {
+    pxp_stats before = {.struct_size = sizeof(pxp_stats)}, after = {.struct_size = sizeof(pxp_stats)};
+    CHECK(pxp_stats_snapshot(NULL) == PXP_ERR_INVALID_ARGUMENT, "NULL snapshot");
+    pxp_stats unsized = {0};
+    CHECK(pxp_stats_snapshot(&unsized) == PXP_ERR_INVALID_ARGUMENT, "struct_size unset");
+    CHECK(pxp_stats_snapshot(&before) == PXP_OK, "snapshot");
+    size_t len;
+    unsigned char *data = corpus_file("png/L_16.png", &len);
+    CHECK(data != NULL, "corpus png");
+    if (!data) return;
+    size_t out_bytes = 0;
+    for (int k = 0; k < 2; k++) {
+        pxp_buffer *out = NULL;
+        CHECK(pxp_compress(data, len, NULL, &out) == PXP_OK, "compress");
+        out_bytes += pxp_buffer_len(out);
+        pxp_buffer_free(out);
+    }
+    pxp_buffer *bad = NULL;
+    CHECK(pxp_compress((const uint8_t *)"not an image", 12, NULL, &bad) == PXP_ERR_UNSUPPORTED_FORMAT, "bad");
+    CHECK(pxp_stats_snapshot(&after) == PXP_OK, "snapshot after");
+    CHECK(after.images - before.images == 2, "images +%llu", (unsigned long long)(after.images - before.images));
+    CHECK(after.bytes_in - before.bytes_in == 2 * len, "bytes in");
+    CHECK(after.bytes_out - before.bytes_out == out_bytes, "bytes out");
+    CHECK(after.errors[PXP_ERR_UNSUPPORTED_FORMAT] - before.errors[PXP_ERR_UNSUPPORTED_FORMAT] == 1, "error by kind");
+    CHECK(after.in_flight == 0, "nothing in flight");
+    CHECK(after.stage_count[PXP_METRIC_DECODE] - before.stage_count[PXP_METRIC_DECODE] == 2, "decode runs");
+    CHECK(after.stage_seconds[PXP_METRIC_ENCODE] > before.stage_seconds[PXP_METRIC_ENCODE], "encode time");
+    CHECK(strcmp(pxp_metric_stage_name(PXP_METRIC_CHECKPOINT), "checkpoint") == 0, "stage name");
+    CHECK(pxp_metric_stage_name(PXP_METRIC_STAGES) == NULL, "stage out of range");
+
+    char *text = pxp_metrics_prometheus();
+    CHECK(text != NULL, "prometheus text");
+    if (text) {
+        CHECK(sample(text, "pixpress_images_total") == (double)after.images, "text images");
+        CHECK(sample(text, "pixpress_errors_total{kind=\"PXP_ERR_UNSUPPORTED_FORMAT\"}") ==
+                  (double)after.errors[PXP_ERR_UNSUPPORTED_FORMAT], "text errors");
+        CHECK(sample(text, "pixpress_stage_duration_seconds_count{stage=\"decode\"}") ==
+                  (double)after.stage_count[PXP_METRIC_DECODE], "text decode count");
+        CHECK(strstr(text, "# TYPE pixpress_stage_duration_seconds histogram\n") != NULL, "histogram type");
+    }
+    pxp_string_free(text);
+    pxp_string_free(NULL);
+    free(data);
+}
+
 int main(void) {
     test_version();
     test_status_names();
@@ -476,6 +532,7 @@ int main(void) {
     test_session();
     test_score_and_target();
     test_analyze_and_auto();
+    test_stats_and_prometheus();
     test_bad_files();
     test_corpus_to_every_format();
     CHECK_EXIT();

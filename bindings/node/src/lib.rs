@@ -703,6 +703,66 @@ pub fn probe(input: &[u8]) -> Result<Info, Code> {
     })
 }
 
+/// Time spent in one stage since the process started.
+#[napi(object)]
+pub struct StageStats {
+    /// How many times the stage ran.
+    pub count: f64,
+    /// Total seconds spent in it.
+    pub seconds: f64,
+}
+
+/// Process-wide statistics of every compress and encode call so far.
+#[napi(object)]
+pub struct Stats {
+    /// Images compressed or encoded successfully.
+    pub images: f64,
+    /// Encoded input bytes of the successful compress calls.
+    pub bytes_in: f64,
+    /// Output bytes of the successful calls.
+    pub bytes_out: f64,
+    /// Calls running now.
+    pub in_flight: f64,
+    /// Failed calls by status name (`PXP_ERR_CORRUPT`, ...).
+    pub errors: HashMap<String, f64>,
+    /// Per stage (`decode`, `transform`, `encode`, `search`, `metadata`, `checkpoint`).
+    pub stages: HashMap<String, StageStats>,
+}
+
+/// Reads the process-wide statistics.
+#[napi]
+pub fn stats() -> Stats {
+    let s = engine::stats();
+    Stats {
+        images: s.images as f64,
+        bytes_in: s.bytes_in as f64,
+        bytes_out: s.bytes_out as f64,
+        in_flight: s.in_flight as f64,
+        errors: s
+            .errors
+            .iter()
+            .map(|(kind, n)| (kind.code().to_string(), *n as f64))
+            .collect(),
+        stages: s
+            .stages
+            .iter()
+            .map(|st| {
+                let entry = StageStats {
+                    count: st.count as f64,
+                    seconds: st.seconds,
+                };
+                (st.stage.name().to_string(), entry)
+            })
+            .collect(),
+    }
+}
+
+/// The statistics as Prometheus text exposition (names prefixed `pixpress_`).
+#[napi]
+pub fn metrics_prometheus() -> String {
+    engine::metrics_prometheus()
+}
+
 /// The option keys the core understands.
 #[napi]
 pub fn option_keys() -> Vec<&'static str> {

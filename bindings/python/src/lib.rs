@@ -226,6 +226,41 @@ fn diff_metadata<'py>(
     Ok(d)
 }
 
+/// The process-wide statistics of every compress and encode call so far: a
+/// dict of ``images``, ``bytes_in``, ``bytes_out``, ``in_flight``, ``errors``
+/// (status name -> count) and ``stages`` (stage name -> ``{"count",
+/// "seconds"}``).
+#[pyfunction]
+fn stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let s = engine::stats();
+    let d = PyDict::new(py);
+    d.set_item("images", s.images)?;
+    d.set_item("bytes_in", s.bytes_in)?;
+    d.set_item("bytes_out", s.bytes_out)?;
+    d.set_item("in_flight", s.in_flight)?;
+    let errors = PyDict::new(py);
+    for (kind, count) in &s.errors {
+        errors.set_item(kind.code(), count)?;
+    }
+    d.set_item("errors", errors)?;
+    let stages = PyDict::new(py);
+    for stage in &s.stages {
+        let entry = PyDict::new(py);
+        entry.set_item("count", stage.count)?;
+        entry.set_item("seconds", stage.seconds)?;
+        stages.set_item(stage.stage.name(), entry)?;
+    }
+    d.set_item("stages", stages)?;
+    Ok(d)
+}
+
+/// The same statistics as Prometheus text exposition (names prefixed
+/// ``pixpress_``), ready to serve from a ``/metrics`` endpoint.
+#[pyfunction]
+fn metrics_prometheus() -> String {
+    engine::metrics_prometheus()
+}
+
 /// The native module.
 #[pymodule]
 fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -239,6 +274,8 @@ fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode, m)?)?;
     m.add_function(wrap_pyfunction!(read_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(diff_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(stats, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics_prometheus, m)?)?;
     m.add_class::<Output>()?;
     m.add_class::<Info>()?;
     m.add_class::<Pixels>()?;

@@ -90,6 +90,8 @@ impl Metadata {
         width: u32,
         height: u32,
     ) -> (Metadata, MetadataReport) {
+        let started = std::time::Instant::now();
+        let _span = tracing::debug_span!("pixpress.metadata").entered();
         let mut out = self.clone();
         let mut report = MetadataReport::default();
         if let Some(data) = out.exif.as_mut() {
@@ -150,6 +152,7 @@ impl Metadata {
             out.icc = None;
             report.removed.push("ICC".to_string());
         }
+        crate::metrics::record_stage(crate::metrics::MetricStage::Metadata, started.elapsed());
         (out, report)
     }
 

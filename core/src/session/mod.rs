@@ -32,6 +32,7 @@ pub use task::{has_image_extension, IMAGE_EXTENSIONS};
 use crate::codecs::jpeg::strips::StripStore;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::Format;
+use crate::metrics::MetricStage;
 use crate::options::Options;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -641,6 +642,8 @@ impl State<'_> {
             }
         };
         tally(status, &self.entries[index], true);
+        let checkpoint_started = std::time::Instant::now();
+        let _span = tracing::debug_span!("pixpress.checkpoint", task = index).entered();
         self.persist(&[index])?;
         // The outcome is in the state; the task's strips are no longer needed.
         for id in self.store.ids_in(strip_ids(index)) {
@@ -653,6 +656,7 @@ impl State<'_> {
         if self.store.log_len() > COMPACT_LOG_BYTES {
             self.store.compact()?;
         }
+        crate::metrics::record_stage(MetricStage::Checkpoint, checkpoint_started.elapsed());
         Ok(TaskReport {
             input,
             output,
@@ -725,12 +729,14 @@ impl Job {
             link,
         };
         let striped = self.spec.strip_pixels > 0 && index < MAX_STRIPED_TASKS;
-        let out = crate::pipeline::compress(
-            &data,
-            &self.options,
-            &mut crate::progress::Reporter::silent(),
-            striped.then_some(&mut strips as &mut dyn StripStore),
-        )?;
+        let out = crate::metrics::observe(data.len(), || {
+            crate::pipeline::compress(
+                &data,
+                &self.options,
+                &mut crate::progress::Reporter::silent(),
+                striped.then_some(&mut strips as &mut dyn StripStore),
+            )
+        })?;
         let path = self.output_path(index, out.format);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;

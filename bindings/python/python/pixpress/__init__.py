@@ -27,9 +27,11 @@ from ._pixpress import (
     compress_file,
     decode,
     diff_metadata,
+    metrics_prometheus,
     probe,
     read_metadata,
     score,
+    stats,
 )
 from .errors import *  # noqa: F403
 from .session import Session
@@ -43,6 +45,8 @@ __all__ = [
     "analyze",
     "read_metadata",
     "diff_metadata",
+    "stats",
+    "metrics_prometheus",
     "Output",
     "Info",
     "Pixels",

@@ -111,6 +111,11 @@ def score(reference: Buffer, distorted: Buffer, metric: str = "ssimulacra2") -> 
 def analyze(data: Buffer, **options: OptionValue) -> dict[str, Any]:
     """Bytes against score for each of ``formats`` (default jpeg, webp, avif) at several settings and lossless PNG: ``width``, ``height``, ``metric``, ``points`` (``format``, ``quality``, ``bytes``, ``score``, ``pareto``), ``front`` and ``svg``."""
 
+def stats() -> dict[str, Any]:
+    """Process-wide statistics of every compress and encode call: ``images``, ``bytes_in``, ``bytes_out``, ``in_flight``, ``errors`` (status name -> count), ``stages`` (name -> ``{"count", "seconds"}``)."""
+def metrics_prometheus() -> str:
+    """The statistics as Prometheus text exposition (names prefixed ``pixpress_``)."""
+
 class Session:
     """The native half of pixpress.Session (see pixpress/session.py)."""
     def __init__(

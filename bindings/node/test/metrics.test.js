@@ -1,0 +1,56 @@
+'use strict'
+// Live metrics from Node: the Prometheus text parses line by line (HELP, TYPE,
+// samples of declared families) and, with stats(), counts exactly the calls
+// made here, concurrent ones on the libuv pool included.
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+const pixpress = require('..')
+
+const CORPUS = process.env.PIXPRESS_CORPUS || path.resolve(__dirname, '../../../../shared/corpus')
+
+/** Parses exposition text into { types, samples: Map(series -> value) }, failing on any malformed line. */
+function scrape () {
+  const types = new Map()
+  const samples = new Map()
+  for (const line of pixpress.metricsPrometheus().split('\n')) {
+    if (line === '') continue
+    let m
+    if ((m = /^# HELP (pixpress_[a-z_]+) \S.*$/.exec(line))) continue
+    if ((m = /^# TYPE (pixpress_[a-z_]+) (counter|gauge|histogram)$/.exec(line))) {
+      if (m[2] === 'counter') assert.match(m[1], /_total$/)
+      types.set(m[1], m[2])
+      continue
+    }
+    m = /^(pixpress_[a-z_]+)(\{[a-z_]+="[^"]*"(?:,[a-z_]+="[^"]*")*\})? (\S+)$/.exec(line)
+    assert.ok(m, `malformed line: ${line}`)
+    const family = types.has(m[1]) ? m[1] : m[1].replace(/_(bucket|sum|count)$/, '')
+    assert.ok(types.has(family), `undeclared family: ${line}`)
+    const value = Number(m[3] === '+Inf' ? Infinity : m[3])
+    assert.ok(!Number.isNaN(value), line)
+    samples.set(m[1] + (m[2] || ''), value)
+  }
+  return { types, samples }
+}
+
+test('the Prometheus text parses and counts the calls made', async () => {
+  const png = fs.readFileSync(path.join(CORPUS, 'png/L_16.png'))
+  const before = scrape()
+  const outputs = await Promise.all(Array.from({ length: 6 }, () => pixpress.compress(png, { format: 'webp', quality: 70 })))
+  await assert.rejects(pixpress.compress(Buffer.from('not an image'), { format: 'webp' }), { code: 'PXP_ERR_UNSUPPORTED_FORMAT' })
+  const after = scrape()
+  const delta = (series) => after.samples.get(series) - (before.samples.get(series) || 0)
+  assert.equal(after.types.get('pixpress_stage_duration_seconds'), 'histogram')
+  assert.equal(delta('pixpress_images_total'), 6)
+  assert.equal(delta('pixpress_input_bytes_total'), 6 * png.length)
+  assert.equal(delta('pixpress_output_bytes_total'), outputs.reduce((n, o) => n + o.data.length, 0))
+  assert.equal(delta('pixpress_errors_total{kind="PXP_ERR_UNSUPPORTED_FORMAT"}'), 1)
+  assert.equal(delta('pixpress_stage_duration_seconds_count{stage="encode"}'), 6)
+  assert.equal(after.samples.get('pixpress_operations_in_flight'), 0)
+  const stats = pixpress.stats()
+  assert.equal(stats.images, after.samples.get('pixpress_images_total'))
+  assert.equal(stats.errors.PXP_ERR_UNSUPPORTED_FORMAT, after.samples.get('pixpress_errors_total{kind="PXP_ERR_UNSUPPORTED_FORMAT"}'))
+  assert.equal(stats.stages.decode.count, after.samples.get('pixpress_stage_duration_seconds_count{stage="decode"}'))
+  assert.equal(after.samples.get('pixpress_stage_duration_seconds_bucket{stage="decode",le="+Inf"}'), stats.stages.decode.count)
+})

@@ -1,0 +1,131 @@
+//! Process-wide statistics: a snapshot into a caller-sized struct, and the
+//! Prometheus text exposition.
+
+use crate::boundary;
+use crate::status::pxp_status;
+use std::ffi::{c_char, CString};
+
+/// The stages whose durations are measured, indexing the `stage_*` arrays
+/// of pxp_stats.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum pxp_metric_stage {
+    /// Sniffing, header parsing and decoding.
+    PXP_METRIC_DECODE = 0,
+    /// Orientation, resizing and sample conversion.
+    PXP_METRIC_TRANSFORM = 1,
+    /// Encoding (a target search's trial encodes included).
+    PXP_METRIC_ENCODE = 2,
+    /// A quality or size target search (part of encoding).
+    PXP_METRIC_SEARCH = 3,
+    /// Applying the metadata policy.
+    PXP_METRIC_METADATA = 4,
+    /// Writing a batch session's checkpoint after a task.
+    PXP_METRIC_CHECKPOINT = 5,
+}
+
+/// The name of a measured stage (a pxp_metric_stage value: `"decode"`, ...),
+/// as the Prometheus text labels it; a static string, NULL out of range.
+#[no_mangle]
+pub extern "C" fn pxp_metric_stage_name(stage: u32) -> *const c_char {
+    const NAMES: [&std::ffi::CStr; PXP_METRIC_STAGES] = [
+        c"decode",
+        c"transform",
+        c"encode",
+        c"search",
+        c"metadata",
+        c"checkpoint",
+    ];
+    NAMES
+        .get(stage as usize)
+        .map_or(std::ptr::null(), |name| name.as_ptr())
+}
+
+/// How many stages pxp_stats counts.
+pub const PXP_METRIC_STAGES: usize = 6;
+/// The size of pxp_stats' `errors` array: one slot per pxp_status value.
+pub const PXP_STATUS_SLOTS: usize = 16;
+
+/// The process-wide statistics, as pxp_stats_snapshot fills them. The caller
+/// sets `struct_size` to `sizeof(pxp_stats)`; fields past it are not written.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct pxp_stats {
+    /// Set by the caller to `sizeof(pxp_stats)`.
+    pub struct_size: usize,
+    /// Images compressed or encoded successfully.
+    pub images: u64,
+    /// Encoded input bytes of the successful compress calls.
+    pub bytes_in: u64,
+    /// Output bytes of the successful calls.
+    pub bytes_out: u64,
+    /// Failed calls, indexed by their pxp_status value.
+    pub errors: [u64; PXP_STATUS_SLOTS],
+    /// Compress and encode calls running now.
+    pub in_flight: u64,
+    /// Runs of each stage, indexed by pxp_metric_stage.
+    pub stage_count: [u64; PXP_METRIC_STAGES],
+    /// Seconds spent in each stage, indexed by pxp_metric_stage.
+    pub stage_seconds: [f64; PXP_METRIC_STAGES],
+}
+
+/// Fills `*out` with the statistics of every compress and encode call made in
+/// this process so far (from any face, batch sessions included).
+///
+/// # Safety
+/// `out` is NULL or points to `out->struct_size` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn pxp_stats_snapshot(out: *mut pxp_stats) -> pxp_status {
+    boundary::status(|| {
+        // SAFETY: `out` is NULL or a pxp_stats, which begins with its size.
+        let len = unsafe { boundary::sized_len(out, "out", "pxp_stats") }?;
+        let stats = engine::stats();
+        let mut full = pxp_stats {
+            struct_size: len,
+            images: stats.images,
+            bytes_in: stats.bytes_in,
+            bytes_out: stats.bytes_out,
+            errors: [0; PXP_STATUS_SLOTS],
+            in_flight: stats.in_flight,
+            stage_count: [0; PXP_METRIC_STAGES],
+            stage_seconds: [0.0; PXP_METRIC_STAGES],
+        };
+        for (kind, count) in stats.errors {
+            if let Some(slot) = full.errors.get_mut(kind as usize) {
+                *slot = count;
+            }
+        }
+        for (k, stage) in stats.stages.iter().take(PXP_METRIC_STAGES).enumerate() {
+            full.stage_count[k] = stage.count;
+            full.stage_seconds[k] = stage.seconds;
+        }
+        // SAFETY: `out` has struct_size >= len writable bytes.
+        unsafe { boundary::write_prefix(out, &full, len) };
+        Ok(())
+    })
+}
+
+/// The statistics as Prometheus text exposition (version 0.0.4; names prefixed
+/// `pixpress_`): a new NUL-terminated string to free with pxp_string_free,
+/// or NULL on failure.
+#[no_mangle]
+pub extern "C" fn pxp_metrics_prometheus() -> *mut c_char {
+    boundary::value(std::ptr::null_mut(), || {
+        CString::new(engine::metrics_prometheus()).map_or(std::ptr::null_mut(), CString::into_raw)
+    })
+}
+
+/// Frees a string the library returned as owned (pxp_metrics_prometheus).
+/// NULL is ignored.
+///
+/// # Safety
+/// `s` is NULL or a string from pxp_metrics_prometheus, not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn pxp_string_free(s: *mut c_char) {
+    boundary::value((), || {
+        if !s.is_null() {
+            // SAFETY: the caller's contract: a CString the library made.
+            drop(unsafe { CString::from_raw(s) });
+        }
+    })
+}
