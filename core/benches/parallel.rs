@@ -4,11 +4,16 @@
 //! rayon pool of 1 thread and of 2, side by side. Reports the median of 5
 //! runs of each and the stage times of the median run.
 //!
+//! Then the peak RSS of one JPEG q80 recompression of that photo, in a fresh
+//! process per pool size, against the bound of 2.5x the decoded RGB.
+//!
 //! `make bench-parallel` (or `cargo bench -p pixpress --bench parallel`).
 
 #[path = "common/photos.rs"]
 #[allow(dead_code)]
 mod photos;
+#[path = "common/rss.rs"]
+mod rss;
 
 use pixpress::{Compressed, Metadata, Options};
 use std::time::Instant;
@@ -45,7 +50,27 @@ fn median_run(input: &[u8], options: &Options, threads: usize) -> (f64, Compress
     runs.swap_remove(RUNS / 2)
 }
 
+/// In a child process: one JPEG q80 recompression of the file `path` on a
+/// pool of `threads`, then the peak RSS in KiB on stdout.
+fn measure_rss(path: &str, threads: usize) {
+    let input = std::fs::read(path).expect("input");
+    let mut options = Options::default();
+    options.set("format", "jpeg").unwrap();
+    options.set("quality", "80").unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("pool");
+    pool.install(|| std::hint::black_box(pixpress::compress(&input, &options).expect("compress")));
+    println!("{}", rss::peak_rss_kb());
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "rss") {
+        measure_rss(&args[at + 1], args[at + 2].parse().expect("threads"));
+        return;
+    }
     let input = input();
     let info = pixpress::probe(&input).expect("probe");
     println!(
@@ -85,4 +110,32 @@ fn main() {
             );
         }
     }
+
+    let path = std::env::temp_dir().join(format!("pxp-bench-parallel-{}.jpg", std::process::id()));
+    std::fs::write(&path, &input).expect("write input");
+    let decoded_mb = f64::from(info.width) * f64::from(info.height) * 3.0 / (1 << 20) as f64;
+    println!("\n| peak RSS, one JPEG q80 recompression | threads | MiB | x decoded RGB ({decoded_mb:.0} MiB) | target |");
+    println!("|---|---:|---:|---:|---:|");
+    for threads in [1, 2] {
+        let out = std::process::Command::new(std::env::current_exe().expect("this bench"))
+            .args([
+                "rss",
+                path.to_str().expect("a UTF-8 temp path"),
+                &threads.to_string(),
+            ])
+            .output()
+            .expect("child");
+        let kb: f64 = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .expect("peak RSS");
+        let mb = kb / 1024.0;
+        println!(
+            "| {}x{} JPEG q92 -> q80 | {threads} | {mb:.0} | {:.2}x | 2.5x |",
+            info.width,
+            info.height,
+            mb / decoded_mb
+        );
+    }
+    let _ = std::fs::remove_file(&path);
 }

@@ -5,7 +5,11 @@
 //! `cargo bench -p pixpress --bench pipeline -- rss` prints the peak RSS over
 //! 20 JPEG q80 recompressions of the sharp benchmark photo, in a fresh process.
 
+#[path = "common/rss.rs"]
+mod rss;
+
 use pixpress::{compress, decode, Options};
+use rss::peak_rss_kb;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -31,15 +35,6 @@ fn median(runs: usize, mut work: impl FnMut() -> usize) -> (f64, usize) {
         .collect();
     times.sort_by(|a, b| a.total_cmp(b));
     (times[runs / 2], bytes)
-}
-
-fn peak_rss_kb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 fn main() {

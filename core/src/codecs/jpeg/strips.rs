@@ -21,7 +21,7 @@ use super::{
 use crate::error::{Error, Result};
 use crate::metadata::Metadata;
 use crate::options::Options;
-use crate::pixels::PixelsRef;
+use crate::pixels::{Layout, PixelsRef};
 use mozjpeg_sys::*;
 
 /// Pixels per strip the layout aims for: small enough that a crash loses
@@ -131,12 +131,14 @@ pub(crate) fn encode_striped(
 }
 
 /// Encodes `pixels` (8-bit gray or RGB) with its strips encoded in parallel
-/// on the rayon pool, then gathers their quantized coefficients into one
-/// image and writes it as [`super::encode`] would: progressive when
-/// `options.progressive`, with Huffman tables optimized for the whole image.
-/// Only the quantization (trellis included) works strip by strip, so the
-/// file is within a fraction of a per cent of the single-threaded one, and
-/// the same whatever the number of threads.
+/// on the rayon pool, each strip's quantized coefficients copied straight
+/// into the whole image's coefficient arrays, which are then written as
+/// [`super::encode`] would: progressive when `options.progressive`, with
+/// Huffman tables optimized for the whole image. Only the quantization
+/// (trellis included) works strip by strip, so the file is within a fraction
+/// of a per cent of the single-threaded one, and the same whatever the
+/// number of threads. Memory: the pixels, one coefficient image, and a
+/// strip per thread.
 pub(crate) fn encode_parallel(
     pixels: &PixelsRef,
     metadata: &Metadata,
@@ -145,47 +147,52 @@ pub(crate) fn encode_parallel(
     use rayon::prelude::*;
     let gray = is_gray(pixels)?;
     let layout = StripLayout::new(pixels.width(), pixels.height(), gray, options);
-    let strips = (0..layout.count)
-        .into_par_iter()
-        .map(|index| {
-            let jpeg = strip_jpeg(pixels, gray, layout, index, options)?;
-            let blocks = coefficients(&jpeg)?;
-            Ok((if index == 0 { jpeg } else { Vec::new() }, blocks))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    // A one-row image encoded like the strips: the source of the parameters
+    // (components, sampling, quantization tables) the whole image shares.
+    let template = strip_jpeg(
+        &one_row(pixels.width(), gray),
+        gray,
+        StripLayout::new(pixels.width(), 1, gray, options),
+        0,
+        options,
+    )?;
     run_libjpeg(|| {
-        // The first strip stands for the whole image's parameters.
-        let first = Decompressor::new(&strips[0].0, true, false);
+        let template = Decompressor::new(&template, true, false);
         let mut c = Compressor::new();
-        unsafe { jpeg_copy_critical_parameters(&first.cinfo, &mut c.cinfo) };
+        unsafe { jpeg_copy_critical_parameters(&template.cinfo, &mut c.cinfo) };
         c.cinfo.image_height = pixels.height();
-        let (max_h, max_v) = (
-            first.cinfo.max_h_samp_factor as u32,
-            first.cinfo.max_v_samp_factor as u32,
-        );
-        let components = first.cinfo.num_components as usize;
+        let max_h = template.cinfo.max_h_samp_factor as u32;
+        let max_v = template.cinfo.max_v_samp_factor as u32;
+        let components = template.cinfo.num_components as usize;
         // SAFETY: the decompressor holds `num_components` component infos.
         let sampling: Vec<(u32, u32)> =
-            unsafe { std::slice::from_raw_parts(first.cinfo.comp_info, components) }
+            unsafe { std::slice::from_raw_parts(template.cinfo.comp_info, components) }
                 .iter()
                 .map(|comp| (comp.h_samp_factor as u32, comp.v_samp_factor as u32))
                 .collect();
         let mem = c.cinfo.common.mem;
-        let mut arrays: Vec<*mut jvirt_barray_control> = sampling
+        // Blocks per row and block rows of each component.
+        let sizes: Vec<(u32, u32)> = sampling
             .iter()
             .map(|&(h, v)| {
-                let width = (pixels.width() * h).div_ceil(8 * max_h).next_multiple_of(h);
-                let height = (pixels.height() * v)
-                    .div_ceil(8 * max_v)
-                    .next_multiple_of(v);
+                (
+                    (pixels.width() * h).div_ceil(8 * max_h),
+                    (pixels.height() * v).div_ceil(8 * max_v),
+                )
+            })
+            .collect();
+        let mut arrays: Vec<*mut jvirt_barray_control> = sampling
+            .iter()
+            .zip(&sizes)
+            .map(|(&(h, v), &(width, height))| {
                 // SAFETY: requested before jpeg_write_coefficients realizes them.
                 unsafe {
                     ((*mem).request_virt_barray.expect("libjpeg memory manager"))(
                         &mut c.cinfo.common,
                         JPOOL_IMAGE,
                         1,
-                        width,
-                        height,
+                        width.next_multiple_of(h),
+                        height.next_multiple_of(v),
                         v,
                     )
                 }
@@ -203,82 +210,72 @@ pub(crate) fn encode_parallel(
             c.cinfo.num_scans = 0;
             c.cinfo.scan_info = std::ptr::null();
         }
-        let arrays_ptr = arrays.as_mut_ptr();
-        unsafe { jpeg_write_coefficients(&mut c.cinfo, arrays_ptr) };
+        unsafe { jpeg_write_coefficients(&mut c.cinfo, arrays.as_mut_ptr()) };
         write_metadata(&mut c, metadata);
-        for (index, (_, blocks)) in strips.iter().enumerate() {
-            for (k, (component, &(_, v))) in blocks.iter().zip(&sampling).enumerate() {
-                let first_row = index as u32 * (layout.rows * v / (8 * max_v));
-                // SAFETY: component `k` exists.
-                let dest = unsafe { &*c.cinfo.comp_info.add(k) };
-                let rows = component
-                    .rows
-                    .min(dest.height_in_blocks.saturating_sub(first_row));
-                let width = component.width.min(dest.width_in_blocks) as usize;
-                for row in 0..rows {
-                    let from = &component.blocks[(row * component.width) as usize..][..width];
-                    // SAFETY: a row within the array, accessed alone; `width`
-                    // blocks fit in it.
-                    unsafe {
-                        let to = *((*mem).access_virt_barray.expect("libjpeg memory manager"))(
+        // libjpeg's memory manager here has no backing store: realized arrays
+        // live wholly in memory, so each row keeps one address, and strips
+        // write disjoint rows.
+        let rows: Vec<Vec<usize>> = arrays
+            .iter()
+            .zip(&sizes)
+            .map(|(&array, &(_, height))| {
+                (0..height)
+                    .map(|row| unsafe {
+                        *((*mem).access_virt_barray.expect("libjpeg memory manager"))(
                             &mut c.cinfo.common,
-                            arrays[k],
-                            first_row + row,
+                            array,
+                            row,
                             1,
                             1,
-                        );
-                        std::ptr::copy_nonoverlapping(from.as_ptr(), to, width);
+                        ) as usize
+                    })
+                    .collect()
+            })
+            .collect();
+        (0..layout.count).into_par_iter().try_for_each(|index| {
+            let jpeg = strip_jpeg(pixels, gray, layout, index, options)?;
+            run_libjpeg(|| {
+                let mut d = Decompressor::new(&jpeg, true, false);
+                let source = unsafe { jpeg_read_coefficients(&mut d.cinfo) };
+                let source_mem = d.cinfo.common.mem;
+                for (k, ((&(_, v), &(width, height)), dest_rows)) in
+                    sampling.iter().zip(&sizes).zip(&rows).enumerate()
+                {
+                    let first_row = index as u32 * (layout.rows * v / (8 * max_v));
+                    // SAFETY: component `k` exists in the strip too.
+                    let comp = unsafe { &*d.cinfo.comp_info.add(k) };
+                    let count = comp.height_in_blocks.min(height.saturating_sub(first_row));
+                    let blocks = comp.width_in_blocks.min(width) as usize;
+                    for row in 0..count {
+                        // SAFETY: a row of the strip's array, read alone, and
+                        // a row of the image's array no other strip writes;
+                        // both hold at least `blocks` blocks.
+                        unsafe {
+                            let from = *((*source_mem).access_virt_barray.expect("memory manager"))(
+                                &mut d.cinfo.common,
+                                *source.add(k),
+                                row,
+                                1,
+                                0,
+                            );
+                            let to = dest_rows[(first_row + row) as usize] as *mut JBLOCK;
+                            std::ptr::copy_nonoverlapping(from, to, blocks);
+                        }
                     }
                 }
-            }
-        }
+                Ok(())
+            })
+        })?;
         Ok(c.finish())
     })
 }
 
-/// The quantized DCT blocks of one component of a strip, row by row.
-struct ComponentBlocks {
-    width: u32,
-    rows: u32,
-    blocks: Vec<JBLOCK>,
-}
-
-/// The quantized DCT blocks of every component of `jpeg`.
-fn coefficients(jpeg: &[u8]) -> Result<Vec<ComponentBlocks>> {
-    run_libjpeg(|| {
-        let mut d = Decompressor::new(jpeg, true, false);
-        let arrays = unsafe { jpeg_read_coefficients(&mut d.cinfo) };
-        let mem = d.cinfo.common.mem;
-        let components = d.cinfo.num_components as usize;
-        let mut out = Vec::with_capacity(components);
-        for k in 0..components {
-            // SAFETY: component `k` exists; each row is read alone and holds
-            // `width_in_blocks` blocks.
-            let (width, rows) = unsafe {
-                let comp = &*d.cinfo.comp_info.add(k);
-                (comp.width_in_blocks, comp.height_in_blocks)
-            };
-            let mut blocks = Vec::with_capacity((width * rows) as usize);
-            for row in 0..rows {
-                unsafe {
-                    let from = *((*mem).access_virt_barray.expect("libjpeg memory manager"))(
-                        &mut d.cinfo.common,
-                        *arrays.add(k),
-                        row,
-                        1,
-                        0,
-                    );
-                    blocks.extend_from_slice(std::slice::from_raw_parts(from, width as usize));
-                }
-            }
-            out.push(ComponentBlocks {
-                width,
-                rows,
-                blocks,
-            });
-        }
-        Ok(out)
-    })
+/// One blank row of `width` gray or RGB pixels.
+fn one_row(width: u32, gray: bool) -> PixelsRef<'static> {
+    static BLANK: [u8; 65535 * 3] = [0; 65535 * 3];
+    let layout = if gray { Layout::Gray } else { Layout::Rgb };
+    let row = width as usize * layout.channels();
+    PixelsRef::new(&BLANK[..row], width, 1, row, layout).expect("a row of at most 65535 pixels")
 }
 
 /// Strip `index` as a baseline JPEG of its own, encoded as the options say
@@ -485,7 +482,6 @@ fn find_marker(jpeg: &[u8], marker: u8) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pixels::Layout;
     use std::collections::BTreeMap;
 
     /// Strips kept in memory; counts the strips encoded.
