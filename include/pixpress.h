@@ -249,6 +249,14 @@ typedef struct pxp_stats {
   uint64_t stage_count[PXP_METRIC_STAGES];
   // Seconds spent in each stage, indexed by pxp_metric_stage.
   double stage_seconds[PXP_METRIC_STAGES];
+  // The memory budget in bytes (pxp_set_memory_budget); 0 for none.
+  uint64_t memory_budget;
+  // Estimated bytes admitted to the calls running now (under a budget).
+  uint64_t memory_admitted;
+  // The most bytes ever admitted at once.
+  uint64_t memory_admitted_peak;
+  // Calls that waited for the budget.
+  uint64_t admission_waits;
 } pxp_stats;
 
 // What a search for the `target` option did. The caller sets `struct_size`
@@ -551,6 +559,13 @@ enum pxp_status pxp_encode(const uint8_t *pixels,
 // The name of a measured stage (a pxp_metric_stage value: `"decode"`, ...),
 // as the Prometheus text labels it; a static string, NULL out of range.
 const char *pxp_metric_stage_name(uint32_t stage);
+
+// Sets the process-wide memory budget in bytes (0: none, the default).
+// Under a budget, each compress and encode call is admitted by its
+// estimated memory (2.5 times the decoded pixels, plus the input) and waits
+// while admitting it would go over; a call larger than the budget runs
+// alone.
+void pxp_set_memory_budget(uint64_t bytes);
 
 // Fills `*out` with the statistics of every compress and encode call made in
 // this process so far (from any face, batch sessions included).

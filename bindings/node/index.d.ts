@@ -95,7 +95,18 @@ export interface Stats {
   errors: Record<string, number>
   /** Per stage: `decode`, `transform`, `encode`, `search`, `metadata`, `checkpoint`. */
   stages: Record<string, StageStats>
+  /** The memory budget in bytes, if one is set. */
+  memoryBudget?: number
+  memoryAdmitted: number
+  memoryAdmittedPeak: number
+  admissionWaits: number
 }
+/**
+ * Sets the process-wide memory budget in bytes (`undefined` or 0: none): each
+ * compression is admitted by its estimated memory and waits on its pool thread
+ * while admitting it would go over.
+ */
+export declare function setMemoryBudget(bytes?: number): void
 /** Reads the process-wide statistics. */
 export declare function stats(): Stats
 /** The statistics as Prometheus text exposition (names prefixed `pixpress_`). */
@@ -166,6 +177,6 @@ export declare class Session extends EventEmitter {
 
 declare function pixpress(input: Input | string, options?: Options): Pipeline
 declare namespace pixpress {
-  export { compress, compressSync, compressFile, probe, score, scoreSync, analyze, analyzeSync, readMetadata, readMetadataSync, diffMetadata, diffMetadataSync, stats, metricsPrometheus, optionKeys, version, Pipeline, Session }
+  export { compress, compressSync, compressFile, probe, score, scoreSync, analyze, analyzeSync, readMetadata, readMetadataSync, diffMetadata, diffMetadataSync, stats, metricsPrometheus, setMemoryBudget, optionKeys, version, Pipeline, Session }
 }
 export default pixpress

@@ -218,6 +218,7 @@ pixpress.diffMetadata = (before, after) => native.diffMetadata(asBuffer(before),
 pixpress.diffMetadataSync = (before, after) => native.diffMetadataSync(asBuffer(before), asBuffer(after))
 pixpress.stats = native.stats
 pixpress.metricsPrometheus = native.metricsPrometheus
+pixpress.setMemoryBudget = native.setMemoryBudget
 pixpress.optionKeys = native.optionKeys
 pixpress.version = native.version()
 pixpress.Pipeline = Pipeline

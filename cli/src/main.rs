@@ -172,10 +172,47 @@ struct OptionArgs {
     /// Any option of the shared vocabulary, as KEY=VALUE (repeatable).
     #[arg(short = 's', long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
+    /// Memory budget for the files compressed at once (such as 512MB, 2GB):
+    /// each is admitted by its estimated memory and waits rather than go over.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    memory_budget: Option<u64>,
+}
+
+/// Parses a byte count with an optional K/M/G suffix (powers of 1024; a
+/// trailing `B` or `iB` is allowed).
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let upper = text.trim().to_ascii_uppercase();
+    let digits = upper.trim_end_matches("IB").trim_end_matches('B');
+    let (number, unit) = match digits.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((at, _)) => digits.split_at(at),
+        None => (digits, ""),
+    };
+    let scale: u64 = match unit {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        _ => return Err(format!("`{text}`: unknown unit (use K, M or G)")),
+    };
+    number
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{text}` is not a byte count such as 512MB"))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let budget = match &cli.command {
+        Command::Compress(args) => args.options.memory_budget,
+        Command::Batch(args) => args.options.memory_budget,
+        _ => None,
+    };
+    if budget.is_some() {
+        pixpress::set_memory_budget(budget);
+    }
     let result = match cli.command {
         Command::Compress(args) => run_compress(*args),
         Command::Batch(args) => batch::run(*args),

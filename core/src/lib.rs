@@ -18,6 +18,7 @@
 
 #![warn(missing_docs)]
 
+mod budget;
 mod codecs;
 mod color;
 mod error;
@@ -36,6 +37,7 @@ mod quality;
 mod resize;
 mod session;
 
+pub use budget::{memory_budget, set_memory_budget};
 pub use error::{Error, ErrorKind, Result};
 pub use format::{sniff, Format};
 pub use info::Info;
@@ -69,9 +71,14 @@ use progress::Reporter;
 ///
 /// A panic inside a codec is caught and returned as [`Error::Internal`].
 pub fn compress(input: &[u8], options: &Options) -> Result<Compressed> {
-    metrics::observe(input.len(), || {
-        catch_panic(|| pipeline::compress(input, options, &mut Reporter::silent(), None))
-    })
+    budget::admitted(
+        || budget::estimate_input(input),
+        || {
+            metrics::observe(input.len(), || {
+                catch_panic(|| pipeline::compress(input, options, &mut Reporter::silent(), None))
+            })
+        },
+    )
 }
 
 /// [`compress`], reporting each stage to `progress`; when it returns `false`
@@ -81,18 +88,32 @@ pub fn compress_with_progress(
     options: &Options,
     progress: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<Compressed> {
-    metrics::observe(input.len(), || {
-        catch_panic(|| pipeline::compress(input, options, &mut Reporter::new(progress), None))
-    })
+    budget::admitted(
+        || budget::estimate_input(input),
+        || {
+            metrics::observe(input.len(), || {
+                catch_panic(|| {
+                    pipeline::compress(input, options, &mut Reporter::new(progress), None)
+                })
+            })
+        },
+    )
 }
 
 /// Encodes caller-owned 8-bit pixels to `options.format` (which must name a
 /// format), resizing if asked. JPEG (gray, RGB) and WebP (RGB, RGBA) read
 /// the rows in place, without a copy, when no resize is asked for.
 pub fn encode(pixels: PixelsRef<'_>, metadata: &Metadata, options: &Options) -> Result<Compressed> {
-    metrics::observe(0, || {
-        catch_panic(|| pipeline::encode(pixels, metadata, options, &mut Reporter::silent()))
-    })
+    let pixel_bytes =
+        u64::from(pixels.width()) * u64::from(pixels.height()) * pixels.layout().channels() as u64;
+    budget::admitted(
+        || budget::estimate_pixels(pixel_bytes),
+        || {
+            metrics::observe(0, || {
+                catch_panic(|| pipeline::encode(pixels, metadata, options, &mut Reporter::silent()))
+            })
+        },
+    )
 }
 
 /// Decodes `input` to pixels, applying the EXIF orientation unless
@@ -160,9 +181,19 @@ pub fn compress_file(
 /// Encodes an owned image (8- or 16-bit; 16-bit is kept where the format
 /// can store it, PNG) to the format `options.format` names, resizing if asked.
 pub fn encode_image(image: Image, metadata: &Metadata, options: &Options) -> Result<Compressed> {
-    metrics::observe(0, || {
-        catch_panic(|| pipeline::encode_image(image, metadata, options, &mut Reporter::silent()))
-    })
+    let pixel_bytes = image.pixel_count() as u64
+        * image.layout.channels() as u64
+        * u64::from(image.bit_depth() / 8);
+    budget::admitted(
+        || budget::estimate_pixels(pixel_bytes),
+        || {
+            metrics::observe(0, || {
+                catch_panic(|| {
+                    pipeline::encode_image(image, metadata, options, &mut Reporter::silent())
+                })
+            })
+        },
+    )
 }
 
 /// Resamples `image` to exactly `width` x `height` with Lanczos3 (alpha

@@ -155,12 +155,26 @@ pub struct Stats {
     pub in_flight: u64,
     /// Per-stage timings, for every stage in [`MetricStage::ALL`] order.
     pub stages: Vec<StageStats>,
+    /// The memory budget in bytes ([`crate::set_memory_budget`]), if any.
+    pub memory_budget: Option<u64>,
+    /// Estimated bytes admitted to the calls running now.
+    pub memory_admitted: u64,
+    /// The most bytes ever admitted at once.
+    pub memory_admitted_peak: u64,
+    /// Calls that waited for the budget.
+    pub admission_waits: u64,
 }
 
 /// Reads the process-wide statistics.
 pub fn stats() -> Stats {
     let r = &REGISTRY;
+    let (memory_budget, memory_admitted, memory_admitted_peak, admission_waits) =
+        crate::budget::memory_budget();
     Stats {
+        memory_budget,
+        memory_admitted,
+        memory_admitted_peak,
+        admission_waits,
         images: r.images.load(Ordering::Relaxed),
         bytes_in: r.bytes_in.load(Ordering::Relaxed),
         bytes_out: r.bytes_out.load(Ordering::Relaxed),
@@ -268,6 +282,27 @@ pub fn metrics_prometheus() -> String {
         "gauge",
         "Compress and encode calls running now.",
         &[(String::new(), s.in_flight as f64)],
+    );
+    write_family(
+        &mut out,
+        "pixpress_memory_budget_bytes",
+        "gauge",
+        "The memory budget calls are admitted under (0: none).",
+        &[(String::new(), s.memory_budget.unwrap_or(0) as f64)],
+    );
+    write_family(
+        &mut out,
+        "pixpress_memory_admitted_bytes",
+        "gauge",
+        "Estimated memory admitted to the calls running now.",
+        &[(String::new(), s.memory_admitted as f64)],
+    );
+    write_family(
+        &mut out,
+        "pixpress_admission_waits_total",
+        "counter",
+        "Calls that waited for the memory budget.",
+        &[(String::new(), s.admission_waits as f64)],
     );
     let name = "pixpress_stage_duration_seconds";
     let _ = writeln!(

@@ -67,6 +67,26 @@ pub struct pxp_stats {
     pub stage_count: [u64; PXP_METRIC_STAGES],
     /// Seconds spent in each stage, indexed by pxp_metric_stage.
     pub stage_seconds: [f64; PXP_METRIC_STAGES],
+    /// The memory budget in bytes (pxp_set_memory_budget); 0 for none.
+    pub memory_budget: u64,
+    /// Estimated bytes admitted to the calls running now (under a budget).
+    pub memory_admitted: u64,
+    /// The most bytes ever admitted at once.
+    pub memory_admitted_peak: u64,
+    /// Calls that waited for the budget.
+    pub admission_waits: u64,
+}
+
+/// Sets the process-wide memory budget in bytes (0: none, the default).
+/// Under a budget, each compress and encode call is admitted by its
+/// estimated memory (2.5 times the decoded pixels, plus the input) and waits
+/// while admitting it would go over; a call larger than the budget runs
+/// alone.
+#[no_mangle]
+pub extern "C" fn pxp_set_memory_budget(bytes: u64) {
+    boundary::value((), || {
+        engine::set_memory_budget((bytes > 0).then_some(bytes));
+    })
 }
 
 /// Fills `*out` with the statistics of every compress and encode call made in
@@ -89,6 +109,10 @@ pub unsafe extern "C" fn pxp_stats_snapshot(out: *mut pxp_stats) -> pxp_status {
             in_flight: stats.in_flight,
             stage_count: [0; PXP_METRIC_STAGES],
             stage_seconds: [0.0; PXP_METRIC_STAGES],
+            memory_budget: stats.memory_budget.unwrap_or(0),
+            memory_admitted: stats.memory_admitted,
+            memory_admitted_peak: stats.memory_admitted_peak,
+            admission_waits: stats.admission_waits,
         };
         for (kind, count) in stats.errors {
             if let Some(slot) = full.errors.get_mut(kind as usize) {

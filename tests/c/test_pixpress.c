@@ -517,6 +517,19 @@ static void test_stats_and_prometheus(void) {
     }
     pxp_string_free(text);
     pxp_string_free(NULL);
+
+    /* Under a budget smaller than one call, calls still run (alone), and the
+     * budget shows in the snapshot. */
+    pxp_set_memory_budget(1);
+    pxp_buffer *out = NULL;
+    CHECK(pxp_compress(data, len, NULL, &out) == PXP_OK, "compress under a budget");
+    pxp_buffer_free(out);
+    pxp_stats budgeted = {.struct_size = sizeof(pxp_stats)};
+    CHECK(pxp_stats_snapshot(&budgeted) == PXP_OK, "snapshot under a budget");
+    CHECK(budgeted.memory_budget == 1 && budgeted.memory_admitted == 0, "budget %llu admitted %llu",
+          (unsigned long long)budgeted.memory_budget, (unsigned long long)budgeted.memory_admitted);
+    CHECK(budgeted.memory_admitted_peak >= 2 * len, "peak admitted %llu", (unsigned long long)budgeted.memory_admitted_peak);
+    pxp_set_memory_budget(0);
     free(data);
 }
 

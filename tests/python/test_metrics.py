@@ -74,3 +74,35 @@ def test_prometheus_text_parses_and_counts_calls_from_threads():
     assert after[("pixpress_stage_duration_seconds_bucket", (("le", "+Inf"), ("stage", "encode")))] == (
         stats_after["stages"]["encode"]["count"]
     )
+
+
+def test_memory_budget_admits_calls_one_at_a_time_from_threads():
+    """Under a budget with room for one call, 4 threads' calls all finish and
+    never more than one call's estimate is admitted at once."""
+    big = bytes(pixpress.compress(PNG, format="jpeg", resize="1600x1600", fit="exact", enlarge="true"))
+    try:
+        pixpress.set_memory_budget(1600 * 1600 * 3 * 3)  # one estimate (2.5x decoded + input) fits, two do not
+        threads = [threading.Thread(target=lambda: pixpress.compress(big, format="webp")) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        s = pixpress.stats()
+        assert s["memory_budget"] == 1600 * 1600 * 3 * 3
+        assert s["memory_admitted"] == 0
+        assert 1600 * 1600 * 3 * 2.5 <= s["memory_admitted_peak"] <= s["memory_budget"]
+    finally:
+        pixpress.set_memory_budget(None)
+    assert pixpress.stats()["memory_budget"] is None
+
+
+def test_cli_memory_budget(tmp_path):
+    """`--memory-budget` takes sizes with units; a budget smaller than any file still gets every file done."""
+    from test_judged import run_cli
+
+    files = [CORPUS / "jpeg" / "jolla.jpg", CORPUS / "png" / "L_16.png"]
+    proc = run_cli("compress", *files, "-o", tmp_path, "-f", "webp", "-j", "2", "--memory-budget", "1KB", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["L_16.webp", "jolla.webp"]
+    bad = run_cli("compress", *files, "-o", tmp_path, "--memory-budget", "12XB")
+    assert bad.returncode == 2 and "unknown unit" in bad.stderr

@@ -727,6 +727,23 @@ pub struct Stats {
     pub errors: HashMap<String, f64>,
     /// Per stage (`decode`, `transform`, `encode`, `search`, `metadata`, `checkpoint`).
     pub stages: HashMap<String, StageStats>,
+    /// The memory budget in bytes (`setMemoryBudget`), if any.
+    pub memory_budget: Option<f64>,
+    /// Estimated bytes admitted to the calls running now.
+    pub memory_admitted: f64,
+    /// The most bytes ever admitted at once.
+    pub memory_admitted_peak: f64,
+    /// Calls that waited for the budget.
+    pub admission_waits: f64,
+}
+
+/// Sets the process-wide memory budget in bytes (`undefined` or 0: none).
+/// Under a budget each compression is admitted by its estimated memory (2.5
+/// times the decoded pixels, plus the input) and waits on its pool thread
+/// while admitting it would go over; one larger than the budget runs alone.
+#[napi]
+pub fn set_memory_budget(bytes: Option<f64>) {
+    engine::set_memory_budget(bytes.filter(|b| *b > 0.0).map(|b| b as u64));
 }
 
 /// Reads the process-wide statistics.
@@ -754,6 +771,10 @@ pub fn stats() -> Stats {
                 (st.stage.name().to_string(), entry)
             })
             .collect(),
+        memory_budget: s.memory_budget.map(|b| b as f64),
+        memory_admitted: s.memory_admitted as f64,
+        memory_admitted_peak: s.memory_admitted_peak as f64,
+        admission_waits: s.admission_waits as f64,
     }
 }
 

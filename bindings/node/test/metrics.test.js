@@ -54,3 +54,21 @@ test('the Prometheus text parses and counts the calls made', async () => {
   assert.equal(stats.stages.decode.count, after.samples.get('pixpress_stage_duration_seconds_count{stage="decode"}'))
   assert.equal(after.samples.get('pixpress_stage_duration_seconds_bucket{stage="decode",le="+Inf"}'), stats.stages.decode.count)
 })
+
+test('a memory budget admits one compression at a time and never goes over', async () => {
+  const png = fs.readFileSync(path.join(CORPUS, 'png/L_16.png'))
+  const big = pixpress.compressSync(png, { format: 'jpeg', resize: '1600x1600', fit: 'exact', enlarge: true }).data
+  const budget = 1600 * 1600 * 3 * 3
+  pixpress.setMemoryBudget(budget)
+  try {
+    await Promise.all(Array.from({ length: 4 }, () => pixpress.compress(big, { format: 'webp' })))
+    const s = pixpress.stats()
+    assert.equal(s.memoryBudget, budget)
+    assert.equal(s.memoryAdmitted, 0)
+    assert.ok(s.memoryAdmittedPeak >= 1600 * 1600 * 3 * 2.5 && s.memoryAdmittedPeak <= budget, String(s.memoryAdmittedPeak))
+    assert.match(pixpress.metricsPrometheus(), new RegExp(`^pixpress_memory_budget_bytes ${budget}$`, 'm'))
+  } finally {
+    pixpress.setMemoryBudget()
+  }
+  assert.equal(pixpress.stats().memoryBudget, undefined)
+})

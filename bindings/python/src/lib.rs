@@ -228,8 +228,9 @@ fn diff_metadata<'py>(
 
 /// The process-wide statistics of every compress and encode call so far: a
 /// dict of ``images``, ``bytes_in``, ``bytes_out``, ``in_flight``, ``errors``
-/// (status name -> count) and ``stages`` (stage name -> ``{"count",
-/// "seconds"}``).
+/// (status name -> count), ``stages`` (stage name -> ``{"count",
+/// "seconds"}``), ``memory_budget`` (``None`` for none), ``memory_admitted``,
+/// ``memory_admitted_peak`` and ``admission_waits``.
 #[pyfunction]
 fn stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let s = engine::stats();
@@ -251,7 +252,22 @@ fn stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
         stages.set_item(stage.stage.name(), entry)?;
     }
     d.set_item("stages", stages)?;
+    d.set_item("memory_budget", s.memory_budget)?;
+    d.set_item("memory_admitted", s.memory_admitted)?;
+    d.set_item("memory_admitted_peak", s.memory_admitted_peak)?;
+    d.set_item("admission_waits", s.admission_waits)?;
     Ok(d)
+}
+
+/// Sets the process-wide memory budget in bytes (``None``: none, the
+/// default). Under a budget each compress and encode call is admitted by its
+/// estimated memory (2.5 times the decoded pixels, plus the input) and waits,
+/// without holding the GIL, while admitting it would go over; a call larger
+/// than the budget runs alone.
+#[pyfunction]
+#[pyo3(signature = (bytes))]
+fn set_memory_budget(bytes: Option<u64>) {
+    engine::set_memory_budget(bytes);
 }
 
 /// The same statistics as Prometheus text exposition (names prefixed
@@ -276,6 +292,7 @@ fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(diff_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(stats, m)?)?;
     m.add_function(wrap_pyfunction!(metrics_prometheus, m)?)?;
+    m.add_function(wrap_pyfunction!(set_memory_budget, m)?)?;
     m.add_class::<Output>()?;
     m.add_class::<Info>()?;
     m.add_class::<Pixels>()?;

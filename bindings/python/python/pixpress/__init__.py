@@ -31,6 +31,7 @@ from ._pixpress import (
     probe,
     read_metadata,
     score,
+    set_memory_budget,
     stats,
 )
 from .errors import *  # noqa: F403
@@ -47,6 +48,7 @@ __all__ = [
     "diff_metadata",
     "stats",
     "metrics_prometheus",
+    "set_memory_budget",
     "Output",
     "Info",
     "Pixels",
