@@ -37,7 +37,10 @@ fn inputs(corpus: &Path) -> Vec<(String, Arc<Vec<u8>>)> {
             if size > 0 && size <= 4 << 20 {
                 let data = std::fs::read(&path).expect("read");
                 if pixpress::probe(&data).is_ok() {
-                    files.push((format!("{dir}/{}", entry.file_name().to_string_lossy()), data));
+                    files.push((
+                        format!("{dir}/{}", entry.file_name().to_string_lossy()),
+                        data,
+                    ));
                 }
             }
         }
@@ -120,7 +123,11 @@ fn main() {
     let options = Arc::new(options);
 
     // The server: WORKERS threads serving a FIFO queue.
-    type Job = (usize, Instant, mpsc::Sender<(usize, Duration, Duration, bool)>);
+    type Job = (
+        usize,
+        Instant,
+        mpsc::Sender<(usize, Duration, Duration, bool)>,
+    );
     let (submit, queue) = mpsc::channel::<Job>();
     let queue = Arc::new(Mutex::new(queue));
     let workers: Vec<_> = (0..WORKERS)
