@@ -106,12 +106,10 @@ def compare(mine, theirs, tolerance, rel, premultiplied=False):
 # Open disagreements with the judge, kept failing on purpose (strict xfail) until fixed.
 KNOWN_BUGS = {
 }
-# Effort-0 JPEG (progressive) larger than Pillow's baseline optimize=True at q80 (measured 2026-11-25;
-# 30-type_error.jpg left the list on 2026-11-30: 242625 vs 242611 bytes, written through the strip path).
-LARGER_THAN_PILLOW = {
-    "jpeg/iptc.jpg": "16056 vs Pillow 15472 bytes (+3.8%)",
-    "jpeg/BlueSquare_xmp.jpg": "5491 vs Pillow 5210 bytes (+5.4%)",
-}
+# Effort-0 JPEG (progressive) larger than Pillow's baseline optimize=True at q80. Empty since
+# 2026-11-30: the three files once listed (30-type_error, iptc, BlueSquare_xmp; +3.8..5.4%) came
+# within 0.4% once effort 0 wrote mozjpeg's progressive script and compact table segments.
+LARGER_THAN_PILLOW = {}
 
 
 def known(paths):

@@ -454,15 +454,7 @@ fn encode_whole(pixels: &PixelsRef, metadata: &Metadata, options: &Options) -> R
     run_libjpeg(|| {
         let mut c = Compressor::new();
         configure(&mut c, pixels.width(), pixels.height(), gray, options);
-        let effort = options.effort.unwrap_or(DEFAULT_EFFORT);
-        c.cinfo.optimize_coding = 1;
-        c.set_bool(
-            J_BOOLEAN_PARAM::JBOOLEAN_OPTIMIZE_SCANS,
-            effort >= SCAN_SEARCH_EFFORT,
-        );
-        if options.progressive {
-            unsafe { jpeg_simple_progression(&mut c.cinfo) };
-        }
+        set_output_scans(&mut c, options);
         unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
         write_metadata(&mut c, metadata);
         write_rows(&mut c, pixels.rows());
@@ -537,6 +529,34 @@ fn configure(c: &mut Compressor, width: u32, height: u32, gray: bool, options: &
     }
     c.cinfo.num_scans = 0;
     c.cinfo.scan_info = std::ptr::null();
+}
+
+/// Sets up the scans of a whole-image output: Huffman tables optimized for
+/// the image, and, when `options.progressive`, mozjpeg's progressive script
+/// (a scan search from [`SCAN_SEARCH_EFFORT`]). The compression profile is
+/// set to mozjpeg's here at every effort (after the effort's defaults were
+/// applied): it picks mozjpeg's scan script over libjpeg's and writes the
+/// DQT and DHT tables as single segments, both smaller files.
+fn set_output_scans(c: &mut Compressor, options: &Options) {
+    let effort = options.effort.unwrap_or(DEFAULT_EFFORT);
+    c.cinfo.optimize_coding = 1;
+    unsafe {
+        jpeg_c_set_int_param(
+            &mut *c.cinfo,
+            J_INT_PARAM::JINT_COMPRESS_PROFILE,
+            JINT_COMPRESS_PROFILE_VALUE::JCP_MAX_COMPRESSION as c_int,
+        )
+    };
+    c.set_bool(
+        J_BOOLEAN_PARAM::JBOOLEAN_OPTIMIZE_SCANS,
+        effort >= SCAN_SEARCH_EFFORT,
+    );
+    if options.progressive {
+        unsafe { jpeg_simple_progression(&mut c.cinfo) };
+    } else {
+        c.cinfo.num_scans = 0;
+        c.cinfo.scan_info = std::ptr::null();
+    }
 }
 
 /// Feeds `rows` to a started compressor, 16 at a time.

@@ -198,18 +198,7 @@ pub(crate) fn encode_parallel(
                 }
             })
             .collect();
-        let effort = options.effort.unwrap_or(super::DEFAULT_EFFORT);
-        c.cinfo.optimize_coding = 1;
-        c.set_bool(
-            J_BOOLEAN_PARAM::JBOOLEAN_OPTIMIZE_SCANS,
-            effort >= super::SCAN_SEARCH_EFFORT,
-        );
-        if options.progressive {
-            unsafe { jpeg_simple_progression(&mut c.cinfo) };
-        } else {
-            c.cinfo.num_scans = 0;
-            c.cinfo.scan_info = std::ptr::null();
-        }
+        super::set_output_scans(&mut c, options);
         unsafe { jpeg_write_coefficients(&mut c.cinfo, arrays.as_mut_ptr()) };
         write_metadata(&mut c, metadata);
         // libjpeg's memory manager here has no backing store: realized arrays
