@@ -542,7 +542,7 @@ fn set_output_scans(c: &mut Compressor, options: &Options) {
     c.cinfo.optimize_coding = 1;
     unsafe {
         jpeg_c_set_int_param(
-            &mut *c.cinfo,
+            &mut c.cinfo,
             J_INT_PARAM::JINT_COMPRESS_PROFILE,
             JINT_COMPRESS_PROFILE_VALUE::JCP_MAX_COMPRESSION as c_int,
         )
