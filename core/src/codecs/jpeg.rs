@@ -34,7 +34,9 @@ const TRELLIS_EFFORT: u8 = 4;
 /// The effort at and above which mozjpeg searches progressive scan scripts.
 const SCAN_SEARCH_EFFORT: u8 = 8;
 /// Images of at least this many pixels are quantized strip by strip on the
-/// rayon pool ([`strips::encode_parallel`]); smaller ones in one piece.
+/// rayon pool ([`strips::encode_parallel`]) when trellis quantization is on;
+/// smaller ones, and faster efforts (where the extra coefficient copy and
+/// Huffman pass cost more than the parallel DCT saves), in one piece.
 const PARALLEL_MIN_PIXELS: u64 = 2_000_000;
 /// Effort when the caller gives none.
 pub(crate) const DEFAULT_EFFORT: u8 = 4;
@@ -441,7 +443,9 @@ pub(crate) fn encode(
     metadata: &Metadata,
     options: &Options,
 ) -> Result<Vec<u8>> {
-    if u64::from(pixels.width()) * u64::from(pixels.height()) >= PARALLEL_MIN_PIXELS {
+    let effort = options.effort.unwrap_or(DEFAULT_EFFORT);
+    let pixel_count = u64::from(pixels.width()) * u64::from(pixels.height());
+    if effort >= TRELLIS_EFFORT && pixel_count >= PARALLEL_MIN_PIXELS {
         strips::encode_parallel(pixels, metadata, options)
     } else {
         encode_whole(pixels, metadata, options)
