@@ -174,6 +174,9 @@ export interface MetadataReport {
   moved: Array<string>
 }
 
+/** The statistics as Prometheus text exposition (names prefixed `pixpress_`). */
+export declare function metricsPrometheus(): string
+
 /** The option keys the core understands. */
 export declare function optionKeys(): Array<string>
 
@@ -293,6 +296,49 @@ export interface SessionProgress {
   lastInput?: string
   /** Its outcome: "compressed", "verified" or "failed". */
   lastOutcome?: string
+}
+
+/**
+ * Sets the process-wide memory budget in bytes (`undefined` or 0: none).
+ * Under a budget each compression is admitted by its estimated memory (2.5
+ * times the decoded pixels, plus the input) and waits on its pool thread
+ * while admitting it would go over; one larger than the budget runs alone.
+ */
+export declare function setMemoryBudget(bytes?: number | undefined | null): void
+
+/** Time spent in one stage since the process started. */
+export interface StageStats {
+  /** How many times the stage ran. */
+  count: number
+  /** Total seconds spent in it. */
+  seconds: number
+}
+
+/** Reads the process-wide statistics. */
+export declare function stats(): Stats
+
+/** Process-wide statistics of every compress and encode call so far. */
+export interface Stats {
+  /** Images compressed or encoded successfully. */
+  images: number
+  /** Encoded input bytes of the successful compress calls. */
+  bytesIn: number
+  /** Output bytes of the successful calls. */
+  bytesOut: number
+  /** Calls running now. */
+  inFlight: number
+  /** Failed calls by status name (`PXP_ERR_CORRUPT`, ...). */
+  errors: Record<string, number>
+  /** Per stage (`decode`, `transform`, `encode`, `search`, `metadata`, `checkpoint`). */
+  stages: Record<string, StageStats>
+  /** The memory budget in bytes (`setMemoryBudget`), if any. */
+  memoryBudget?: number
+  /** Estimated bytes admitted to the calls running now. */
+  memoryAdmitted: number
+  /** The most bytes ever admitted at once. */
+  memoryAdmittedPeak: number
+  /** Calls that waited for the budget. */
+  admissionWaits: number
 }
 
 /** The library version, "MAJOR.MINOR.PATCH". */
