@@ -16,8 +16,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Independent judges for the tests: Pillow and pillow-heif (pixels),
-# scikit-image (SSIM), the ssimulacra2 package (a NumPy SSIMULACRA2).
-python3 -c "import PIL, pillow_heif, numpy, pytest, skimage, ssimulacra2" 2>/dev/null ||
+# scikit-image (SSIM), the ssimulacra2 package (a NumPy SSIMULACRA2),
+# prometheus-client (the Prometheus project's text-format parser).
+python3 -c "import PIL, pillow_heif, numpy, pytest, skimage, ssimulacra2, prometheus_client" 2>/dev/null ||
     python3 -m pip install -q pillow pillow-heif numpy pytest scikit-image ssimulacra2 prometheus-client
 command -v maturin >/dev/null || python3 -m pip install -q "maturin>=1.7,<2"
 
