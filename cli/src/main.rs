@@ -178,29 +178,9 @@ struct OptionArgs {
     memory_budget: Option<u64>,
 }
 
-/// Parses a byte count with an optional K/M/G suffix (powers of 1024; a
-/// trailing `B` or `iB` is allowed).
+/// `--memory-budget`'s value, parsed by the core's byte-size rule.
 fn parse_bytes(text: &str) -> Result<u64, String> {
-    let upper = text.trim().to_ascii_uppercase();
-    let digits = upper.trim_end_matches("IB").trim_end_matches('B');
-    let (number, unit) = match digits.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
-        Some((at, _)) => digits.split_at(at),
-        None => (digits, ""),
-    };
-    let scale: u64 = match unit {
-        "" => 1,
-        "K" => 1 << 10,
-        "M" => 1 << 20,
-        "G" => 1 << 30,
-        _ => return Err(format!("`{text}`: unknown unit (use K, M or G)")),
-    };
-    number
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(scale))
-        .filter(|n| *n > 0)
-        .ok_or_else(|| format!("`{text}` is not a byte count such as 512MB"))
+    pixpress::parse_byte_size(text).map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {

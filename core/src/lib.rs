@@ -56,8 +56,8 @@ pub use pipeline::{Candidate, Compressed, DecodedImage, Timings};
 pub use pixels::{Image, Layout, PixelsRef, Rgba8, Samples};
 pub use progress::{Progress, Stage};
 pub use quality::{
-    score_images, vision_tables, Analysis, Metric, QuantTables, RatePoint, SearchReport, Target,
-    TuneParam, ANNEX_K_CHROMA, ANNEX_K_LUMA, DEFAULT_PPD,
+    parse_byte_size, score_images, vision_tables, Analysis, Metric, QuantTables, RatePoint,
+    SearchReport, Target, TuneParam, ANNEX_K_CHROMA, ANNEX_K_LUMA, DEFAULT_PPD,
 };
 pub use session::{
     has_image_extension, BatchProgress, Session, SessionSpec, SessionStatus, TaskOutcome,

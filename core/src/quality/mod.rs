@@ -16,6 +16,6 @@ pub use analyze::{Analysis, RatePoint};
 pub use metric::{score_images, Metric};
 pub use search::SearchReport;
 pub use tables::{vision_tables, QuantTables, ANNEX_K_CHROMA, ANNEX_K_LUMA, DEFAULT_PPD};
-pub use target::Target;
+pub use target::{parse_byte_size, Target};
 pub(crate) use tune::encode_tuned;
 pub use tune::TuneParam;

@@ -77,21 +77,38 @@ impl std::fmt::Display for Target {
 }
 
 fn parse_bytes(text: &str) -> Option<u64> {
-    let split = text
+    parse_byte_size(text).ok()
+}
+
+/// Parses a byte count with an optional unit: `B`, decimal `K`/`KB`, `M`/`MB`,
+/// `G`/`GB`, or binary `KiB`, `MiB`, `GiB` (any case), as in `size=100KB`
+/// targets and the CLI's `--memory-budget 2GB`.
+pub fn parse_byte_size(text: &str) -> crate::error::Result<u64> {
+    let invalid = |why: &str| crate::error::Error::InvalidArgument(format!("`{text}`: {why}"));
+    let text_trimmed = text.trim();
+    let split = text_trimmed
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
+        .unwrap_or(text_trimmed.len());
+    let (number, unit) = text_trimmed.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| invalid("not a byte count such as 512MB"))?;
     let scale = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "k" | "kb" => 1e3,
         "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
         "kib" => 1024.0,
         "mib" => 1024.0 * 1024.0,
-        _ => return None,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(invalid("unknown unit (use B, KB, MB, GB, KiB, MiB or GiB)")),
     };
     let bytes = (number * scale).round();
-    (1.0..1e15).contains(&bytes).then_some(bytes as u64)
+    if (1.0..1e15).contains(&bytes) {
+        Ok(bytes as u64)
+    } else {
+        Err(invalid("not a byte count such as 512MB"))
+    }
 }
 
 #[cfg(test)]

@@ -413,7 +413,7 @@ fn header(
     metadata: &Metadata,
     options: &Options,
 ) -> Result<Vec<u8>> {
-    let blank = vec![0u8; pixels.width() as usize * if gray { 1 } else { 3 }];
+    let blank = one_row(pixels.width(), gray);
     let jpeg = run_libjpeg(|| {
         let mut c = Compressor::new();
         configure(&mut c, pixels.width(), 1, gray, options);
@@ -423,7 +423,7 @@ fn header(
         install_huffman(&mut c, tables);
         unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
         write_metadata(&mut c, metadata);
-        write_rows(&mut c, std::iter::once(blank.as_slice()));
+        write_rows(&mut c, blank.rows());
         Ok(c.finish())
     })?;
     let (scan_start, sos) = scan_bounds(&jpeg)?;
