@@ -67,17 +67,27 @@ pub use session::{
 use error::catch_panic;
 use progress::Reporter;
 
+/// Runs one compress or encode call: admitted under the memory budget by
+/// `estimate`, counted in the metrics with `bytes_in` encoded input bytes,
+/// and behind the panic boundary.
+pub(crate) fn admitted_and_counted(
+    estimate: impl FnOnce() -> u64,
+    bytes_in: usize,
+    work: impl FnOnce() -> Result<Compressed>,
+) -> Result<Compressed> {
+    budget::admitted(estimate, || {
+        metrics::observe(bytes_in, || catch_panic(work))
+    })
+}
+
 /// Compresses `input` (any supported format) according to `options`.
 ///
 /// A panic inside a codec is caught and returned as [`Error::Internal`].
 pub fn compress(input: &[u8], options: &Options) -> Result<Compressed> {
-    budget::admitted(
+    admitted_and_counted(
         || budget::estimate_input(input),
-        || {
-            metrics::observe(input.len(), || {
-                catch_panic(|| pipeline::compress(input, options, &mut Reporter::silent(), None))
-            })
-        },
+        input.len(),
+        || pipeline::compress(input, options, &mut Reporter::silent(), None),
     )
 }
 
@@ -88,15 +98,10 @@ pub fn compress_with_progress(
     options: &Options,
     progress: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<Compressed> {
-    budget::admitted(
+    admitted_and_counted(
         || budget::estimate_input(input),
-        || {
-            metrics::observe(input.len(), || {
-                catch_panic(|| {
-                    pipeline::compress(input, options, &mut Reporter::new(progress), None)
-                })
-            })
-        },
+        input.len(),
+        || pipeline::compress(input, options, &mut Reporter::new(progress), None),
     )
 }
 
@@ -106,13 +111,10 @@ pub fn compress_with_progress(
 pub fn encode(pixels: PixelsRef<'_>, metadata: &Metadata, options: &Options) -> Result<Compressed> {
     let pixel_bytes =
         u64::from(pixels.width()) * u64::from(pixels.height()) * pixels.layout().channels() as u64;
-    budget::admitted(
+    admitted_and_counted(
         || budget::estimate_pixels(pixel_bytes),
-        || {
-            metrics::observe(0, || {
-                catch_panic(|| pipeline::encode(pixels, metadata, options, &mut Reporter::silent()))
-            })
-        },
+        0,
+        || pipeline::encode(pixels, metadata, options, &mut Reporter::silent()),
     )
 }
 
@@ -184,15 +186,10 @@ pub fn encode_image(image: Image, metadata: &Metadata, options: &Options) -> Res
     let pixel_bytes = image.pixel_count() as u64
         * image.layout.channels() as u64
         * u64::from(image.bit_depth() / 8);
-    budget::admitted(
+    admitted_and_counted(
         || budget::estimate_pixels(pixel_bytes),
-        || {
-            metrics::observe(0, || {
-                catch_panic(|| {
-                    pipeline::encode_image(image, metadata, options, &mut Reporter::silent())
-                })
-            })
-        },
+        0,
+        || pipeline::encode_image(image, metadata, options, &mut Reporter::silent()),
     )
 }
 

@@ -729,17 +729,18 @@ impl Job {
             link,
         };
         let striped = self.spec.strip_pixels > 0 && index < MAX_STRIPED_TASKS;
-        let estimate = || crate::budget::estimate_input(&data);
-        let out = crate::budget::admitted(estimate, || {
-            crate::metrics::observe(data.len(), || {
+        let out = crate::admitted_and_counted(
+            || crate::budget::estimate_input(&data),
+            data.len(),
+            || {
                 crate::pipeline::compress(
                     &data,
                     &self.options,
                     &mut crate::progress::Reporter::silent(),
                     striped.then_some(&mut strips as &mut dyn StripStore),
                 )
-            })
-        })?;
+            },
+        )?;
         let path = self.output_path(index, out.format);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
