@@ -56,6 +56,9 @@ typedef enum pxp_status {
   PXP_ERR_INTERNAL = 9,
   // This build has no codec for the work (for example HEIC encoding).
   PXP_ERR_CODEC_UNAVAILABLE = 10,
+  // A metadata interceptor failed, panicked or left metadata that is not
+  // well-formed; nothing was written.
+  PXP_ERR_INTERCEPTOR = 11,
 } pxp_status;
 
 // An image format. Functions that take one accept it as a `uint32_t`.

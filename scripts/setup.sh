@@ -17,9 +17,10 @@ fi
 
 # Independent judges for the tests: Pillow and pillow-heif (pixels),
 # scikit-image (SSIM), the ssimulacra2 package (a NumPy SSIMULACRA2),
-# prometheus-client (the Prometheus project's text-format parser).
-python3 -c "import PIL, pillow_heif, numpy, pytest, skimage, ssimulacra2, prometheus_client" 2>/dev/null ||
-    python3 -m pip install -q pillow pillow-heif numpy pytest scikit-image ssimulacra2 prometheus-client
+# prometheus-client (the Prometheus project's text-format parser), blake3
+# (the reference BLAKE3 bindings, for the provenance record).
+python3 -c "import PIL, pillow_heif, numpy, pytest, skimage, ssimulacra2, prometheus_client, blake3" 2>/dev/null ||
+    python3 -m pip install -q pillow pillow-heif numpy pytest scikit-image ssimulacra2 prometheus-client blake3
 command -v maturin >/dev/null || python3 -m pip install -q "maturin>=1.7,<2"
 
 rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy rustfmt

@@ -46,6 +46,7 @@ export type ErrorCode =
   | 'PXP_ERR_TARGET_UNREACHABLE'
   | 'PXP_ERR_INTERNAL'
   | 'PXP_ERR_CODEC_UNAVAILABLE'
+  | 'PXP_ERR_INTERCEPTOR'
 
 export interface PixpressError extends Error {
   code: ErrorCode

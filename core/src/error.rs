@@ -95,6 +95,10 @@ pub enum Error {
     /// A bug or a panic inside pixpress or a codec it uses.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A metadata interceptor failed, panicked, or left metadata that is not
+    /// well-formed; nothing was written.
+    #[error("metadata interceptor: {0}")]
+    Interceptor(String),
 }
 
 /// The kind of an [`Error`], without its detail: what every face switches on.
@@ -123,11 +127,13 @@ pub enum ErrorKind {
     Internal = 9,
     /// The codec needed is not in this build.
     CodecUnavailable = 10,
+    /// A metadata interceptor failed or left metadata that is not well-formed.
+    Interceptor = 11,
 }
 
 impl ErrorKind {
     /// Every kind, in numeric order.
-    pub const ALL: [ErrorKind; 10] = [
+    pub const ALL: [ErrorKind; 11] = [
         ErrorKind::InvalidArgument,
         ErrorKind::UnsupportedFormat,
         ErrorKind::Corrupt,
@@ -138,6 +144,7 @@ impl ErrorKind {
         ErrorKind::TargetUnreachable,
         ErrorKind::Internal,
         ErrorKind::CodecUnavailable,
+        ErrorKind::Interceptor,
     ];
 
     /// The kind with this `pxp_status` number, if any.
@@ -158,6 +165,7 @@ impl ErrorKind {
             ErrorKind::TargetUnreachable => "PXP_ERR_TARGET_UNREACHABLE",
             ErrorKind::Internal => "PXP_ERR_INTERNAL",
             ErrorKind::CodecUnavailable => "PXP_ERR_CODEC_UNAVAILABLE",
+            ErrorKind::Interceptor => "PXP_ERR_INTERCEPTOR",
         }
     }
 }
@@ -176,6 +184,7 @@ impl Error {
             Error::Cancelled => ErrorKind::Cancelled,
             Error::TargetUnreachable { .. } => ErrorKind::TargetUnreachable,
             Error::Encode { .. } | Error::Internal(_) => ErrorKind::Internal,
+            Error::Interceptor(_) => ErrorKind::Interceptor,
         }
     }
 

@@ -43,8 +43,9 @@ pub use format::{sniff, Format};
 pub use info::Info;
 pub use io::write_atomic;
 pub use metadata::{
-    Block, Group, Ifd, Metadata, MetadataDiff, MetadataField, MetadataPolicy, MetadataReport,
-    Preset, Rule, Selector,
+    Block, Group, Ifd, Interceptor, Metadata, MetadataDiff, MetadataEdit, MetadataField,
+    MetadataInterceptor, MetadataPolicy, MetadataReport, Preset, RestoreRecord, Rule, Selector,
+    MAX_INTERCEPTED_BYTES,
 };
 pub use metrics::{metrics_prometheus, stats, MetricStage, StageStats, Stats, BUCKET_BOUNDS};
 pub use options::{
@@ -135,6 +136,26 @@ pub fn read_metadata(input: &[u8]) -> Result<Metadata> {
         ..Options::default()
     };
     Ok(decode(input, &options)?.metadata)
+}
+
+/// `file` (an encoded JPEG, PNG or WebP) with its metadata blocks replaced
+/// by `metadata`'s, without re-encoding pixels: every image byte is copied
+/// as it is. A block `metadata` lacks is removed. Each block must be
+/// well-formed (as for an interceptor's edits).
+pub fn replace_metadata(file: &[u8], metadata: &Metadata) -> Result<Vec<u8>> {
+    catch_panic(|| {
+        metadata.validate_blocks()?;
+        codecs::replace_metadata(sniff(file)?, file, metadata)
+    })
+}
+
+/// Puts back into `file` what a restore record (from the `restore_record`
+/// option) holds, without re-encoding pixels: the metadata becomes what
+/// `metadata=keep` would have written.
+pub fn restore_metadata(file: &[u8], record: &[u8]) -> Result<Vec<u8>> {
+    let record = RestoreRecord::from_bytes(record)?;
+    let current = read_metadata(file)?;
+    replace_metadata(file, &record.apply(&current))
 }
 
 /// Reads format, dimensions, bit depth, alpha, orientation, frame count and

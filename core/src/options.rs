@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::format::Format;
-use crate::metadata::MetadataPolicy;
+use crate::metadata::{Interceptor, MetadataPolicy};
 use crate::pixels::Rgba8;
 use crate::quality::{QuantTables, Target, TuneParam};
 
@@ -108,6 +108,16 @@ pub struct Options {
     /// `metadata`: a policy: `keep`, `web` or `strip`, then `+NAME`/`-NAME`
     /// rules (`web,-iptc:City`); see [`MetadataPolicy`].
     pub metadata: MetadataPolicy,
+    /// `restore_record`: also return a [`RestoreRecord`](crate::RestoreRecord)
+    /// of what the policy, provenance and the interceptor removed or changed
+    /// (in [`MetadataReport::restore_record`](crate::MetadataReport)).
+    pub restore_record: bool,
+    /// `provenance`: add an XMP record tying the output to its source (BLAKE3
+    /// of the input, capture time, these options, the library version).
+    pub provenance: bool,
+    /// User code that edits the metadata just before it is written; set by
+    /// each face, never by `set`.
+    pub interceptor: Option<Interceptor>,
     /// `accept_truncated`: decode truncated or damaged JPEG and PNG input as far
     /// as it goes instead of failing (as Pillow's `LOAD_TRUNCATED_IMAGES`).
     pub accept_truncated: bool,
@@ -154,6 +164,9 @@ impl Default for Options {
             orientation: OrientationMode::Apply,
             max_pixels: DEFAULT_MAX_PIXELS,
             metadata: MetadataPolicy::KEEP,
+            restore_record: false,
+            provenance: false,
+            interceptor: None,
             accept_truncated: false,
             never_larger: true,
             sharp_yuv: false,
@@ -183,6 +196,8 @@ pub const OPTION_KEYS: &[&str] = &[
     "orientation",
     "max_pixels",
     "metadata",
+    "restore_record",
+    "provenance",
     "accept_truncated",
     "never_larger",
     "sharp_yuv",
@@ -251,6 +266,8 @@ impl Options {
                 self.max_pixels = n;
             }
             "metadata" => self.metadata = MetadataPolicy::parse(value)?,
+            "restore_record" => self.restore_record = parse_bool(key, value)?,
+            "provenance" => self.provenance = parse_bool(key, value)?,
             "accept_truncated" => self.accept_truncated = parse_bool(key, value)?,
             "never_larger" => self.never_larger = parse_bool(key, value)?,
             "sharp_yuv" => self.sharp_yuv = parse_bool(key, value)?,
@@ -482,6 +499,8 @@ mod tests {
             ("orientation", "keep"),
             ("max_pixels", "1000"),
             ("metadata", "strip"),
+            ("restore_record", "true"),
+            ("provenance", "true"),
             ("accept_truncated", "1"),
             ("never_larger", "false"),
             ("sharp_yuv", "on"),
@@ -494,7 +513,7 @@ mod tests {
         ] {
             o.set(k, v).unwrap_or_else(|e| panic!("{k}={v}: {e}"));
         }
-        assert_eq!(OPTION_KEYS.len(), 23);
+        assert_eq!(OPTION_KEYS.len(), 25);
         assert_eq!(o.tune, [TuneParam::Subsampling, TuneParam::Sns]);
         assert_eq!(o.formats, [Format::Avif, Format::WebP]);
         assert_eq!(o.tables, QuantTables::Vision { ppd: 60.0 });

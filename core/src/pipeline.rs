@@ -5,7 +5,7 @@ use crate::codecs::jpeg::strips::{encode_striped, StripStore};
 use crate::codecs::{self, jpeg, DecodeRequest};
 use crate::error::{Error, Result};
 use crate::format::{sniff, Format};
-use crate::metadata::{Metadata, MetadataReport};
+use crate::metadata::{Metadata, MetadataPolicy, MetadataReport, RestoreRecord};
 use crate::options::{Options, OrientationMode, OutputFormat};
 use crate::orient::Orientation;
 use crate::pixels::{Image, PixelsRef};
@@ -244,7 +244,10 @@ pub(crate) fn compress(
         return compress_auto(
             image,
             plan,
-            &metadata,
+            Origin {
+                metadata: &metadata,
+                input: Some(input),
+            },
             &candidates,
             options,
             progress,
@@ -255,8 +258,14 @@ pub(crate) fn compress(
         let _span = tracing::debug_span!("pixpress.transform").entered();
         transform(image, plan, out_format, options)?
     };
-    let (metadata, metadata_report) =
-        metadata.for_output(&options.metadata, out_format, image.width, image.height);
+    let (metadata, metadata_report) = output_metadata(
+        &metadata,
+        options,
+        out_format,
+        image.width,
+        image.height,
+        Some(input),
+    )?;
     timings.transform = transform_started.elapsed();
 
     progress.enter(Stage::Encode)?;
@@ -295,6 +304,57 @@ pub(crate) fn compress(
     })
 }
 
+/// The metadata to write into a `format` output of `width` x `height`: the
+/// policy and the conversion's semantics ([`Metadata::for_output`]), then
+/// the provenance record (`source` is the input, when the call had one),
+/// then the interceptor; with `restore_record`, the report carries what
+/// puts back everything these removed or changed.
+pub(crate) fn output_metadata(
+    metadata: &Metadata,
+    options: &Options,
+    format: Format,
+    width: u32,
+    height: u32,
+    source: Option<&[u8]>,
+) -> Result<(Metadata, MetadataReport)> {
+    let (mut out, mut report) = metadata.for_output(&options.metadata, format, width, height);
+    if options.provenance {
+        let parameters = parameters(options, format);
+        crate::metadata::add_provenance(&mut out, metadata, source, &parameters);
+    }
+    if let Some(interceptor) = &options.interceptor {
+        out = interceptor.run(out, format, width, height)?;
+    }
+    if options.restore_record {
+        let (kept, _) = metadata.for_output(&MetadataPolicy::KEEP, format, width, height);
+        let record = RestoreRecord::between(&kept, &out);
+        report.restore_record = (!record.is_empty()).then(|| record.to_bytes());
+    }
+    Ok((out, report))
+}
+
+/// The options that shaped an output, in the option vocabulary, for the provenance record.
+fn parameters(options: &Options, format: Format) -> String {
+    let mut text = format!("format={}", format.name());
+    if let Some(quality) = options.quality {
+        text += &format!(" quality={quality}");
+    }
+    if options.lossless {
+        text += " lossless=true";
+    }
+    if let Some(effort) = options.effort {
+        text += &format!(" effort={effort}");
+    }
+    if let Some((w, h)) = options.resize {
+        let side = |v: Option<u32>| v.map_or(String::new(), |v| v.to_string());
+        text += &format!(" resize={}x{} fit={:?}", side(w), side(h), options.fit).to_lowercase();
+    }
+    if let Some(target) = &options.target {
+        text += &format!(" target={target}");
+    }
+    text + &format!(" metadata={}", options.metadata)
+}
+
 /// The formats a compress may write: the one `options.format` resolves to
 /// (`in_format` standing for `same`), or for `auto` those of
 /// `options.formats` this build can encode.
@@ -330,7 +390,7 @@ fn candidate_formats(options: &Options, in_format: Format) -> Result<Vec<Format>
 fn compress_auto(
     image: Image,
     plan: Option<ResizePlan>,
-    metadata: &Metadata,
+    origin: Origin,
     candidates: &[Format],
     options: &Options,
     progress: &mut Reporter,
@@ -341,11 +401,19 @@ fn compress_auto(
     timings.transform += started.elapsed();
     progress.enter(Stage::Encode)?;
     let encode_started = Instant::now();
-    let mut out = encode_auto(image, metadata, candidates, options)?;
+    let mut out = encode_auto(image, origin, candidates, options)?;
     timings.encode = encode_started.elapsed();
     out.timings = timings;
     progress.enter(Stage::Done)?;
     Ok(out)
+}
+
+/// Where an image came from: its metadata, and the input bytes when the
+/// call had them (for the provenance record).
+#[derive(Clone, Copy)]
+struct Origin<'a> {
+    metadata: &'a Metadata,
+    input: Option<&'a [u8]>,
 }
 
 /// The target `format=auto` meets when the options give none.
@@ -360,7 +428,7 @@ const AUTO_TARGET: quality::Target = quality::Target::Score {
 /// are passed over while another remains.
 fn encode_auto(
     image: Image,
-    metadata: &Metadata,
+    origin: Origin,
     candidates: &[Format],
     options: &Options,
 ) -> Result<Compressed> {
@@ -382,8 +450,14 @@ fn encode_auto(
     let mut last_error = None;
     for &format in candidates {
         let prepared = prepare(image.clone(), format, &options);
-        let (metadata, metadata_report) =
-            metadata.for_output(&options.metadata, format, prepared.width, prepared.height);
+        let (metadata, metadata_report) = output_metadata(
+            origin.metadata,
+            &options,
+            format,
+            prepared.width,
+            prepared.height,
+            origin.input,
+        )?;
         match encode_prepared(format, &prepared, &metadata, &options) {
             Ok((data, Some(search))) => {
                 tried.push(Candidate {
@@ -473,16 +547,17 @@ pub(crate) fn encode(
     progress.enter(Stage::Transform)?;
     let started = Instant::now();
     let in_place = options.resize.is_none() && options.target.is_none();
-    let (data, width, height, report) =
-        if in_place && codecs::reads_in_place(format, pixels.layout()) {
-            progress.enter(Stage::Encode)?;
-            let (width, height) = (pixels.width(), pixels.height());
-            let (metadata, report) = metadata.for_output(&options.metadata, format, width, height);
-            let data = codecs::encode_in_place(format, &pixels, &metadata, options)?;
-            (data, width, height, report)
-        } else {
-            return encode_image(pixels.to_image(), metadata, options, progress);
-        };
+    let (data, width, height, report) = if in_place
+        && codecs::reads_in_place(format, pixels.layout())
+    {
+        progress.enter(Stage::Encode)?;
+        let (width, height) = (pixels.width(), pixels.height());
+        let (metadata, report) = output_metadata(metadata, options, format, width, height, None)?;
+        let data = codecs::encode_in_place(format, &pixels, &metadata, options)?;
+        (data, width, height, report)
+    } else {
+        return encode_image(pixels.to_image(), metadata, options, progress);
+    };
     timings.encode = started.elapsed();
     progress.enter(Stage::Done)?;
     Ok(Compressed {
@@ -513,7 +588,10 @@ pub(crate) fn encode_image(
         return compress_auto(
             image,
             None,
-            metadata,
+            Origin {
+                metadata,
+                input: None,
+            },
             &candidates,
             options,
             progress,
@@ -525,7 +603,7 @@ pub(crate) fn encode_image(
     let started = Instant::now();
     let image = transform(image, None, format, options)?;
     let (metadata, metadata_report) =
-        metadata.for_output(&options.metadata, format, image.width, image.height);
+        output_metadata(metadata, options, format, image.width, image.height, None)?;
     let metadata = &metadata;
     let mut timings = Timings {
         transform: started.elapsed(),

@@ -31,6 +31,9 @@ pub enum pxp_status {
     PXP_ERR_INTERNAL = 9,
     /// This build has no codec for the work (for example HEIC encoding).
     PXP_ERR_CODEC_UNAVAILABLE = 10,
+    /// A metadata interceptor failed, panicked or left metadata that is not
+    /// well-formed; nothing was written.
+    PXP_ERR_INTERCEPTOR = 11,
 }
 
 /// The name of a status value as the header spells it (`"PXP_OK"`,
@@ -69,6 +72,7 @@ impl From<ErrorKind> for pxp_status {
             ErrorKind::TargetUnreachable => pxp_status::PXP_ERR_TARGET_UNREACHABLE,
             ErrorKind::Internal => pxp_status::PXP_ERR_INTERNAL,
             ErrorKind::CodecUnavailable => pxp_status::PXP_ERR_CODEC_UNAVAILABLE,
+            ErrorKind::Interceptor => pxp_status::PXP_ERR_INTERCEPTOR,
         }
     }
 }

@@ -17,6 +17,7 @@ fn class_name(kind: ErrorKind) -> &'static str {
         ErrorKind::TargetUnreachable => "TargetUnreachableError",
         ErrorKind::CodecUnavailable => "CodecUnavailableError",
         ErrorKind::Internal => "InternalError",
+        ErrorKind::Interceptor => "InterceptorError",
     }
 }
 

@@ -3,6 +3,7 @@
 //! place through the buffer protocol and outputs are exported the same way.
 
 mod errors;
+mod interceptor;
 mod options;
 mod output;
 mod pixels;
@@ -226,6 +227,23 @@ fn diff_metadata<'py>(
     Ok(d)
 }
 
+/// Puts back into an encoded JPEG, PNG or WebP (any bytes-like object) the
+/// metadata a restore record holds (``Output.metadata["restore_record"]``
+/// of a compress with ``restore_record=True``), without re-encoding pixels.
+#[pyfunction]
+fn restore_metadata<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    record: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+    let (input, record) = (Bytes::new(data)?, Bytes::new(record)?);
+    let (input, record) = (input.as_slice(), record.as_slice());
+    let restored = py
+        .detach(|| engine::restore_metadata(input, record))
+        .map_err(errors::to_py)?;
+    Ok(pyo3::types::PyBytes::new(py, &restored))
+}
+
 /// The process-wide statistics of every compress and encode call so far: a
 /// dict of ``images``, ``bytes_in``, ``bytes_out``, ``in_flight``, ``errors``
 /// (status name -> count), ``stages`` (stage name -> ``{"count",
@@ -290,6 +308,8 @@ fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode, m)?)?;
     m.add_function(wrap_pyfunction!(read_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(diff_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(restore_metadata, m)?)?;
+    m.add_class::<interceptor::MetadataEdit>()?;
     m.add_function(wrap_pyfunction!(stats, m)?)?;
     m.add_function(wrap_pyfunction!(metrics_prometheus, m)?)?;
     m.add_function(wrap_pyfunction!(set_memory_budget, m)?)?;

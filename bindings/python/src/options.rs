@@ -63,8 +63,27 @@ pub(crate) fn pairs(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(String,
     Ok(pairs)
 }
 
-/// Options from keyword arguments (defaults for None).
+/// Options from keyword arguments (defaults for None). `interceptor` takes
+/// a callable (see `MetadataEdit`); every other key is the shared vocabulary.
 pub(crate) fn parse(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Options> {
-    let pairs = pairs(kwargs)?;
-    Options::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(errors::to_py)
+    let interceptor = match kwargs {
+        Some(kwargs) => kwargs.get_item("interceptor")?,
+        None => None,
+    };
+    let rest = match (kwargs, &interceptor) {
+        (Some(kwargs), Some(_)) => {
+            let rest = kwargs.copy()?;
+            rest.del_item("interceptor")?;
+            Some(rest)
+        }
+        (kwargs, _) => kwargs.cloned(),
+    };
+    let interceptor = interceptor.filter(|v| !v.is_none());
+    let pairs = pairs(rest.as_ref())?;
+    let mut options = Options::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(errors::to_py)?;
+    options.interceptor = interceptor
+        .map(|callable| crate::interceptor::PyInterceptor::wrap(&callable))
+        .transpose()?;
+    Ok(options)
 }

@@ -100,13 +100,21 @@ impl Output {
 
     /// What the metadata policy and the conversion did: `removed` (fields
     /// as `EXIF:GPS:GPSLatitude`, `XMP:exif:GPSLatitude`, `IPTC:City`,
-    /// `ICC`) and `moved` (as `IPTC:City -> XMP:photoshop:City`).
+    /// `ICC`), `moved` (as `IPTC:City -> XMP:photoshop:City`), `changed`
+    /// (values rewritten, as a coarsened GPS position) and `restore_record`
+    /// (bytes for `restore_metadata`, with `restore_record=True`; else None).
     #[getter]
     fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let report = &self.compressed.metadata;
         let d = PyDict::new(py);
         d.set_item("removed", &report.removed)?;
         d.set_item("moved", &report.moved)?;
+        d.set_item("changed", &report.changed)?;
+        let record = report
+            .restore_record
+            .as_deref()
+            .map(|r| PyBytes::new(py, r));
+        d.set_item("restore_record", record)?;
         Ok(d)
     }
 

@@ -406,18 +406,19 @@ fn xmp_segments(xmp: &[u8]) -> Vec<Vec<u8>> {
     segments
 }
 
-/// Writes `metadata` as APP markers: EXIF, XMP, ICC (chunked), IPTC.
-fn write_metadata(c: &mut Compressor, metadata: &Metadata) {
+/// `metadata` as APP marker segments (marker, payload), in the order
+/// readers expect: EXIF, XMP (standard, then extended), ICC (chunked), IPTC.
+/// A block too large for its marker is left out.
+fn metadata_segments(metadata: &Metadata) -> Vec<(c_int, Vec<u8>)> {
+    let mut segments = Vec::new();
     if let Some(exif) = metadata.exif.as_deref() {
         let payload = [EXIF_PREFIX, exif].concat();
         if payload.len() <= MAX_MARKER_PAYLOAD {
-            c.write_marker(APP0 + 1, &payload);
+            segments.push((APP0 + 1, payload));
         }
     }
     if let Some(xmp) = metadata.xmp.as_deref() {
-        for payload in xmp_segments(xmp) {
-            c.write_marker(APP0 + 1, &payload);
-        }
+        segments.extend(xmp_segments(xmp).into_iter().map(|p| (APP0 + 1, p)));
     }
     if let Some(icc) = metadata.icc.as_deref() {
         let per_chunk = MAX_MARKER_PAYLOAD - ICC_PREFIX.len() - 2;
@@ -425,15 +426,76 @@ fn write_metadata(c: &mut Compressor, metadata: &Metadata) {
         if count <= 255 {
             for (i, chunk) in icc.chunks(per_chunk).enumerate() {
                 let payload = [ICC_PREFIX, &[i as u8 + 1, count as u8], chunk].concat();
-                c.write_marker(APP0 + 2, &payload);
+                segments.push((APP0 + 2, payload));
             }
         }
     }
     if let Some(iptc) = metadata.iptc.as_deref() {
         let payload = [IPTC_PREFIX, iptc].concat();
         if payload.len() <= MAX_MARKER_PAYLOAD {
-            c.write_marker(APP0 + 13, &payload);
+            segments.push((APP0 + 13, payload));
         }
+    }
+    segments
+}
+
+/// Writes `metadata` as APP markers (see [`metadata_segments`]).
+fn write_metadata(c: &mut Compressor, metadata: &Metadata) {
+    for (marker, payload) in metadata_segments(metadata) {
+        c.write_marker(marker, &payload);
+    }
+}
+
+/// Whether an APP segment holds metadata [`replace_metadata`] replaces.
+fn is_metadata_segment(marker: c_int, payload: &[u8]) -> bool {
+    match marker - APP0 {
+        1 => [EXIF_PREFIX, XMP_PREFIX, EXTENDED_XMP_PREFIX]
+            .iter()
+            .any(|p| payload.starts_with(p)),
+        2 => payload.starts_with(ICC_PREFIX),
+        13 => payload.starts_with(IPTC_PREFIX),
+        _ => false,
+    }
+}
+
+/// `file` with its EXIF, XMP, ICC and IPTC segments replaced by
+/// `metadata`'s, written after SOI and any JFIF APP0; every other byte,
+/// entropy-coded data included, is copied as it is.
+pub(crate) fn replace_metadata(file: &[u8], metadata: &Metadata) -> Result<Vec<u8>> {
+    let damaged = || Error::corrupt(Format::Jpeg, "marker structure is damaged");
+    if !file.starts_with(&[0xFF, 0xD8]) {
+        return Err(damaged());
+    }
+    let mut out = Vec::with_capacity(file.len());
+    out.extend_from_slice(&file[..2]);
+    let mut pending = Some(metadata_segments(metadata));
+    let mut at = 2;
+    loop {
+        let marker = match file.get(at..at + 2) {
+            Some([0xFF, m]) => c_int::from(*m),
+            _ => return Err(damaged()),
+        };
+        // Metadata goes after the JFIF APP0 when the file starts with one.
+        if marker != APP0 {
+            if let Some(segments) = pending.take() {
+                for (m, payload) in segments {
+                    out.extend_from_slice(&[0xFF, m as u8]);
+                    out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+                    out.extend_from_slice(&payload);
+                }
+            }
+        }
+        if marker == 0xDA {
+            out.extend_from_slice(&file[at..]);
+            return Ok(out);
+        }
+        let len = file.get(at + 2..at + 4).ok_or_else(damaged)?;
+        let end = at + 2 + usize::from(u16::from_be_bytes([len[0], len[1]]));
+        let payload = file.get(at + 4..end).ok_or_else(damaged)?;
+        if !is_metadata_segment(marker, payload) {
+            out.extend_from_slice(&file[at..end]);
+        }
+        at = end;
     }
 }
 

@@ -113,6 +113,22 @@ pub(crate) fn encode(
     }
 }
 
+/// `file` with its metadata replaced by `metadata`, image data untouched.
+pub(crate) fn replace_metadata(
+    format: Format,
+    file: &[u8],
+    metadata: &Metadata,
+) -> Result<Vec<u8>> {
+    match format {
+        Format::Jpeg => jpeg::replace_metadata(file, metadata),
+        Format::Png => png::replace_metadata(file, metadata),
+        Format::WebP => webp::replace_metadata(file, metadata),
+        _ => Err(Error::CodecUnavailable {
+            detail: format!("pixpress cannot rewrite the metadata of a {format} file in place"),
+        }),
+    }
+}
+
 /// Whether `format`'s encoder reads 8-bit pixels of `layout` in place, from borrowed rows.
 pub(crate) fn reads_in_place(format: Format, layout: Layout) -> bool {
     match format {

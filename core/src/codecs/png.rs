@@ -205,6 +205,87 @@ fn iptc_chunk(iim: &[u8]) -> Vec<u8> {
     [IPTC_KEYWORD, &[0, 0], &packed].concat()
 }
 
+/// The `eXIf`, XMP `iTXt` and IPTC `zTXt` chunks of `metadata`.
+fn text_chunks(metadata: &Metadata) -> Vec<([u8; 4], Vec<u8>)> {
+    let mut chunks = Vec::new();
+    if let Some(exif) = metadata.exif.as_deref() {
+        chunks.push((*b"eXIf", exif.to_vec()));
+    }
+    if let Some(xmp) = metadata.xmp.as_deref() {
+        chunks.push((*b"iTXt", xmp_chunk(xmp)));
+    }
+    if let Some(iim) = metadata.iptc_iim() {
+        chunks.push((*b"zTXt", iptc_chunk(&iim)));
+    }
+    chunks
+}
+
+/// An `iCCP` chunk body: profile name (`icc`, as oxipng names it), compression method 0, zlib stream.
+fn iccp_chunk(icc: &[u8]) -> Vec<u8> {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut z, icc).expect("writing to memory");
+    let packed = z.finish().expect("writing to memory");
+    [&b"icc\0\0"[..], &packed].concat()
+}
+
+/// Whether a chunk holds metadata [`replace_metadata`] replaces: `eXIf`,
+/// `iCCP`, and text chunks with the XMP or a raw-profile keyword.
+fn is_metadata_chunk(kind: &[u8], body: &[u8]) -> bool {
+    match kind {
+        b"eXIf" | b"iCCP" => true,
+        b"iTXt" | b"zTXt" | b"tEXt" => {
+            body.starts_with(b"XML:com.adobe.xmp\0") || body.starts_with(b"Raw profile type ")
+        }
+        _ => false,
+    }
+}
+
+/// `file` with its metadata chunks replaced by `metadata`'s, written right
+/// after `IHDR`; the image chunks are copied byte for byte.
+pub(crate) fn replace_metadata(file: &[u8], metadata: &Metadata) -> Result<Vec<u8>> {
+    let damaged = || Error::corrupt(Format::Png, "chunk structure is damaged");
+    let mut out = Vec::with_capacity(file.len());
+    out.extend_from_slice(file.get(..8).ok_or_else(damaged)?);
+    let mut at = 8;
+    while at < file.len() {
+        let len = u32::from_be_bytes(
+            file.get(at..at + 4)
+                .ok_or_else(damaged)?
+                .try_into()
+                .unwrap(),
+        );
+        let end = (at + 12)
+            .checked_add(len as usize)
+            .filter(|&e| e <= file.len());
+        let end = end.ok_or_else(damaged)?;
+        let (kind, body) = (&file[at + 4..at + 8], &file[at + 8..end - 4]);
+        if !is_metadata_chunk(kind, body) {
+            out.extend_from_slice(&file[at..end]);
+        }
+        if kind == b"IHDR" {
+            let icc = metadata
+                .icc
+                .as_deref()
+                .map(|icc| (*b"iCCP", iccp_chunk(icc)));
+            for (kind, body) in icc.into_iter().chain(text_chunks(metadata)) {
+                write_chunk(&mut out, &kind, &body);
+            }
+        }
+        at = end;
+    }
+    Ok(out)
+}
+
+fn write_chunk(out: &mut Vec<u8>, kind: &[u8; 4], body: &[u8]) {
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(kind);
+    out.extend_from_slice(body);
+    let mut crc = flate2::Crc::new();
+    crc.update(kind);
+    crc.update(body);
+    out.extend_from_slice(&crc.sum().to_be_bytes());
+}
+
 /// The frame count from an `acTL` chunk before the first `IDAT`, for animated PNG.
 fn apng_frames(data: &[u8]) -> Option<u32> {
     let mut at = 8;
@@ -282,14 +363,8 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
     if let Some(icc) = metadata.icc.as_deref() {
         raw.add_icc_profile(icc);
     }
-    if let Some(exif) = metadata.exif.as_deref() {
-        raw.add_png_chunk(*b"eXIf", exif.to_vec());
-    }
-    if let Some(xmp) = metadata.xmp.as_deref() {
-        raw.add_png_chunk(*b"iTXt", xmp_chunk(xmp));
-    }
-    if let Some(iim) = metadata.iptc_iim() {
-        raw.add_png_chunk(*b"zTXt", iptc_chunk(&iim));
+    for (kind, body) in text_chunks(metadata) {
+        raw.add_png_chunk(kind, body);
     }
     // Effort 0-10 maps onto oxipng's presets 0-6.
     let preset = options

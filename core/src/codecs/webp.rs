@@ -256,18 +256,21 @@ pub(crate) fn encode(
 
 /// Adds EXIF, XMP and ICCP chunks (and the VP8X header they need) through libwebp's muxer.
 fn add_metadata(bitstream: Vec<u8>, metadata: &Metadata) -> Result<Vec<u8>> {
-    let chunks: Vec<(&[u8; 4], &[u8])> = [
-        (b"ICCP", metadata.icc.as_deref()),
-        (b"EXIF", metadata.exif.as_deref()),
-        (b"XMP ", metadata.xmp.as_deref()),
-    ]
-    .into_iter()
-    .filter_map(|(name, data)| data.map(|d| (name, d)))
-    .collect();
-    if chunks.is_empty() {
+    if metadata.icc.is_none() && metadata.exif.is_none() && metadata.xmp.is_none() {
         return Ok(bitstream);
     }
-    let input = webp_data(&bitstream);
+    replace_metadata(&bitstream, metadata)
+}
+
+/// `file` with its ICCP, EXIF and XMP chunks replaced by `metadata`'s (a
+/// block `metadata` lacks is removed); the image chunks are copied as they are.
+pub(crate) fn replace_metadata(bitstream: &[u8], metadata: &Metadata) -> Result<Vec<u8>> {
+    let chunks: [(&[u8; 5], Option<&[u8]>); 3] = [
+        (b"ICCP\0", metadata.icc.as_deref()),
+        (b"EXIF\0", metadata.exif.as_deref()),
+        (b"XMP \0", metadata.xmp.as_deref()),
+    ];
+    let input = webp_data(bitstream);
     let mux = unsafe { WebPMuxCreateInternal(&input, 0, WebPGetMuxABIVersion()) };
     if mux.is_null() {
         return Err(Error::encode(
@@ -277,9 +280,17 @@ fn add_metadata(bitstream: Vec<u8>, metadata: &Metadata) -> Result<Vec<u8>> {
     }
     let mut ok = true;
     for (name, data) in chunks {
-        let chunk = webp_data(data);
-        ok &= unsafe { WebPMuxSetChunk(mux, name.as_ptr().cast(), &chunk, 1) }
-            == WebPMuxError::WEBP_MUX_OK;
+        let status = match data {
+            Some(data) => {
+                let chunk = webp_data(data);
+                unsafe { WebPMuxSetChunk(mux, name.as_ptr().cast(), &chunk, 1) }
+            }
+            None => match unsafe { WebPMuxDeleteChunk(mux, name.as_ptr().cast()) } {
+                WebPMuxError::WEBP_MUX_NOT_FOUND => WebPMuxError::WEBP_MUX_OK,
+                status => status,
+            },
+        };
+        ok &= status == WebPMuxError::WEBP_MUX_OK;
     }
     let mut assembled = WebPData::default();
     ok &= unsafe { WebPMuxAssemble(mux, &mut assembled) } == WebPMuxError::WEBP_MUX_OK;

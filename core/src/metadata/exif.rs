@@ -78,9 +78,11 @@ const STRIP_BYTE_COUNTS: u16 = 0x0117;
 /// The Exif IFD's PixelXDimension and PixelYDimension.
 pub(crate) const PIXEL_X_DIMENSION: u16 = 0xA002;
 pub(crate) const PIXEL_Y_DIMENSION: u16 = 0xA003;
-/// The TIFF types SHORT and LONG.
+/// The TIFF types ASCII, SHORT, LONG and RATIONAL.
+const ASCII: u16 = 2;
 const SHORT: u16 = 3;
 const LONG: u16 = 4;
+const RATIONAL: u16 = 5;
 /// More entries than this in one IFD means the block is damaged.
 const MAX_ENTRIES: usize = 4096;
 
@@ -420,6 +422,200 @@ pub(crate) fn set_uint(data: &mut [u8], ifd: Ifd, tag: u16, value: u32) {
             put_u32(data, entry.at + 8, value, big_endian);
         }
     }
+}
+
+/// Whether the field is present.
+pub(crate) fn has(data: &[u8], ifd: Ifd, tag: u16) -> bool {
+    find(data, ifd, tag).is_some()
+}
+
+/// Whether the field is present as SHORT or LONG.
+pub(crate) fn is_integer(data: &[u8], ifd: Ifd, tag: u16) -> bool {
+    find(data, ifd, tag).is_some_and(|(_, e)| matches!(e.kind, SHORT | LONG))
+}
+
+/// Whether the field is present as ASCII.
+pub(crate) fn is_ascii(data: &[u8], ifd: Ifd, tag: u16) -> bool {
+    find(data, ifd, tag).is_some_and(|(_, e)| e.kind == ASCII)
+}
+
+/// Whether the block is a TIFF structure whose IFD0 lies inside it and
+/// whose every entry has a known type and a value inside the block.
+pub(crate) fn is_well_formed(data: &[u8]) -> bool {
+    let Some(tiff) = Tiff::new(data) else {
+        return false;
+    };
+    let ifds = tiff.ifds();
+    !ifds.is_empty()
+        && ifds.iter().all(|&(_, offset)| {
+            tiff.u16(offset)
+                .is_some_and(|n| usize::from(n) == tiff.entries(offset).len())
+                && tiff
+                    .entries(offset)
+                    .iter()
+                    .all(|e| tiff.value_range(e).is_some())
+        })
+}
+
+/// The values of a RATIONAL field.
+pub(crate) fn rationals(data: &[u8], ifd: Ifd, tag: u16) -> Option<Vec<f64>> {
+    let (tiff, entry) = find(data, ifd, tag)?;
+    if entry.kind != RATIONAL {
+        return None;
+    }
+    let range = tiff.value_range(&entry)?;
+    range
+        .step_by(8)
+        .map(|at| {
+            let (n, d) = (tiff.u32(at)?, tiff.u32(at + 4)?);
+            (d != 0).then(|| f64::from(n) / f64::from(d))
+        })
+        .collect()
+}
+
+/// Sets a RATIONAL field that is present with exactly `values.len()` values, in place.
+pub(crate) fn set_rationals(data: &mut [u8], ifd: Ifd, tag: u16, values: &[(u32, u32)]) -> bool {
+    let Some((tiff, entry)) = find(data, ifd, tag) else {
+        return false;
+    };
+    let big_endian = tiff.big_endian;
+    if entry.kind != RATIONAL || entry.count as usize != values.len() {
+        return false;
+    }
+    let Some(range) = tiff.value_range(&entry) else {
+        return false;
+    };
+    for (i, (n, d)) in values.iter().enumerate() {
+        put_u32(data, range.start + i * 8, *n, big_endian);
+        put_u32(data, range.start + i * 8 + 4, *d, big_endian);
+    }
+    true
+}
+
+/// Sets an ASCII field to `text`, adding the field when the IFD has none.
+///
+/// Offsets that stay keep pointing where they did: a longer value is
+/// appended to the block, and an IFD that gains an entry is copied to the
+/// end of the block with its parent's pointer moved to the copy (the old
+/// list is zeroed). `false` when the block or the IFD is missing, or the
+/// value is too long for a TIFF count.
+pub(crate) fn set_ascii(data: &mut Vec<u8>, ifd: Ifd, tag: u16, text: &str) -> bool {
+    let Some(tiff) = Tiff::new(data) else {
+        return false;
+    };
+    let big_endian = tiff.big_endian;
+    let Some(&(_, offset)) = tiff.ifds().iter().find(|(i, _)| *i == ifd) else {
+        return false;
+    };
+    let value = [text.as_bytes(), &[0]].concat();
+    let Ok(count) = u32::try_from(value.len()) else {
+        return false;
+    };
+    let entries = tiff.entries(offset);
+    // Where the value goes: inline, over the old value, or appended.
+    let place = |data: &mut Vec<u8>, entry_at: usize, old: Option<std::ops::Range<usize>>| {
+        let mut inline = [0u8; 4];
+        if value.len() <= 4 {
+            inline[..value.len()].copy_from_slice(&value);
+            data[entry_at + 8..entry_at + 12].copy_from_slice(&inline);
+            return;
+        }
+        let at = match old.filter(|r| r.start != entry_at + 8 && r.len() >= value.len()) {
+            Some(r) => {
+                data[r.clone()].fill(0);
+                r.start
+            }
+            None => {
+                data.resize(data.len().next_multiple_of(2), 0);
+                data.len()
+            }
+        };
+        if at == data.len() {
+            data.extend_from_slice(&value);
+        } else {
+            data[at..at + value.len()].copy_from_slice(&value);
+        }
+        put_u32(data, entry_at + 8, at as u32, big_endian);
+    };
+    if let Some(entry) = entries.iter().find(|e| e.tag == tag) {
+        let old = tiff.value_range(entry);
+        let at = entry.at;
+        place(data, at, old);
+        put_u16(data, at + 2, ASCII, big_endian);
+        put_u32(data, at + 4, count, big_endian);
+        return true;
+    }
+    // Copy the IFD with the new entry, sorted by tag, to the end of the block.
+    let parent = match ifd {
+        Ifd::Ifd0 => None,
+        Ifd::Exif => Some((Ifd::Ifd0, EXIF_POINTER)),
+        Ifd::Gps => Some((Ifd::Ifd0, GPS_POINTER)),
+        Ifd::Interop => Some((Ifd::Exif, INTEROP_POINTER)),
+        Ifd::Thumbnail => return false,
+    };
+    let next = tiff.next_ifd(offset).unwrap_or(0) as u32;
+    let mut copies: Vec<(u16, [u8; 12])> = entries
+        .iter()
+        .map(|e| {
+            (
+                e.tag,
+                data[e.at..e.at + 12].try_into().expect("12-byte entry"),
+            )
+        })
+        .collect();
+    let mut new_entry = [0u8; 12];
+    let mut header = Vec::new();
+    put_u16_into(&mut header, tag, big_endian);
+    put_u16_into(&mut header, ASCII, big_endian);
+    new_entry[..4].copy_from_slice(&header);
+    copies.push((tag, new_entry));
+    copies.sort_by_key(|(t, _)| *t);
+    let old_len = 2 + entries.len() * 12 + 4;
+    data.resize(data.len().next_multiple_of(2), 0);
+    let new_offset = data.len();
+    let mut list = Vec::new();
+    put_u16_into(&mut list, copies.len() as u16, big_endian);
+    for (_, bytes) in &copies {
+        list.extend_from_slice(bytes);
+    }
+    let mut next_bytes = Vec::new();
+    put_u32_into(&mut next_bytes, next, big_endian);
+    list.extend_from_slice(&next_bytes);
+    data.extend_from_slice(&list);
+    data[offset..offset + old_len].fill(0);
+    let index = copies
+        .iter()
+        .position(|(t, _)| *t == tag)
+        .expect("just added");
+    let entry_at = new_offset + 2 + index * 12;
+    put_u32(data, entry_at + 4, count, big_endian);
+    place(data, entry_at, None);
+    match parent {
+        None => put_u32(data, 4, new_offset as u32, big_endian),
+        Some((parent, pointer)) => {
+            let Some((_, entry)) = find(data, parent, pointer) else {
+                return false;
+            };
+            put_u32(data, entry.at + 8, new_offset as u32, big_endian);
+        }
+    }
+    true
+}
+
+fn put_u16_into(out: &mut Vec<u8>, value: u16, big_endian: bool) {
+    out.extend_from_slice(&if big_endian {
+        value.to_be_bytes()
+    } else {
+        value.to_le_bytes()
+    });
+}
+
+fn put_u32_into(out: &mut Vec<u8>, value: u32, big_endian: bool) {
+    out.extend_from_slice(&if big_endian {
+        value.to_be_bytes()
+    } else {
+        value.to_le_bytes()
+    });
 }
 
 fn put_u16(data: &mut [u8], at: usize, value: u16, big_endian: bool) {

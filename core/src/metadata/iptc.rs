@@ -117,6 +117,39 @@ pub(crate) fn block_of(iim: &[u8]) -> Vec<u8> {
     out
 }
 
+/// `block` with its IIM stream replaced by `iim` (the other resources kept).
+pub(crate) fn replace_iim(block: &[u8], iim: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(block.len() + iim.len());
+    let mut wrote = false;
+    for resource in resources(block) {
+        match resource.id {
+            IPTC_RESOURCE | IPTC_DIGEST_RESOURCE => {
+                if !wrote {
+                    out.extend_from_slice(&block_of(iim));
+                    wrote = true;
+                }
+            }
+            _ => out.extend_from_slice(resource.raw),
+        }
+    }
+    if !wrote {
+        out.extend_from_slice(&block_of(iim));
+    }
+    out
+}
+
+/// Whether `block` is a list of Photoshop resources from end to end, and
+/// its IIM stream (if any) a list of datasets from end to end.
+pub(crate) fn is_well_formed(block: &[u8]) -> bool {
+    let found = resources(block);
+    let covered: usize = found.iter().map(|r| r.raw.len()).sum();
+    let iim_ok = found
+        .iter()
+        .filter(|r| r.id == IPTC_RESOURCE)
+        .all(|r| write_iim(&parse_iim(r.data)).len() == r.data.len());
+    !found.is_empty() && covered == block.len() && iim_ok
+}
+
 /// Photoshop's thumbnail resources (stale once the pixels change).
 const THUMBNAIL_RESOURCES: [u16; 2] = [0x0409, 0x040C];
 /// The MD5 of the IIM stream, stale once a dataset changes.
@@ -331,8 +364,8 @@ pub(crate) const TO_XMP: &[((u8, u8), XmpTarget)] = &[
 /// One XMP property made from IPTC datasets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct XmpValue {
-    pub prefix: &'static str,
-    pub name: &'static str,
+    pub prefix: String,
+    pub name: String,
     pub shape: XmpShape,
     pub values: Vec<String>,
     /// The IPTC dataset it came from, for the report.
@@ -362,8 +395,8 @@ pub(crate) fn to_xmp(block: &[u8]) -> Vec<XmpValue> {
                 _ => values,
             };
             Some(XmpValue {
-                prefix,
-                name,
+                prefix: prefix.to_string(),
+                name: name.to_string(),
                 shape,
                 values,
                 source: dataset_name(record, number),

@@ -6,17 +6,25 @@
 //! conversion fix the rest (orientation, pixel dimensions, the stale EXIF
 //! thumbnail, IPTC moved into XMP where a container has no IPTC slot).
 
+mod edit;
 mod exif;
 mod exif_tags;
+mod gps;
 mod icc;
 mod iptc;
 mod policy;
+mod provenance;
+mod restore;
 mod view;
 mod xmp;
 
+pub use edit::{Interceptor, MetadataEdit, MetadataInterceptor, MAX_INTERCEPTED_BYTES};
 pub use exif::Ifd;
 pub use policy::{Group, MetadataPolicy, Preset, Rule, Selector};
+pub use restore::RestoreRecord;
 pub use view::{Block, MetadataDiff, MetadataField};
+
+pub(crate) use provenance::add as add_provenance;
 
 use crate::format::Format;
 use policy::Field;
@@ -44,6 +52,12 @@ pub struct MetadataReport {
     /// Fields carried in another block because the output container has no
     /// slot for theirs, as `IPTC:City -> XMP:photoshop:City`.
     pub moved: Vec<String>,
+    /// Fields kept with a changed value, as `EXIF:GPS:GPSLatitude` for a
+    /// position coarsened by `gps=DISTANCE`.
+    pub changed: Vec<String>,
+    /// With the `restore_record` option: the serialized [`RestoreRecord`]
+    /// that puts back what was removed or changed (`None` when nothing was).
+    pub restore_record: Option<Vec<u8>>,
 }
 
 /// The prefix of EXIF in JPEG APP1 (and sometimes in WebP and HEIF).
@@ -101,6 +115,12 @@ impl Metadata {
             report
                 .removed
                 .extend(removed.iter().map(|f| format!("EXIF:{f}")));
+            if let Some(meters) = policy.gps_precision_m {
+                let (changed, _) = gps::coarsen_exif(data, meters);
+                report
+                    .changed
+                    .extend(changed.iter().map(|f| format!("EXIF:{f}")));
+            }
             exif::set_uint(data, Ifd::Exif, exif::PIXEL_X_DIMENSION, width);
             exif::set_uint(data, Ifd::Exif, exif::PIXEL_Y_DIMENSION, height);
             if exif::fields(data).is_empty() {
@@ -124,18 +144,25 @@ impl Metadata {
                 kept => out.iptc = kept,
             }
         }
-        let dims = [
+        let mut set = vec![
             ("exif", "PixelXDimension", width.to_string()),
             ("exif", "PixelYDimension", height.to_string()),
             ("tiff", "ImageWidth", width.to_string()),
             ("tiff", "ImageLength", height.to_string()),
         ];
+        if let Some(meters) = policy.gps_precision_m {
+            let coarsened = out.xmp_gps_coarsened(meters);
+            for (name, value) in coarsened {
+                report.changed.push(format!("XMP:exif:{name}"));
+                set.push(("exif", name, value));
+            }
+        }
         let keep = |prefix: &str, name: &str| policy.keeps(Field::Xmp(prefix, name));
         let moved_to_xmp: Vec<_> = moved_to_xmp
             .into_iter()
-            .filter(|v| keep(v.prefix, v.name))
+            .filter(|v| keep(&v.prefix, &v.name))
             .collect();
-        let (removed, added) = out.edit_xmp(&keep, &dims, &moved_to_xmp);
+        let (removed, added) = out.edit_xmp(&keep, &set, &moved_to_xmp);
         report
             .removed
             .extend(removed.iter().map(|f| format!("XMP:{f}")));
@@ -154,6 +181,29 @@ impl Metadata {
         }
         crate::metrics::record_stage(crate::metrics::MetricStage::Metadata, started.elapsed());
         (out, report)
+    }
+
+    /// The XMP `exif:GPSLatitude` and `exif:GPSLongitude` values rounded to
+    /// `meters`, for those the packet has.
+    fn xmp_gps_coarsened(&self, meters: u32) -> Vec<(&'static str, String)> {
+        let Some(packet) = self.xmp.as_deref() else {
+            return Vec::new();
+        };
+        let values = xmp::values(packet);
+        let find = |name: &str| {
+            values
+                .iter()
+                .find(|(p, n, _)| p == "exif" && n == name)
+                .and_then(|(_, _, v)| gps::parse_xmp_coordinate(v))
+        };
+        let (Some(lat), Some(lon)) = (find("GPSLatitude"), find("GPSLongitude")) else {
+            return Vec::new();
+        };
+        let (lat, lon) = gps::coarsen(lat, lon, meters);
+        vec![
+            ("GPSLatitude", gps::xmp_coordinate(lat, true)),
+            ("GPSLongitude", gps::xmp_coordinate(lon, false)),
+        ]
     }
 
     /// Edits the XMP packet (creating one when there is none and `add` is

@@ -8,6 +8,7 @@
 //! | `web` | everything but GPS, serial numbers, owner names, the MakerNote and the thumbnail |
 //! | `strip` | nothing but the ICC profile (what color fidelity needs) |
 //! | `-NAME` / `+NAME` | remove / keep a group or a field, overriding what came before |
+//! | `gps=DISTANCE` | keep the GPS position rounded to `DISTANCE` (`1km`, `500m`) instead of exact; overrides the preset, not `-gps` |
 //!
 //! Groups: `exif`, `xmp` (also `xmp:*`), `iptc`, `icc`, `gps`, `location`
 //! (GPS plus IPTC and XMP place names), `makernote`, `thumbnail`, `serials`,
@@ -103,6 +104,8 @@ pub struct MetadataPolicy {
     pub preset: Preset,
     /// Rules applied in order after the preset; the last one that matches wins.
     pub rules: Vec<Rule>,
+    /// `gps=DISTANCE`: GPS positions kept, rounded to this many meters.
+    pub gps_precision_m: Option<u32>,
 }
 
 /// One field of one block, as the policy sees it.
@@ -121,12 +124,14 @@ impl MetadataPolicy {
     pub const KEEP: MetadataPolicy = MetadataPolicy {
         preset: Preset::Keep,
         rules: Vec::new(),
+        gps_precision_m: None,
     };
 
     /// Only the ICC profile.
     pub const STRIP: MetadataPolicy = MetadataPolicy {
         preset: Preset::Strip,
         rules: Vec::new(),
+        gps_precision_m: None,
     };
 
     /// Parses `keep`, `web`, `strip`, optionally followed by `,+NAME` and
@@ -140,6 +145,10 @@ impl MetadataPolicy {
                 "strip" | "none" => Some(Preset::Strip),
                 _ => None,
             };
+            if let Some(distance) = token.strip_prefix("gps=") {
+                policy.gps_precision_m = Some(parse_distance(distance)?);
+                continue;
+            }
             match (preset, token.as_bytes().first()) {
                 (Some(preset), _) if i == 0 => policy.preset = preset,
                 (_, Some(b'+' | b'-')) => policy.rules.push(Rule {
@@ -161,7 +170,9 @@ impl MetadataPolicy {
 
     /// Whether the policy carries every field (nothing to filter).
     pub fn keeps_everything(&self) -> bool {
-        self.preset == Preset::Keep && self.rules.iter().all(|r| r.keep)
+        self.preset == Preset::Keep
+            && self.rules.iter().all(|r| r.keep)
+            && self.gps_precision_m.is_none()
     }
 
     /// Whether `field` goes to the output.
@@ -179,6 +190,9 @@ impl MetadataPolicy {
             .iter()
             .any(|&g| in_group(g, field)),
         };
+        if self.gps_precision_m.is_some() && in_group(Group::Gps, field) {
+            keep = true;
+        }
         for rule in &self.rules {
             if matches(&rule.selector, field) {
                 keep = rule.keep;
@@ -195,6 +209,9 @@ impl fmt::Display for MetadataPolicy {
             Preset::Web => "web",
             Preset::Strip => "strip",
         })?;
+        if let Some(meters) = self.gps_precision_m {
+            write!(f, ",gps={meters}m")?;
+        }
         for rule in &self.rules {
             let sign = if rule.keep { '+' } else { '-' };
             match &rule.selector {
@@ -209,6 +226,26 @@ impl fmt::Display for MetadataPolicy {
         }
         Ok(())
     }
+}
+
+/// Parses a `gps=` distance: `1km`, `500m`, `2.5km` (at least 1 m).
+fn parse_distance(text: &str) -> Result<u32> {
+    let bad = || {
+        Error::option(
+            "metadata",
+            format!("`gps={text}`: expected a distance such as 1km or 500m"),
+        )
+    };
+    let lower = text.trim().to_ascii_lowercase();
+    let (number, scale) = match lower.strip_suffix("km") {
+        Some(n) => (n, 1000.0),
+        None => (lower.strip_suffix('m').ok_or_else(bad)?, 1.0),
+    };
+    let meters = number.trim().parse::<f64>().map_err(|_| bad())? * scale;
+    if !(1.0..=20_000_000.0).contains(&meters) {
+        return Err(bad());
+    }
+    Ok(meters.round() as u32)
 }
 
 /// Parses the NAME of a rule.

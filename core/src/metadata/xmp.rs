@@ -27,7 +27,10 @@ const NAMESPACES: &[(&str, &str)] = &[
         "Iptc4xmpCore",
     ),
     ("http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "Iptc4xmpExt"),
+    (PIXPRESS_NS, "pixpress"),
 ];
+/// The namespace of pixpress's provenance record.
+pub(crate) const PIXPRESS_NS: &str = "https://pixpress.dev/ns/provenance/1.0/";
 const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 
 /// The namespace URI of a canonical prefix.
@@ -36,6 +39,38 @@ fn uri_of(prefix: &str) -> &'static str {
         .iter()
         .find(|(_, p)| *p == prefix)
         .map_or("", |(u, _)| u)
+}
+
+/// Whether `prefix` is one of the canonical prefixes pixpress knows.
+pub(crate) fn knows_prefix(prefix: &str) -> bool {
+    NAMESPACES.iter().any(|(_, p)| *p == prefix)
+}
+
+/// Whether `packet` is UTF-8 and well-formed XML with an `x:xmpmeta` or
+/// `rdf:RDF` element.
+pub(crate) fn is_well_formed(packet: &[u8]) -> bool {
+    if std::str::from_utf8(packet).is_err() {
+        return false;
+    }
+    let mut reader = Reader::from_reader(packet);
+    reader.config_mut().check_end_names = true;
+    let (mut depth, mut saw_root) = (0usize, false);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                depth += 1;
+                let name = e.local_name();
+                saw_root |= name.as_ref() == b"xmpmeta" || name.as_ref() == b"RDF";
+            }
+            Ok(Event::End(_)) => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            Ok(Event::Eof) => return depth == 0 && saw_root,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
 }
 
 /// What to do to a packet.
@@ -230,7 +265,7 @@ pub(crate) fn edit(packet: &[u8], edit: &Edit) -> Option<Edited> {
     let add: Vec<&XmpValue> = edit
         .add
         .iter()
-        .filter(|v| !present.iter().any(|(p, n)| p == v.prefix && n == v.name))
+        .filter(|v| !present.iter().any(|(p, n)| *p == v.prefix && *n == v.name))
         .collect();
     let mut removed = Vec::new();
     let mut keep = |p: &str, n: &str| {
@@ -270,7 +305,7 @@ pub(crate) fn packet_of(values: &[XmpValue]) -> Vec<u8> {
 /// One property as an element that declares its own namespace.
 fn property_xml(v: &XmpValue) -> String {
     let escape = |s: &str| quick_xml::escape::escape(s).into_owned();
-    let (prefix, name, uri) = (v.prefix, v.name, uri_of(v.prefix));
+    let (prefix, name, uri) = (&v.prefix, &v.name, uri_of(&v.prefix));
     let items = |lang: &str| {
         v.values
             .iter()

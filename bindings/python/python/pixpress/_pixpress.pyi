@@ -8,7 +8,29 @@ from collections.abc import Buffer
 __version__: Final[str]
 OPTION_KEYS: Final[list[str]]
 
-OptionValue = str | int | float | bool | None | tuple[int | None, int | None]
+OptionValue = str | int | float | bool | None | tuple[int | None, int | None] | Callable[[MetadataEdit], None]
+
+class MetadataEdit:
+    """The metadata about to be written, given to an ``interceptor=`` callable.
+
+    Keys are ``BLOCK:group:Name`` as ``read_metadata`` lists them
+    (``EXIF:IFD0:Artist``, ``XMP:dc:rights``, ``IPTC:City``). Edits are
+    checked when the callable returns; raising fails the call with
+    ``InterceptorError`` and writes nothing.
+    """
+
+    def fields(self) -> list[dict[str, str]]:
+        """Every field, as ``read_metadata`` lists them."""
+    def set(self, key: str, value: str) -> None:
+        """Sets an EXIF text or integer field, an XMP simple property, or an IPTC dataset."""
+    def remove(self, key: str) -> bool:
+        """Removes a field (``"ICC"`` removes the profile); returns whether it was there."""
+    @property
+    def format(self) -> str:
+        """The output format."""
+    @property
+    def size(self) -> tuple[int, int]:
+        """The output size."""
 
 class Output(Buffer):
     """An encoded image in library memory (buffer protocol; ``bytes(out)`` copies)."""
@@ -32,8 +54,8 @@ class Output(Buffer):
     def candidates(self) -> list[dict[str, Any]]:
         """With ``format="auto"``, every format tried: ``format`` and ``search`` or ``error``; else empty."""
     @property
-    def metadata(self) -> dict[str, list[str]]:
-        """What the metadata policy and the conversion did: ``removed`` (``EXIF:GPS:GPSLatitude``, ``XMP:exif:GPSLatitude``, ``IPTC:City``, ``ICC``) and ``moved`` (``IPTC:City -> XMP:photoshop:City``)."""
+    def metadata(self) -> dict[str, Any]:
+        """What the metadata policy and the conversion did: ``removed`` (``EXIF:GPS:GPSLatitude``, ``XMP:exif:GPSLatitude``, ``IPTC:City``, ``ICC``), ``moved`` (``IPTC:City -> XMP:photoshop:City``), ``changed`` (values rewritten, as a coarsened GPS position) and ``restore_record`` (bytes for ``restore_metadata`` with ``restore_record=True``, else None)."""
     def write_to(self, path: str | PathLike[str]) -> None: ...
     def __len__(self) -> int: ...
     def __bytes__(self) -> bytes: ...
@@ -103,6 +125,8 @@ def probe(data: Buffer) -> Info: ...
 def decode(data: Buffer, **options: OptionValue) -> Pixels: ...
 def read_metadata(data: Buffer) -> list[dict[str, str]]:
     """Every EXIF, XMP, IPTC and ICC field as stored: dicts of ``block``, ``group``, ``name``, ``value``."""
+def restore_metadata(data: Buffer, record: Buffer) -> bytes:
+    """Puts back the metadata a restore record holds into an encoded JPEG, PNG or WebP, without re-encoding pixels."""
 def diff_metadata(before: Buffer, after: Buffer) -> dict[str, list[Any]]:
     """Field-level difference: ``added``, ``removed`` (fields), ``changed``, ``moved`` ({"before", "after"} pairs)."""
 def score(reference: Buffer, distorted: Buffer, metric: str = "ssimulacra2") -> float:

@@ -21,6 +21,7 @@ __all__ = [
     "CancelledError",
     "TargetUnreachableError",
     "CodecUnavailableError",
+    "InterceptorError",
     "InternalError",
 ]
 
@@ -92,6 +93,12 @@ class CodecUnavailableError(PixpressError, OSError):
     """This build has no codec for the work (for example HEIC encoding)."""
 
     code = "PXP_ERR_CODEC_UNAVAILABLE"
+
+
+class InterceptorError(PixpressError):
+    """A metadata interceptor raised, or left metadata that is not well-formed; nothing was written."""
+
+    code = "PXP_ERR_INTERCEPTOR"
 
 
 class InternalError(PixpressError):
