@@ -148,6 +148,14 @@ typedef struct pxp_buffer pxp_buffer;
 // pxp_image_free.
 typedef struct pxp_image pxp_image;
 
+// The metadata of an image: its fields (EXIF, XMP, IPTC, ICC), each with a
+// key (`EXIF:IFD0:Make`, `XMP:dc:rights`, `IPTC:IPTC:City`, `ICC:ICC:Description`)
+// and a value as text. Immutable; free it with pxp_metadata_free.
+typedef struct pxp_metadata pxp_metadata;
+
+// The edits an interceptor makes: valid only during the callback.
+typedef struct pxp_metadata_edit pxp_metadata_edit;
+
 // Options for a call: the same keys and values as the CLI's `-s KEY=VALUE`,
 // Python keyword arguments and Node option objects (`format`, `quality`,
 // `lossless`, `progressive`, `subsampling`, `effort`, `resize`, `fit`,
@@ -232,6 +240,16 @@ typedef struct pxp_info {
   // Stated vertical resolution in pixels per inch; 0 when not stated.
   double dpi_y;
 } pxp_info;
+
+// An interceptor: called with `user_data`, a read-only view of the metadata
+// about to be written (valid during the call), and an edit handle. Return 0
+// to write the (edited) metadata; anything else fails the call with
+// PXP_ERR_INTERCEPTOR and nothing is written. It runs on the thread that
+// makes the call, and may run on several threads at once when the options
+// handle is shared.
+typedef int32_t (*pxp_interceptor_fn)(void *user_data,
+                                      const struct pxp_metadata *view,
+                                      struct pxp_metadata_edit *edit);
 
 // The process-wide statistics, as pxp_stats_snapshot fills them. The caller
 // sets `struct_size` to `sizeof(pxp_stats)`; fields past it are not written.
@@ -558,6 +576,119 @@ enum pxp_status pxp_encode(const uint8_t *pixels,
                            uint32_t layout,
                            const struct pxp_options *o,
                            struct pxp_buffer **out);
+
+// Reads the metadata of an encoded image. On success `*out` holds it;
+// free it with pxp_metadata_free. On failure `*out` is NULL.
+//
+// # Safety
+// `input` points to `input_len` readable bytes; `out` is writable.
+enum pxp_status pxp_metadata_read(const uint8_t *input,
+                                  size_t input_len,
+                                  struct pxp_metadata **out);
+
+// The number of fields (0 for NULL).
+//
+// # Safety
+// `m` is NULL or a live handle.
+size_t pxp_metadata_count(const struct pxp_metadata *m);
+
+// Field `index` (0-based): its key and value, valid while `m` lives.
+// PXP_ERR_INVALID_ARGUMENT when `index` is out of range.
+//
+// # Safety
+// `m` is NULL or a live handle; `key` and `value` are writable.
+enum pxp_status pxp_metadata_field(const struct pxp_metadata *m,
+                                   size_t index,
+                                   const char **key,
+                                   const char **value);
+
+// The value of the field with key `key`, valid while `m` lives; NULL when
+// there is none.
+//
+// # Safety
+// `m` is NULL or a live handle; `key` is NULL or a NUL-terminated string.
+const char *pxp_metadata_get(const struct pxp_metadata *m, const char *key);
+
+// The fields as JSON (`[{"block", "group", "name", "value"}, ...]`): a new
+// string to free with pxp_string_free; NULL for NULL.
+//
+// # Safety
+// `m` is NULL or a live handle.
+char *pxp_metadata_json(const struct pxp_metadata *m);
+
+// The field-level difference from `before` to `after` as JSON (`added`,
+// `removed`, `changed`, `moved`; see `pixpress meta diff --json`): a new
+// string to free with pxp_string_free; NULL if either is NULL.
+//
+// # Safety
+// `before` and `after` are NULL or live handles.
+char *pxp_metadata_diff_json(const struct pxp_metadata *before, const struct pxp_metadata *after);
+
+// Frees `m`. NULL does nothing.
+//
+// # Safety
+// `m` is NULL or a live handle; it is invalid afterwards.
+void pxp_metadata_free(struct pxp_metadata *m);
+
+// The restore record of a compress with the `restore_record` option: `*data`
+// and the returned length (0 and NULL when nothing was removed or changed, or
+// the option was off). Valid until pxp_buffer_free.
+//
+// # Safety
+// `b` is NULL or a live buffer; `data` is writable.
+size_t pxp_buffer_restore_record(const struct pxp_buffer *b, const uint8_t **data);
+
+// Applies the metadata options of `o` (`metadata` policy with `gps=`,
+// `provenance`, `restore_record`, the interceptor) to an encoded JPEG, PNG
+// or WebP without re-encoding pixels. `*out` holds the rewritten file (and
+// its restore record); free it with pxp_buffer_free.
+//
+// # Safety
+// As pxp_compress.
+enum pxp_status pxp_rewrite_metadata(const uint8_t *input,
+                                     size_t input_len,
+                                     const struct pxp_options *o,
+                                     struct pxp_buffer **out);
+
+// Puts back into an encoded JPEG, PNG or WebP the metadata a restore
+// record holds, without re-encoding pixels. `*out` holds the result; free
+// it with pxp_buffer_free.
+//
+// # Safety
+// `input` and `record` point to their lengths of readable bytes; `out` is writable.
+enum pxp_status pxp_restore_metadata(const uint8_t *input,
+                                     size_t input_len,
+                                     const uint8_t *record,
+                                     size_t record_len,
+                                     struct pxp_buffer **out);
+
+// Registers an interceptor on `o` (NULL `callback` removes it). Calls made
+// with `o` (and its clones) run it just before metadata is written.
+//
+// # Safety
+// `o` is NULL or a live handle used by no other thread; `callback` is NULL
+// or a function safe to call with `user_data` from any thread making calls
+// with `o`, for as long as `o` or a clone of it is used.
+enum pxp_status pxp_options_set_interceptor(struct pxp_options *o,
+                                            pxp_interceptor_fn callback,
+                                            void *user_data);
+
+// Sets a field by key (`EXIF:IFD0:Artist`, `XMP:dc:rights`, `IPTC:City`):
+// EXIF text and integer fields, XMP simple properties, IPTC datasets.
+//
+// # Safety
+// `e` is the handle given to the running callback; `key` and `value` are
+// NUL-terminated strings.
+enum pxp_status pxp_metadata_edit_set(struct pxp_metadata_edit *e,
+                                      const char *key,
+                                      const char *value);
+
+// Removes a field by key (`ICC` removes the profile). Removing a field that
+// is not there is not an error.
+//
+// # Safety
+// As pxp_metadata_edit_set.
+enum pxp_status pxp_metadata_edit_remove(struct pxp_metadata_edit *e, const char *key);
 
 // The name of a measured stage (a pxp_metric_stage value: `"decode"`, ...),
 // as the Prometheus text labels it; a static string, NULL out of range.

@@ -29,7 +29,7 @@ function codeError(code, message) {
 function toOptions(options) {
   const out = {}
   for (const [key, value] of Object.entries(options || {})) {
-    if (value === undefined || key === 'signal') continue
+    if (value === undefined || key === 'signal' || key === 'interceptor') continue
     if (value === null) out[key] = ''
     else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) out[key] = value.join(',')
     else if (key === 'resize' && typeof value === 'object') {
@@ -54,25 +54,62 @@ async function withSignal(signal, start) {
   }
 }
 
-/** Compresses an encoded image; options are the core's keys plus `signal`. */
+/** The `interceptor` option: a function, or nothing. */
+function interceptorOf(options) {
+  const f = options && options.interceptor
+  if (f !== undefined && f !== null && typeof f !== 'function') {
+    throw codeError('PXP_ERR_INVALID_ARGUMENT', 'invalid option `interceptor`: expected a function')
+  }
+  return f || undefined
+}
+
+/** Compresses an encoded image; options are the core's keys plus `signal` and `interceptor`. */
 function compress(input, options = {}) {
-  let buffer
+  let buffer, interceptor
   try {
     buffer = asBuffer(input)
+    interceptor = interceptorOf(options)
   } catch (error) {
     return Promise.reject(error)
   }
-  return withSignal(options.signal, (token) => native.compress(buffer, toOptions(options), token))
+  return withSignal(options.signal, (token) => native.compress(buffer, toOptions(options), token, interceptor))
 }
 
 /** Compresses on the calling thread (blocks the event loop; for scripts). */
 function compressSync(input, options = {}) {
-  return native.compressSync(asBuffer(input), toOptions(options))
+  return native.compressSync(asBuffer(input), toOptions(options), interceptorOf(options))
 }
 
 /** Reads `src`, compresses it and writes `dst` atomically. */
 function compressFile(src, dst, options = {}) {
-  return withSignal(options.signal, (token) => native.compressFile(String(src), String(dst), toOptions(options), token))
+  let interceptor
+  try {
+    interceptor = interceptorOf(options)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+  return withSignal(options.signal, (token) =>
+    native.compressFile(String(src), String(dst), toOptions(options), token, interceptor),
+  )
+}
+
+/** Applies `metadata`, `provenance`, `restore_record` and `interceptor` to an encoded JPEG, PNG or
+ * WebP without re-encoding pixels. */
+function rewriteMetadata(input, options = {}) {
+  try {
+    return native.rewriteMetadata(asBuffer(input), toOptions(options), interceptorOf(options))
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}
+
+/** Puts back what a restore record (`output.metadata.restoreRecord`) holds, without re-encoding pixels. */
+function restoreMetadata(input, record) {
+  try {
+    return native.restoreMetadata(asBuffer(input), asBuffer(record))
+  } catch (error) {
+    return Promise.reject(error)
+  }
 }
 
 /** Header facts, without decoding pixels. */
@@ -216,6 +253,8 @@ pixpress.readMetadata = (input) => native.readMetadata(asBuffer(input))
 pixpress.readMetadataSync = (input) => native.readMetadataSync(asBuffer(input))
 pixpress.diffMetadata = (before, after) => native.diffMetadata(asBuffer(before), asBuffer(after))
 pixpress.diffMetadataSync = (before, after) => native.diffMetadataSync(asBuffer(before), asBuffer(after))
+pixpress.rewriteMetadata = rewriteMetadata
+pixpress.restoreMetadata = restoreMetadata
 pixpress.stats = native.stats
 pixpress.metricsPrometheus = native.metricsPrometheus
 pixpress.setMemoryBudget = native.setMemoryBudget

@@ -89,13 +89,13 @@ export interface Candidate {
  * Compresses an encoded image on the libuv thread pool. The input is read in
  * place and held alive until the task finishes; options are the core's keys.
  */
-export declare function compress(input: Buffer, options?: Record<string, string | number | boolean> | undefined | null, cancel?: CancelToken | undefined | null): Promise<Output>
+export declare function compress(input: Buffer, options?: Record<string, string | number | boolean> | undefined | null, cancel?: CancelToken | undefined | null, interceptor?: (view: MetadataEditView) => MetadataEdits | undefined | void): Promise<Output>
 
 /** Reads `src`, compresses it and writes `dst` atomically, on the libuv thread pool. */
-export declare function compressFile(src: string, dst: string, options?: Record<string, string | number | boolean> | undefined | null, cancel?: CancelToken | undefined | null): Promise<Output>
+export declare function compressFile(src: string, dst: string, options?: Record<string, string | number | boolean> | undefined | null, cancel?: CancelToken | undefined | null, interceptor?: (view: MetadataEditView) => MetadataEdits | undefined | void): Promise<Output>
 
 /** Compresses on the calling thread (for scripts; blocks the event loop). */
-export declare function compressSync(input: Uint8Array, options?: Record<string, string | number | boolean> | undefined | null): Output
+export declare function compressSync(input: Uint8Array, options?: Record<string, string | number | boolean> | undefined | null, interceptor?: (view: MetadataEditView) => MetadataEdits | undefined | void): Output
 
 /**
  * The field-level difference of two encoded images' metadata, on the
@@ -154,6 +154,26 @@ export interface MetadataDiff {
   moved: Array<MetadataChange>
 }
 
+/** What an interceptor returns (or nothing, to write the metadata as it is). */
+export interface MetadataEdits {
+  /** Fields to set, by key (`'EXIF:IFD0:Artist'`, `'XMP:dc:rights'`, `'IPTC:City'`). */
+  set?: Record<string, string>
+  /** Fields to remove, by key (`'ICC'` removes the profile). */
+  remove?: Array<string>
+}
+
+/** What an interceptor is given: the metadata about to be written. */
+export interface MetadataEditView {
+  /** The output format. */
+  format: string
+  /** The output width in pixels. */
+  width: number
+  /** The output height in pixels. */
+  height: number
+  /** Every field, as `readMetadata` lists them. */
+  fields: Array<MetadataField>
+}
+
 /** One metadata field with its value as text. */
 export interface MetadataField {
   /** "EXIF", "XMP", "IPTC" or "ICC". */
@@ -172,6 +192,13 @@ export interface MetadataReport {
   removed: Array<string>
   /** Fields carried in another block, as `IPTC:City -> XMP:photoshop:City`. */
   moved: Array<string>
+  /** Fields kept with a new value, as a GPS position coarsened by `gps=1km`. */
+  changed: Array<string>
+  /**
+   * With `restore_record: true`, what `restoreMetadata` needs to put back
+   * what was removed or changed; absent when nothing was.
+   */
+  restoreRecord?: Buffer
 }
 
 /** The statistics as Prometheus text exposition (names prefixed `pixpress_`). */
@@ -228,6 +255,19 @@ export declare function readMetadata(data: Buffer): Promise<Array<MetadataField>
 
 /** `readMetadata` on the calling thread. */
 export declare function readMetadataSync(data: Uint8Array): Array<MetadataField>
+
+/**
+ * Puts back into an encoded JPEG, PNG or WebP the metadata a restore record
+ * holds (`output.metadata.restoreRecord`), without re-encoding pixels.
+ */
+export declare function restoreMetadata(file: Buffer, record: Buffer): Promise<Output>
+
+/**
+ * Applies the metadata options (`metadata`, `provenance`, `restore_record`,
+ * the interceptor) to an encoded JPEG, PNG or WebP without re-encoding
+ * pixels, on the libuv thread pool.
+ */
+export declare function rewriteMetadata(input: Buffer, options?: Record<string, string | number | boolean> | undefined | null, interceptor?: (view: MetadataEditView) => MetadataEdits | undefined | void): Promise<Output>
 
 /**
  * Scores `distorted` against `reference` (encoded images, compared upright

@@ -47,7 +47,8 @@ enum Command {
     /// Bytes against score for JPEG, WebP and AVIF at several settings (and
     /// lossless PNG), with the Pareto front; `--plot` draws the curves as SVG.
     Analyze(Box<AnalyzeArgs>),
-    /// Read and compare metadata: `meta show FILE...`, `meta diff BEFORE AFTER`.
+    /// Read, compare and rewrite metadata: `meta show FILE...`, `meta diff
+    /// BEFORE AFTER`, `meta write FILE...`, `meta restore FILE [RECORD]`.
     #[command(subcommand)]
     Meta(MetaCommand),
     /// Print what the headers say about each file, without decoding pixels.
@@ -156,9 +157,18 @@ struct OptionArgs {
     /// MakerNote or thumbnail) or strip (ICC only), then +NAME/-NAME rules:
     /// groups (gps, location, makernote, thumbnail, serials, owner, exif, xmp,
     /// iptc, icc), EXIF tag names, XMP prefix:Name, IPTC iptc:Name.
-    /// Example: web,+gps,-iptc:City
+    /// Example: web,+gps,-iptc:City. `gps=1km` keeps the position rounded
+    /// to that distance instead.
     #[arg(short, long)]
     metadata: Option<String>,
+    /// Also write FILE.pxpr next to each output: a restore record of what the
+    /// metadata policy removed or changed (`pixpress meta restore` puts it back).
+    #[arg(long)]
+    restore_record: bool,
+    /// Add an XMP provenance record: BLAKE3 of the input, capture time, these
+    /// options, the pixpress version.
+    #[arg(long)]
+    provenance: bool,
     /// Encoder effort 0 (fastest) to 10 (smallest).
     #[arg(short, long)]
     effort: Option<String>,
@@ -232,8 +242,15 @@ fn option_pairs(args: &OptionArgs) -> Result<Vec<(String, String)>, Error> {
             pairs.push((key.to_string(), value.clone()));
         }
     }
-    if args.lossless {
-        pairs.push(("lossless".into(), "true".into()));
+    let switches = [
+        ("lossless", args.lossless),
+        ("restore_record", args.restore_record),
+        ("provenance", args.provenance),
+    ];
+    for (key, on) in switches {
+        if on {
+            pairs.push((key.into(), "true".into()));
+        }
     }
     for pair in &args.set {
         let (key, value) = pair.split_once('=').ok_or_else(|| Error::InvalidOption {
@@ -345,7 +362,33 @@ fn compress_one(
         })?;
     }
     pixpress::write_atomic(&path, &out.data)?;
+    write_record(&path, &out.metadata)?;
     Ok((input.len() as u64, out, path))
+}
+
+/// The restore record's sidecar: `OUTPUT.pxpr`.
+fn record_path(output: &Path) -> PathBuf {
+    let mut path = output.as_os_str().to_owned();
+    path.push(".pxpr");
+    PathBuf::from(path)
+}
+
+/// Writes the report's restore record (if any) next to `output`.
+fn write_record(output: &Path, report: &pixpress::MetadataReport) -> Result<(), Error> {
+    match &report.restore_record {
+        Some(record) => pixpress::write_atomic(&record_path(output), record),
+        None => Ok(()),
+    }
+}
+
+/// The report as JSON: removed, moved and changed fields, and the record's sidecar.
+fn report_json(output: &Path, report: &pixpress::MetadataReport) -> Value {
+    let mut value =
+        json!({ "removed": report.removed, "moved": report.moved, "changed": report.changed });
+    if report.restore_record.is_some() {
+        value["restore_record"] = json!(record_path(output));
+    }
+    value
 }
 
 fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
@@ -421,8 +464,8 @@ fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
                     }
                 }
                 let report = &out.metadata;
-                if !report.removed.is_empty() || !report.moved.is_empty() {
-                    file["metadata"] = json!({ "removed": report.removed, "moved": report.moved });
+                if report != &pixpress::MetadataReport::default() {
+                    file["metadata"] = report_json(path, report);
                 }
                 files.push(file);
             }
@@ -638,6 +681,21 @@ enum MetaCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Rewrite the metadata of JPEG, PNG and WebP files without re-encoding
+    /// pixels: a policy (`--metadata web`), field edits, provenance. Files
+    /// are replaced atomically unless `-o` names another.
+    Write(Box<MetaWriteArgs>),
+    /// Put back what a restore record (`FILE.pxpr`) holds, without
+    /// re-encoding pixels. FILE is replaced atomically unless `-o` names another.
+    Restore {
+        /// The file whose metadata was filtered.
+        file: PathBuf,
+        /// Its restore record (default: FILE.pxpr).
+        record: Option<PathBuf>,
+        /// Write here instead of replacing FILE.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// The field-level difference from BEFORE to AFTER: fields added,
     /// removed, changed, and moved to another block (IPTC to XMP). Exits 1
     /// when they differ, as diff(1) does.
@@ -652,16 +710,109 @@ enum MetaCommand {
     },
 }
 
+/// `pixpress meta write`.
+#[derive(Args)]
+struct MetaWriteArgs {
+    /// Files to rewrite.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Policy, as for compress (keep, web, strip, +NAME/-NAME, gps=1km).
+    #[arg(short, long)]
+    metadata: Option<String>,
+    /// Set a field: KEY=VALUE with KEY as `meta show` prints it
+    /// (EXIF:IFD0:Artist, XMP:dc:rights, IPTC:City). Repeatable.
+    #[arg(long = "field", value_name = "KEY=VALUE")]
+    fields: Vec<String>,
+    /// Remove a field (or `ICC`). Repeatable.
+    #[arg(long = "remove", value_name = "KEY")]
+    remove: Vec<String>,
+    /// Also write OUTPUT.pxpr, a restore record of what was removed or changed.
+    #[arg(long)]
+    restore_record: bool,
+    /// Add the XMP provenance record.
+    #[arg(long)]
+    provenance: bool,
+    /// Write here instead of replacing the file (one input only).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+/// The field edits of `meta write` as an interceptor.
+fn field_edits(sets: &[String], removes: &[String]) -> Result<pixpress::Interceptor, Error> {
+    let sets: Vec<(String, String)> = sets
+        .iter()
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').ok_or_else(|| {
+                Error::InvalidArgument(format!("--field {pair}: expected KEY=VALUE"))
+            })?;
+            Ok((k.to_string(), v.to_string()))
+        })
+        .collect::<Result<_, Error>>()?;
+    let removes = removes.to_vec();
+    Ok(pixpress::Interceptor::new(
+        move |edit: &mut pixpress::MetadataEdit| {
+            for (key, value) in &sets {
+                edit.set(key, value).map_err(|e| e.to_string())?;
+            }
+            for key in &removes {
+                edit.remove(key).map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        },
+    ))
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        source: e,
+    })
+}
+
+fn run_meta_write(args: MetaWriteArgs) -> Result<ExitCode, Error> {
+    if args.output.is_some() && args.files.len() > 1 {
+        return Err(Error::InvalidArgument(
+            "-o takes one input file".to_string(),
+        ));
+    }
+    let mut options = Options::default();
+    if let Some(policy) = &args.metadata {
+        options.set("metadata", policy)?;
+    }
+    options.restore_record = args.restore_record;
+    options.provenance = args.provenance;
+    if !args.fields.is_empty() || !args.remove.is_empty() {
+        options.interceptor = Some(field_edits(&args.fields, &args.remove)?);
+    }
+    let mut failed = false;
+    for file in &args.files {
+        let result = read_file(file).and_then(|data| {
+            let rewritten = pixpress::rewrite_metadata(&data, &options)?;
+            let output = args.output.as_deref().unwrap_or(file);
+            pixpress::write_atomic(output, &rewritten.data)?;
+            write_record(output, &rewritten.metadata)?;
+            let report = report_json(output, &rewritten.metadata);
+            println!("{}", json!({ "file": output, "metadata": report }));
+            Ok(())
+        });
+        if let Err(e) = result {
+            failed = true;
+            eprintln!("{}: {e}", file.display());
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 fn read_metadata(file: &Path) -> Result<pixpress::Metadata, Error> {
     let data = std::fs::read(file).map_err(|e| Error::Io {
         path: file.display().to_string(),
         source: e,
     })?;
     pixpress::read_metadata(&data)
-}
-
-fn field_json(f: &pixpress::MetadataField) -> Value {
-    json!({ "block": f.block.name(), "group": f.group, "name": f.name, "value": f.value })
 }
 
 fn run_meta(command: MetaCommand) -> Result<ExitCode, Error> {
@@ -675,13 +826,11 @@ fn run_meta(command: MetaCommand) -> Result<ExitCode, Error> {
             for file in &files {
                 match read_metadata(file) {
                     Ok(metadata) => {
-                        let fields = metadata.fields();
                         if as_json {
-                            let fields: Vec<Value> = fields.iter().map(field_json).collect();
-                            out.push(json!({ "file": file, "fields": fields }));
+                            out.push(json!({ "file": file, "fields": metadata.fields_json() }));
                         } else {
                             println!("{}:", file.display());
-                            for f in &fields {
+                            for f in &metadata.fields() {
                                 println!("  {f}");
                             }
                         }
@@ -698,23 +847,25 @@ fn run_meta(command: MetaCommand) -> Result<ExitCode, Error> {
             }
             Ok(finish_listing(out, as_json, failed))
         }
+        MetaCommand::Write(args) => run_meta_write(*args),
+        MetaCommand::Restore {
+            file,
+            record,
+            output,
+        } => {
+            let record = read_file(&record.unwrap_or_else(|| record_path(&file)))?;
+            let restored = pixpress::restore_metadata(&read_file(&file)?, &record)?;
+            pixpress::write_atomic(output.as_deref().unwrap_or(&file), &restored.data)?;
+            Ok(ExitCode::SUCCESS)
+        }
         MetaCommand::Diff {
             before,
             after,
             json: as_json,
         } => {
             let diff = read_metadata(&before)?.diff(&read_metadata(&after)?);
-            let pair = |(a, b): &(pixpress::MetadataField, pixpress::MetadataField)| json!({ "before": field_json(a), "after": field_json(b) });
             if as_json {
-                println!(
-                    "{}",
-                    json!({
-                        "added": diff.added.iter().map(field_json).collect::<Vec<_>>(),
-                        "removed": diff.removed.iter().map(field_json).collect::<Vec<_>>(),
-                        "changed": diff.changed.iter().map(pair).collect::<Vec<_>>(),
-                        "moved": diff.moved.iter().map(pair).collect::<Vec<_>>(),
-                    })
-                );
+                println!("{}", diff.to_json());
             } else {
                 for f in &diff.added {
                     println!("+ {f}");

@@ -317,7 +317,22 @@ pub(crate) fn output_metadata(
     height: u32,
     source: Option<&[u8]>,
 ) -> Result<(Metadata, MetadataReport)> {
-    let (mut out, mut report) = metadata.for_output(&options.metadata, format, width, height);
+    rewritten_metadata(metadata, options, format, (width, height), source, true)
+}
+
+/// [`output_metadata`]; `pixels_changed` false keeps the EXIF thumbnail
+/// (for [`rewrite_metadata`](crate::rewrite_metadata), which leaves the pixels as they are).
+pub(crate) fn rewritten_metadata(
+    metadata: &Metadata,
+    options: &Options,
+    format: Format,
+    size: (u32, u32),
+    source: Option<&[u8]>,
+    pixels_changed: bool,
+) -> Result<(Metadata, MetadataReport)> {
+    let (width, height) = size;
+    let (mut out, mut report) =
+        metadata.for_pixels(&options.metadata, format, size, pixels_changed);
     if options.provenance {
         let parameters = parameters(options, format);
         crate::metadata::add_provenance(&mut out, metadata, source, &parameters);
@@ -326,7 +341,7 @@ pub(crate) fn output_metadata(
         out = interceptor.run(out, format, width, height)?;
     }
     if options.restore_record {
-        let (kept, _) = metadata.for_output(&MetadataPolicy::KEEP, format, width, height);
+        let (kept, _) = metadata.for_pixels(&MetadataPolicy::KEEP, format, size, pixels_changed);
         let record = RestoreRecord::between(&kept, &out);
         report.restore_record = (!record.is_empty()).then(|| record.to_bytes());
     }

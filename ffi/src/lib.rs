@@ -9,7 +9,9 @@
 //! - `pxp_options`: setters need exclusive access; once passed to a call the
 //!   handle is only read, so any number of threads may use one handle at once
 //!   as long as nobody sets options on it meanwhile.
-//! - `pxp_buffer`, `pxp_image`, `pxp_analysis`: immutable; readable from any thread; freed once.
+//! - `pxp_buffer`, `pxp_image`, `pxp_analysis`, `pxp_metadata`: immutable;
+//!   readable from any thread; freed once.
+//! - `pxp_metadata_edit`: valid only inside the interceptor callback it is given to.
 //! - Compress, decode, encode and probe calls are reentrant and may run on many
 //!   threads at once.
 
@@ -21,6 +23,7 @@ mod boundary;
 mod buffer;
 mod compress;
 mod image;
+mod metadata;
 mod metrics;
 mod options;
 mod quality;
@@ -32,6 +35,7 @@ pub use boundary::pxp_last_error_message;
 pub use buffer::*;
 pub use compress::*;
 pub use image::*;
+pub use metadata::*;
 pub use metrics::*;
 pub use options::*;
 pub use quality::*;

@@ -533,6 +533,92 @@ static void test_stats_and_prometheus(void) {
     free(data);
 }
 
+/* The interceptor: checks the view (after the web policy: no GPS, the make
+ * kept), sets the artist, removes the software tag; with user_data "fail",
+ * refuses. */
+static int on_metadata(void *user_data, const pxp_metadata *view, pxp_metadata_edit *edit) {
+    if (user_data && strcmp((const char *)user_data, "fail") == 0) return 7;
+    if (pxp_metadata_get(view, "EXIF:GPS:GPSLatitude") || !pxp_metadata_get(view, "EXIF:IFD0:Make")) return 1;
+    if (pxp_metadata_edit_set(edit, "EXIF:IFD0:Artist", "C Interceptor") != PXP_OK) return 2;
+    if (pxp_metadata_edit_remove(edit, "EXIF:IFD0:Software") != PXP_OK) return 3;
+    if (pxp_metadata_edit_set(edit, "EXIF:IFD0:NoSuchTag", "x") != PXP_ERR_INVALID_ARGUMENT) return 4;
+    return 0;
+}
+
+/* Read, diff, interceptor, restore record and restore, rewrite in place. */
+static void test_metadata(void) {
+    size_t len;
+    unsigned char *data = corpus_file("jpeg/gps_DSCN0010.jpg", &len);
+    CHECK(data != NULL, "read gps_DSCN0010.jpg");
+    if (!data) return;
+    pxp_metadata *before = NULL, *after = NULL;
+    CHECK(pxp_metadata_read(data, len, &before) == PXP_OK, "read: %s", pxp_last_error_message());
+    CHECK(pxp_metadata_count(before) > 20, "fields: %zu", pxp_metadata_count(before));
+    const char *key = NULL, *value = NULL;
+    CHECK(pxp_metadata_field(before, 0, &key, &value) == PXP_OK && key && value, "field 0");
+    CHECK(pxp_metadata_field(before, 100000, &key, &value) == PXP_ERR_INVALID_ARGUMENT, "field out of range");
+    const char *make = pxp_metadata_get(before, "EXIF:IFD0:Make");
+    CHECK(make && strcmp(make, "NIKON") == 0, "make %s", make ? make : "(null)");
+
+    pxp_options *o = pxp_options_new();
+    CHECK(pxp_options_set(o, "metadata", "web") == PXP_OK, "web");
+    CHECK(pxp_options_set(o, "restore_record", "true") == PXP_OK, "restore_record");
+    CHECK(pxp_options_set_interceptor(o, on_metadata, NULL) == PXP_OK, "interceptor");
+    pxp_buffer *out = NULL;
+    CHECK(pxp_compress(data, len, o, &out) == PXP_OK, "compress: %s", pxp_last_error_message());
+    CHECK(pxp_metadata_read(pxp_buffer_data(out), pxp_buffer_len(out), &after) == PXP_OK, "read output");
+    const char *artist = pxp_metadata_get(after, "EXIF:IFD0:Artist");
+    CHECK(artist && strcmp(artist, "C Interceptor") == 0, "artist %s", artist ? artist : "(null)");
+    CHECK(pxp_metadata_get(before, "EXIF:IFD0:Software") && !pxp_metadata_get(after, "EXIF:IFD0:Software"), "removed");
+    CHECK(pxp_metadata_get(after, "EXIF:GPS:GPSLatitude") == NULL, "web removed GPS");
+    char *diff = pxp_metadata_diff_json(before, after);
+    CHECK(diff && strstr(diff, "\"removed\"") && strstr(diff, "GPSLatitude"), "diff %s", diff ? diff : "(null)");
+    pxp_string_free(diff);
+    char *json = pxp_metadata_json(after);
+    CHECK(json && json[0] == '[' && strstr(json, "C Interceptor"), "json");
+    pxp_string_free(json);
+
+    const uint8_t *record = NULL;
+    size_t record_len = pxp_buffer_restore_record(out, &record);
+    CHECK(record_len > 0 && record, "restore record");
+    pxp_buffer *restored = NULL;
+    CHECK(pxp_restore_metadata(pxp_buffer_data(out), pxp_buffer_len(out), record, record_len, &restored) == PXP_OK,
+          "restore: %s", pxp_last_error_message());
+    pxp_metadata *back = NULL;
+    CHECK(pxp_metadata_read(pxp_buffer_data(restored), pxp_buffer_len(restored), &back) == PXP_OK, "read restored");
+    CHECK(pxp_metadata_get(back, "EXIF:GPS:GPSLatitude") != NULL, "GPS is back");
+    CHECK(pxp_metadata_get(back, "EXIF:IFD0:Artist") == NULL, "the interceptor's edit is undone too");
+    CHECK(pxp_buffer_width(restored) == pxp_buffer_width(out), "same pixels");
+    pxp_buffer *refused = NULL;
+    CHECK(pxp_restore_metadata(pxp_buffer_data(out), pxp_buffer_len(out), (const uint8_t *)"junk", 4, &refused) ==
+              PXP_ERR_INVALID_ARGUMENT && refused == NULL,
+          "bad record");
+
+    /* A failing interceptor fails the call and writes nothing. */
+    pxp_buffer *none = NULL;
+    CHECK(pxp_options_set_interceptor(o, on_metadata, (void *)"fail") == PXP_OK, "interceptor");
+    CHECK(pxp_compress(data, len, o, &none) == PXP_ERR_INTERCEPTOR && none == NULL, "failing interceptor");
+    CHECK(strstr(pxp_last_error_message(), "returned 7") != NULL, "message %s", pxp_last_error_message());
+
+    /* Rewrite in place: the policy without re-encoding. */
+    pxp_options *strip = pxp_options_new();
+    CHECK(pxp_options_set(strip, "metadata", "strip") == PXP_OK, "strip");
+    pxp_buffer *rewritten = NULL;
+    CHECK(pxp_rewrite_metadata(pxp_buffer_data(restored), pxp_buffer_len(restored), strip, &rewritten) == PXP_OK,
+          "rewrite: %s", pxp_last_error_message());
+    CHECK(pxp_buffer_len(rewritten) < pxp_buffer_len(restored), "smaller without metadata");
+
+    pxp_buffer_free(rewritten);
+    pxp_options_free(strip);
+    pxp_metadata_free(back);
+    pxp_buffer_free(restored);
+    pxp_metadata_free(after);
+    pxp_metadata_free(before);
+    pxp_buffer_free(out);
+    pxp_options_free(o);
+    free(data);
+}
+
 int main(void) {
     test_version();
     test_status_names();
@@ -546,6 +632,7 @@ int main(void) {
     test_score_and_target();
     test_analyze_and_auto();
     test_stats_and_prometheus();
+    test_metadata();
     test_bad_files();
     test_corpus_to_every_format();
     CHECK_EXIT();

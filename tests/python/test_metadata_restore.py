@@ -46,7 +46,7 @@ def test_restore_gives_back_what_web_removed(tmp_path, src, fmt):
     assert record, "web removed something, so there is a record"
     restored = pixpress.restore_metadata(web, record)
     paths = {}
-    for name, blob in (("keep", bytes(keep)), ("web", bytes(web)), ("restored", restored)):
+    for name, blob in (("keep", bytes(keep)), ("web", bytes(web)), ("restored", bytes(restored))):
         paths[name] = tmp_path / f"{name}.{fmt}"
         paths[name].write_bytes(blob)
     want, got = exiftool(paths["keep"]), exiftool(paths["restored"])
@@ -169,3 +169,36 @@ def test_provenance_ties_output_to_source(tmp_path):
     dest.write_bytes(bytes(out))
     capture = exiftool(dest)["XMP:XMP-pixpress:CaptureTime"]
     assert capture == judge["EXIF:ExifIFD:DateTimeOriginal"] + judge["EXIF:ExifIFD:OffsetTimeOriginal"]
+
+
+BIN = Path(os.environ.get("PIXPRESS_BIN", Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache" / "pixpress-target")) / "release" / "pixpress"))
+
+
+@pytest.mark.skipif(not BIN.exists(), reason="needs the pixpress CLI")
+@pytest.mark.parametrize("fmt", REWRITABLE)
+def test_cli_meta_write_then_restore_is_lossless(tmp_path, fmt):
+    """`meta write` filters a file in place without touching its pixels;
+    `meta restore` with its sidecar gives back every tag exiftool reads,
+    the thumbnail included."""
+    src = CORPUS / "jpeg/gps_DSCN0010.jpg"
+    original = tmp_path / f"original.{fmt}"
+    original.write_bytes(bytes(pixpress.compress(src.read_bytes(), format=fmt)) if fmt != "jpeg" else src.read_bytes())
+    work = tmp_path / f"work.{fmt}"
+    shutil.copy(original, work)
+    run = subprocess.run([str(BIN), "meta", "write", str(work), "-m", "web", "--field", "EXIF:IFD0:Artist=Me",
+                          "--provenance", "--restore-record"], capture_output=True, text=True, check=True)
+    report = json.loads(run.stdout)
+    assert "EXIF:GPS:GPSLatitude" in report["metadata"]["removed"]
+    filtered = exiftool(work)
+    assert filtered["EXIF:IFD0:Artist"] == "Me" and "EXIF:GPS:GPSLatitude" not in filtered
+    assert "XMP:XMP-pixpress:SourceBLAKE3" in filtered
+    subprocess.run([str(BIN), "meta", "restore", str(work)], check=True)
+    assert exiftool(work) == exiftool(original)
+    from PIL import Image
+    assert Image.open(work).tobytes() == Image.open(original).tobytes()
+    # A container pixpress cannot rewrite in place is refused, and left as it was.
+    avif = tmp_path / "x.avif"
+    avif.write_bytes(bytes(pixpress.compress(src.read_bytes(), format="avif", resize=(64, 64))))
+    before = avif.read_bytes()
+    run = subprocess.run([str(BIN), "meta", "write", str(avif), "-m", "strip"], capture_output=True, text=True)
+    assert run.returncode == 1 and "in place" in run.stderr and avif.read_bytes() == before

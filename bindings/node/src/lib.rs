@@ -8,6 +8,7 @@
 
 use engine::{Compressed, Options};
 use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -142,10 +143,7 @@ impl From<Compressed> for Output {
             height: c.height,
             unchanged: c.unchanged,
             search: c.search.map(SearchReport::from),
-            metadata: MetadataReport {
-                removed: c.metadata.removed,
-                moved: c.metadata.moved,
-            },
+            metadata: c.metadata.into(),
             candidates: c
                 .candidates
                 .into_iter()
@@ -362,6 +360,158 @@ pub struct MetadataReport {
     pub removed: Vec<String>,
     /// Fields carried in another block, as `IPTC:City -> XMP:photoshop:City`.
     pub moved: Vec<String>,
+    /// Fields kept with a new value, as a GPS position coarsened by `gps=1km`.
+    pub changed: Vec<String>,
+    /// With `restore_record: true`, what `restoreMetadata` needs to put back
+    /// what was removed or changed; absent when nothing was.
+    pub restore_record: Option<Buffer>,
+}
+
+impl From<engine::MetadataReport> for MetadataReport {
+    fn from(r: engine::MetadataReport) -> MetadataReport {
+        MetadataReport {
+            removed: r.removed,
+            moved: r.moved,
+            changed: r.changed,
+            restore_record: r.restore_record.map(Buffer::from),
+        }
+    }
+}
+
+/// What an interceptor is given: the metadata about to be written.
+#[napi(object)]
+pub struct MetadataEditView {
+    /// The output format.
+    pub format: String,
+    /// The output width in pixels.
+    pub width: u32,
+    /// The output height in pixels.
+    pub height: u32,
+    /// Every field, as `readMetadata` lists them.
+    pub fields: Vec<MetadataField>,
+}
+
+/// What an interceptor returns (or nothing, to write the metadata as it is).
+#[napi(object)]
+pub struct MetadataEdits {
+    /// Fields to set, by key (`'EXIF:IFD0:Artist'`, `'XMP:dc:rights'`, `'IPTC:City'`).
+    pub set: Option<HashMap<String, String>>,
+    /// Fields to remove, by key (`'ICC'` removes the profile).
+    pub remove: Option<Vec<String>>,
+}
+
+fn view_of(edit: &engine::MetadataEdit) -> MetadataEditView {
+    MetadataEditView {
+        format: edit.format().name().to_string(),
+        width: edit.width(),
+        height: edit.height(),
+        fields: edit.fields().iter().map(MetadataField::from).collect(),
+    }
+}
+
+/// Applies what a JavaScript interceptor returned.
+fn apply_edits(
+    edit: &mut engine::MetadataEdit,
+    edits: Option<MetadataEdits>,
+) -> std::result::Result<(), String> {
+    let Some(edits) = edits else { return Ok(()) };
+    let mut sets: Vec<_> = edits.set.unwrap_or_default().into_iter().collect();
+    sets.sort();
+    for (key, value) in sets {
+        edit.set(&key, &value).map_err(|e| e.to_string())?;
+    }
+    for key in edits.remove.unwrap_or_default() {
+        edit.remove(&key).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The JavaScript interceptor of an async call: called on the main thread
+/// through a threadsafe function while the libuv worker waits for its answer.
+type InterceptorFn =
+    ThreadsafeFunction<MetadataEditView, Option<MetadataEdits>, MetadataEditView, Status, false>;
+
+struct AsyncInterceptor(InterceptorFn);
+
+impl engine::MetadataInterceptor for AsyncInterceptor {
+    fn intercept(&self, edit: &mut engine::MetadataEdit) -> std::result::Result<(), String> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let status = self.0.call_with_return_value(
+            view_of(edit),
+            ThreadsafeFunctionCallMode::Blocking,
+            move |result: Result<Option<MetadataEdits>>, _env| {
+                let _ = tx.send(result.map_err(|e| e.reason.clone()));
+                Ok(())
+            },
+        );
+        if status != Status::Ok {
+            return Err(format!(
+                "the JavaScript interceptor could not be called ({status})"
+            ));
+        }
+        let edits = rx
+            .recv()
+            .map_err(|_| "the JavaScript interceptor never answered".to_string())?
+            .map_err(|reason| format!("the JavaScript interceptor threw: {reason}"))?;
+        apply_edits(edit, edits)
+    }
+}
+
+/// The JavaScript interceptor of a sync call, called directly: the core runs
+/// it on the calling (main) thread, within the call.
+struct SyncInterceptor {
+    env: napi::sys::napi_env,
+    function: napi::sys::napi_value,
+}
+
+// SAFETY: only used during the synchronous call that made it, on its thread.
+unsafe impl Send for SyncInterceptor {}
+unsafe impl Sync for SyncInterceptor {}
+
+impl engine::MetadataInterceptor for SyncInterceptor {
+    fn intercept(&self, edit: &mut engine::MetadataEdit) -> std::result::Result<(), String> {
+        // SAFETY: env and function come from the running synchronous call.
+        let function = unsafe {
+            Function::<MetadataEditView, Option<MetadataEdits>>::from_napi_value(
+                self.env,
+                self.function,
+            )
+        }
+        .map_err(|e| e.reason.clone())?;
+        let edits = function
+            .call(view_of(edit))
+            .map_err(|e| format!("the JavaScript interceptor threw: {}", e.reason))?;
+        apply_edits(edit, edits)
+    }
+}
+
+/// The interceptor of an async call.
+fn async_interceptor(
+    f: Option<Function<'_, MetadataEditView, Option<MetadataEdits>>>,
+) -> Result<Option<engine::Interceptor>> {
+    f.map(|f| {
+        let tsfn = f
+            .build_threadsafe_function::<MetadataEditView>()
+            .callee_handled::<false>()
+            .build()?;
+        Ok(engine::Interceptor::new(AsyncInterceptor(tsfn)))
+    })
+    .transpose()
+}
+
+/// The interceptor of a sync call.
+fn sync_interceptor(
+    env: &Env,
+    f: Option<Function<'_, MetadataEditView, Option<MetadataEdits>>>,
+) -> Result<Option<engine::Interceptor>> {
+    f.map(|f| {
+        let function = unsafe { ToNapiValue::to_napi_value(env.raw(), f) }?;
+        Ok(engine::Interceptor::new(SyncInterceptor {
+            env: env.raw(),
+            function,
+        }))
+    })
+    .transpose()
 }
 
 /// One metadata field with its value as text.
@@ -579,7 +729,17 @@ impl CancelToken {
 /// What a compress task works on: the caller's buffer (held by reference) or a file.
 enum Source {
     Bytes(Buffer),
-    File { src: String, dst: String },
+    File {
+        src: String,
+        dst: String,
+    },
+    /// `rewriteMetadata`: the metadata options applied without re-encoding.
+    Rewrite(Buffer),
+    /// `restoreMetadata`: a file and its restore record.
+    Restore {
+        file: Buffer,
+        record: Buffer,
+    },
 }
 
 /// One compression on the libuv thread pool.
@@ -611,6 +771,8 @@ impl CompressTask {
                 }
                 Ok(engine::compress_file(src.as_ref(), dst.as_ref(), &options)?)
             }
+            Source::Rewrite(input) => Ok(engine::rewrite_metadata(input, &options)?),
+            Source::Restore { file, record } => Ok(engine::restore_metadata(file, record)?),
         }
     }
 }
@@ -636,17 +798,27 @@ impl Task for CompressTask {
     }
 }
 
+/// A JavaScript interceptor: given the metadata about to be written, returns
+/// the edits to make (or nothing); throwing fails the call.
+type JsInterceptor<'a> = Function<'a, MetadataEditView, Option<MetadataEdits>>;
+
 fn task(
     source: Source,
     options: Option<HashMap<String, Either3<String, f64, bool>>>,
     cancel: Option<&CancelToken>,
-) -> AsyncTask<CompressTask> {
-    AsyncTask::new(CompressTask {
+    interceptor: Option<JsInterceptor<'_>>,
+) -> Result<AsyncTask<CompressTask>> {
+    let interceptor = async_interceptor(interceptor)?;
+    let options = parse_options(options).map(|mut o| {
+        o.interceptor = interceptor;
+        o
+    });
+    Ok(AsyncTask::new(CompressTask {
         source,
-        options: parse_options(options),
+        options,
         cancel: cancel.map(|c| c.flag.clone()),
         failure: None,
-    })
+    }))
 }
 
 /// Compresses an encoded image on the libuv thread pool. The input is read in
@@ -656,8 +828,10 @@ pub fn compress(
     input: Buffer,
     options: Option<HashMap<String, Either3<String, f64, bool>>>,
     cancel: Option<&CancelToken>,
-) -> AsyncTask<CompressTask> {
-    task(Source::Bytes(input), options, cancel)
+    #[napi(ts_arg_type = "(view: MetadataEditView) => MetadataEdits | undefined | void")]
+    interceptor: Option<JsInterceptor<'_>>,
+) -> Result<AsyncTask<CompressTask>> {
+    task(Source::Bytes(input), options, cancel, interceptor)
 }
 
 /// Reads `src`, compresses it and writes `dst` atomically, on the libuv thread pool.
@@ -667,17 +841,46 @@ pub fn compress_file(
     dst: String,
     options: Option<HashMap<String, Either3<String, f64, bool>>>,
     cancel: Option<&CancelToken>,
-) -> AsyncTask<CompressTask> {
-    task(Source::File { src, dst }, options, cancel)
+    #[napi(ts_arg_type = "(view: MetadataEditView) => MetadataEdits | undefined | void")]
+    interceptor: Option<JsInterceptor<'_>>,
+) -> Result<AsyncTask<CompressTask>> {
+    task(Source::File { src, dst }, options, cancel, interceptor)
+}
+
+/// Applies the metadata options (`metadata`, `provenance`, `restore_record`,
+/// the interceptor) to an encoded JPEG, PNG or WebP without re-encoding
+/// pixels, on the libuv thread pool.
+#[napi(ts_return_type = "Promise<Output>")]
+pub fn rewrite_metadata(
+    input: Buffer,
+    options: Option<HashMap<String, Either3<String, f64, bool>>>,
+    #[napi(ts_arg_type = "(view: MetadataEditView) => MetadataEdits | undefined | void")]
+    interceptor: Option<JsInterceptor<'_>>,
+) -> Result<AsyncTask<CompressTask>> {
+    task(Source::Rewrite(input), options, None, interceptor)
+}
+
+/// Puts back into an encoded JPEG, PNG or WebP the metadata a restore record
+/// holds (`output.metadata.restoreRecord`), without re-encoding pixels.
+#[napi(ts_return_type = "Promise<Output>")]
+pub fn restore_metadata(file: Buffer, record: Buffer) -> Result<AsyncTask<CompressTask>> {
+    task(Source::Restore { file, record }, None, None, None)
 }
 
 /// Compresses on the calling thread (for scripts; blocks the event loop).
 #[napi]
 pub fn compress_sync(
+    env: Env,
     input: &[u8],
     options: Option<HashMap<String, Either3<String, f64, bool>>>,
+    #[napi(ts_arg_type = "(view: MetadataEditView) => MetadataEdits | undefined | void")]
+    interceptor: Option<JsInterceptor<'_>>,
 ) -> Result<Output, Code> {
-    let options = parse_options(options)?;
+    let mut options = parse_options(options)?;
+    options.interceptor = sync_interceptor(&env, interceptor).map_err(|e| Failure {
+        code: engine::ErrorKind::InvalidArgument.code(),
+        message: e.reason.clone(),
+    })?;
     let compressed = engine::compress(input, &options).map_err(Failure::from)?;
     Ok(Output::from(compressed))
 }

@@ -50,12 +50,21 @@ fn compress(
     data: &Bound<'_, PyAny>,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Output> {
+    run_on_bytes(py, data, options, engine::compress)
+}
+
+/// Runs `work` on the bytes of `data` (read in place) with the parsed
+/// options, without the GIL.
+fn run_on_bytes(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    options: Option<&Bound<'_, PyDict>>,
+    work: fn(&[u8], &engine::Options) -> engine::Result<engine::Compressed>,
+) -> PyResult<Output> {
     let options = options::parse(options)?;
     let input = Bytes::new(data)?;
     let slice = input.as_slice();
-    let compressed = py
-        .detach(|| engine::compress(slice, &options))
-        .map_err(errors::to_py)?;
+    let compressed = py.detach(|| work(slice, &options)).map_err(errors::to_py)?;
     Ok(Output::new(compressed))
 }
 
@@ -229,19 +238,33 @@ fn diff_metadata<'py>(
 
 /// Puts back into an encoded JPEG, PNG or WebP (any bytes-like object) the
 /// metadata a restore record holds (``Output.metadata["restore_record"]``
-/// of a compress with ``restore_record=True``), without re-encoding pixels.
+/// of a compress with ``restore_record=True``), without re-encoding pixels;
+/// returns an Output as compress does.
 #[pyfunction]
-fn restore_metadata<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    record: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+fn restore_metadata(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    record: &Bound<'_, PyAny>,
+) -> PyResult<Output> {
     let (input, record) = (Bytes::new(data)?, Bytes::new(record)?);
     let (input, record) = (input.as_slice(), record.as_slice());
     let restored = py
         .detach(|| engine::restore_metadata(input, record))
         .map_err(errors::to_py)?;
-    Ok(pyo3::types::PyBytes::new(py, &restored))
+    Ok(Output::new(restored))
+}
+
+/// Applies the metadata options (``metadata``, ``provenance``,
+/// ``restore_record``, ``interceptor``) to an encoded JPEG, PNG or WebP
+/// without re-encoding pixels; returns an Output as compress does.
+#[pyfunction]
+#[pyo3(signature = (data, **options))]
+fn rewrite_metadata(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Output> {
+    run_on_bytes(py, data, options, engine::rewrite_metadata)
 }
 
 /// The process-wide statistics of every compress and encode call so far: a
@@ -309,6 +332,7 @@ fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(diff_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(restore_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(rewrite_metadata, m)?)?;
     m.add_class::<interceptor::MetadataEdit>()?;
     m.add_function(wrap_pyfunction!(stats, m)?)?;
     m.add_function(wrap_pyfunction!(metrics_prometheus, m)?)?;

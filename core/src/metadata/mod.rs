@@ -104,13 +104,26 @@ impl Metadata {
         width: u32,
         height: u32,
     ) -> (Metadata, MetadataReport) {
+        self.for_pixels(policy, format, (width, height), true)
+    }
+
+    /// [`for_output`](Metadata::for_output), keeping the EXIF thumbnail
+    /// (unless the policy removes it) when the pixels are not re-encoded.
+    pub(crate) fn for_pixels(
+        &self,
+        policy: &MetadataPolicy,
+        format: Format,
+        (width, height): (u32, u32),
+        pixels_changed: bool,
+    ) -> (Metadata, MetadataReport) {
         let started = std::time::Instant::now();
         let _span = tracing::debug_span!("pixpress.metadata").entered();
         let mut out = self.clone();
         let mut report = MetadataReport::default();
         if let Some(data) = out.exif.as_mut() {
-            let keep =
-                |ifd: Ifd, tag: u16| ifd != Ifd::Thumbnail && policy.keeps(Field::Exif(ifd, tag));
+            let keep = |ifd: Ifd, tag: u16| {
+                (ifd != Ifd::Thumbnail || !pixels_changed) && policy.keeps(Field::Exif(ifd, tag))
+            };
             let removed = exif::retain(data, &keep);
             report
                 .removed

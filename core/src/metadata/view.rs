@@ -51,6 +51,18 @@ impl MetadataField {
     }
 }
 
+impl MetadataField {
+    /// `{"block", "group", "name", "value"}`, as every face's JSON gives a field.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "block": self.block.name(),
+            "group": self.group,
+            "name": self.name,
+            "value": self.value,
+        })
+    }
+}
+
 impl fmt::Display for MetadataField {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} = {}", self.key(), self.value)
@@ -99,6 +111,11 @@ impl Metadata {
             }
         }
         fields
+    }
+
+    /// Every field as a JSON array of [`MetadataField::to_json`] objects.
+    pub fn fields_json(&self) -> serde_json::Value {
+        self.fields().iter().map(MetadataField::to_json).collect()
     }
 
     /// The field-level difference from `self` (before) to `after`.
@@ -158,6 +175,23 @@ pub struct MetadataDiff {
 }
 
 impl MetadataDiff {
+    /// `{"added": [field], "removed": [field], "changed": [{"before", "after"}],
+    /// "moved": [{"before", "after"}]}` with fields as [`MetadataField::to_json`] gives them.
+    pub fn to_json(&self) -> serde_json::Value {
+        let fields = |f: &[MetadataField]| f.iter().map(MetadataField::to_json).collect::<Vec<_>>();
+        let pairs = |p: &[(MetadataField, MetadataField)]| {
+            p.iter()
+                .map(|(a, b)| serde_json::json!({ "before": a.to_json(), "after": b.to_json() }))
+                .collect::<Vec<_>>()
+        };
+        serde_json::json!({
+            "added": fields(&self.added),
+            "removed": fields(&self.removed),
+            "changed": pairs(&self.changed),
+            "moved": pairs(&self.moved),
+        })
+    }
+
     /// Whether nothing differs.
     pub fn is_empty(&self) -> bool {
         self.added.is_empty()

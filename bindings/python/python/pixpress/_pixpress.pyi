@@ -125,7 +125,9 @@ def probe(data: Buffer) -> Info: ...
 def decode(data: Buffer, **options: OptionValue) -> Pixels: ...
 def read_metadata(data: Buffer) -> list[dict[str, str]]:
     """Every EXIF, XMP, IPTC and ICC field as stored: dicts of ``block``, ``group``, ``name``, ``value``."""
-def restore_metadata(data: Buffer, record: Buffer) -> bytes:
+def rewrite_metadata(data: Buffer, **options: OptionValue) -> Output:
+    """Applies ``metadata``, ``provenance``, ``restore_record`` and ``interceptor`` to an encoded JPEG, PNG or WebP without re-encoding pixels."""
+def restore_metadata(data: Buffer, record: Buffer) -> Output:
     """Puts back the metadata a restore record holds into an encoded JPEG, PNG or WebP, without re-encoding pixels."""
 def diff_metadata(before: Buffer, after: Buffer) -> dict[str, list[Any]]:
     """Field-level difference: ``added``, ``removed`` (fields), ``changed``, ``moved`` ({"before", "after"} pairs)."""
