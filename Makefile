@@ -8,7 +8,7 @@ CARGO := cargo
 
 PYTHON_WHEELS := $(CARGO_TARGET_DIR)/wheels
 
-.PHONY: python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-multisearch metadata-peers lint bench bench-ffi clean licenses header examples install
+.PHONY: fuzz python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-multisearch metadata-peers lint bench bench-ffi clean licenses header examples install
 
 setup:
 	bash scripts/setup.sh
@@ -59,6 +59,19 @@ test-c:
 # The same with valgrind over the whole corpus (slow).
 test-c-full: build
 	bash tests/c/run.sh full
+
+# Runs each cargo-fuzz target (fuzz/fuzz_targets) for FUZZ_SECONDS on its
+# corpus (fuzz/corpus/TARGET; new finds are added there). Needs the nightly
+# toolchain and cargo-fuzz (installed here if missing). CI replays the corpus
+# on stable instead: core/tests/fuzz_replay.rs, part of test-rust.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := exif xmp iptc icc container restore_record
+fuzz:
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+		CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/fuzz cargo +nightly fuzz run $$t corpus/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 || exit 1; \
+	done
 
 # Regenerates include/pixpress.h with cbindgen (the ffi test fails when it is stale).
 header:

@@ -1,7 +1,9 @@
-//! Color conversion that needs a color engine (lcms2): CMYK to sRGB.
+//! Color conversion that needs a color engine (lcms2): CMYK to sRGB, and
+//! RGB in an embedded profile's space to sRGB when the profile is dropped.
 
 use crate::error::Result;
-use lcms2::{ColorSpaceSignature, Intent, PixelFormat, Profile, Transform};
+use crate::pixels::{Image, Layout, Samples};
+use lcms2::{ColorSpaceSignature, InfoType, Intent, Locale, PixelFormat, Profile, Transform};
 
 /// Converts 8-bit CMYK pixels to sRGB.
 ///
@@ -40,4 +42,54 @@ pub(crate) fn cmyk_to_rgb(cmyk: &[u8], icc: Option<&[u8]>, inverted: bool) -> Re
         *out = [mix(c), mix(m), mix(y)];
     }
     Ok(bytemuck::cast_vec(rgb))
+}
+
+/// Converts RGB or RGBA pixels (8- or 16-bit) from the color space of `icc`
+/// to sRGB in place, for an output that drops the profile: without it,
+/// viewers would show the samples as sRGB and the colors would shift.
+/// Returns whether the pixels were converted: a profile lcms2 cannot read,
+/// one that is not RGB, an sRGB profile (by its description) and gray
+/// images are left as they are.
+pub(crate) fn rgb_to_srgb(image: &mut Image, icc: &[u8]) -> bool {
+    let Ok(profile) = Profile::new_icc(icc) else {
+        return false;
+    };
+    let is_srgb = profile
+        .info(InfoType::Description, Locale::none())
+        .is_some_and(|d| d.contains("sRGB"));
+    if profile.color_space() != ColorSpaceSignature::RgbData || is_srgb {
+        return false;
+    }
+    let alpha = image.layout.has_alpha();
+    match (&mut image.samples, image.layout, alpha) {
+        (Samples::U8(v), Layout::Rgba, true) => {
+            in_place::<[u8; 4]>(&profile, PixelFormat::RGBA_8, bytemuck::cast_slice_mut(v))
+        }
+        (Samples::U8(v), Layout::Rgb, false) => {
+            in_place::<[u8; 3]>(&profile, PixelFormat::RGB_8, bytemuck::cast_slice_mut(v))
+        }
+        (Samples::U16(v), Layout::Rgba, true) => {
+            in_place::<[u16; 4]>(&profile, PixelFormat::RGBA_16, bytemuck::cast_slice_mut(v))
+        }
+        (Samples::U16(v), Layout::Rgb, false) => {
+            in_place::<[u16; 3]>(&profile, PixelFormat::RGB_16, bytemuck::cast_slice_mut(v))
+        }
+        _ => false,
+    }
+}
+
+/// Transforms `pixels` of `format` from `profile` to sRGB in place (alpha untouched).
+fn in_place<P: Copy + bytemuck::Pod>(
+    profile: &Profile,
+    format: PixelFormat,
+    pixels: &mut [P],
+) -> bool {
+    let srgb = Profile::new_srgb();
+    match Transform::<P, P>::new(profile, format, &srgb, format, Intent::Perceptual) {
+        Ok(t) => {
+            t.transform_in_place(pixels);
+            true
+        }
+        Err(_) => false,
+    }
 }

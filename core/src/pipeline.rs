@@ -172,6 +172,20 @@ fn orient(
     }
 }
 
+/// Whether the policy drops an ICC profile the pixels are in (so they must
+/// be converted to sRGB before encoding).
+fn drops_profile(metadata: &Metadata, options: &Options) -> bool {
+    metadata.icc.is_some() && !options.metadata.keeps_icc()
+}
+
+/// Converts RGB pixels to sRGB when the policy drops their ICC profile, so
+/// that colors do not shift in viewers that then assume sRGB.
+fn to_srgb_if_dropped(image: &mut Image, metadata: &Metadata, options: &Options) {
+    if let (true, Some(icc)) = (drops_profile(metadata, options), metadata.icc.as_deref()) {
+        crate::color::rgb_to_srgb(image, icc);
+    }
+}
+
 /// Converts samples to what `format`'s encoder takes: drops alpha that is
 /// unused or unsupported (flattening onto the background), expands gray where
 /// needed, reduces to 8 bits where needed.
@@ -231,12 +245,13 @@ pub(crate) fn compress(
 
     progress.enter(Stage::Transform)?;
     let transform_started = Instant::now();
-    let (image, metadata) = orient(
+    let (mut image, metadata) = orient(
         decoded.image,
         decoded.metadata,
         decoded.orientation,
         options,
     );
+    to_srgb_if_dropped(&mut image, &metadata, options);
     // Plan on the full-size upright dimensions, then resample whatever the decoder returned.
     let plan = header_plan.map(|(plan, _)| plan);
     if options.format == OutputFormat::Auto {
@@ -561,7 +576,8 @@ pub(crate) fn encode(
     let mut timings = Timings::default();
     progress.enter(Stage::Transform)?;
     let started = Instant::now();
-    let in_place = options.resize.is_none() && options.target.is_none();
+    let in_place =
+        options.resize.is_none() && options.target.is_none() && !drops_profile(metadata, options);
     let (data, width, height, report) = if in_place
         && codecs::reads_in_place(format, pixels.layout())
     {
@@ -591,11 +607,12 @@ pub(crate) fn encode(
 /// Encodes an owned image (8- or 16-bit) to the format `options.format` names,
 /// resizing if asked.
 pub(crate) fn encode_image(
-    image: Image,
+    mut image: Image,
     metadata: &Metadata,
     options: &Options,
     progress: &mut Reporter,
 ) -> Result<Compressed> {
+    to_srgb_if_dropped(&mut image, metadata, options);
     if options.format == OutputFormat::Auto {
         progress.enter(Stage::Transform)?;
         // With `auto` the input format stands for nothing: any will do.

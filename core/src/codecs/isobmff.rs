@@ -6,6 +6,12 @@
 //! ravif's serializer writes only EXIF; this rewrites its `meta` box and
 //! appends one `mdat` box holding the XMP packet. Item locations are file
 //! offsets, so those after the grown `meta` box move by its growth.
+//!
+//! Replacing the metadata of an existing file ([`replace_metadata`]) first
+//! strips it: the `Exif` and XMP items leave `iinf`, `iloc` and `iref` (their
+//! bytes zeroed in place, so a removed GPS position does not linger), ICC
+//! `colr` properties leave `ipco` (the `ipma` indices renumbered); then the
+//! new blocks are added as above, EXIF as an `Exif` item too.
 
 use crate::error::{Error, Result};
 use crate::format::Format;
@@ -140,7 +146,8 @@ pub(crate) fn add_metadata(
     if xmp.is_none() && icc.is_none() {
         return Ok(file);
     }
-    rewrite(&file, xmp, icc).ok_or_else(|| {
+    let items: Vec<NewItem> = xmp.map(NewItem::xmp).into_iter().collect();
+    rewrite(&file, &items, icc).ok_or_else(|| {
         Error::encode(
             format,
             "cannot add XMP or ICC to the file the encoder wrote (unexpected box layout)",
@@ -148,7 +155,57 @@ pub(crate) fn add_metadata(
     })
 }
 
-fn rewrite(file: &[u8], xmp: Option<&[u8]>, icc: Option<&[u8]>) -> Option<Vec<u8>> {
+/// `file` with its EXIF and XMP items and ICC profile replaced by these
+/// (each `None` removes): the old items' bytes are zeroed where they lie,
+/// the new ones appended; the image items are untouched.
+pub(crate) fn replace_metadata(
+    format: Format,
+    file: &[u8],
+    exif: Option<&[u8]>,
+    xmp: Option<&[u8]>,
+    icc: Option<&[u8]>,
+) -> Result<Vec<u8>> {
+    let items: Vec<NewItem> = exif
+        .map(NewItem::exif)
+        .into_iter()
+        .chain(xmp.map(NewItem::xmp))
+        .collect();
+    strip(file)
+        .and_then(|stripped| rewrite(&stripped, &items, icc))
+        .ok_or_else(|| Error::CodecUnavailable {
+            detail: format!(
+                "pixpress cannot rewrite the metadata of this {format} file in place (a box layout it does not edit)"
+            ),
+        })
+}
+
+/// A metadata item to add: its `infe` type, MIME content type, and data.
+struct NewItem {
+    kind: [u8; 4],
+    content_type: Option<&'static str>,
+    data: Vec<u8>,
+}
+
+impl NewItem {
+    fn xmp(packet: &[u8]) -> NewItem {
+        NewItem {
+            kind: *b"mime",
+            content_type: Some("application/rdf+xml"),
+            data: packet.to_vec(),
+        }
+    }
+
+    /// An `Exif` item: a 4-byte offset to the TIFF header (0), then the TIFF structure.
+    fn exif(tiff: &[u8]) -> NewItem {
+        NewItem {
+            kind: *b"Exif",
+            content_type: None,
+            data: [&[0, 0, 0, 0][..], tiff].concat(),
+        }
+    }
+}
+
+fn rewrite(file: &[u8], items: &[NewItem], icc: Option<&[u8]>) -> Option<Vec<u8>> {
     let top = boxes(file, 0, file.len())?;
     let meta = *top.iter().find(|b| &b.kind == b"meta")?;
     let children = boxes(file, meta.payload + 4, meta.end)?;
@@ -161,8 +218,10 @@ fn rewrite(file: &[u8], xmp: Option<&[u8]>, icc: Option<&[u8]>) -> Option<Vec<u8
     );
     let mut locations = parse_iloc(&file[child(b"iloc")?.payload..child(b"iloc")?.end])?;
     let iinf = child(b"iinf")?;
-    let next_id = locations.iter().map(|l| l.id).max().unwrap_or(0) + 1;
-    let xmp_id = u16::try_from(next_id).ok()?;
+    let first_id = locations.iter().map(|l| l.id).max().unwrap_or(0) + 1;
+    let ids: Vec<u16> = (0..items.len() as u32)
+        .map(|i| u16::try_from(first_id + i).ok())
+        .collect::<Option<_>>()?;
 
     let mut new_children: Vec<u8> = Vec::new();
     let mut wrote_iref = false;
@@ -170,43 +229,34 @@ fn rewrite(file: &[u8], xmp: Option<&[u8]>, icc: Option<&[u8]>) -> Option<Vec<u8
         let raw = &file[c.start..c.end];
         match &c.kind {
             b"iloc" => new_children.extend_from_slice(b"ILOC"), // placeholder, sized later
-            b"iinf" if xmp.is_some() => new_children.extend(add_infe(file, iinf, xmp_id)?),
-            b"iref" if xmp.is_some() => {
-                new_children.extend(add_cdsc(file, *c, xmp_id, primary)?);
+            b"iinf" if !items.is_empty() => new_children.extend(add_infe(file, iinf, &ids, items)?),
+            b"iref" if !items.is_empty() => {
+                new_children.extend(add_cdsc(file, Some(*c), &ids, primary)?);
                 wrote_iref = true;
             }
             b"iprp" if icc.is_some() => new_children.extend(add_colr(file, *c, primary, icc?)?),
             _ => new_children.extend_from_slice(raw),
         }
     }
-    if xmp.is_some() && !wrote_iref {
-        let mut p = vec![0, 0, 0, 0];
-        p.extend(wrap(
-            b"cdsc",
-            &[
-                xmp_id.to_be_bytes(),
-                1u16.to_be_bytes(),
-                primary.to_be_bytes(),
-            ]
-            .concat(),
-        ));
-        new_children.extend(wrap(b"iref", &p));
+    if !items.is_empty() && !wrote_iref {
+        new_children.extend(add_cdsc(file, None, &ids, primary)?);
     }
     // The iloc box keeps its size whatever the offsets are: size it with the
-    // new item, then compute the growth and the final offsets.
-    if let Some(xmp) = xmp {
+    // new items, then compute the growth and the final offsets.
+    for (id, item) in ids.iter().zip(items) {
         locations.push(Location {
-            id: next_id,
-            extents: vec![(0, xmp.len() as u64)],
+            id: u32::from(*id),
+            extents: vec![(0, item.data.len() as u64)],
         });
     }
     let iloc_len = write_iloc(&locations)?.len();
     let meta_len = 12 + new_children.len() - 4 + iloc_len;
     let growth = meta_len as i64 - (meta.end - meta.start) as i64;
-    let xmp_offset = (file.len() as i64 + growth + 8) as u64;
+    let mut appended_at = (file.len() as i64 + growth) as u64;
     for loc in &mut locations {
-        if loc.id == next_id && xmp.is_some() {
-            loc.extents = vec![(xmp_offset, xmp.map_or(0, |x| x.len() as u64))];
+        if let Some(i) = ids.iter().position(|&id| u32::from(id) == loc.id) {
+            loc.extents = vec![(appended_at + 8, items[i].data.len() as u64)];
+            appended_at += 8 + items[i].data.len() as u64;
             continue;
         }
         for extent in &mut loc.extents {
@@ -225,14 +275,14 @@ fn rewrite(file: &[u8], xmp: Option<&[u8]>, icc: Option<&[u8]>) -> Option<Vec<u8
     out.extend_from_slice(&file[..meta.start]);
     out.extend(wrap(b"meta", &meta_payload));
     out.extend_from_slice(&file[meta.end..]);
-    if let Some(xmp) = xmp {
-        out.extend(wrap(b"mdat", xmp));
+    for item in items {
+        out.extend(wrap(b"mdat", &item.data));
     }
     Some(out)
 }
 
-/// `iinf` with an `infe` (version 2) for the XMP item appended.
-fn add_infe(file: &[u8], iinf: BoxAt, id: u16) -> Option<Vec<u8>> {
+/// `iinf` with an `infe` (version 2) appended for each new item.
+fn add_infe(file: &[u8], iinf: BoxAt, ids: &[u16], items: &[NewItem]) -> Option<Vec<u8>> {
     let version = file[iinf.payload];
     let count_size = if version == 0 { 2 } else { 4 };
     let count_at = iinf.payload + 4;
@@ -240,7 +290,7 @@ fn add_infe(file: &[u8], iinf: BoxAt, id: u16) -> Option<Vec<u8>> {
         data: file,
         at: count_at,
     };
-    let count = f.take(count_size)? + 1;
+    let count = f.take(count_size)? + items.len() as u64;
     let mut payload = file[iinf.payload..count_at].to_vec();
     if version == 0 {
         payload.extend_from_slice(&u16::try_from(count).ok()?.to_be_bytes());
@@ -248,25 +298,38 @@ fn add_infe(file: &[u8], iinf: BoxAt, id: u16) -> Option<Vec<u8>> {
         payload.extend_from_slice(&u32::try_from(count).ok()?.to_be_bytes());
     }
     payload.extend_from_slice(&file[count_at + count_size..iinf.end]);
-    let mut infe = vec![2, 0, 0, 0];
-    infe.extend_from_slice(&id.to_be_bytes());
-    infe.extend_from_slice(&[0, 0]);
-    infe.extend_from_slice(b"mime");
-    infe.extend_from_slice(b"XMP\0application/rdf+xml\0");
-    payload.extend(wrap(b"infe", &infe));
+    for (id, item) in ids.iter().zip(items) {
+        let mut infe = vec![2, 0, 0, 0];
+        infe.extend_from_slice(&id.to_be_bytes());
+        infe.extend_from_slice(&[0, 0]);
+        infe.extend_from_slice(&item.kind);
+        match item.content_type {
+            Some(content_type) => {
+                infe.extend_from_slice(b"XMP\0");
+                infe.extend_from_slice(content_type.as_bytes());
+                infe.push(0);
+            }
+            None => infe.extend_from_slice(b"Exif\0"),
+        }
+        payload.extend(wrap(b"infe", &infe));
+    }
     Some(wrap(b"iinf", &payload))
 }
 
-/// `iref` with `cdsc` from `from` to `to` appended (16-bit ids, version 0).
-fn add_cdsc(file: &[u8], iref: BoxAt, from: u16, to: u16) -> Option<Vec<u8>> {
-    if file[iref.payload] != 0 {
-        return None;
+/// `iref` (a new one when `iref` is `None`) with a `cdsc` reference from
+/// each of `from` to `to` appended (16-bit ids, version 0).
+fn add_cdsc(file: &[u8], iref: Option<BoxAt>, from: &[u16], to: u16) -> Option<Vec<u8>> {
+    let mut payload = match iref {
+        Some(iref) if file[iref.payload] != 0 => return None,
+        Some(iref) => file[iref.payload..iref.end].to_vec(),
+        None => vec![0, 0, 0, 0],
+    };
+    for id in from {
+        payload.extend(wrap(
+            b"cdsc",
+            &[id.to_be_bytes(), 1u16.to_be_bytes(), to.to_be_bytes()].concat(),
+        ));
     }
-    let mut payload = file[iref.payload..iref.end].to_vec();
-    payload.extend(wrap(
-        b"cdsc",
-        &[from.to_be_bytes(), 1u16.to_be_bytes(), to.to_be_bytes()].concat(),
-    ));
     Some(wrap(b"iref", &payload))
 }
 
@@ -331,6 +394,200 @@ fn associate(file: &[u8], ipma: BoxAt, item: u16, index: usize) -> Option<Vec<u8
         payload.extend(entries);
     }
     found.then(|| wrap(b"ipma", &payload))
+}
+
+/// The ids of the metadata items (`Exif`, and `mime` items of type
+/// `application/rdf+xml`) an `iinf` box lists, and the box without them.
+fn strip_infe(file: &[u8], iinf: BoxAt) -> Option<(Vec<u32>, Vec<u8>)> {
+    let version = file[iinf.payload];
+    let count_size = if version == 0 { 2 } else { 4 };
+    let entries_at = iinf.payload + 4 + count_size;
+    let mut ids = Vec::new();
+    let mut kept = Vec::new();
+    for infe in boxes(file, entries_at, iinf.end)? {
+        let p = &file[infe.payload..infe.end];
+        let (id, rest) = match p.first()? {
+            2 => (
+                u32::from(u16::from_be_bytes(p.get(4..6)?.try_into().ok()?)),
+                p.get(8..)?,
+            ),
+            3 => (
+                u32::from_be_bytes(p.get(4..8)?.try_into().ok()?),
+                p.get(10..)?,
+            ),
+            _ => {
+                kept.push(infe);
+                continue;
+            }
+        };
+        let kind = rest.get(..4)?;
+        let after_name = rest[4..].iter().position(|&b| b == 0).map(|n| 4 + n + 1)?;
+        let is_xmp = kind == b"mime" && rest[after_name..].starts_with(b"application/rdf+xml\0");
+        if kind == b"Exif" || is_xmp {
+            ids.push(id);
+        } else {
+            kept.push(infe);
+        }
+    }
+    let mut payload = file[iinf.payload..iinf.payload + 4].to_vec();
+    if version == 0 {
+        payload.extend_from_slice(&u16::try_from(kept.len()).ok()?.to_be_bytes());
+    } else {
+        payload.extend_from_slice(&u32::try_from(kept.len()).ok()?.to_be_bytes());
+    }
+    for infe in kept {
+        payload.extend_from_slice(&file[infe.start..infe.end]);
+    }
+    Some((ids, wrap(b"iinf", &payload)))
+}
+
+/// `iref` (version 0) without the references from `ids`; `None` inside when none is left.
+fn strip_refs(file: &[u8], iref: BoxAt, ids: &[u32]) -> Option<Option<Vec<u8>>> {
+    if file[iref.payload] != 0 {
+        return None;
+    }
+    let mut payload = file[iref.payload..iref.payload + 4].to_vec();
+    let mut left = 0;
+    for reference in boxes(file, iref.payload + 4, iref.end)? {
+        let from = u16::from_be_bytes(
+            file.get(reference.payload..reference.payload + 2)?
+                .try_into()
+                .ok()?,
+        );
+        if !ids.contains(&u32::from(from)) {
+            payload.extend_from_slice(&file[reference.start..reference.end]);
+            left += 1;
+        }
+    }
+    Some((left > 0).then(|| wrap(b"iref", &payload)))
+}
+
+/// `iprp` without `colr` properties of type `prof`, the `ipma` indices renumbered.
+fn strip_prof(file: &[u8], iprp: BoxAt) -> Option<Vec<u8>> {
+    let children = boxes(file, iprp.payload, iprp.end)?;
+    let ipco = children.iter().find(|b| &b.kind == b"ipco")?;
+    let properties = boxes(file, ipco.payload, ipco.end)?;
+    // 1-based indices of the properties removed.
+    let removed: Vec<usize> = properties
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| &p.kind == b"colr" && file.get(p.payload..p.payload + 4) == Some(b"prof"))
+        .map(|(i, _)| i + 1)
+        .collect();
+    if removed.is_empty() {
+        return Some(file[iprp.start..iprp.end].to_vec());
+    }
+    let mut payload = Vec::new();
+    for c in &children {
+        match &c.kind {
+            b"ipco" => {
+                let mut p = Vec::new();
+                for (i, property) in properties.iter().enumerate() {
+                    if !removed.contains(&(i + 1)) {
+                        p.extend_from_slice(&file[property.start..property.end]);
+                    }
+                }
+                payload.extend(wrap(b"ipco", &p));
+            }
+            b"ipma" => payload.extend(renumber(file, *c, &removed)?),
+            _ => payload.extend_from_slice(&file[c.start..c.end]),
+        }
+    }
+    Some(wrap(b"iprp", &payload))
+}
+
+/// `ipma` without associations to the `removed` property indices, the later indices moved down.
+fn renumber(file: &[u8], ipma: BoxAt, removed: &[usize]) -> Option<Vec<u8>> {
+    let version = file[ipma.payload];
+    let wide = file[ipma.payload + 3] & 1 == 1;
+    let mut f = Fields {
+        data: file,
+        at: ipma.payload + 4,
+    };
+    let count = f.take(4)?;
+    let mut payload = file[ipma.payload..ipma.payload + 8].to_vec();
+    for _ in 0..count {
+        let id = if version < 1 { f.take(2)? } else { f.take(4)? };
+        let n = f.take(1)?;
+        let mut entries = Vec::new();
+        for _ in 0..n {
+            let (essential, index) = if wide {
+                let v = f.take(2)?;
+                (v & 0x8000, (v & 0x7FFF) as usize)
+            } else {
+                let v = f.take(1)?;
+                (v & 0x80, (v & 0x7F) as usize)
+            };
+            if removed.contains(&index) {
+                continue;
+            }
+            let index = index - removed.iter().filter(|&&r| r < index).count();
+            if wide {
+                entries.extend_from_slice(&((essential as u16) | index as u16).to_be_bytes());
+            } else {
+                entries.push((essential as u8) | index as u8);
+            }
+        }
+        if version < 1 {
+            payload.extend_from_slice(&u16::try_from(id).ok()?.to_be_bytes());
+        } else {
+            payload.extend_from_slice(&u32::try_from(id).ok()?.to_be_bytes());
+        }
+        payload.push(u8::try_from(entries.len() / if wide { 2 } else { 1 }).ok()?);
+        payload.extend(entries);
+    }
+    Some(wrap(b"ipma", &payload))
+}
+
+/// `file` without its EXIF and XMP items (their bytes zeroed where they lie)
+/// and without ICC `colr` properties; `None` for a layout this cannot edit.
+fn strip(file: &[u8]) -> Option<Vec<u8>> {
+    let top = boxes(file, 0, file.len())?;
+    let meta = *top.iter().find(|b| &b.kind == b"meta")?;
+    let children = boxes(file, meta.payload + 4, meta.end)?;
+    let iinf = *children.iter().find(|b| &b.kind == b"iinf")?;
+    let (ids, new_iinf) = strip_infe(file, iinf)?;
+    let iloc = *children.iter().find(|b| &b.kind == b"iloc")?;
+    let mut locations = parse_iloc(&file[iloc.payload..iloc.end])?;
+    let mut out = file.to_vec();
+    for location in locations.iter().filter(|l| ids.contains(&l.id)) {
+        for &(offset, length) in &location.extents {
+            let (start, end) = (
+                usize::try_from(offset).ok()?,
+                usize::try_from(offset + length).ok()?,
+            );
+            out.get_mut(start..end)?.fill(0);
+        }
+    }
+    locations.retain(|l| !ids.contains(&l.id));
+    let mut new_children = Vec::new();
+    for c in &children {
+        match &c.kind {
+            b"iloc" => new_children.extend_from_slice(b"ILOC"),
+            b"iinf" => new_children.extend_from_slice(&new_iinf),
+            b"iref" => new_children.extend(strip_refs(file, *c, &ids)?.unwrap_or_default()),
+            b"iprp" => new_children.extend(strip_prof(file, *c)?),
+            _ => new_children.extend_from_slice(&file[c.start..c.end]),
+        }
+    }
+    let iloc_len = write_iloc(&locations)?.len();
+    let meta_len = 12 + new_children.len() - 4 + iloc_len;
+    let growth = meta_len as i64 - (meta.end - meta.start) as i64;
+    for location in &mut locations {
+        for extent in &mut location.extents {
+            if extent.0 >= meta.end as u64 {
+                extent.0 = u64::try_from(extent.0 as i64 + growth).ok()?;
+            }
+        }
+    }
+    let at = new_children.windows(4).position(|w| w == b"ILOC")?;
+    new_children.splice(at..at + 4, write_iloc(&locations)?);
+    let mut meta_payload = file[meta.payload..meta.payload + 4].to_vec();
+    meta_payload.extend(new_children);
+    let mut rebuilt = out[..meta.start].to_vec();
+    rebuilt.extend(wrap(b"meta", &meta_payload));
+    rebuilt.extend_from_slice(&out[meta.end..]);
+    Some(rebuilt)
 }
 
 #[cfg(test)]

@@ -123,6 +123,13 @@ pub(crate) fn replace_metadata(
         Format::Jpeg => jpeg::replace_metadata(file, metadata),
         Format::Png => png::replace_metadata(file, metadata),
         Format::WebP => webp::replace_metadata(file, metadata),
+        Format::Avif | Format::Heic => isobmff::replace_metadata(
+            format,
+            file,
+            metadata.exif.as_deref(),
+            metadata.xmp.as_deref(),
+            metadata.icc.as_deref(),
+        ),
         _ => Err(Error::CodecUnavailable {
             detail: format!("pixpress cannot rewrite the metadata of a {format} file in place"),
         }),

@@ -259,11 +259,12 @@ fn add_metadata(bitstream: Vec<u8>, metadata: &Metadata) -> Result<Vec<u8>> {
     if metadata.icc.is_none() && metadata.exif.is_none() && metadata.xmp.is_none() {
         return Ok(bitstream);
     }
-    replace_metadata(&bitstream, metadata)
+    replace_metadata(&bitstream, metadata).map_err(|e| Error::encode(Format::WebP, e.to_string()))
 }
 
 /// `file` with its ICCP, EXIF and XMP chunks replaced by `metadata`'s (a
-/// block `metadata` lacks is removed); the image chunks are copied as they are.
+/// block `metadata` lacks is removed); the image chunks are copied as they
+/// are. A file libwebp's muxer cannot take apart is corrupt.
 pub(crate) fn replace_metadata(bitstream: &[u8], metadata: &Metadata) -> Result<Vec<u8>> {
     let chunks: [(&[u8; 5], Option<&[u8]>); 3] = [
         (b"ICCP\0", metadata.icc.as_deref()),
@@ -273,9 +274,9 @@ pub(crate) fn replace_metadata(bitstream: &[u8], metadata: &Metadata) -> Result<
     let input = webp_data(bitstream);
     let mux = unsafe { WebPMuxCreateInternal(&input, 0, WebPGetMuxABIVersion()) };
     if mux.is_null() {
-        return Err(Error::encode(
+        return Err(Error::corrupt(
             Format::WebP,
-            "libwebp muxer could not read the encoded image",
+            "libwebp's muxer cannot read the chunk structure",
         ));
     }
     let mut ok = true;
@@ -301,9 +302,9 @@ pub(crate) fn replace_metadata(bitstream: &[u8], metadata: &Metadata) -> Result<
         WebPMuxDelete(mux);
     }
     out.ok_or_else(|| {
-        Error::encode(
+        Error::corrupt(
             Format::WebP,
-            "libwebp muxer could not add the metadata chunks",
+            "libwebp's muxer cannot write the metadata chunks into this file",
         )
     })
 }

@@ -175,6 +175,12 @@ impl MetadataPolicy {
             && self.gps_precision_m.is_none()
     }
 
+    /// Whether the ICC profile goes to the output (when it does not, pixels
+    /// are converted to sRGB first).
+    pub fn keeps_icc(&self) -> bool {
+        self.keeps(Field::Icc)
+    }
+
     /// Whether `field` goes to the output.
     pub(crate) fn keeps(&self, field: Field) -> bool {
         let mut keep = match self.preset {

@@ -1,0 +1,7 @@
+//! Restore records from untrusted bytes (see fuzz/targets.rs).
+#![no_main]
+
+#[path = "../targets.rs"]
+mod targets;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::restore_record(data));
