@@ -599,6 +599,13 @@ static void test_metadata(void) {
     CHECK(pxp_options_set_interceptor(o, on_metadata, (void *)"fail") == PXP_OK, "interceptor");
     CHECK(pxp_compress(data, len, o, &none) == PXP_ERR_INTERCEPTOR && none == NULL, "failing interceptor");
     CHECK(strstr(pxp_last_error_message(), "returned 7") != NULL, "message %s", pxp_last_error_message());
+    char in_path[1024], out_dir[] = "/tmp/pxp-interceptor-XXXXXX", out_path[1100];
+    snprintf(in_path, sizeof in_path, "%s/jpeg/gps_DSCN0010.jpg", corpus_dir());
+    CHECK(mkdtemp(out_dir) != NULL, "mkdtemp");
+    snprintf(out_path, sizeof out_path, "%s/out.jpg", out_dir);
+    CHECK(pxp_compress_file(in_path, out_path, o) == PXP_ERR_INTERCEPTOR, "compress_file with a failing interceptor");
+    CHECK(access(out_path, F_OK) != 0, "no output file left");
+    CHECK(rmdir(out_dir) == 0, "the directory is empty (no temporary file either)");
 
     /* Rewrite in place: the policy without re-encoding. */
     pxp_options *strip = pxp_options_new();

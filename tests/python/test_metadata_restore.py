@@ -199,6 +199,12 @@ def test_cli_meta_write_then_restore_is_lossless(tmp_path, fmt):
     assert "XMP:XMP-pixpress:SourceBLAKE3" in filtered
     subprocess.run([str(BIN), "meta", "restore", str(work)], check=True)
     assert exiftool(work) == exiftool(original)
+    # A field edit that cannot be made fails and leaves the file as it was.
+    run = subprocess.run([str(BIN), "meta", "write", str(work), "--field", "EXIF:IFD0:NoSuchTag=x"],
+                         capture_output=True, text=True)
+    assert run.returncode == 1 and "NoSuchTag" in run.stderr
+    assert exiftool(work) == exiftool(original)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([original.name, work.name, work.name + ".pxpr"])
     from PIL import Image
     assert Image.open(work).tobytes() == Image.open(original).tobytes()
     # A container pixpress cannot rewrite in place is refused, and left as it was.
