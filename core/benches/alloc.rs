@@ -1,0 +1,122 @@
+//! Allocations per operation in steady state (issue 9), counted by a global
+//! allocator that wraps the system one: how many heap allocations each
+//! compress makes, how many bytes they ask for, and how many of those are
+//! large (1 MiB or more: pixel and scratch buffers, what a buffer pool would
+//! reuse). Each operation runs 3 times to warm up, then 10 times counted;
+//! the table gives the mean per operation.
+//!
+//! `make bench-alloc` (or `cargo bench -p pixpress --bench alloc`).
+//! Allocations made by C libraries (mozjpeg, libwebp, libaom) through
+//! `malloc` are not seen; those through Rust's allocator are.
+
+use pixpress::Options;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Allocations of at least this many bytes count as large.
+const LARGE: usize = 1 << 20;
+
+struct Counting;
+
+static COUNT: AtomicU64 = AtomicU64::new(0);
+static BYTES: AtomicU64 = AtomicU64::new(0);
+static LARGE_COUNT: AtomicU64 = AtomicU64::new(0);
+static LARGE_BYTES: AtomicU64 = AtomicU64::new(0);
+
+fn record(size: usize) {
+    COUNT.fetch_add(1, Ordering::Relaxed);
+    BYTES.fetch_add(size as u64, Ordering::Relaxed);
+    if size >= LARGE {
+        LARGE_COUNT.fetch_add(1, Ordering::Relaxed);
+        LARGE_BYTES.fetch_add(size as u64, Ordering::Relaxed);
+    }
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        record(layout.size());
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        record(layout.size());
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        record(new_size);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn counters() -> [u64; 4] {
+    [&COUNT, &BYTES, &LARGE_COUNT, &LARGE_BYTES].map(|c| c.load(Ordering::Relaxed))
+}
+
+fn main() {
+    let corpus = std::env::var("PIXPRESS_CORPUS").unwrap_or_else(|_| "../shared/corpus".into());
+    let read = |rel: &str| std::fs::read(format!("{corpus}/{rel}")).expect("corpus file");
+    let photo = read("jpeg/flickr_2569067123_aca715a2ee_o.jpg");
+    let png = read("png/hopper.png");
+    let cases: [(&str, &[u8], &[(&str, &str)]); 5] = [
+        (
+            "JPEG recompress q80",
+            &photo,
+            &[("format", "jpeg"), ("quality", "80")],
+        ),
+        (
+            "JPEG resize 720x588 + q80",
+            &photo,
+            &[("format", "jpeg"), ("quality", "80"), ("resize", "720x588")],
+        ),
+        (
+            "JPEG to WebP q80",
+            &photo,
+            &[("format", "webp"), ("quality", "80")],
+        ),
+        (
+            "PNG to JPEG q80",
+            &png,
+            &[("format", "jpeg"), ("quality", "80")],
+        ),
+        (
+            "JPEG to JPEG, target ssimulacra2=80",
+            &photo,
+            &[
+                ("format", "jpeg"),
+                ("target", "ssimulacra2=80"),
+                ("resize", "1600x1600"),
+            ],
+        ),
+    ];
+    println!("| operation | allocations / op | MiB allocated / op | large (>= 1 MiB) allocations / op | MiB in large / op |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, input, pairs) in cases {
+        let options = Options::from_pairs(pairs.iter().copied()).expect("options");
+        for _ in 0..3 {
+            pixpress::compress(input, &options).expect("compress");
+        }
+        let runs = 10;
+        let before = counters();
+        for _ in 0..runs {
+            pixpress::compress(input, &options).expect("compress");
+        }
+        let after = counters();
+        let per = |i: usize| (after[i] - before[i]) as f64 / runs as f64;
+        let mib = |v: f64| v / f64::from(1u32 << 20);
+        println!(
+            "| {name} | {:.0} | {:.1} | {:.1} | {:.1} |",
+            per(0),
+            mib(per(1)),
+            per(2),
+            mib(per(3))
+        );
+    }
+}
