@@ -56,6 +56,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// One operation: its name, input and options.
+type Case<'a> = (&'a str, &'a [u8], &'a [(&'a str, &'a str)]);
+
 fn counters() -> [u64; 4] {
     [&COUNT, &BYTES, &LARGE_COUNT, &LARGE_BYTES].map(|c| c.load(Ordering::Relaxed))
 }
@@ -65,7 +68,7 @@ fn main() {
     let read = |rel: &str| std::fs::read(format!("{corpus}/{rel}")).expect("corpus file");
     let photo = read("jpeg/flickr_2569067123_aca715a2ee_o.jpg");
     let png = read("png/hopper.png");
-    let cases: [(&str, &[u8], &[(&str, &str)]); 5] = [
+    let cases: [Case; 5] = [
         (
             "JPEG recompress q80",
             &photo,
