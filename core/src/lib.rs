@@ -156,29 +156,33 @@ pub fn replace_metadata(file: &[u8], metadata: &Metadata) -> Result<Vec<u8>> {
 /// orientation stays as it is, the pixels being untouched, and so does the
 /// EXIF thumbnail unless the policy removes it.
 pub fn rewrite_metadata(file: &[u8], options: &Options) -> Result<Compressed> {
-    let format = sniff(file)?;
-    // EXIF pixel dimensions describe the image as stored.
-    let info = probe(file)?;
-    let metadata = read_metadata(file)?;
-    let (metadata, report) = pipeline::rewritten_metadata(
-        &metadata,
-        options,
-        format,
-        (info.width, info.height),
-        Some(file),
-        false,
-    )?;
-    untouched(replace_metadata(file, &metadata)?, report)
+    catch_panic(|| {
+        let format = sniff(file)?;
+        // EXIF pixel dimensions describe the image as stored.
+        let info = probe(file)?;
+        let metadata = read_metadata(file)?;
+        let (metadata, report) = pipeline::rewritten_metadata(
+            &metadata,
+            options,
+            format,
+            (info.width, info.height),
+            Some(file),
+            false,
+        )?;
+        untouched(replace_metadata(file, &metadata)?, report)
+    })
 }
 
 /// Puts back into `file` what a restore record (from the `restore_record`
 /// option) holds, without re-encoding pixels: the metadata becomes what
 /// `metadata=keep` would have written.
 pub fn restore_metadata(file: &[u8], record: &[u8]) -> Result<Compressed> {
-    let record = RestoreRecord::from_bytes(record)?;
-    let current = read_metadata(file)?;
-    let data = replace_metadata(file, &record.apply(&current))?;
-    untouched(data, MetadataReport::default())
+    catch_panic(|| {
+        let record = RestoreRecord::from_bytes(record)?;
+        let current = read_metadata(file)?;
+        let data = replace_metadata(file, &record.apply(&current))?;
+        untouched(data, MetadataReport::default())
+    })
 }
 
 /// A file whose pixels were not re-encoded, as a [`Compressed`].
