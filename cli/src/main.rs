@@ -345,10 +345,7 @@ fn compress_one(
             job.output_stem.display()
         )));
     }
-    let input = std::fs::read(&job.input).map_err(|e| Error::Io {
-        path: job.input.display().to_string(),
-        source: e,
-    })?;
+    let input = read_file(&job.input)?;
     let out = pixpress::compress(&input, options)?;
     // Appended, not `with_extension`: a stem may hold dots (`IMG_8.3_5G`).
     let mut path = job.output_stem.clone().into_os_string();
@@ -514,10 +511,7 @@ fn search_json(search: &pixpress::SearchReport) -> Value {
 
 fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode, Error> {
     let options = options_from(&args.options)?;
-    let data = std::fs::read(&args.file).map_err(|e| Error::Io {
-        path: args.file.display().to_string(),
-        source: e,
-    })?;
+    let data = read_file(&args.file)?;
     let analysis = pixpress::analyze(&data, &options)?;
     if let Some(path) = &args.plot {
         pixpress::write_atomic(path, analysis.to_svg().as_bytes())?;
@@ -576,13 +570,7 @@ fn run_score(
             .map(Metric::from_name)
             .collect::<Result<_, _>>()?
     };
-    let read = |path: &Path| {
-        std::fs::read(path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            source: e,
-        })
-    };
-    let (a, b) = (read(reference)?, read(distorted)?);
+    let (a, b) = (read_file(reference)?, read_file(distorted)?);
     let mut scores = serde_json::Map::new();
     for metric in metrics {
         let score = pixpress::score(&a, &b, metric)?;
@@ -612,12 +600,7 @@ fn run_info(files: &[PathBuf], as_json: bool) -> Result<ExitCode, Error> {
     let mut failed = false;
     let mut out = Vec::new();
     for file in files {
-        let result = std::fs::read(file)
-            .map_err(|e| Error::Io {
-                path: file.display().to_string(),
-                source: e,
-            })
-            .and_then(|data| pixpress::probe(&data));
+        let result = read_file(file).and_then(|data| pixpress::probe(&data));
         match result {
             Ok(i) => {
                 let v = json!({
@@ -748,20 +731,10 @@ fn field_edits(sets: &[String], removes: &[String]) -> Result<pixpress::Intercep
             Ok((k.to_string(), v.to_string()))
         })
         .collect::<Result<_, Error>>()?;
-    let removes = removes.to_vec();
-    Ok(pixpress::Interceptor::new(
-        move |edit: &mut pixpress::MetadataEdit| {
-            for (key, value) in &sets {
-                edit.set(key, value).map_err(|e| e.to_string())?;
-            }
-            for key in &removes {
-                edit.remove(key).map_err(|e| e.to_string())?;
-            }
-            Ok(())
-        },
-    ))
+    Ok(pixpress::Interceptor::edits(sets, removes.to_vec()))
 }
 
+/// The bytes of `path`, or an I/O error naming it.
 fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
     std::fs::read(path).map_err(|e| Error::Io {
         path: path.display().to_string(),
@@ -808,11 +781,7 @@ fn run_meta_write(args: MetaWriteArgs) -> Result<ExitCode, Error> {
 }
 
 fn read_metadata(file: &Path) -> Result<pixpress::Metadata, Error> {
-    let data = std::fs::read(file).map_err(|e| Error::Io {
-        path: file.display().to_string(),
-        source: e,
-    })?;
-    pixpress::read_metadata(&data)
+    pixpress::read_metadata(&read_file(file)?)
 }
 
 fn run_meta(command: MetaCommand) -> Result<ExitCode, Error> {

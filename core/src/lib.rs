@@ -157,19 +157,18 @@ pub fn replace_metadata(file: &[u8], metadata: &Metadata) -> Result<Vec<u8>> {
 /// EXIF thumbnail unless the policy removes it.
 pub fn rewrite_metadata(file: &[u8], options: &Options) -> Result<Compressed> {
     catch_panic(|| {
-        let format = sniff(file)?;
         // EXIF pixel dimensions describe the image as stored.
         let info = probe(file)?;
         let metadata = read_metadata(file)?;
         let (metadata, report) = pipeline::rewritten_metadata(
             &metadata,
             options,
-            format,
+            info.format,
             (info.width, info.height),
             Some(file),
             false,
         )?;
-        untouched(replace_metadata(file, &metadata)?, report)
+        Ok(untouched(replace_metadata(file, &metadata)?, &info, report))
     })
 }
 
@@ -179,16 +178,17 @@ pub fn rewrite_metadata(file: &[u8], options: &Options) -> Result<Compressed> {
 pub fn restore_metadata(file: &[u8], record: &[u8]) -> Result<Compressed> {
     catch_panic(|| {
         let record = RestoreRecord::from_bytes(record)?;
+        let info = probe(file)?;
         let current = read_metadata(file)?;
         let data = replace_metadata(file, &record.apply(&current))?;
-        untouched(data, MetadataReport::default())
+        Ok(untouched(data, &info, MetadataReport::default()))
     })
 }
 
-/// A file whose pixels were not re-encoded, as a [`Compressed`].
-fn untouched(data: Vec<u8>, metadata: MetadataReport) -> Result<Compressed> {
-    let info = probe(&data)?;
-    Ok(Compressed {
+/// A file whose pixels were not re-encoded (so `info`, its input's, still
+/// describes it), as a [`Compressed`].
+fn untouched(data: Vec<u8>, info: &Info, metadata: MetadataReport) -> Compressed {
+    Compressed {
         data,
         format: info.format,
         width: info.width,
@@ -198,7 +198,7 @@ fn untouched(data: Vec<u8>, metadata: MetadataReport) -> Result<Compressed> {
         search: None,
         metadata,
         candidates: Vec::new(),
-    })
+    }
 }
 
 /// Reads format, dimensions, bit depth, alpha, orientation, frame count and

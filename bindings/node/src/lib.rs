@@ -415,15 +415,11 @@ fn apply_edits(
     edits: Option<MetadataEdits>,
 ) -> std::result::Result<(), String> {
     let Some(edits) = edits else { return Ok(()) };
+    // A JavaScript object has no order the map keeps: sets go in key order.
     let mut sets: Vec<_> = edits.set.unwrap_or_default().into_iter().collect();
     sets.sort();
-    for (key, value) in sets {
-        edit.set(&key, &value).map_err(|e| e.to_string())?;
-    }
-    for key in edits.remove.unwrap_or_default() {
-        edit.remove(&key).map_err(|e| e.to_string())?;
-    }
-    Ok(())
+    edit.apply(&sets, &edits.remove.unwrap_or_default())
+        .map_err(|e| e.to_string())
 }
 
 /// The JavaScript interceptor of an async call: called on the main thread

@@ -216,7 +216,7 @@ fn rewrite(file: &[u8], items: &[NewItem], icc: Option<&[u8]>) -> Option<Vec<u8>
             .try_into()
             .ok()?,
     );
-    let mut locations = parse_iloc(&file[child(b"iloc")?.payload..child(b"iloc")?.end])?;
+    let locations = parse_iloc(&file[child(b"iloc")?.payload..child(b"iloc")?.end])?;
     let iinf = child(b"iinf")?;
     let first_id = locations.iter().map(|l| l.id).max().unwrap_or(0) + 1;
     let ids: Vec<u16> = (0..items.len() as u32)
@@ -241,42 +241,59 @@ fn rewrite(file: &[u8], items: &[NewItem], icc: Option<&[u8]>) -> Option<Vec<u8>
     if !items.is_empty() && !wrote_iref {
         new_children.extend(add_cdsc(file, None, &ids, primary)?);
     }
+    let appended: Vec<(u32, &[u8])> = ids
+        .iter()
+        .zip(items)
+        .map(|(id, item)| (u32::from(*id), &item.data[..]))
+        .collect();
+    rebuild(file, meta, new_children, locations, &appended)
+}
+
+/// `file` with its `meta` box rebuilt from `children` (which hold the
+/// placeholder `ILOC` where the `iloc` box goes) and `locations`: extents
+/// after the `meta` box move by its growth, and each `(id, data)` of
+/// `appended` goes into an `mdat` box at the end, located for that item.
+fn rebuild(
+    file: &[u8],
+    meta: BoxAt,
+    mut children: Vec<u8>,
+    mut locations: Vec<Location>,
+    appended: &[(u32, &[u8])],
+) -> Option<Vec<u8>> {
     // The iloc box keeps its size whatever the offsets are: size it with the
     // new items, then compute the growth and the final offsets.
-    for (id, item) in ids.iter().zip(items) {
+    for &(id, data) in appended {
         locations.push(Location {
-            id: u32::from(*id),
-            extents: vec![(0, item.data.len() as u64)],
+            id,
+            extents: vec![(0, data.len() as u64)],
         });
     }
     let iloc_len = write_iloc(&locations)?.len();
-    let meta_len = 12 + new_children.len() - 4 + iloc_len;
+    let meta_len = 12 + children.len() - 4 + iloc_len;
     let growth = meta_len as i64 - (meta.end - meta.start) as i64;
-    let mut appended_at = (file.len() as i64 + growth) as u64;
+    let mut appended_at = u64::try_from(file.len() as i64 + growth).ok()?;
     for loc in &mut locations {
-        if let Some(i) = ids.iter().position(|&id| u32::from(id) == loc.id) {
-            loc.extents = vec![(appended_at + 8, items[i].data.len() as u64)];
-            appended_at += 8 + items[i].data.len() as u64;
+        if let Some(&(_, data)) = appended.iter().find(|(id, _)| *id == loc.id) {
+            loc.extents = vec![(appended_at + 8, data.len() as u64)];
+            appended_at += 8 + data.len() as u64;
             continue;
         }
         for extent in &mut loc.extents {
             if extent.0 >= meta.end as u64 {
-                extent.0 = (extent.0 as i64 + growth) as u64;
+                extent.0 = u64::try_from(extent.0 as i64 + growth).ok()?;
             }
         }
     }
-    let iloc = write_iloc(&locations)?;
-    let at = new_children.windows(4).position(|w| w == b"ILOC")?;
-    new_children.splice(at..at + 4, iloc);
-
+    let at = children.windows(4).position(|w| w == b"ILOC")?;
+    children.splice(at..at + 4, write_iloc(&locations)?);
     let mut meta_payload = file[meta.payload..meta.payload + 4].to_vec();
-    meta_payload.extend(new_children);
+    meta_payload.extend(children);
     let mut out = Vec::with_capacity(file.len() + 256);
     out.extend_from_slice(&file[..meta.start]);
     out.extend(wrap(b"meta", &meta_payload));
     out.extend_from_slice(&file[meta.end..]);
-    for item in items {
-        out.extend(wrap(b"mdat", &item.data));
+    for (_, data) in appended {
+        out.extend(wrap(b"mdat", data));
     }
     Some(out)
 }
@@ -570,24 +587,7 @@ fn strip(file: &[u8]) -> Option<Vec<u8>> {
             _ => new_children.extend_from_slice(&file[c.start..c.end]),
         }
     }
-    let iloc_len = write_iloc(&locations)?.len();
-    let meta_len = 12 + new_children.len() - 4 + iloc_len;
-    let growth = meta_len as i64 - (meta.end - meta.start) as i64;
-    for location in &mut locations {
-        for extent in &mut location.extents {
-            if extent.0 >= meta.end as u64 {
-                extent.0 = u64::try_from(extent.0 as i64 + growth).ok()?;
-            }
-        }
-    }
-    let at = new_children.windows(4).position(|w| w == b"ILOC")?;
-    new_children.splice(at..at + 4, write_iloc(&locations)?);
-    let mut meta_payload = file[meta.payload..meta.payload + 4].to_vec();
-    meta_payload.extend(new_children);
-    let mut rebuilt = out[..meta.start].to_vec();
-    rebuilt.extend(wrap(b"meta", &meta_payload));
-    rebuilt.extend_from_slice(&out[meta.end..]);
-    Some(rebuilt)
+    rebuild(&out, meta, new_children, locations, &[])
 }
 
 #[cfg(test)]

@@ -199,10 +199,15 @@ fn iptc_chunk(iim: &[u8]) -> Vec<u8> {
         }
         text.push('\n');
     }
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut z, text.as_bytes()).expect("writing to memory");
-    let packed = z.finish().expect("writing to memory");
+    let packed = zlib(text.as_bytes(), flate2::Compression::default());
     [IPTC_KEYWORD, &[0, 0], &packed].concat()
+}
+
+/// `data` as a zlib stream.
+fn zlib(data: &[u8], level: flate2::Compression) -> Vec<u8> {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), level);
+    std::io::Write::write_all(&mut z, data).expect("writing to memory");
+    z.finish().expect("writing to memory")
 }
 
 /// The `eXIf`, XMP `iTXt` and IPTC `zTXt` chunks of `metadata`.
@@ -222,10 +227,7 @@ fn text_chunks(metadata: &Metadata) -> Vec<([u8; 4], Vec<u8>)> {
 
 /// An `iCCP` chunk body: profile name (`icc`, as oxipng names it), compression method 0, zlib stream.
 fn iccp_chunk(icc: &[u8]) -> Vec<u8> {
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
-    std::io::Write::write_all(&mut z, icc).expect("writing to memory");
-    let packed = z.finish().expect("writing to memory");
-    [&b"icc\0\0"[..], &packed].concat()
+    [&b"icc\0\0"[..], &zlib(icc, flate2::Compression::best())].concat()
 }
 
 /// Whether a chunk holds metadata [`replace_metadata`] replaces: `eXIf`,

@@ -5,7 +5,7 @@
 //! validated before anything is written, and an interceptor that fails or
 //! panics fails the call with [`Error::Interceptor`] and no output.
 
-use super::exif::{self, Ifd};
+use super::exif::{self, FieldKind, Ifd};
 use super::iptc::{self, Dataset, XmpShape, XmpValue};
 use super::{xmp, Block, Metadata, MetadataField};
 use crate::error::{panic_message, Error, Result};
@@ -70,7 +70,9 @@ impl Interceptor {
                 )))
             }
         }
-        edit.metadata.validate_edit(&before)?;
+        if let Some(problem) = edit.metadata.edit_problem(&before) {
+            return Err(Error::Interceptor(problem));
+        }
         let mut out = edit.metadata;
         // IPTC set for a container without an IPTC slot goes into XMP, as
         // the policy step moves it.
@@ -78,6 +80,16 @@ impl Interceptor {
             out.edit_xmp(&|_, _| true, &[], &iptc::to_xmp(&block));
         }
         Ok(out)
+    }
+}
+
+impl Interceptor {
+    /// An interceptor that makes fixed edits (see [`MetadataEdit::apply`]),
+    /// as the CLI's `meta write --field/--remove` asks.
+    pub fn edits(set: Vec<(String, String)>, remove: Vec<String>) -> Interceptor {
+        Interceptor::new(move |edit: &mut MetadataEdit| {
+            edit.apply(&set, &remove).map_err(|e| e.to_string())
+        })
     }
 }
 
@@ -139,6 +151,18 @@ impl MetadataEdit {
         self.metadata.remove_field(key)
     }
 
+    /// Sets each `(key, value)` of `set` in order, then removes each key of
+    /// `remove`; stops at the first edit that fails.
+    pub fn apply(&mut self, set: &[(String, String)], remove: &[String]) -> Result<()> {
+        for (key, value) in set {
+            self.set(key, value)?;
+        }
+        for key in remove {
+            self.remove(key)?;
+        }
+        Ok(())
+    }
+
     /// Replaces a whole block (`None` removes it); validated when the interceptor returns.
     pub fn set_block(&mut self, block: Block, data: Option<Vec<u8>>) {
         *self.metadata.block_mut(block) = data;
@@ -147,7 +171,7 @@ impl MetadataEdit {
 
 /// A field key parsed: `EXIF:IFD0:Artist`, `XMP:dc:title`, `IPTC:City`, `ICC`.
 enum Key {
-    Exif(Option<Ifd>, u16, String),
+    Exif(Option<Ifd>, u16),
     Xmp(String, String),
     Iptc(u8, u8),
     Icc,
@@ -166,7 +190,7 @@ fn parse_key(key: &str) -> Result<Key> {
             let ifd = IFDS.into_iter().find(|i| i.tag_of(name).is_some());
             let ifd = ifd.ok_or_else(|| bad_key(key, "unknown EXIF tag name"))?;
             let tag = ifd.tag_of(name).expect("found above");
-            Ok(Key::Exif(None, tag, name.to_string()))
+            Ok(Key::Exif(None, tag))
         }
         ("EXIF", [group, name]) => {
             let ifd = IFDS
@@ -176,7 +200,7 @@ fn parse_key(key: &str) -> Result<Key> {
             let tag = ifd
                 .tag_of(name)
                 .ok_or_else(|| bad_key(key, "unknown EXIF tag name"))?;
-            Ok(Key::Exif(Some(ifd), tag, name.to_string()))
+            Ok(Key::Exif(Some(ifd), tag))
         }
         ("XMP", [prefix, name]) if !prefix.is_empty() && !name.is_empty() => {
             if !xmp::knows_prefix(prefix) {
@@ -218,26 +242,32 @@ impl Metadata {
     /// replaces every dataset of that name with one UTF-8 value.
     pub fn set_field(&mut self, key: &str, value: &str) -> Result<()> {
         match parse_key(key)? {
-            Key::Exif(ifd, tag, name) => {
+            Key::Exif(ifd, tag) => {
                 let ifd = ifd.unwrap_or(Ifd::Ifd0);
                 let data = self.exif.get_or_insert_with(|| EMPTY_EXIF.to_vec());
-                if exif::is_integer(data, ifd, tag) {
-                    let number: u32 = value
-                        .parse()
-                        .map_err(|_| bad_key(key, "this EXIF field holds an integer"))?;
-                    exif::set_uint(data, ifd, tag, number);
-                    return Ok(());
-                }
-                if exif::has(data, ifd, tag) && !exif::is_ascii(data, ifd, tag) {
-                    return Err(bad_key(key, "only text and integer EXIF fields can be set"));
-                }
-                if !exif::set_ascii(data, ifd, tag, value) {
-                    return Err(bad_key(
+                match exif::kind_of(data, ifd, tag) {
+                    Some(FieldKind::Integer) => {
+                        let number: u32 = value
+                            .parse()
+                            .map_err(|_| bad_key(key, "this EXIF field holds an integer"))?;
+                        exif::set_uint(data, ifd, tag, number);
+                        Ok(())
+                    }
+                    Some(FieldKind::Other) => {
+                        Err(bad_key(key, "only text and integer EXIF fields can be set"))
+                    }
+                    Some(FieldKind::Text) | None if exif::set_ascii(data, ifd, tag, value) => {
+                        Ok(())
+                    }
+                    Some(FieldKind::Text) | None => Err(bad_key(
                         key,
-                        &format!("the EXIF block has no {} IFD for {name}", ifd.name()),
-                    ));
+                        &format!(
+                            "the EXIF block has no {} IFD for {}",
+                            ifd.name(),
+                            ifd.tag_name(tag)
+                        ),
+                    )),
                 }
-                Ok(())
             }
             Key::Xmp(prefix, name) => {
                 let value_text = value.to_string();
@@ -249,7 +279,7 @@ impl Metadata {
                     values: vec![value_text],
                     source: String::new(),
                 }];
-                if self.xmp.is_some() && !xmp::is_well_formed(self.xmp.as_deref().unwrap_or(&[])) {
+                if self.xmp.as_deref().is_some_and(|p| !xmp::is_well_formed(p)) {
                     return Err(bad_key(key, "the XMP packet is not well-formed"));
                 }
                 self.edit_xmp(&|_, _| true, &set, &add);
@@ -288,33 +318,34 @@ impl Metadata {
     /// Removes one field (named as for [`set_field`](Metadata::set_field);
     /// `ICC` removes the profile). Returns whether it was there.
     pub fn remove_field(&mut self, key: &str) -> Result<bool> {
-        let before = self.clone();
-        match parse_key(key)? {
-            Key::Exif(ifd, tag, _) => {
-                if let Some(data) = self.exif.as_mut() {
-                    exif::retain(data, &|i, t| !(t == tag && ifd.map_or(true, |f| f == i)));
-                }
-            }
+        Ok(match parse_key(key)? {
+            Key::Exif(ifd, tag) => self.exif.as_mut().is_some_and(|data| {
+                !exif::retain(data, &|i, t| !(t == tag && ifd.map_or(true, |f| f == i))).is_empty()
+            }),
             Key::Xmp(prefix, name) => {
-                self.edit_xmp(&|p, n| !(p == prefix && n == name), &[], &[]);
+                let (removed, _) = self.edit_xmp(&|p, n| !(p == prefix && n == name), &[], &[]);
+                !removed.is_empty()
             }
-            Key::Iptc(record, number) => {
-                if let Some(block) = self.iptc.take() {
-                    self.iptc =
-                        iptc::retain(&block, &|r, n| (r, n) != (record, number), &|_| true).0;
+            Key::Iptc(record, number) => match self.iptc.take() {
+                Some(block) => {
+                    let (kept, removed) =
+                        iptc::retain(&block, &|r, n| (r, n) != (record, number), &|_| true);
+                    self.iptc = kept;
+                    removed.contains(&iptc::dataset_name(record, number))
                 }
-            }
-            Key::Icc => self.icc = None,
-        }
-        Ok(*self != before)
+                None => false,
+            },
+            Key::Icc => self.icc.take().is_some(),
+        })
     }
 
-    /// Checks what an edit left: each changed block well-formed (EXIF a TIFF
-    /// structure, XMP well-formed XML, IPTC a resource block, ICC a profile
-    /// header of the right size), and at most [`MAX_INTERCEPTED_BYTES`] changed.
-    pub(crate) fn validate_edit(&self, before: &Metadata) -> Result<()> {
+    /// What is wrong with what an edit left, if anything: each changed block
+    /// must be well-formed (EXIF a TIFF structure, XMP well-formed XML, IPTC
+    /// a resource block, ICC a profile header of the right size), and at
+    /// most [`MAX_INTERCEPTED_BYTES`] changed.
+    pub(crate) fn edit_problem(&self, before: &Metadata) -> Option<String> {
         let mut changed_bytes = 0;
-        for block in [Block::Exif, Block::Xmp, Block::Iptc, Block::Icc] {
+        for block in Block::ALL {
             let (old, new) = (before.block(block), self.block(block));
             let Some(new) = new.filter(|_| old != new) else {
                 continue;
@@ -332,24 +363,25 @@ impl Metadata {
                 }
             };
             if !well_formed {
-                return Err(Error::Interceptor(format!(
+                return Some(format!(
                     "the edited {} block is not well-formed",
                     block.name()
-                )));
+                ));
             }
         }
-        if changed_bytes > MAX_INTERCEPTED_BYTES {
-            return Err(Error::Interceptor(format!(
+        (changed_bytes > MAX_INTERCEPTED_BYTES).then(|| {
+            format!(
                 "the edits come to {changed_bytes} bytes, over the limit of {MAX_INTERCEPTED_BYTES}"
-            )));
-        }
-        Ok(())
+            )
+        })
     }
 
-    /// Checks every block as [`validate_edit`](Metadata::validate_edit) checks changed ones.
+    /// Checks every block as [`edit_problem`](Metadata::edit_problem) checks changed ones.
     pub(crate) fn validate_blocks(&self) -> Result<()> {
-        self.validate_edit(&Metadata::default())
-            .map_err(|e| Error::InvalidArgument(e.to_string()))
+        match self.edit_problem(&Metadata::default()) {
+            Some(problem) => Err(Error::InvalidArgument(problem)),
+            None => Ok(()),
+        }
     }
 
     /// The block's bytes.
@@ -399,7 +431,7 @@ mod tests {
         assert!(m.remove_field("IPTC:City").unwrap());
         assert!(m.set_field("EXIF:IFD0:NoSuchTag", "x").is_err());
         assert!(m.set_field("XMP:nosuchprefix:x", "x").is_err());
-        m.validate_edit(&Metadata::default()).unwrap();
+        assert_eq!(m.edit_problem(&Metadata::default()), None);
     }
 
     #[test]

@@ -424,19 +424,23 @@ pub(crate) fn set_uint(data: &mut [u8], ifd: Ifd, tag: u16, value: u32) {
     }
 }
 
-/// Whether the field is present.
-pub(crate) fn has(data: &[u8], ifd: Ifd, tag: u16) -> bool {
-    find(data, ifd, tag).is_some()
+/// What a present field holds, as far as editing it goes.
+pub(crate) enum FieldKind {
+    /// ASCII.
+    Text,
+    /// SHORT or LONG.
+    Integer,
+    /// Any other type.
+    Other,
 }
 
-/// Whether the field is present as SHORT or LONG.
-pub(crate) fn is_integer(data: &[u8], ifd: Ifd, tag: u16) -> bool {
-    find(data, ifd, tag).is_some_and(|(_, e)| matches!(e.kind, SHORT | LONG))
-}
-
-/// Whether the field is present as ASCII.
-pub(crate) fn is_ascii(data: &[u8], ifd: Ifd, tag: u16) -> bool {
-    find(data, ifd, tag).is_some_and(|(_, e)| e.kind == ASCII)
+/// The kind of the field, `None` when it is absent.
+pub(crate) fn kind_of(data: &[u8], ifd: Ifd, tag: u16) -> Option<FieldKind> {
+    find(data, ifd, tag).map(|(_, e)| match e.kind {
+        ASCII => FieldKind::Text,
+        SHORT | LONG => FieldKind::Integer,
+        _ => FieldKind::Other,
+    })
 }
 
 /// Whether the block is a TIFF structure whose IFD0 lies inside it and
@@ -564,23 +568,19 @@ pub(crate) fn set_ascii(data: &mut Vec<u8>, ifd: Ifd, tag: u16, text: &str) -> b
         })
         .collect();
     let mut new_entry = [0u8; 12];
-    let mut header = Vec::new();
-    put_u16_into(&mut header, tag, big_endian);
-    put_u16_into(&mut header, ASCII, big_endian);
-    new_entry[..4].copy_from_slice(&header);
+    put_u16(&mut new_entry, 0, tag, big_endian);
+    put_u16(&mut new_entry, 2, ASCII, big_endian);
     copies.push((tag, new_entry));
     copies.sort_by_key(|(t, _)| *t);
     let old_len = 2 + entries.len() * 12 + 4;
     data.resize(data.len().next_multiple_of(2), 0);
     let new_offset = data.len();
-    let mut list = Vec::new();
-    put_u16_into(&mut list, copies.len() as u16, big_endian);
-    for (_, bytes) in &copies {
-        list.extend_from_slice(bytes);
+    let mut list = vec![0u8; 2 + copies.len() * 12 + 4];
+    put_u16(&mut list, 0, copies.len() as u16, big_endian);
+    for (i, (_, bytes)) in copies.iter().enumerate() {
+        list[2 + i * 12..2 + (i + 1) * 12].copy_from_slice(bytes);
     }
-    let mut next_bytes = Vec::new();
-    put_u32_into(&mut next_bytes, next, big_endian);
-    list.extend_from_slice(&next_bytes);
+    put_u32(&mut list, 2 + copies.len() * 12, next, big_endian);
     data.extend_from_slice(&list);
     data[offset..offset + old_len].fill(0);
     let index = copies
@@ -600,22 +600,6 @@ pub(crate) fn set_ascii(data: &mut Vec<u8>, ifd: Ifd, tag: u16, text: &str) -> b
         }
     }
     true
-}
-
-fn put_u16_into(out: &mut Vec<u8>, value: u16, big_endian: bool) {
-    out.extend_from_slice(&if big_endian {
-        value.to_be_bytes()
-    } else {
-        value.to_le_bytes()
-    });
-}
-
-fn put_u32_into(out: &mut Vec<u8>, value: u32, big_endian: bool) {
-    out.extend_from_slice(&if big_endian {
-        value.to_be_bytes()
-    } else {
-        value.to_le_bytes()
-    });
 }
 
 fn put_u16(data: &mut [u8], at: usize, value: u16, big_endian: bool) {
@@ -800,6 +784,12 @@ pub(crate) fn values(data: &[u8]) -> Vec<(Ifd, u16, String)> {
         }
     }
     out
+}
+
+/// One field's value as text, as [`values`] lists it (without listing them all).
+pub(crate) fn text(data: &[u8], ifd: Ifd, tag: u16) -> Option<String> {
+    let (tiff, entry) = find(data, ifd, tag)?;
+    Some(tiff.text(&entry))
 }
 
 impl Tiff<'_> {

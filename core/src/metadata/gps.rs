@@ -3,9 +3,7 @@
 
 use super::exif::{self, Ifd};
 
-const LATITUDE_REF: u16 = 0x0001;
 const LATITUDE: u16 = 0x0002;
-const LONGITUDE_REF: u16 = 0x0003;
 const LONGITUDE: u16 = 0x0004;
 const DEST_LATITUDE: u16 = 0x0014;
 const DEST_LONGITUDE: u16 = 0x0016;
@@ -44,11 +42,9 @@ fn degrees_of(data: &[u8], tag: u16) -> Option<f64> {
 }
 
 /// Rounds the EXIF GPS latitude and longitude (and destination) to `meters`,
-/// in place; returns the fields changed as `GPS:Name`. Also returns the
-/// rounded position (signed degrees) for the XMP copies.
-pub(crate) fn coarsen_exif(data: &mut [u8], meters: u32) -> (Vec<String>, Option<(f64, f64)>) {
+/// in place; returns the fields changed as `GPS:Name`.
+pub(crate) fn coarsen_exif(data: &mut [u8], meters: u32) -> Vec<String> {
     let mut changed = Vec::new();
-    let mut position = None;
     for (lat_tag, lon_tag, names) in [
         (LATITUDE, LONGITUDE, ("GPSLatitude", "GPSLongitude")),
         (
@@ -60,28 +56,16 @@ pub(crate) fn coarsen_exif(data: &mut [u8], meters: u32) -> (Vec<String>, Option
         let (Some(lat), Some(lon)) = (degrees_of(data, lat_tag), degrees_of(data, lon_tag)) else {
             continue;
         };
-        let (lat_step, lon_step) = steps(meters, lat);
-        let (lat, lon) = (round_to(lat, lat_step), round_to(lon, lon_step));
+        // The magnitudes are rounded; the hemisphere references stay as they are.
+        let (lat, lon) = coarsen(lat, lon, meters);
         if exif::set_rationals(data, Ifd::Gps, lat_tag, &dms_rationals(lat)) {
             changed.push(format!("GPS:{}", names.0));
         }
         if exif::set_rationals(data, Ifd::Gps, lon_tag, &dms_rationals(lon)) {
             changed.push(format!("GPS:{}", names.1));
         }
-        if lat_tag == LATITUDE {
-            let south = exif::values(data)
-                .iter()
-                .any(|(i, t, v)| *i == Ifd::Gps && *t == LATITUDE_REF && v.starts_with('S'));
-            let west = exif::values(data)
-                .iter()
-                .any(|(i, t, v)| *i == Ifd::Gps && *t == LONGITUDE_REF && v.starts_with('W'));
-            position = Some((
-                if south { -lat } else { lat },
-                if west { -lon } else { lon },
-            ));
-        }
     }
-    (changed, position)
+    changed
 }
 
 /// An XMP GPS coordinate (`DDD,MM.mmmmK` or `DDD,MM,SSK`) as signed degrees.

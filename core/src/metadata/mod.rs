@@ -129,7 +129,7 @@ impl Metadata {
                 .removed
                 .extend(removed.iter().map(|f| format!("EXIF:{f}")));
             if let Some(meters) = policy.gps_precision_m {
-                let (changed, _) = gps::coarsen_exif(data, meters);
+                let changed = gps::coarsen_exif(data, meters);
                 report
                     .changed
                     .extend(changed.iter().map(|f| format!("EXIF:{f}")));

@@ -19,10 +19,8 @@ const GPS_TIME_STAMP: u16 = 0x0007;
 const GPS_DATE_STAMP: u16 = 0x001D;
 
 fn text(data: &[u8], ifd: Ifd, tag: u16) -> Option<String> {
-    exif::values(data)
-        .into_iter()
-        .find(|(i, t, _)| *i == ifd && *t == tag)
-        .map(|(_, _, v)| v.trim().to_string())
+    exif::text(data, ifd, tag)
+        .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
 }
 

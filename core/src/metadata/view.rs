@@ -18,6 +18,9 @@ pub enum Block {
 }
 
 impl Block {
+    /// Every block, in the order they are listed.
+    pub const ALL: [Block; 4] = [Block::Exif, Block::Xmp, Block::Iptc, Block::Icc];
+
     /// `EXIF`, `XMP`, `IPTC` or `ICC`.
     pub fn name(self) -> &'static str {
         match self {
@@ -49,9 +52,7 @@ impl MetadataField {
     pub fn key(&self) -> String {
         format!("{}:{}:{}", self.block.name(), self.group, self.name)
     }
-}
 
-impl MetadataField {
     /// `{"block", "group", "name", "value"}`, as every face's JSON gives a field.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
