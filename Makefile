@@ -8,7 +8,7 @@ CARGO := cargo
 
 PYTHON_WHEELS := $(CARGO_TARGET_DIR)/wheels
 
-.PHONY: fuzz python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-alloc bench-multisearch metadata-peers lint bench bench-ffi clean licenses header examples install
+.PHONY: fuzz python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-alloc bench-stream bench-multisearch metadata-peers lint bench bench-ffi clean licenses header examples install
 
 setup:
 	bash scripts/setup.sh
@@ -130,7 +130,12 @@ bench-parallel: build
 
 # 1,000 mixed requests from 64 callers on 2 workers: latency percentiles against ideal queueing (issue 9).
 bench-load: build
+	PIXPRESS_POOL_BYTES=0 $(CARGO) bench -p pixpress --bench load
 	$(CARGO) bench -p pixpress --bench load
+
+# A 100-megapixel JPEG recompressed within 256 MB: the streaming path (issue 9).
+bench-stream: build
+	$(CARGO) bench -p pixpress --bench stream
 
 # Allocations per operation in steady state, by a counting allocator (issue 9).
 bench-alloc: build

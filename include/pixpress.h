@@ -278,6 +278,14 @@ typedef struct pxp_stats {
   uint64_t memory_admitted_peak;
   // Calls that waited for the budget.
   uint64_t admission_waits;
+  // Buffer requests served from the pools.
+  uint64_t pool_hits;
+  // Buffer requests of a poolable size that allocated.
+  uint64_t pool_misses;
+  // Bytes held in the buffer pools now.
+  uint64_t pool_held_bytes;
+  // Pooled buffers given back to the allocator after idling.
+  uint64_t pool_idle_releases;
 } pxp_stats;
 
 // What a search for the `target` option did. The caller sets `struct_size`
@@ -693,6 +701,12 @@ enum pxp_status pxp_metadata_edit_remove(struct pxp_metadata_edit *e, const char
 // The name of a measured stage (a pxp_metric_stage value: `"decode"`, ...),
 // as the Prometheus text labels it; a static string, NULL out of range.
 const char *pxp_metric_stage_name(uint32_t stage);
+
+// Sets the bound on bytes the buffer pools hold (default 128 MiB, or the
+// `PIXPRESS_POOL_BYTES` environment variable); 0 turns pooling off. Decoded
+// pixels and metric planes of 64 KiB and more are reused across calls, and
+// buffers unused for 2 s are freed.
+void pxp_set_pool_limit(uint64_t bytes);
 
 // Sets the process-wide memory budget in bytes (0: none, the default).
 // Under a budget, each compress and encode call is admitted by its

@@ -258,6 +258,7 @@ pixpress.restoreMetadata = restoreMetadata
 pixpress.stats = native.stats
 pixpress.metricsPrometheus = native.metricsPrometheus
 pixpress.setMemoryBudget = native.setMemoryBudget
+pixpress.setPoolLimit = native.setPoolLimit
 pixpress.optionKeys = native.optionKeys
 pixpress.version = native.version()
 pixpress.Pipeline = Pipeline

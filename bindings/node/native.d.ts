@@ -227,6 +227,20 @@ export interface Output {
   candidates: Array<Candidate>
 }
 
+/** How the buffer pools have been used. */
+export interface PoolStats {
+  /** Buffer requests served from the pools. */
+  hits: number
+  /** Buffer requests of a poolable size that allocated. */
+  misses: number
+  /** Bytes held in the pools now. */
+  heldBytes: number
+  /** Pooled buffers given back to the allocator after idling. */
+  idleReleases: number
+  /** The bound on held bytes (0: pooling off). */
+  limitBytes: number
+}
+
 /**
  * Reads format, size, bit depth, alpha, orientation, frames and which
  * metadata blocks are present from the headers.
@@ -346,6 +360,14 @@ export interface SessionProgress {
  */
 export declare function setMemoryBudget(bytes?: number | undefined | null): void
 
+/**
+ * Sets the bound on bytes the buffer pools hold (default 128 MiB, or the
+ * `PIXPRESS_POOL_BYTES` environment variable); 0 turns pooling off. Decoded
+ * pixels and metric planes of 64 KiB and more are reused across calls, and
+ * buffers unused for 2 s are freed.
+ */
+export declare function setPoolLimit(bytes: number): void
+
 /** Time spent in one stage since the process started. */
 export interface StageStats {
   /** How many times the stage ran. */
@@ -379,6 +401,8 @@ export interface Stats {
   memoryAdmittedPeak: number
   /** Calls that waited for the budget. */
   admissionWaits: number
+  /** The buffer pools (`setPoolLimit`). */
+  pool: PoolStats
 }
 
 /** The library version, "MAJOR.MINOR.PATCH". */

@@ -3,7 +3,8 @@
 //! compress makes, how many bytes they ask for, and how many of those are
 //! large (1 MiB or more: pixel and scratch buffers, what a buffer pool would
 //! reuse). Each operation runs 3 times to warm up, then 10 times counted;
-//! the table gives the mean per operation.
+//! the table gives the mean per operation, with the buffer pools off
+//! (`set_pool_limit(0)`) and on (the default limit).
 //!
 //! `make bench-alloc` (or `cargo bench -p pixpress --bench alloc`).
 //! Allocations made by C libraries (mozjpeg, libwebp, libaom) through
@@ -99,23 +100,29 @@ fn main() {
             ],
         ),
     ];
-    println!("| operation | allocations / op | MiB allocated / op | large (>= 1 MiB) allocations / op | MiB in large / op |");
-    println!("|---|---:|---:|---:|---:|");
-    for (name, input, pairs) in cases {
+    println!("| operation | pools | allocations / op | MiB allocated / op | large (>= 1 MiB) allocations / op | MiB in large / op | pool hits / op |");
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    let default_limit = pixpress::pool_limit();
+    for ((name, input, pairs), pools) in cases.iter().flat_map(|case| [(case, false), (case, true)])
+    {
+        pixpress::set_pool_limit(if pools { default_limit } else { 0 });
         let options = Options::from_pairs(pairs.iter().copied()).expect("options");
         for _ in 0..3 {
             pixpress::compress(input, &options).expect("compress");
         }
         let runs = 10;
         let before = counters();
+        let hits_before = pixpress::pool_stats().hits;
         for _ in 0..runs {
             pixpress::compress(input, &options).expect("compress");
         }
         let after = counters();
+        let hits = (pixpress::pool_stats().hits - hits_before) as f64 / runs as f64;
         let per = |i: usize| (after[i] - before[i]) as f64 / runs as f64;
         let mib = |v: f64| v / f64::from(1u32 << 20);
         println!(
-            "| {name} | {:.0} | {:.1} | {:.1} | {:.1} |",
+            "| {name} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {hits:.1} |",
+            if pools { "on" } else { "off" },
             per(0),
             mib(per(1)),
             per(2),

@@ -32,6 +32,7 @@ mod options;
 mod orient;
 mod pipeline;
 mod pixels;
+mod pool;
 mod progress;
 mod quality;
 mod resize;
@@ -55,6 +56,7 @@ pub use options::{
 pub use orient::Orientation;
 pub use pipeline::{Candidate, Compressed, DecodedImage, Timings};
 pub use pixels::{Image, Layout, PixelsRef, Rgba8, Samples};
+pub use pool::{pool_limit, pool_stats, set_pool_limit, trim_pools, PoolStats};
 pub use progress::{Progress, Stage};
 pub use quality::{
     parse_byte_size, score_images, vision_tables, Analysis, Metric, QuantTables, RatePoint,

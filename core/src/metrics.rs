@@ -163,6 +163,8 @@ pub struct Stats {
     pub memory_admitted_peak: u64,
     /// Calls that waited for the budget.
     pub admission_waits: u64,
+    /// The buffer pools ([`crate::set_pool_limit`]): hits, misses and bytes held.
+    pub pool: crate::PoolStats,
 }
 
 /// Reads the process-wide statistics.
@@ -175,6 +177,7 @@ pub fn stats() -> Stats {
         memory_admitted,
         memory_admitted_peak,
         admission_waits,
+        pool: crate::pool_stats(),
         images: r.images.load(Ordering::Relaxed),
         bytes_in: r.bytes_in.load(Ordering::Relaxed),
         bytes_out: r.bytes_out.load(Ordering::Relaxed),
@@ -300,6 +303,34 @@ pub fn metrics_prometheus() -> String {
         "counter",
         "Calls that waited for the memory budget.",
         &[(String::new(), s.admission_waits as f64)],
+    );
+    write_family(
+        &mut out,
+        "pixpress_pool_hits_total",
+        "counter",
+        "Buffer requests served from the pools.",
+        &[(String::new(), s.pool.hits as f64)],
+    );
+    write_family(
+        &mut out,
+        "pixpress_pool_misses_total",
+        "counter",
+        "Buffer requests of a poolable size that allocated.",
+        &[(String::new(), s.pool.misses as f64)],
+    );
+    write_family(
+        &mut out,
+        "pixpress_pool_held_bytes",
+        "gauge",
+        "Bytes held in the buffer pools for reuse.",
+        &[(String::new(), s.pool.held_bytes as f64)],
+    );
+    write_family(
+        &mut out,
+        "pixpress_pool_idle_releases_total",
+        "counter",
+        "Pooled buffers given back to the allocator after idling.",
+        &[(String::new(), s.pool.idle_releases as f64)],
     );
     let name = "pixpress_stage_duration_seconds";
     let _ = writeln!(

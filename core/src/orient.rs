@@ -84,7 +84,13 @@ impl Orientation {
 }
 
 /// Moves every pixel to its upright place: output (x, y) takes source `source_of(x, y)`.
-fn reorder<T: Copy>(src: &[T], w: usize, h: usize, ch: usize, o: Orientation) -> Vec<T> {
+fn reorder<T: crate::pool::Pooled>(
+    src: &[T],
+    w: usize,
+    h: usize,
+    ch: usize,
+    o: Orientation,
+) -> Vec<T> {
     let (out_w, out_h) = if o.swaps_dimensions() { (h, w) } else { (w, h) };
     let source_of = |x: usize, y: usize| -> (usize, usize) {
         match o {
@@ -98,7 +104,7 @@ fn reorder<T: Copy>(src: &[T], w: usize, h: usize, ch: usize, o: Orientation) ->
             Orientation::Rotate270 => (w - 1 - y, x),
         }
     };
-    let mut out = Vec::with_capacity(src.len());
+    let mut out = crate::pool::take(src.len());
     for y in 0..out_h {
         for x in 0..out_w {
             let (sx, sy) = source_of(x, y);
@@ -122,9 +128,9 @@ mod tests {
     /// Width, height and samples of an 8-bit image.
     type Pixels = (u32, u32, Vec<u8>);
 
-    fn pixels(img: Image) -> Pixels {
-        match img.samples {
-            Samples::U8(d) => (img.width, img.height, d),
+    fn pixels(mut img: Image) -> Pixels {
+        match &mut img.samples {
+            Samples::U8(d) => (img.width, img.height, std::mem::take(d)),
             Samples::U16(_) => unreachable!(),
         }
     }

@@ -227,6 +227,11 @@ pub(crate) fn compress(
         progress.enter(Stage::Done)?;
         return Ok(out);
     }
+    if strips.is_none() {
+        if let Some(out) = compress_streaming(input, in_format, options, progress, started)? {
+            return Ok(out);
+        }
+    }
     let header_plan = plan_from_header(input, in_format, options)?;
     let min_size = header_plan.map(|(_, size)| size);
     let request = DecodeRequest {
@@ -290,7 +295,10 @@ pub(crate) fn compress(
         out_format == Format::Jpeg && options.target.is_none() && s.wants(image.width, image.height)
     });
     let (data, search) = match (striped, image.pixels_ref()) {
-        (Some(store), Some(pixels)) => (encode_striped(&pixels, &metadata, options, store)?, None),
+        (Some(store), Some(mut pixels)) => (
+            encode_striped(&mut pixels, &metadata, options, store)?,
+            None,
+        ),
         _ => encode_prepared(out_format, &image, &metadata, options)?,
     };
     timings.encode = encode_started.elapsed();
@@ -317,6 +325,79 @@ pub(crate) fn compress(
         },
         candidates: Vec::new(),
     })
+}
+
+/// Images of at least this many pixels are recompressed JPEG to JPEG as a
+/// stream of rows ([`compress_streaming`]).
+pub const STREAM_MIN_PIXELS: u64 = 48_000_000;
+
+/// JPEG to JPEG of a large image (at least [`STREAM_MIN_PIXELS`]) as a stream
+/// of row strips, when nothing asked for needs the whole image: no resize,
+/// target or lossless optimization, upright (or orientation kept), no
+/// profile conversion, not CMYK. `None` when the call is not streamed.
+fn compress_streaming(
+    input: &[u8],
+    in_format: Format,
+    options: &Options,
+    progress: &mut Reporter,
+    started: Instant,
+) -> Result<Option<Compressed>> {
+    if in_format != Format::Jpeg
+        || !matches!(
+            options.format,
+            OutputFormat::Same | OutputFormat::Exact(Format::Jpeg)
+        )
+        || options.resize.is_some()
+        || options.target.is_some()
+        || options.lossless
+    {
+        return Ok(None);
+    }
+    let mut report = MetadataReport::default();
+    let streamed = codecs::jpeg::stream::recompress(input, options, |header| {
+        let (w, h) = header.size;
+        let upright = options.orientation == OrientationMode::Keep
+            || header.metadata.exif_orientation().unwrap_or(1) == 1;
+        if u64::from(w) * u64::from(h) < STREAM_MIN_PIXELS
+            || !upright
+            || drops_profile(header.metadata, options)
+        {
+            return Ok(None);
+        }
+        progress.enter(Stage::Encode)?;
+        let mut metadata = header.metadata.clone();
+        if options.orientation == OrientationMode::Apply {
+            metadata.reset_orientation();
+        }
+        let (out, out_report) =
+            output_metadata(&metadata, options, Format::Jpeg, w, h, Some(input))?;
+        report = out_report;
+        Ok(Some(out))
+    })?;
+    let Some((data, (width, height))) = streamed else {
+        return Ok(None);
+    };
+    progress.enter(Stage::Done)?;
+    let unchanged =
+        options.never_larger && options.metadata.keeps_everything() && data.len() >= input.len();
+    Ok(Some(Compressed {
+        data: if unchanged { input.to_vec() } else { data },
+        format: Format::Jpeg,
+        width,
+        height,
+        unchanged,
+        timings: Timings {
+            encode: started.elapsed(),
+            ..Timings::default()
+        },
+        search: None,
+        metadata: if unchanged {
+            MetadataReport::default()
+        } else {
+            report
+        },
+        candidates: Vec::new(),
+    }))
 }
 
 /// The metadata to write into a `format` output of `width` x `height`: the

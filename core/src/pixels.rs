@@ -56,6 +56,38 @@ pub enum Samples {
     U16(Vec<u16>),
 }
 
+impl Default for Samples {
+    /// No samples.
+    fn default() -> Samples {
+        Samples::U8(Vec::new())
+    }
+}
+
+impl Samples {
+    /// The 8-bit samples moved out (`None` for 16-bit); the buffer then leaves the pool.
+    pub fn into_u8_vec(mut self) -> Option<Vec<u8>> {
+        match &mut self {
+            Samples::U8(v) => Some(std::mem::take(v)),
+            Samples::U16(_) => None,
+        }
+    }
+
+    /// The 16-bit samples moved out (`None` for 8-bit); the buffer then leaves the pool.
+    pub fn into_u16_vec(mut self) -> Option<Vec<u16>> {
+        match &mut self {
+            Samples::U16(v) => Some(std::mem::take(v)),
+            Samples::U8(_) => None,
+        }
+    }
+}
+
+impl Drop for Samples {
+    /// Shelves the buffer in the pool for the next image of its size ([`crate::set_pool_limit`]).
+    fn drop(&mut self) {
+        crate::pool::give_samples(self);
+    }
+}
+
 /// An owned image: `width * height` pixels of `layout`, rows packed without padding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
@@ -171,14 +203,23 @@ impl Image {
     }
 
     /// The 8-bit samples, reducing 16-bit ones with rounding where needed.
-    pub fn into_u8(self) -> Image {
-        match self.samples {
-            Samples::U8(_) => self,
-            Samples::U16(data) => Image {
-                samples: Samples::U8(data.into_iter().map(u16_to_u8).collect()),
-                ..self
-            },
+    pub fn into_u8(mut self) -> Image {
+        if let Samples::U16(data) = &self.samples {
+            let mut narrow = crate::pool::take(data.len());
+            narrow.extend(data.iter().map(|&v| u16_to_u8(v)));
+            self.samples = Samples::U8(narrow);
         }
+        self
+    }
+
+    /// The 16-bit samples, widening 8-bit ones exactly (255 maps to 65535).
+    pub fn into_u16(mut self) -> Image {
+        if let Samples::U8(data) = &self.samples {
+            let mut wide = crate::pool::take(data.len());
+            wide.extend(data.iter().map(|&v| u8_to_u16(v)));
+            self.samples = Samples::U16(wide);
+        }
+        self
     }
 
     /// Whether any pixel is not fully opaque (false for layouts without alpha).
@@ -200,14 +241,14 @@ impl Image {
             return self;
         }
         let (from, width, height) = (self.layout, self.width, self.height);
-        let samples = match self.samples {
+        let samples = match &self.samples {
             Samples::U8(d) => {
                 let bg = [background.r, background.g, background.b];
-                Samples::U8(convert_samples(&d, from, target, bg, u8::MAX))
+                Samples::U8(convert_samples(d, from, target, bg, u8::MAX))
             }
             Samples::U16(d) => {
                 let bg = [background.r, background.g, background.b].map(u8_to_u16);
-                Samples::U16(convert_samples(&d, from, target, bg, u16::MAX))
+                Samples::U16(convert_samples(d, from, target, bg, u16::MAX))
             }
         };
         Image {
@@ -290,6 +331,16 @@ impl<'a> PixelsRef<'a> {
         (0..self.height as usize).map(move |y| &self.data[y * self.stride..y * self.stride + row])
     }
 
+    /// Rows `first..first + count` as pixels of their own (clamped to the image).
+    pub(crate) fn rows_from(&self, first: u32, count: u32) -> PixelsRef<'a> {
+        let first = first.min(self.height - 1);
+        PixelsRef {
+            height: count.clamp(1, self.height - first),
+            data: &self.data[first as usize * self.stride..],
+            ..*self
+        }
+    }
+
     /// Bytes from one row's start to the next.
     pub fn stride(&self) -> usize {
         self.stride
@@ -339,7 +390,7 @@ fn check_len(width: u32, height: u32, layout: Layout, len: usize) -> Result<()> 
 }
 
 /// A sample type that can be blended: u8 or u16.
-trait Sample: Copy + Into<u32> + TryFrom<u32> {}
+trait Sample: crate::pool::Pooled + Into<u32> + TryFrom<u32> {}
 impl Sample for u8 {}
 impl Sample for u16 {}
 
@@ -356,7 +407,7 @@ fn convert_samples<T: Sample>(
         let mixed = (v.into() * a + bg.into() * (max - a) + max / 2) / max;
         T::try_from(mixed).unwrap_or(opaque)
     };
-    let mut out = Vec::with_capacity(data.len() / fc * tc);
+    let mut out = crate::pool::take(data.len() / fc * tc);
     for px in data.chunks_exact(fc) {
         // Color channels of the source, as RGB.
         let rgb = if from.is_color() {

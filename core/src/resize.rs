@@ -83,7 +83,9 @@ pub(crate) fn resize(image: &Image, output: (u32, u32)) -> Result<Image> {
     };
     let pt = pixel_type(image.layout, sixteen);
     let src = ImageRef::new(image.width, image.height, bytes, pt).map_err(|e| fail(&e))?;
-    let mut dst = FirImage::new(output.0, output.1, pt);
+    let out_bytes = output.0 as usize * output.1 as usize * pt.size();
+    let mut dst = FirImage::from_vec_u8(output.0, output.1, crate::pool::zeroed(out_bytes), pt)
+        .map_err(|e| fail(&e))?;
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
         .fit_into_destination(Some((0.5, 0.5)));
@@ -92,10 +94,12 @@ pub(crate) fn resize(image: &Image, output: (u32, u32)) -> Result<Image> {
         .map_err(|e| fail(&e))?;
     let out = dst.into_vec();
     if sixteen {
-        let samples = out
-            .chunks_exact(2)
-            .map(|b| u16::from_ne_bytes([b[0], b[1]]))
-            .collect();
+        let mut samples = crate::pool::take(out.len() / 2);
+        samples.extend(
+            out.chunks_exact(2)
+                .map(|b| u16::from_ne_bytes([b[0], b[1]])),
+        );
+        crate::pool::give(out);
         Image::from_u16(output.0, output.1, image.layout, samples)
     } else {
         Image::from_u8(output.0, output.1, image.layout, out)

@@ -3,7 +3,7 @@
 //! size and converts to every output format; every bad file is refused with a
 //! typed error.
 
-use pixpress::{compress, decode, probe, ErrorKind, Format, Image, Layout, Options, Samples};
+use pixpress::{compress, decode, probe, ErrorKind, Format, Image, Layout, Options};
 use std::path::{Path, PathBuf};
 
 fn corpus() -> PathBuf {
@@ -52,14 +52,12 @@ fn opts(pairs: &[(&str, &str)]) -> Options {
 }
 
 fn rgb8(image: Image) -> Vec<u8> {
-    match image
+    image
         .convert(Layout::Rgb, pixpress::Rgba8::WHITE)
         .into_u8()
         .samples
-    {
-        Samples::U8(d) => d,
-        Samples::U16(_) => unreachable!(),
-    }
+        .into_u8_vec()
+        .expect("8-bit after into_u8")
 }
 
 fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {

@@ -75,6 +75,25 @@ pub struct pxp_stats {
     pub memory_admitted_peak: u64,
     /// Calls that waited for the budget.
     pub admission_waits: u64,
+    /// Buffer requests served from the pools.
+    pub pool_hits: u64,
+    /// Buffer requests of a poolable size that allocated.
+    pub pool_misses: u64,
+    /// Bytes held in the buffer pools now.
+    pub pool_held_bytes: u64,
+    /// Pooled buffers given back to the allocator after idling.
+    pub pool_idle_releases: u64,
+}
+
+/// Sets the bound on bytes the buffer pools hold (default 128 MiB, or the
+/// `PIXPRESS_POOL_BYTES` environment variable); 0 turns pooling off. Decoded
+/// pixels and metric planes of 64 KiB and more are reused across calls, and
+/// buffers unused for 2 s are freed.
+#[no_mangle]
+pub extern "C" fn pxp_set_pool_limit(bytes: u64) {
+    boundary::value((), || {
+        engine::set_pool_limit(usize::try_from(bytes).unwrap_or(usize::MAX));
+    })
 }
 
 /// Sets the process-wide memory budget in bytes (0: none, the default).
@@ -113,6 +132,10 @@ pub unsafe extern "C" fn pxp_stats_snapshot(out: *mut pxp_stats) -> pxp_status {
             memory_admitted: stats.memory_admitted,
             memory_admitted_peak: stats.memory_admitted_peak,
             admission_waits: stats.admission_waits,
+            pool_hits: stats.pool.hits,
+            pool_misses: stats.pool.misses,
+            pool_held_bytes: stats.pool.held_bytes,
+            pool_idle_releases: stats.pool.idle_releases,
         };
         for (kind, count) in stats.errors {
             if let Some(slot) = full.errors.get_mut(kind as usize) {

@@ -530,6 +530,29 @@ static void test_stats_and_prometheus(void) {
           (unsigned long long)budgeted.memory_budget, (unsigned long long)budgeted.memory_admitted);
     CHECK(budgeted.memory_admitted_peak >= 2 * len, "peak admitted %llu", (unsigned long long)budgeted.memory_admitted_peak);
     pxp_set_memory_budget(0);
+
+    /* The same compression again takes its buffers from the pools; the text
+     * agrees with the snapshot; a limit of 0 empties the pools. */
+    size_t photo_len;
+    unsigned char *photo = corpus_file("jpeg/jolla.jpg", &photo_len);
+    CHECK(photo != NULL, "corpus photo");
+    pxp_stats warm = {.struct_size = sizeof(pxp_stats)}, pooled = {.struct_size = sizeof(pxp_stats)};
+    for (int k = 0; photo && k < 2; k++) {
+        if (k == 1) CHECK(pxp_stats_snapshot(&warm) == PXP_OK, "snapshot before pooled call");
+        out = NULL;
+        CHECK(pxp_compress(photo, photo_len, NULL, &out) == PXP_OK, "compress photo");
+        pxp_buffer_free(out);
+    }
+    free(photo);
+    CHECK(pxp_stats_snapshot(&pooled) == PXP_OK, "snapshot after pooled call");
+    CHECK(pooled.pool_hits > warm.pool_hits, "pool hits %llu -> %llu", (unsigned long long)warm.pool_hits,
+          (unsigned long long)pooled.pool_hits);
+    text = pxp_metrics_prometheus();
+    CHECK(text && sample(text, "pixpress_pool_hits_total") == (double)pooled.pool_hits, "text pool hits");
+    pxp_string_free(text);
+    pxp_set_pool_limit(0);
+    CHECK(pxp_stats_snapshot(&pooled) == PXP_OK && pooled.pool_held_bytes == 0, "pool emptied");
+    pxp_set_pool_limit(128u << 20);
     free(data);
 }
 

@@ -106,3 +106,35 @@ def test_cli_memory_budget(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["L_16.webp", "jolla.webp"]
     bad = run_cli("compress", *files, "-o", tmp_path, "--memory-budget", "12XB")
     assert bad.returncode == 2 and "unknown unit" in bad.stderr
+
+
+def test_buffer_pools_reuse_decoded_pixels_count_it_and_free_when_idle():
+    """The second compression of the same photo takes its pixel buffer from the
+    pool (a hit), the text and the dict agree, idle buffers are freed within a
+    few seconds, and a limit of 0 turns pooling off."""
+    import time
+
+    jpeg = (CORPUS / "jpeg" / "jolla.jpg").read_bytes()
+    pixpress.compress(jpeg, format="jpeg", quality=80)
+    before = pixpress.stats()["pool"]
+    pixpress.compress(jpeg, format="jpeg", quality=80)
+    after = pixpress.stats()["pool"]
+    assert after["hits"] > before["hits"]
+    assert after["held_bytes"] > 0
+    assert after["limit_bytes"] == 128 << 20
+    text = scrape()
+    assert text[("pixpress_pool_hits_total", ())] == pixpress.stats()["pool"]["hits"]
+    assert text[("pixpress_pool_held_bytes", ())] == pixpress.stats()["pool"]["held_bytes"]
+    deadline = time.monotonic() + 10
+    while pixpress.stats()["pool"]["held_bytes"] and time.monotonic() < deadline:
+        time.sleep(0.25)
+    idle = pixpress.stats()["pool"]
+    assert idle["held_bytes"] == 0 and idle["idle_releases"] > after["idle_releases"]
+    try:
+        pixpress.set_pool_limit(0)
+        pixpress.compress(jpeg, format="jpeg", quality=80)
+        off = pixpress.stats()["pool"]
+        assert (off["hits"], off["misses"], off["held_bytes"], off["limit_bytes"]) == (
+            idle["hits"], idle["misses"], 0, 0)
+    finally:
+        pixpress.set_pool_limit(128 << 20)

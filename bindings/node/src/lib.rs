@@ -934,6 +934,32 @@ pub struct Stats {
     pub memory_admitted_peak: f64,
     /// Calls that waited for the budget.
     pub admission_waits: f64,
+    /// The buffer pools (`setPoolLimit`).
+    pub pool: PoolStats,
+}
+
+/// How the buffer pools have been used.
+#[napi(object)]
+pub struct PoolStats {
+    /// Buffer requests served from the pools.
+    pub hits: f64,
+    /// Buffer requests of a poolable size that allocated.
+    pub misses: f64,
+    /// Bytes held in the pools now.
+    pub held_bytes: f64,
+    /// Pooled buffers given back to the allocator after idling.
+    pub idle_releases: f64,
+    /// The bound on held bytes (0: pooling off).
+    pub limit_bytes: f64,
+}
+
+/// Sets the bound on bytes the buffer pools hold (default 128 MiB, or the
+/// `PIXPRESS_POOL_BYTES` environment variable); 0 turns pooling off. Decoded
+/// pixels and metric planes of 64 KiB and more are reused across calls, and
+/// buffers unused for 2 s are freed.
+#[napi]
+pub fn set_pool_limit(bytes: f64) {
+    engine::set_pool_limit(bytes.max(0.0) as usize);
 }
 
 /// Sets the process-wide memory budget in bytes (`undefined` or 0: none).
@@ -974,6 +1000,13 @@ pub fn stats() -> Stats {
         memory_admitted: s.memory_admitted as f64,
         memory_admitted_peak: s.memory_admitted_peak as f64,
         admission_waits: s.admission_waits as f64,
+        pool: PoolStats {
+            hits: s.pool.hits as f64,
+            misses: s.pool.misses as f64,
+            held_bytes: s.pool.held_bytes as f64,
+            idle_releases: s.pool.idle_releases as f64,
+            limit_bytes: s.pool.limit_bytes as f64,
+        },
     }
 }
 

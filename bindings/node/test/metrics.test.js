@@ -55,6 +55,24 @@ test('the Prometheus text parses and counts the calls made', async () => {
   assert.equal(after.samples.get('pixpress_stage_duration_seconds_bucket{stage="decode",le="+Inf"}'), stats.stages.decode.count)
 })
 
+test('buffer pools serve a repeated compression, count it in the text, and empty at limit 0', async () => {
+  const photo = fs.readFileSync(path.join(CORPUS, 'jpeg/jolla.jpg'))
+  await pixpress.compress(photo, { format: 'jpeg', effort: 0 })
+  const before = pixpress.stats().pool
+  await pixpress.compress(photo, { format: 'jpeg', effort: 0 })
+  const after = pixpress.stats().pool
+  assert.ok(after.hits > before.hits, `${before.hits} -> ${after.hits}`)
+  assert.equal(after.limitBytes, 128 * 1024 * 1024)
+  assert.equal(scrape().samples.get('pixpress_pool_hits_total'), after.hits)
+  pixpress.setPoolLimit(0)
+  try {
+    assert.equal(pixpress.stats().pool.heldBytes, 0)
+    assert.equal(scrape().samples.get('pixpress_pool_held_bytes'), 0)
+  } finally {
+    pixpress.setPoolLimit(128 * 1024 * 1024)
+  }
+})
+
 test('a memory budget admits one compression at a time and never goes over', async () => {
   const png = fs.readFileSync(path.join(CORPUS, 'png/L_16.png'))
   const big = pixpress.compressSync(png, { format: 'jpeg', resize: '1600x1600', fit: 'exact', enlarge: true }).data

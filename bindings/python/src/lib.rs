@@ -271,7 +271,8 @@ fn rewrite_metadata(
 /// dict of ``images``, ``bytes_in``, ``bytes_out``, ``in_flight``, ``errors``
 /// (status name -> count), ``stages`` (stage name -> ``{"count",
 /// "seconds"}``), ``memory_budget`` (``None`` for none), ``memory_admitted``,
-/// ``memory_admitted_peak`` and ``admission_waits``.
+/// ``memory_admitted_peak``, ``admission_waits``, and ``pool`` (``hits``,
+/// ``misses``, ``held_bytes``, ``idle_releases``, ``limit_bytes``).
 #[pyfunction]
 fn stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let s = engine::stats();
@@ -297,7 +298,23 @@ fn stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     d.set_item("memory_admitted", s.memory_admitted)?;
     d.set_item("memory_admitted_peak", s.memory_admitted_peak)?;
     d.set_item("admission_waits", s.admission_waits)?;
+    let pool = PyDict::new(py);
+    pool.set_item("hits", s.pool.hits)?;
+    pool.set_item("misses", s.pool.misses)?;
+    pool.set_item("held_bytes", s.pool.held_bytes)?;
+    pool.set_item("idle_releases", s.pool.idle_releases)?;
+    pool.set_item("limit_bytes", s.pool.limit_bytes)?;
+    d.set_item("pool", pool)?;
     Ok(d)
+}
+
+/// Sets the bound on bytes the buffer pools hold (default 128 MiB, or the
+/// ``PIXPRESS_POOL_BYTES`` environment variable); 0 turns pooling off.
+/// Decoded pixels and metric planes of 64 KiB and more are reused across
+/// calls, and buffers unused for 2 s are freed.
+#[pyfunction]
+fn set_pool_limit(bytes: usize) {
+    engine::set_pool_limit(bytes);
 }
 
 /// Sets the process-wide memory budget in bytes (``None``: none, the
@@ -337,6 +354,7 @@ fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stats, m)?)?;
     m.add_function(wrap_pyfunction!(metrics_prometheus, m)?)?;
     m.add_function(wrap_pyfunction!(set_memory_budget, m)?)?;
+    m.add_function(wrap_pyfunction!(set_pool_limit, m)?)?;
     m.add_class::<Output>()?;
     m.add_class::<Info>()?;
     m.add_class::<Pixels>()?;

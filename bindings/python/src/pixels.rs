@@ -189,16 +189,7 @@ impl Pixels {
             if bits == 8 {
                 return converted.into_u8();
             }
-            match converted.samples {
-                Samples::U8(v) => Image {
-                    samples: Samples::U16(v.into_iter().map(|s| u16::from(s) * 257).collect()),
-                    ..converted
-                },
-                samples @ Samples::U16(_) => Image {
-                    samples,
-                    ..converted
-                },
-            }
+            converted.into_u16()
         });
         Ok(self.with_image(converted))
     }

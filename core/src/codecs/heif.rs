@@ -111,7 +111,7 @@ pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Re
     let row_samples = w as usize * layout.channels();
     let image = if high {
         let max = (1u32 << plane.bits_per_pixel.clamp(9, 16)) - 1;
-        let mut out = Vec::with_capacity(row_samples * h as usize);
+        let mut out = crate::pool::take(row_samples * h as usize);
         for row in plane.data.chunks(plane.stride).take(h as usize) {
             out.extend(row[..row_samples * 2].chunks_exact(2).map(|b| {
                 let v = u32::from(u16::from_le_bytes([b[0], b[1]])).min(max);
@@ -120,7 +120,7 @@ pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Re
         }
         Image::from_u16(w, h, layout, out)?
     } else {
-        let mut out = Vec::with_capacity(row_samples * h as usize);
+        let mut out = crate::pool::take(row_samples * h as usize);
         for row in plane.data.chunks(plane.stride).take(h as usize) {
             out.extend_from_slice(&row[..row_samples]);
         }

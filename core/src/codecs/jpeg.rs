@@ -5,6 +5,7 @@
 //! edge of this module ([`run_libjpeg`]). Every libjpeg object lives in a guard
 //! whose `Drop` destroys it, so unwinding frees everything.
 
+pub(crate) mod stream;
 pub(crate) mod strips;
 
 use super::{check_limit, DecodeRequest, Decoded};
@@ -329,14 +330,17 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
             cinfo.output_components as usize,
         );
         let row_len = out_w * channels;
-        let mut pixels = vec![0u8; row_len * out_h];
+        let mut pixels = crate::pool::zeroed::<u8>(row_len * out_h);
+        let mut rows: Vec<*mut u8> = Vec::with_capacity(16);
         while (cinfo.output_scanline as usize) < out_h {
             let row = cinfo.output_scanline as usize;
-            let mut rows: Vec<*mut u8> = pixels[row * row_len..]
-                .chunks_exact_mut(row_len)
-                .take(16)
-                .map(|r| r.as_mut_ptr())
-                .collect();
+            rows.clear();
+            rows.extend(
+                pixels[row * row_len..]
+                    .chunks_exact_mut(row_len)
+                    .take(16)
+                    .map(|r| r.as_mut_ptr()),
+            );
             let read =
                 unsafe { jpeg_read_scanlines(cinfo, rows.as_mut_ptr(), rows.len() as JDIMENSION) };
             if read == 0 {
@@ -628,8 +632,10 @@ fn set_output_scans(c: &mut Compressor, options: &Options) {
 /// Feeds `rows` to a started compressor, 16 at a time.
 fn write_rows<'a>(c: &mut Compressor, rows: impl Iterator<Item = &'a [u8]>) {
     let mut rows = rows;
+    let mut ptrs: Vec<*const u8> = Vec::with_capacity(16);
     loop {
-        let mut ptrs: Vec<*const u8> = rows.by_ref().take(16).map(<[u8]>::as_ptr).collect();
+        ptrs.clear();
+        ptrs.extend(rows.by_ref().take(16).map(<[u8]>::as_ptr));
         if ptrs.is_empty() {
             break;
         }

@@ -326,10 +326,11 @@ fn quantize(image: &Image, options: &Options) -> Option<Image> {
         _ => 1,
     };
     let layout = image.layout;
-    let rgba = image.clone().into_u8().convert(Layout::Rgba, Rgba8::WHITE);
-    let Samples::U8(mut pixels) = rgba.samples else {
+    let mut rgba = image.clone().into_u8().convert(Layout::Rgba, Rgba8::WHITE);
+    let Samples::U8(pixels) = &mut rgba.samples else {
         return None;
     };
+    let mut pixels = std::mem::take(pixels);
     let quantizer = color_quant::NeuQuant::new(sample_factor, colors, &pixels);
     for px in pixels.chunks_exact_mut(4) {
         quantizer.map_pixel(px);

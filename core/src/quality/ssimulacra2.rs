@@ -16,10 +16,11 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::error::{Error, Result};
+use crate::pool::Scratch;
 use rayon::prelude::*;
 
 /// An image as three planes of linear R, G and B.
-type Planes = [Vec<f32>; 3];
+type Planes = [Scratch<f32>; 3];
 
 const SCALES: usize = 6;
 /// The blur reaches 4 pixels each side: libjxl's recursive Gaussian of
@@ -76,7 +77,7 @@ pub(super) fn ssimulacra2(a: &[u8], b: &[u8], width: usize, height: usize) -> Re
 /// the planes downsampled from the scale above.
 enum Source<'a> {
     Srgb8 { rgb: &'a [u8], lut: &'a [f32; 256] },
-    Planes(&'a [Vec<f32>; 3]),
+    Planes(&'a Planes),
 }
 
 fn sources<'a>(
@@ -93,7 +94,7 @@ fn sources<'a>(
 
 impl Source<'_> {
     /// Linear R, G and B planes of row `y` of an image `width` wide.
-    fn linear_row(&self, width: usize, y: usize, out: &mut [Vec<f32>; 3]) {
+    fn linear_row(&self, width: usize, y: usize, out: &mut Planes) {
         match self {
             Source::Srgb8 { rgb, lut } => {
                 let row = &rgb[y * width * 3..][..width * 3];
@@ -134,10 +135,10 @@ fn srgb_to_linear_table() -> [f32; 256] {
 }
 
 /// The 2x2 box average in linear RGB (edge pixels repeated for odd sizes).
-fn downsample(source: &Source, width: usize, height: usize) -> [Vec<f32>; 3] {
+fn downsample(source: &Source, width: usize, height: usize) -> Planes {
     let (out_w, out_h) = (width.div_ceil(2), height.div_ceil(2));
-    let plane = |c: usize| -> Vec<f32> {
-        let mut out = vec![0.0f32; out_w * out_h];
+    let plane = |c: usize| -> Scratch<f32> {
+        let mut out = Scratch::zeroed(out_w * out_h);
         out.par_chunks_mut(out_w).enumerate().for_each(|(oy, row)| {
             for (ox, v) in row.iter_mut().enumerate() {
                 let mut sum = 0.0f32;
@@ -245,9 +246,9 @@ fn band_sums(
     // Rows the band's blur reaches; rows outside the image count as zero.
     let (top, bottom) = (y0.saturating_sub(RADIUS), (y1 + RADIUS).min(height));
     let rows = bottom - top;
-    let xyb = |source: &Source| -> [Vec<f32>; 3] {
-        let mut planes = [(); 3].map(|_| vec![0.0f32; rows * width]);
-        let mut linear = [(); 3].map(|_| vec![0.0f32; width]);
+    let xyb = |source: &Source| -> Planes {
+        let mut planes = [(); 3].map(|_| Scratch::zeroed(rows * width));
+        let mut linear = [(); 3].map(|_| Scratch::zeroed(width));
         for r in 0..rows {
             source.linear_row(width, top + r, &mut linear);
             for x in 0..width {
@@ -264,10 +265,10 @@ fn band_sums(
         pixels: ((y1 - y0) * width) as f64,
         ..Sums::default()
     };
-    let mut padded = vec![0.0f32; width + 2 * RADIUS];
+    let mut padded = Scratch::<f32>::zeroed(width + 2 * RADIUS);
     // Horizontally blurred rows of mu1, mu2, sigma11, sigma22, sigma12.
-    let mut horizontal = [(); 5].map(|_| vec![0.0f32; rows * width]);
-    let mut blurred = [(); 5].map(|_| vec![0.0f32; width]);
+    let mut horizontal = [(); 5].map(|_| Scratch::<f32>::zeroed(rows * width));
+    let mut blurred = [(); 5].map(|_| Scratch::<f32>::zeroed(width));
     for c in 0..3 {
         let (p1, p2) = (&img1[c], &img2[c]);
         for r in 0..rows {

@@ -35,6 +35,7 @@ from ._pixpress import (
     rewrite_metadata,
     score,
     set_memory_budget,
+    set_pool_limit,
     stats,
 )
 from .errors import *  # noqa: F403
@@ -55,6 +56,7 @@ __all__ = [
     "stats",
     "metrics_prometheus",
     "set_memory_budget",
+    "set_pool_limit",
     "Output",
     "Info",
     "Pixels",

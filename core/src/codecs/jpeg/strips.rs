@@ -90,31 +90,61 @@ impl StripLayout {
     }
 }
 
-/// Encodes `pixels` (8-bit gray or RGB) strip by strip, taking strips that
-/// `store` kept and giving it each one newly encoded.
+/// Where a striped encode reads its rows from: pixels in memory, or a
+/// decoder producing them in order ([`super::stream`]).
+pub(crate) trait StripSource {
+    /// Width and height in pixels, and whether the rows are gray (else RGB).
+    fn shape(&self) -> (u32, u32, bool);
+    /// Rows `first..first + count` (`count` at least 1, within the image).
+    /// Within one pass the rows are asked for top to bottom; an encode makes
+    /// at most two passes (the sampled strips, then every strip).
+    fn rows(&mut self, first: u32, count: u32) -> Result<PixelsRef<'_>>;
+}
+
+impl StripSource for PixelsRef<'_> {
+    fn shape(&self) -> (u32, u32, bool) {
+        (self.width(), self.height(), self.layout() == Layout::Gray)
+    }
+
+    fn rows(&mut self, first: u32, count: u32) -> Result<PixelsRef<'_>> {
+        is_gray(self)?;
+        Ok(self.rows_from(first, count))
+    }
+}
+
+/// Encodes the rows of `source` strip by strip, taking strips that `store`
+/// kept and giving it each one newly encoded.
 pub(crate) fn encode_striped(
-    pixels: &PixelsRef,
+    source: &mut dyn StripSource,
     metadata: &Metadata,
     options: &Options,
     store: &mut dyn StripStore,
 ) -> Result<Vec<u8>> {
-    let gray = is_gray(pixels)?;
-    let layout = StripLayout::new(pixels.width(), pixels.height(), gray, options);
+    let (width, height, gray) = source.shape();
+    let layout = StripLayout::new(width, height, gray, options);
+    let strip = |source: &mut dyn StripSource, index: usize| -> Result<Vec<u8>> {
+        let first = index as u32 * layout.rows;
+        strip_jpeg(
+            &source.rows(first, layout.rows.min(height - first))?,
+            gray,
+            options,
+        )
+    };
     let sampled = layout.count.min(SAMPLED_STRIPS);
     let mut samples = std::collections::BTreeMap::new();
     for k in 0..sampled {
         let index = k * layout.count / sampled;
-        samples.insert(index, strip_jpeg(pixels, gray, layout, index, options)?);
+        samples.insert(index, strip(source, index)?);
     }
     let tables = plan_huffman(samples.values())?;
-    let mut out = header(pixels, gray, layout, &tables, metadata, options)?;
+    let mut out = header((width, height), gray, layout, &tables, metadata, options)?;
     for index in 0..layout.count {
         let bytes = match store.load(index) {
             Some(bytes) => bytes,
             None => {
                 let jpeg = match samples.remove(&index) {
                     Some(jpeg) => jpeg,
-                    None => strip_jpeg(pixels, gray, layout, index, options)?,
+                    None => strip(source, index)?,
                 };
                 let bytes = retable(&jpeg, &tables)?;
                 store.save(index, &bytes)?;
@@ -149,13 +179,7 @@ pub(crate) fn encode_parallel(
     let layout = StripLayout::new(pixels.width(), pixels.height(), gray, options);
     // A one-row image encoded like the strips: the source of the parameters
     // (components, sampling, quantization tables) the whole image shares.
-    let template = strip_jpeg(
-        &one_row(pixels.width(), gray),
-        gray,
-        StripLayout::new(pixels.width(), 1, gray, options),
-        0,
-        options,
-    )?;
+    let template = strip_jpeg(&one_row(pixels.width(), gray), gray, options)?;
     run_libjpeg(|| {
         let template = Decompressor::new(&template, true, false);
         let mut c = Compressor::new();
@@ -222,7 +246,8 @@ pub(crate) fn encode_parallel(
             })
             .collect();
         (0..layout.count).into_par_iter().try_for_each(|index| {
-            let jpeg = strip_jpeg(pixels, gray, layout, index, options)?;
+            let first = index as u32 * layout.rows;
+            let jpeg = strip_jpeg(&pixels.rows_from(first, layout.rows), gray, options)?;
             run_libjpeg(|| {
                 let mut d = Decompressor::new(&jpeg, true, false);
                 let source = unsafe { jpeg_read_coefficients(&mut d.cinfo) };
@@ -267,26 +292,16 @@ fn one_row(width: u32, gray: bool) -> PixelsRef<'static> {
     PixelsRef::new(&BLANK[..row], width, 1, row, layout).expect("a row of at most 65535 pixels")
 }
 
-/// Strip `index` as a baseline JPEG of its own, encoded as the options say
-/// (trellis quantization included), with its own optimal Huffman tables.
-fn strip_jpeg(
-    pixels: &PixelsRef,
-    gray: bool,
-    layout: StripLayout,
-    index: usize,
-    options: &Options,
-) -> Result<Vec<u8>> {
-    let first = index as u32 * layout.rows;
-    let rows = layout.rows.min(pixels.height() - first);
+/// The rows of a strip as a baseline JPEG of their own, encoded as the
+/// options say (trellis quantization included), with their own optimal
+/// Huffman tables.
+fn strip_jpeg(rows: &PixelsRef, gray: bool, options: &Options) -> Result<Vec<u8>> {
     run_libjpeg(|| {
         let mut c = Compressor::new();
-        configure(&mut c, pixels.width(), rows, gray, options);
+        configure(&mut c, rows.width(), rows.height(), gray, options);
         c.cinfo.optimize_coding = 1;
         unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
-        write_rows(
-            &mut c,
-            pixels.rows().skip(first as usize).take(rows as usize),
-        );
+        write_rows(&mut c, rows.rows());
         Ok(c.finish())
     })
 }
@@ -406,17 +421,17 @@ fn install_huffman(c: &mut Compressor, tables: &Frequencies) {
 /// like the strips' (metadata included), with the frame's height set to the
 /// whole image's and a restart interval of one strip.
 fn header(
-    pixels: &PixelsRef,
+    (width, height): (u32, u32),
     gray: bool,
     layout: StripLayout,
     tables: &Frequencies,
     metadata: &Metadata,
     options: &Options,
 ) -> Result<Vec<u8>> {
-    let blank = one_row(pixels.width(), gray);
+    let blank = one_row(width, gray);
     let jpeg = run_libjpeg(|| {
         let mut c = Compressor::new();
-        configure(&mut c, pixels.width(), 1, gray, options);
+        configure(&mut c, width, 1, gray, options);
         // No trellis here: it would replace the tables installed.
         c.set_bool(J_BOOLEAN_PARAM::JBOOLEAN_TRELLIS_QUANT, false);
         c.set_bool(J_BOOLEAN_PARAM::JBOOLEAN_TRELLIS_QUANT_DC, false);
@@ -431,8 +446,8 @@ fn header(
     let sof = find_marker(&out, 0xC0)
         .ok_or_else(|| Error::Internal("striped JPEG header has no SOF0".into()))?;
     // SOF0: marker, length (2), precision (1), height (2), width (2), ...
-    let height = u16::try_from(pixels.height())
-        .map_err(|_| Error::Internal("JPEG height over 65535".into()))?;
+    let height =
+        u16::try_from(height).map_err(|_| Error::Internal("JPEG height over 65535".into()))?;
     out[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
     let interval = layout.restart_interval as u16;
     out.extend_from_slice(&[0xFF, 0xDD, 0, 4]);
@@ -469,7 +484,7 @@ fn find_marker(jpeg: &[u8], marker: u8) -> Option<usize> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
@@ -494,7 +509,7 @@ mod tests {
         }
     }
 
-    fn gradient(width: u32, height: u32) -> Vec<u8> {
+    pub(crate) fn gradient(width: u32, height: u32) -> Vec<u8> {
         (0..height)
             .flat_map(|y| {
                 (0..width).flat_map(move |x| [(x / 4) as u8, (y / 12) as u8, ((x + y) / 16) as u8])
@@ -509,12 +524,12 @@ mod tests {
             accept_truncated: false,
             min_size: None,
         };
-        match crate::codecs::jpeg::decode(jpeg, &request)
+        match &mut crate::codecs::jpeg::decode(jpeg, &request)
             .unwrap()
             .image
             .samples
         {
-            crate::pixels::Samples::U8(samples) => samples,
+            crate::pixels::Samples::U8(samples) => std::mem::take(samples),
             other => panic!("8-bit expected, got {other:?}"),
         }
     }
@@ -532,10 +547,12 @@ mod tests {
     fn resumed_encode_is_identical_and_decodes_like_the_whole() {
         let (width, height) = (1000, 3000);
         let data = gradient(width, height);
-        let pixels = PixelsRef::new(&data, width, height, width as usize * 3, Layout::Rgb).unwrap();
+        let mut pixels =
+            PixelsRef::new(&data, width, height, width as usize * 3, Layout::Rgb).unwrap();
         let options = Options::default();
         let mut whole = Kept::default();
-        let one_go = encode_striped(&pixels, &Metadata::default(), &options, &mut whole).unwrap();
+        let one_go =
+            encode_striped(&mut pixels, &Metadata::default(), &options, &mut whole).unwrap();
         let layout = StripLayout::new(width, height, false, &options);
         assert!(layout.count > 2, "{layout:?}");
         assert_eq!(whole.encoded, layout.count);
@@ -545,7 +562,8 @@ mod tests {
             strips: whole.strips.clone().into_iter().take(2).collect(),
             encoded: 0,
         };
-        let again = encode_striped(&pixels, &Metadata::default(), &options, &mut resumed).unwrap();
+        let again =
+            encode_striped(&mut pixels, &Metadata::default(), &options, &mut resumed).unwrap();
         assert_eq!(again, one_go);
         assert_eq!(resumed.encoded, layout.count - 2);
 
