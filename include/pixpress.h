@@ -702,7 +702,7 @@ enum pxp_status pxp_metadata_edit_remove(struct pxp_metadata_edit *e, const char
 // as the Prometheus text labels it; a static string, NULL out of range.
 const char *pxp_metric_stage_name(uint32_t stage);
 
-// Sets the bound on bytes the buffer pools hold (default 128 MiB, or the
+// Sets the bound on bytes the buffer pools hold (default 0: off; or the
 // `PIXPRESS_POOL_BYTES` environment variable); 0 turns pooling off. Decoded
 // pixels and metric planes of 64 KiB and more are reused across calls, and
 // buffers unused for 2 s are freed.

@@ -105,7 +105,7 @@ export declare function restoreMetadata(input: Input, record: Input): Promise<Ou
  */
 export declare function setMemoryBudget(bytes?: number): void
 /**
- * Sets the bound on bytes the buffer pools hold (default 128 MiB, or
+ * Sets the bound on bytes the buffer pools hold (default 0: off; or
  * `PIXPRESS_POOL_BYTES`); 0 turns pooling off. Buffers unused for 2 s are freed.
  */
 export declare function setPoolLimit(bytes: number): void

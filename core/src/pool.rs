@@ -5,8 +5,12 @@
 //! (four classes per doubling, so a buffer is at most 25% larger than asked
 //! for), one pool per sample type (`u8`, `u16`, `f32`). The pools are bounded:
 //! at most [`MAX_PER_CLASS`] buffers per class and [`pool_limit`] bytes held in
-//! all (128 MiB unless [`set_pool_limit`] or `PIXPRESS_POOL_BYTES` says
-//! otherwise; 0 turns pooling off). A buffer unused for [`IDLE_RELEASE`] is
+//! all, as [`set_pool_limit`] or `PIXPRESS_POOL_BYTES` says.
+//!
+//! Pooling is off by default (a limit of 0): with glibc's allocator it was
+//! measured to save no time and to raise peak RSS by the bytes held
+//! (BENCHMARKS.md, issue 9), so it is for hosts whose allocator is slow with
+//! large blocks, or that want allocation volume down. A buffer unused for [`IDLE_RELEASE`] is
 //! given back to the allocator by a background thread that exists only while
 //! something is held. Every operation takes one mutex per pool, held for a
 //! push or a pop; pixel buffers never cross between sample types.
@@ -24,11 +28,11 @@ use std::time::{Duration, Instant};
 /// Buffers smaller than this are left to the allocator, which serves them well.
 pub const MIN_POOLED_BYTES: usize = 64 * 1024;
 /// Buffers kept per size class and sample type.
-pub const MAX_PER_CLASS: usize = 8;
+pub const MAX_PER_CLASS: usize = 4;
 /// A held buffer unused for this long is released.
 pub const IDLE_RELEASE: Duration = Duration::from_secs(2);
 /// The bound on held bytes unless set otherwise.
-const DEFAULT_LIMIT: usize = 128 << 20;
+const DEFAULT_LIMIT: usize = 0;
 /// log2 of [`MIN_POOLED_BYTES`].
 const MIN_LOG2: u32 = MIN_POOLED_BYTES.trailing_zeros();
 /// Size classes per doubling.

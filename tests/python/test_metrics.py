@@ -115,13 +115,15 @@ def test_buffer_pools_reuse_decoded_pixels_count_it_and_free_when_idle():
     import time
 
     jpeg = (CORPUS / "jpeg" / "jolla.jpg").read_bytes()
+    assert pixpress.stats()["pool"]["limit_bytes"] == 0  # off by default
+    pixpress.set_pool_limit(64 << 20)
     pixpress.compress(jpeg, format="jpeg", quality=80)
     before = pixpress.stats()["pool"]
     pixpress.compress(jpeg, format="jpeg", quality=80)
     after = pixpress.stats()["pool"]
     assert after["hits"] > before["hits"]
     assert after["held_bytes"] > 0
-    assert after["limit_bytes"] == 128 << 20
+    assert after["limit_bytes"] == 64 << 20
     text = scrape()
     assert text[("pixpress_pool_hits_total", ())] == pixpress.stats()["pool"]["hits"]
     assert text[("pixpress_pool_held_bytes", ())] == pixpress.stats()["pool"]["held_bytes"]
@@ -137,4 +139,4 @@ def test_buffer_pools_reuse_decoded_pixels_count_it_and_free_when_idle():
         assert (off["hits"], off["misses"], off["held_bytes"], off["limit_bytes"]) == (
             idle["hits"], idle["misses"], 0, 0)
     finally:
-        pixpress.set_pool_limit(128 << 20)
+        pixpress.set_pool_limit(0)

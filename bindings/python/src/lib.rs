@@ -308,7 +308,7 @@ fn stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     Ok(d)
 }
 
-/// Sets the bound on bytes the buffer pools hold (default 128 MiB, or the
+/// Sets the bound on bytes the buffer pools hold (default 0: off; or the
 /// ``PIXPRESS_POOL_BYTES`` environment variable); 0 turns pooling off.
 /// Decoded pixels and metric planes of 64 KiB and more are reused across
 /// calls, and buffers unused for 2 s are freed.
