@@ -356,6 +356,7 @@ mod tests {
 
     #[test]
     fn a_given_buffer_serves_the_next_request_of_its_class() {
+        set_pool_limit(64 << 20);
         let pool: Pool<u8> = Pool::new();
         let first = pool.zeroed(1_000_000);
         let address = first.as_ptr();
@@ -367,5 +368,8 @@ mod tests {
         assert_eq!(pool.release_idle(Duration::ZERO), 0);
         pool.give(again);
         assert_eq!(pool.release_idle(Duration::ZERO), 1);
+        set_pool_limit(0);
+        pool.give(pool.zeroed(1_000_000));
+        assert_eq!(pool.release_idle(Duration::ZERO), 0, "off: nothing kept");
     }
 }
