@@ -328,13 +328,18 @@ pub(crate) fn compress(
 }
 
 /// Images of at least this many pixels are recompressed JPEG to JPEG as a
-/// stream of rows ([`compress_streaming`]).
+/// stream of row strips ([`compress_streaming`]).
 pub const STREAM_MIN_PIXELS: u64 = 48_000_000;
+/// Images of at least this many pixels (and under [`STREAM_MIN_PIXELS`]) are
+/// recompressed JPEG to JPEG with the decode overlapping the encode, when the
+/// encoder writes them in one piece and the rayon pool has two threads or more.
+pub const OVERLAP_MIN_PIXELS: u64 = 1_000_000;
 
-/// JPEG to JPEG of a large image (at least [`STREAM_MIN_PIXELS`]) as a stream
-/// of row strips, when nothing asked for needs the whole image: no resize,
-/// target or lossless optimization, upright (or orientation kept), no
-/// profile conversion, not CMYK. `None` when the call is not streamed.
+/// JPEG to JPEG as a stream of rows when nothing asked for needs the whole
+/// image (no resize, target or lossless optimization, upright or orientation
+/// kept, no profile conversion, not CMYK): in strips for a large image (at
+/// least [`STREAM_MIN_PIXELS`]), overlapped for a mid-sized one
+/// ([`OVERLAP_MIN_PIXELS`]). `None` when the call is not streamed.
 fn compress_streaming(
     input: &[u8],
     in_format: Format,
@@ -358,10 +363,18 @@ fn compress_streaming(
         let (w, h) = header.size;
         let upright = options.orientation == OrientationMode::Keep
             || header.metadata.exif_orientation().unwrap_or(1) == 1;
-        if u64::from(w) * u64::from(h) < STREAM_MIN_PIXELS
-            || !upright
-            || drops_profile(header.metadata, options)
+        let pixels = u64::from(w) * u64::from(h);
+        let mode = if pixels >= STREAM_MIN_PIXELS {
+            jpeg::stream::Mode::Striped
+        } else if pixels >= OVERLAP_MIN_PIXELS
+            && rayon::current_num_threads() > 1
+            && jpeg::encodes_whole(options, pixels)
         {
+            jpeg::stream::Mode::Overlapped
+        } else {
+            return Ok(None);
+        };
+        if !upright || drops_profile(header.metadata, options) {
             return Ok(None);
         }
         progress.enter(Stage::Encode)?;
@@ -372,7 +385,7 @@ fn compress_streaming(
         let (out, out_report) =
             output_metadata(&metadata, options, Format::Jpeg, w, h, Some(input))?;
         report = out_report;
-        Ok(Some(out))
+        Ok(Some((out, mode)))
     })?;
     let Some((data, (width, height))) = streamed else {
         return Ok(None);

@@ -331,25 +331,7 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
         );
         let row_len = out_w * channels;
         let mut pixels = crate::pool::zeroed::<u8>(row_len * out_h);
-        let mut rows: Vec<*mut u8> = Vec::with_capacity(16);
-        while (cinfo.output_scanline as usize) < out_h {
-            let row = cinfo.output_scanline as usize;
-            rows.clear();
-            rows.extend(
-                pixels[row * row_len..]
-                    .chunks_exact_mut(row_len)
-                    .take(16)
-                    .map(|r| r.as_mut_ptr()),
-            );
-            let read =
-                unsafe { jpeg_read_scanlines(cinfo, rows.as_mut_ptr(), rows.len() as JDIMENSION) };
-            if read == 0 {
-                return Err(Error::truncated(
-                    Format::Jpeg,
-                    "libjpeg returned no scanlines",
-                ));
-            }
-        }
+        read_rows(cinfo, &mut pixels, row_len)?;
         unsafe { jpeg_finish_decompress(cinfo) };
         let (w, h) = (out_w as u32, out_h as u32);
         let image = if cmyk {
@@ -372,6 +354,32 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
             orientation,
         })
     })
+}
+
+/// Fills `rows` (whole rows of `row_len` bytes) with the decoder's next rows.
+fn read_rows(cinfo: &mut jpeg_decompress_struct, rows: &mut [u8], row_len: usize) -> Result<()> {
+    let mut pointers: Vec<*mut u8> = Vec::with_capacity(16);
+    let mut filled = 0;
+    while filled * row_len < rows.len() {
+        pointers.clear();
+        pointers.extend(
+            rows[filled * row_len..]
+                .chunks_exact_mut(row_len)
+                .take(16)
+                .map(<[u8]>::as_mut_ptr),
+        );
+        let read = unsafe {
+            jpeg_read_scanlines(cinfo, pointers.as_mut_ptr(), pointers.len() as JDIMENSION)
+        };
+        if read == 0 {
+            return Err(Error::truncated(
+                Format::Jpeg,
+                "libjpeg returned no scanlines",
+            ));
+        }
+        filled += read as usize;
+    }
+    Ok(())
 }
 
 /// The signature of an extended XMP segment.
@@ -509,13 +517,18 @@ pub(crate) fn encode(
     metadata: &Metadata,
     options: &Options,
 ) -> Result<Vec<u8>> {
-    let effort = options.effort.unwrap_or(DEFAULT_EFFORT);
     let pixel_count = u64::from(pixels.width()) * u64::from(pixels.height());
-    if effort >= TRELLIS_EFFORT && pixel_count >= PARALLEL_MIN_PIXELS {
-        strips::encode_parallel(pixels, metadata, options)
-    } else {
+    if encodes_whole(options, pixel_count) {
         encode_whole(pixels, metadata, options)
+    } else {
+        strips::encode_parallel(pixels, metadata, options)
     }
+}
+
+/// Whether [`encode`] writes an image of `pixel_count` pixels in one piece
+/// on the calling thread (else in strips on the rayon pool).
+pub(crate) fn encodes_whole(options: &Options, pixel_count: u64) -> bool {
+    options.effort.unwrap_or(DEFAULT_EFFORT) < TRELLIS_EFFORT || pixel_count < PARALLEL_MIN_PIXELS
 }
 
 /// [`encode`] in one piece, on the calling thread.

@@ -12,9 +12,18 @@
 //! and skipping the rest), the file written in a second. The output is a
 //! baseline JPEG: progressive scans need every coefficient before the first
 //! byte.
+//!
+//! Smaller images, when the whole-image encoder would write them in one
+//! piece, can instead be recompressed with the decode overlapped
+//! ([`Mode::Overlapped`]): libjpeg decodes on a thread of its own and hands
+//! strips of rows to the encoder as they come, so decode and encode run on
+//! two cores at once and the file is the one the whole-image path writes.
 
 use super::strips::{encode_striped, StripSource, StripStore};
-use super::{is_adobe, metadata_of, run_libjpeg, Decompressor};
+use super::{
+    configure, is_adobe, metadata_of, read_rows, run_libjpeg, set_output_scans, write_metadata,
+    write_rows, Compressor, Decompressor,
+};
 use crate::codecs::check_limit;
 use crate::error::{Error, Result};
 use crate::format::Format;
@@ -22,6 +31,22 @@ use crate::metadata::Metadata;
 use crate::options::Options;
 use crate::pixels::{Layout, PixelsRef};
 use mozjpeg_sys::*;
+
+/// Rows the overlapped decoder hands over at a time.
+const OVERLAP_ROWS: usize = 64;
+/// Strips of rows decoded ahead of the encoder, at most.
+const OVERLAP_DEPTH: usize = 4;
+
+/// How a streamed recompression runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Strip by strip through the striped encoder: two passes over the
+    /// input, never the whole image, a baseline file.
+    Striped,
+    /// The decode on a thread of its own feeding the whole-image encoder: the
+    /// whole-image path's file, decode and encode on two cores at once.
+    Overlapped,
+}
 
 /// What the header says, for the caller to decide whether to stream.
 pub(crate) struct Header<'a> {
@@ -34,14 +59,14 @@ pub(crate) struct Header<'a> {
 /// A streamed file and its width and height.
 pub(crate) type Streamed = (Vec<u8>, (u32, u32));
 
-/// Recompresses the JPEG `input` strip by strip with `options`. `plan` sees
-/// the header and returns the metadata to write, or `None` when the file
-/// should not be streamed (then nothing is decoded and `Ok(None)` is
+/// Recompresses the JPEG `input` as a stream with `options`. `plan` sees the
+/// header and returns the metadata to write and the mode, or `None` when the
+/// file should not be streamed (then nothing is decoded and `Ok(None)` is
 /// returned). CMYK files are not streamed.
 pub(crate) fn recompress(
     input: &[u8],
     options: &Options,
-    plan: impl FnOnce(&Header) -> Result<Option<Metadata>>,
+    plan: impl FnOnce(&Header) -> Result<Option<(Metadata, Mode)>>,
 ) -> Result<Option<Streamed>> {
     let header = run_libjpeg(|| {
         let d = Decompressor::new(input, !options.accept_truncated, true);
@@ -63,12 +88,17 @@ pub(crate) fn recompress(
         size: (width, height),
         metadata: &metadata,
     };
-    let Some(out_metadata) = plan(&header)? else {
+    let Some((out_metadata, mode)) = plan(&header)? else {
         return Ok(None);
     };
+    let strict = !options.accept_truncated;
+    if mode == Mode::Overlapped {
+        let out = overlapped(input, strict, (width, height, gray), &out_metadata, options)?;
+        return Ok(Some((out, (width, height))));
+    }
     let mut source = DecodedRows {
         input,
-        strict: !options.accept_truncated,
+        strict,
         shape: (width, height, gray),
         decoder: None,
         strip: Vec::new(),
@@ -146,28 +176,7 @@ impl StripSource for DecodedRows<'_> {
                     ));
                 }
             }
-            let mut filled = 0;
-            let mut pointers: Vec<*mut u8> = Vec::with_capacity(16);
-            while filled < count as usize {
-                pointers.clear();
-                pointers.extend(
-                    strip[filled * row_len..count as usize * row_len]
-                        .chunks_exact_mut(row_len)
-                        .take(16)
-                        .map(<[u8]>::as_mut_ptr),
-                );
-                let read = unsafe {
-                    jpeg_read_scanlines(cinfo, pointers.as_mut_ptr(), pointers.len() as JDIMENSION)
-                };
-                if read == 0 {
-                    return Err(Error::truncated(
-                        Format::Jpeg,
-                        "libjpeg returned no scanlines",
-                    ));
-                }
-                filled += read as usize;
-            }
-            Ok(())
+            read_rows(cinfo, &mut strip[..count as usize * row_len], row_len)
         });
         self.strip = strip;
         read?;
@@ -178,6 +187,67 @@ impl StripSource for DecodedRows<'_> {
         };
         PixelsRef::new(&self.strip, self.shape.0, count, row_len, layout)
     }
+}
+
+/// The decode on a scoped thread of its own, strips of [`OVERLAP_ROWS`] rows
+/// handed to the whole-image encoder on this one as they are decoded (at
+/// most [`OVERLAP_DEPTH`] ahead, their buffers handed back for reuse).
+fn overlapped(
+    input: &[u8],
+    strict: bool,
+    (width, height, gray): (u32, u32, bool),
+    metadata: &Metadata,
+    options: &Options,
+) -> Result<Vec<u8>> {
+    let row_len = width as usize * if gray { 1 } else { 3 };
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(OVERLAP_DEPTH);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::scope(|scope| {
+        let decoder = scope.spawn(move || {
+            run_libjpeg(|| {
+                let mut decoder = None;
+                let cinfo = &mut *decoder_at(&mut decoder, input, strict, gray, 0).cinfo;
+                while cinfo.output_scanline < height {
+                    let rows = OVERLAP_ROWS.min((height - cinfo.output_scanline) as usize);
+                    let mut strip = empty_rx.try_recv().unwrap_or_default();
+                    strip.resize(rows * row_len, 0);
+                    read_rows(cinfo, &mut strip, row_len)?;
+                    if full_tx.send(strip).is_err() {
+                        // The encoder stopped; its error is the one reported.
+                        return Ok(());
+                    }
+                }
+                unsafe { jpeg_finish_decompress(cinfo) };
+                Ok(())
+            })
+        });
+        // Moved in, so that an encoder failure drops the receiver and a
+        // decoder waiting to send stops.
+        let encoded = run_libjpeg(move || {
+            let mut c = Compressor::new();
+            configure(&mut c, width, height, gray, options);
+            set_output_scans(&mut c, options);
+            unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
+            write_metadata(&mut c, metadata);
+            let mut rows = 0;
+            for strip in full_rx {
+                write_rows(&mut c, strip.chunks_exact(row_len));
+                rows += strip.len() / row_len;
+                let _ = empty_tx.send(strip);
+            }
+            Ok((c, rows))
+        });
+        decoder
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        let (c, rows) = encoded?;
+        if rows != height as usize {
+            return Err(Error::Internal(format!(
+                "{rows} of {height} rows reached the encoder"
+            )));
+        }
+        run_libjpeg(|| Ok(c.finish()))
+    })
 }
 
 /// A strip store that keeps nothing: a streamed encode is not resumed.
@@ -212,9 +282,11 @@ mod tests {
     fn streamed_file_is_the_striped_encode_of_the_whole_decoded_image() {
         let jpeg = input();
         let options = Options::default();
-        let (streamed, size) = recompress(&jpeg, &options, |_| Ok(Some(Metadata::default())))
-            .unwrap()
-            .unwrap();
+        let (streamed, size) = recompress(&jpeg, &options, |_| {
+            Ok(Some((Metadata::default(), Mode::Striped)))
+        })
+        .unwrap()
+        .unwrap();
         assert_eq!(size, (1000, 3000));
         let request = DecodeRequest {
             max_pixels: u64::MAX,
@@ -233,7 +305,32 @@ mod tests {
         let options = Options::default();
         assert!(recompress(&jpeg, &options, |_| Ok(None)).unwrap().is_none());
         let cut = &jpeg[..jpeg.len() / 2];
-        let err = recompress(cut, &options, |_| Ok(Some(Metadata::default()))).unwrap_err();
-        assert_eq!(err.kind(), crate::ErrorKind::Truncated, "{err}");
+        for mode in [Mode::Striped, Mode::Overlapped] {
+            let err = recompress(cut, &options, |_| Ok(Some((Metadata::default(), mode))));
+            let err = err.unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::Truncated, "{mode:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn overlapped_file_is_the_whole_image_encode_of_the_decoded_pixels() {
+        let jpeg = input();
+        for effort in ["0", "3"] {
+            let options = Options::from_pairs([("effort", effort)]).unwrap();
+            let (overlapped, _) = recompress(&jpeg, &options, |_| {
+                Ok(Some((Metadata::default(), Mode::Overlapped)))
+            })
+            .unwrap()
+            .unwrap();
+            let request = DecodeRequest {
+                max_pixels: u64::MAX,
+                accept_truncated: false,
+                min_size: None,
+            };
+            let decoded = super::super::decode(&jpeg, &request).unwrap().image;
+            let pixels = decoded.pixels_ref().unwrap();
+            let whole = super::super::encode_whole(&pixels, &Metadata::default(), &options);
+            assert_eq!(overlapped, whole.unwrap(), "effort {effort}");
+        }
     }
 }
