@@ -598,6 +598,9 @@ fn configure(c: &mut Compressor, width: u32, height: u32, gray: bool, options: &
         }
     }
     cinfo.optimize_coding = 0;
+    // A JFIF APP0 would state nothing (no density is known here, and decoders
+    // take 1 and 3 components as gray and YCbCr without it): 18 bytes saved.
+    cinfo.write_JFIF_header = 0;
     c.set_bool(J_BOOLEAN_PARAM::JBOOLEAN_OPTIMIZE_SCANS, false);
     if !gray {
         let (h, v) = options.subsampling.chroma_span();
