@@ -128,11 +128,13 @@ mod tests {
     /// Width, height and samples of an 8-bit image.
     type Pixels = (u32, u32, Vec<u8>);
 
-    fn pixels(mut img: Image) -> Pixels {
-        match &mut img.samples {
-            Samples::U8(d) => (img.width, img.height, std::mem::take(d)),
-            Samples::U16(_) => unreachable!(),
-        }
+    fn pixels(img: Image) -> Pixels {
+        let (width, height) = (img.width, img.height);
+        (
+            width,
+            height,
+            img.samples.into_u8_vec().expect("8-bit samples"),
+        )
     }
 
     #[test]

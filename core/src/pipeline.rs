@@ -304,27 +304,44 @@ pub(crate) fn compress(
     timings.encode = encode_started.elapsed();
     progress.enter(Stage::Done)?;
 
-    let same_content = options.resize.is_none() && options.metadata.keeps_everything();
-    let unchanged = options.never_larger
-        && same_content
-        && search.is_none()
-        && out_format == in_format
-        && data.len() >= input.len();
+    let same_content =
+        options.resize.is_none() && options.metadata.keeps_everything() && search.is_none();
     Ok(Compressed {
-        data: if unchanged { input.to_vec() } else { data },
-        format: if unchanged { in_format } else { out_format },
+        data,
+        format: out_format,
         width: image.width,
         height: image.height,
-        unchanged,
+        unchanged: false,
         timings,
         search,
-        metadata: if unchanged {
-            MetadataReport::default()
-        } else {
-            metadata_report
-        },
+        metadata: metadata_report,
         candidates: Vec::new(),
-    })
+    }
+    .or_input(input, in_format, same_content, options))
+}
+
+impl Compressed {
+    /// The input itself in place of this output when `never_larger` holds
+    /// the output back: the same format and content (`same_content`), and no
+    /// fewer bytes.
+    fn or_input(
+        mut self,
+        input: &[u8],
+        in_format: Format,
+        same_content: bool,
+        options: &Options,
+    ) -> Compressed {
+        if options.never_larger
+            && same_content
+            && self.format == in_format
+            && self.data.len() >= input.len()
+        {
+            self.data = input.to_vec();
+            self.unchanged = true;
+            self.metadata = MetadataReport::default();
+        }
+        self
+    }
 }
 
 /// Images of at least this many pixels are recompressed JPEG to JPEG as a
@@ -361,8 +378,6 @@ fn compress_streaming(
     let mut report = MetadataReport::default();
     let streamed = codecs::jpeg::stream::recompress(input, options, |header| {
         let (w, h) = header.size;
-        let upright = options.orientation == OrientationMode::Keep
-            || header.metadata.exif_orientation().unwrap_or(1) == 1;
         let pixels = u64::from(w) * u64::from(h);
         let mode = if pixels >= STREAM_MIN_PIXELS {
             jpeg::stream::Mode::Striped
@@ -374,11 +389,13 @@ fn compress_streaming(
         } else {
             return Ok(None);
         };
-        if !upright || drops_profile(header.metadata, options) {
+        let mut metadata = header.metadata();
+        let upright = options.orientation == OrientationMode::Keep
+            || metadata.exif_orientation().unwrap_or(1) == 1;
+        if !upright || drops_profile(&metadata, options) {
             return Ok(None);
         }
         progress.enter(Stage::Encode)?;
-        let mut metadata = header.metadata.clone();
         if options.orientation == OrientationMode::Apply {
             metadata.reset_orientation();
         }
@@ -391,26 +408,27 @@ fn compress_streaming(
         return Ok(None);
     };
     progress.enter(Stage::Done)?;
-    let unchanged =
-        options.never_larger && options.metadata.keeps_everything() && data.len() >= input.len();
-    Ok(Some(Compressed {
-        data: if unchanged { input.to_vec() } else { data },
+    let compressed = Compressed {
+        data,
         format: Format::Jpeg,
         width,
         height,
-        unchanged,
+        unchanged: false,
         timings: Timings {
             encode: started.elapsed(),
             ..Timings::default()
         },
         search: None,
-        metadata: if unchanged {
-            MetadataReport::default()
-        } else {
-            report
-        },
+        metadata: report,
         candidates: Vec::new(),
-    }))
+    };
+    let same_content = options.metadata.keeps_everything();
+    Ok(Some(compressed.or_input(
+        input,
+        in_format,
+        same_content,
+        options,
+    )))
 }
 
 /// The metadata to write into a `format` output of `width` x `height`: the
@@ -789,17 +807,16 @@ fn optimize_jpeg(
         encode: started.elapsed(),
         ..Timings::default()
     };
-    let unchanged = options.never_larger && keep && data.len() >= input.len();
-    let data = if unchanged { input.to_vec() } else { data };
     Ok(Compressed {
         data,
         format: Format::Jpeg,
         width: info.width,
         height: info.height,
-        unchanged,
+        unchanged: false,
         timings,
         search: None,
         metadata: MetadataReport::default(),
         candidates: Vec::new(),
-    })
+    }
+    .or_input(input, in_format, keep, options))
 }

@@ -52,8 +52,15 @@ pub(crate) enum Mode {
 pub(crate) struct Header<'a> {
     /// Width and height in pixels.
     pub(crate) size: (u32, u32),
-    /// The metadata the file carries.
-    pub(crate) metadata: &'a Metadata,
+    markers: &'a [(u8, &'a [u8])],
+}
+
+impl Header<'_> {
+    /// The metadata the file carries (collected when asked for, so that a
+    /// call declined by its size copies none).
+    pub(crate) fn metadata(&self) -> Metadata {
+        metadata_of(self.markers)
+    }
 }
 
 /// A streamed file and its width and height.
@@ -68,30 +75,24 @@ pub(crate) fn recompress(
     options: &Options,
     plan: impl FnOnce(&Header) -> Result<Option<(Metadata, Mode)>>,
 ) -> Result<Option<Streamed>> {
-    let header = run_libjpeg(|| {
-        let d = Decompressor::new(input, !options.accept_truncated, true);
-        let (width, height) = (d.cinfo.image_width, d.cinfo.image_height);
-        check_limit(width.into(), height.into(), options.max_pixels)?;
-        let markers = d.markers();
-        let gray = match d.cinfo.jpeg_color_space {
-            J_COLOR_SPACE::JCS_GRAYSCALE => Some(true),
-            J_COLOR_SPACE::JCS_CMYK | J_COLOR_SPACE::JCS_YCCK => None,
-            _ if is_adobe(&markers) && d.cinfo.num_components == 4 => None,
-            _ => Some(false),
-        };
-        Ok((width, height, gray, metadata_of(&markers)))
-    })?;
-    let (width, height, Some(gray), metadata) = header else {
-        return Ok(None);
+    let strict = !options.accept_truncated;
+    let d = run_libjpeg(|| Ok(Decompressor::new(input, strict, true)))?;
+    let (width, height) = (d.cinfo.image_width, d.cinfo.image_height);
+    check_limit(width.into(), height.into(), options.max_pixels)?;
+    let markers = d.markers();
+    let gray = match d.cinfo.jpeg_color_space {
+        J_COLOR_SPACE::JCS_GRAYSCALE => true,
+        J_COLOR_SPACE::JCS_CMYK | J_COLOR_SPACE::JCS_YCCK => return Ok(None),
+        _ if is_adobe(&markers) && d.cinfo.num_components == 4 => return Ok(None),
+        _ => false,
     };
     let header = Header {
         size: (width, height),
-        metadata: &metadata,
+        markers: &markers,
     };
     let Some((out_metadata, mode)) = plan(&header)? else {
         return Ok(None);
     };
-    let strict = !options.accept_truncated;
     if mode == Mode::Overlapped {
         let out = overlapped(input, strict, (width, height, gray), &out_metadata, options)?;
         return Ok(Some((out, (width, height))));
@@ -119,10 +120,12 @@ struct DecodedRows<'a> {
     strip: Vec<u8>,
 }
 
-impl DecodedRows<'_> {
-    fn row_len(&self) -> usize {
-        let (width, _, gray) = self.shape;
-        width as usize * if gray { 1 } else { 3 }
+/// The layout of decoded gray or RGB rows.
+fn layout_of(gray: bool) -> Layout {
+    if gray {
+        Layout::Gray
+    } else {
+        Layout::Rgb
     }
 }
 
@@ -157,13 +160,15 @@ impl StripSource for DecodedRows<'_> {
     }
 
     fn rows(&mut self, first: u32, count: u32) -> Result<PixelsRef<'_>> {
-        let row_len = self.row_len();
+        let (width, _, gray) = self.shape;
+        let layout = layout_of(gray);
+        let row_len = width as usize * layout.channels();
         let mut strip = std::mem::take(&mut self.strip);
         if strip.len() < row_len * count as usize {
             crate::pool::give(strip);
             strip = crate::pool::zeroed(row_len * count as usize);
         }
-        let (input, strict, gray) = (self.input, self.strict, self.shape.2);
+        let (input, strict) = (self.input, self.strict);
         let decoder = &mut self.decoder;
         let read = run_libjpeg(|| {
             let cinfo = &mut *decoder_at(decoder, input, strict, gray, first).cinfo;
@@ -180,12 +185,7 @@ impl StripSource for DecodedRows<'_> {
         });
         self.strip = strip;
         read?;
-        let layout = if self.shape.2 {
-            Layout::Gray
-        } else {
-            Layout::Rgb
-        };
-        PixelsRef::new(&self.strip, self.shape.0, count, row_len, layout)
+        PixelsRef::new(&self.strip, width, count, row_len, layout)
     }
 }
 
@@ -199,7 +199,7 @@ fn overlapped(
     metadata: &Metadata,
     options: &Options,
 ) -> Result<Vec<u8>> {
-    let row_len = width as usize * if gray { 1 } else { 3 };
+    let row_len = width as usize * layout_of(gray).channels();
     let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(OVERLAP_DEPTH);
     let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
     std::thread::scope(|scope| {

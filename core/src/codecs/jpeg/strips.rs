@@ -524,14 +524,12 @@ pub(crate) mod tests {
             accept_truncated: false,
             min_size: None,
         };
-        match &mut crate::codecs::jpeg::decode(jpeg, &request)
+        crate::codecs::jpeg::decode(jpeg, &request)
             .unwrap()
             .image
             .samples
-        {
-            crate::pixels::Samples::U8(samples) => std::mem::take(samples),
-            other => panic!("8-bit expected, got {other:?}"),
-        }
+            .into_u8_vec()
+            .expect("8-bit samples")
     }
 
     /// Mean absolute difference between two sample buffers.
