@@ -133,7 +133,7 @@ export declare class Pipeline {
   jpeg(options?: { quality?: number; progressive?: boolean; chromaSubsampling?: string; mozjpeg?: boolean; effort?: number }): this
   png(options?: { palette?: boolean; quality?: number; effort?: number }): this
   webp(options?: { quality?: number; lossless?: boolean; alphaQuality?: number; smartSubsample?: boolean; effort?: number }): this
-  avif(options?: { quality?: number; lossless?: boolean; effort?: number; bitdepth?: 8 | 10 }): this
+  avif(options?: { quality?: number; lossless?: boolean; effort?: number; chromaSubsampling?: '4:2:0' | '4:4:4'; bitdepth?: 8 | 10 }): this
   toFormat(format: string, options?: Options): this
   toBuffer(): Promise<Buffer>
   toBuffer(options: { resolveWithObject: true }): Promise<{ data: Buffer; info: OutputInfo }>

@@ -25,7 +25,7 @@ pub enum OutputFormat {
 /// The formats `format=auto` chooses from unless told otherwise.
 pub const DEFAULT_AUTO_FORMATS: [Format; 3] = [Format::Jpeg, Format::WebP, Format::Avif];
 
-/// Chroma subsampling for JPEG (and the chroma mode hint for other encoders).
+/// Chroma subsampling of JPEG and AVIF outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Subsampling {
     /// 4:2:0, half resolution both ways (smallest).
@@ -44,6 +44,15 @@ impl Subsampling {
             Subsampling::S420 => (2, 2),
             Subsampling::S422 => (2, 1),
             Subsampling::S444 => (1, 1),
+        }
+    }
+
+    /// The option value that names it: `420`, `422` or `444`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Subsampling::S420 => "420",
+            Subsampling::S422 => "422",
+            Subsampling::S444 => "444",
         }
     }
 }
@@ -89,8 +98,10 @@ pub struct Options {
     pub lossless: bool,
     /// `progressive`: progressive JPEG (default true).
     pub progressive: bool,
-    /// `subsampling`: `420`, `422` or `444`.
-    pub subsampling: Subsampling,
+    /// `subsampling`: `420`, `422` or `444`; `None` means 4:2:0 for JPEG and
+    /// 4:4:4 for AVIF (which spends fewer bytes per SSIMULACRA2 point with
+    /// full-resolution chroma).
+    pub subsampling: Option<Subsampling>,
     /// `effort`: 0 (fastest) to 10 (smallest); `None` means each encoder's default.
     pub effort: Option<u8>,
     /// `resize`: target box `WxH`; either side may be left out (`800x`, `x600`).
@@ -155,7 +166,7 @@ impl Default for Options {
             quality: None,
             lossless: false,
             progressive: true,
-            subsampling: Subsampling::S420,
+            subsampling: None,
             effort: None,
             resize: None,
             fit: Fit::Inside,
@@ -226,7 +237,9 @@ impl Options {
             }
             "lossless" => self.lossless = parse_bool(key, value)?,
             "progressive" => self.progressive = parse_bool(key, value)?,
-            "subsampling" => self.subsampling = parse_subsampling(key, value)?,
+            "subsampling" => {
+                self.subsampling = parse_optional(key, value, |v| parse_subsampling(key, v))?
+            }
             "effort" => self.effort = parse_optional(key, value, |v| parse_range(key, v, 0, 10))?,
             "resize" => self.resize = parse_optional(key, value, |v| parse_box(key, v))?,
             "fit" => {

@@ -11,11 +11,12 @@ use crate::info::Info;
 use crate::metadata::Metadata;
 use crate::options::Options;
 use crate::orient::Orientation;
-use crate::pixels::{Image, Layout};
+use crate::pixels::{Image, Layout, Samples};
 use libheif_rs::{
-    ColorSpace, HeifContext, HeifError, HeifErrorCode, HeifErrorSubCode, ImageHandle, LibHeif,
-    RgbChroma,
+    color_profile_types, Channel, ColorProfileRaw, ColorSpace, HeifContext, HeifError,
+    HeifErrorCode, HeifErrorSubCode, ImageHandle, LibHeif, RgbChroma,
 };
+pub(crate) use libheif_rs::{CompressionFormat, EncoderParameterValue, EncoderQuality};
 
 /// Whether this build encodes HEIC (the GPL x265 encoder is opt-in).
 pub(crate) const CAN_ENCODE: bool = cfg!(feature = "heic-encode");
@@ -144,21 +145,66 @@ pub(crate) fn encode(_image: &Image, _metadata: &Metadata, _options: &Options) -
 
 #[cfg(feature = "heic-encode")]
 pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> Result<Vec<u8>> {
-    use crate::pixels::Samples;
-    use libheif_rs::{Channel, CompressionFormat, EncoderQuality};
-    let fail = |e: HeifError| Error::encode(Format::Heic, e.message);
-    let Samples::U8(pixels) = &image.samples else {
-        return Err(Error::Internal("HEIC encoder given 16-bit samples".into()));
-    };
-    let chroma = if image.layout == Layout::Rgba {
-        RgbChroma::Rgba
+    let quality = if options.lossless {
+        EncoderQuality::LossLess
     } else {
-        RgbChroma::Rgb
+        EncoderQuality::Lossy(options.quality.unwrap_or(60))
+    };
+    encode_with(
+        Format::Heic,
+        CompressionFormat::Hevc,
+        image,
+        metadata,
+        &EncodeSettings {
+            quality,
+            bit_depth: 8,
+            parameters: Vec::new(),
+        },
+    )
+}
+
+/// What [`encode_with`] hands the libheif encoder.
+pub(crate) struct EncodeSettings {
+    /// Lossy quality (libheif's 0-100 scale) or lossless.
+    pub quality: EncoderQuality,
+    /// Bits per sample of the coded image: 8, or 10 (8-bit samples widened).
+    pub bit_depth: u8,
+    /// Encoder parameters by their libheif names (`speed`, `chroma`, ...).
+    pub parameters: Vec<(&'static str, EncoderParameterValue)>,
+}
+
+/// Encodes 8-bit RGB or RGBA through libheif (AVIF with aom, HEIC with x265),
+/// with EXIF and XMP as items and the ICC profile as a `colr` property.
+pub(crate) fn encode_with(
+    format: Format,
+    compression: CompressionFormat,
+    image: &Image,
+    metadata: &Metadata,
+    settings: &EncodeSettings,
+) -> Result<Vec<u8>> {
+    let fail = |e: HeifError| Error::encode(format, e.message);
+    let Samples::U8(pixels) = &image.samples else {
+        return Err(Error::Internal(format!(
+            "{format} encoder given 16-bit samples"
+        )));
+    };
+    let alpha = image.layout == Layout::Rgba;
+    let wide = settings.bit_depth > 8;
+    let chroma = match (alpha, wide) {
+        (false, false) => RgbChroma::Rgb,
+        (true, false) => RgbChroma::Rgba,
+        (false, true) => RgbChroma::HdrRgbLe,
+        (true, true) => RgbChroma::HdrRgbaLe,
     };
     let mut heif_image =
         libheif_rs::Image::new(image.width, image.height, ColorSpace::Rgb(chroma)).map_err(fail)?;
     heif_image
-        .create_plane(Channel::Interleaved, image.width, image.height, 8)
+        .create_plane(
+            Channel::Interleaved,
+            image.width,
+            image.height,
+            settings.bit_depth,
+        )
         .map_err(fail)?;
     let mut planes = heif_image.planes_mut();
     let plane = planes
@@ -171,18 +217,34 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
         .chunks_mut(plane.stride)
         .zip(pixels.chunks_exact(row))
     {
-        dst[..row].copy_from_slice(src);
+        if wide {
+            // 8 to 10 bits by bit replication, so 255 becomes 1023.
+            for (d, &v) in dst.chunks_exact_mut(2).zip(src) {
+                let v = u16::from(v);
+                d.copy_from_slice(&((v << 2) | (v >> 6)).to_le_bytes());
+            }
+        } else {
+            dst[..row].copy_from_slice(src);
+        }
+    }
+    if let Some(icc) = metadata.icc.as_deref() {
+        heif_image
+            .set_color_profile_raw(&ColorProfileRaw::new(
+                color_profile_types::PROF,
+                icc.to_vec(),
+            ))
+            .map_err(fail)?;
     }
     let lib = LibHeif::new();
-    let mut encoder = lib
-        .encoder_for_format(CompressionFormat::Hevc)
+    let mut encoder = lib.encoder_for_format(compression).map_err(fail)?;
+    encoder
+        .set_quality(settings.quality.clone())
         .map_err(fail)?;
-    let quality = if options.lossless {
-        EncoderQuality::LossLess
-    } else {
-        EncoderQuality::Lossy(options.quality.unwrap_or(60))
-    };
-    encoder.set_quality(quality).map_err(fail)?;
+    for (name, value) in &settings.parameters {
+        encoder
+            .set_parameter_value(name, value.clone())
+            .map_err(fail)?;
+    }
     let mut context = HeifContext::new().map_err(fail)?;
     let handle = context
         .encode_image(&heif_image, &mut encoder, None)

@@ -1,17 +1,15 @@
-//! Adding metadata to a finished HEIF/AVIF file: an XMP item (`mime`,
-//! `application/rdf+xml`, described by a `cdsc` reference to the primary
-//! item) and an ICC profile (a `colr` property of type `prof` associated with
-//! the primary item).
+//! Replacing the metadata of a finished HEIF/AVIF file ([`replace_metadata`]),
+//! as the in-place rewrite and restore need.
 //!
-//! ravif's serializer writes only EXIF; this rewrites its `meta` box and
-//! appends one `mdat` box holding the XMP packet. Item locations are file
-//! offsets, so those after the grown `meta` box move by its growth.
-//!
-//! Replacing the metadata of an existing file ([`replace_metadata`]) first
-//! strips it: the `Exif` and XMP items leave `iinf`, `iloc` and `iref` (their
-//! bytes zeroed in place, so a removed GPS position does not linger), ICC
-//! `colr` properties leave `ipco` (the `ipma` indices renumbered); then the
-//! new blocks are added as above, EXIF as an `Exif` item too.
+//! The file is first stripped: the `Exif` and XMP items leave `iinf`, `iloc`
+//! and `iref` (their bytes zeroed in place, so a removed GPS position does
+//! not linger), ICC `colr` properties leave `ipco` (the `ipma` indices
+//! renumbered). Then the new blocks are added: EXIF as an `Exif` item, XMP as
+//! a `mime` item of type `application/rdf+xml` (each described by a `cdsc`
+//! reference to the primary item), both in one appended `mdat` box, and the
+//! ICC profile as a `colr` property of type `prof` associated with the
+//! primary item. Item locations are file offsets, so those after the grown
+//! `meta` box move by its growth.
 
 use crate::error::{Error, Result};
 use crate::format::Format;
@@ -132,27 +130,6 @@ fn wrap(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
     out.extend_from_slice(kind);
     out.extend_from_slice(payload);
     out
-}
-
-/// Adds `xmp` as an item and `icc` as the primary item's `prof` color
-/// property. Files this cannot edit (other `iloc` forms, 32-bit overflow)
-/// are refused with an encode error naming the reason.
-pub(crate) fn add_metadata(
-    format: Format,
-    file: Vec<u8>,
-    xmp: Option<&[u8]>,
-    icc: Option<&[u8]>,
-) -> Result<Vec<u8>> {
-    if xmp.is_none() && icc.is_none() {
-        return Ok(file);
-    }
-    let items: Vec<NewItem> = xmp.map(NewItem::xmp).into_iter().collect();
-    rewrite(&file, &items, icc).ok_or_else(|| {
-        Error::encode(
-            format,
-            "cannot add XMP or ICC to the file the encoder wrote (unexpected box layout)",
-        )
-    })
 }
 
 /// `file` with its EXIF and XMP items and ICC profile replaced by these
@@ -596,8 +573,7 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_isobmff() {
-        assert!(add_metadata(Format::Avif, b"not a file".to_vec(), Some(b"<x/>"), None).is_err());
-        let same = add_metadata(Format::Avif, b"x".to_vec(), None, None).unwrap();
-        assert_eq!(same, b"x");
+        let refused = replace_metadata(Format::Avif, b"not a file", None, Some(b"<x/>"), None);
+        assert!(matches!(refused, Err(Error::CodecUnavailable { .. })));
     }
 }

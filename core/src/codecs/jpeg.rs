@@ -589,7 +589,8 @@ fn configure(c: &mut Compressor, width: u32, height: u32, gray: bool, options: &
         jpeg_set_quality(cinfo, c_int::from(quality), 0);
     }
     if let QuantTables::Vision { ppd } = options.tables {
-        let (luma, chroma) = vision_tables(ppd, options.subsampling.chroma_span());
+        let (luma, chroma) =
+            vision_tables(ppd, options.subsampling.unwrap_or_default().chroma_span());
         let scale = unsafe { jpeg_quality_scaling(c_int::from(quality)) };
         for (slot, table) in [luma, chroma].iter().enumerate() {
             let table = table.map(c_uint::from);
@@ -603,7 +604,7 @@ fn configure(c: &mut Compressor, width: u32, height: u32, gray: bool, options: &
     cinfo.write_JFIF_header = 0;
     c.set_bool(J_BOOLEAN_PARAM::JBOOLEAN_OPTIMIZE_SCANS, false);
     if !gray {
-        let (h, v) = options.subsampling.chroma_span();
+        let (h, v) = options.subsampling.unwrap_or_default().chroma_span();
         // SAFETY: jpeg_set_defaults allocated three components for YCbCr.
         let comps = unsafe { std::slice::from_raw_parts_mut(c.cinfo.comp_info, 3) };
         comps[0].h_samp_factor = h as c_int;

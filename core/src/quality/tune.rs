@@ -156,11 +156,7 @@ pub(crate) fn encode_tuned(
 /// The value `options` gives `param`, spelled as one of [`TuneParam::values`].
 fn current_value(param: TuneParam, options: &Options) -> String {
     match param {
-        TuneParam::Subsampling => match options.subsampling {
-            crate::options::Subsampling::S420 => "420".into(),
-            crate::options::Subsampling::S422 => "422".into(),
-            crate::options::Subsampling::S444 => "444".into(),
-        },
+        TuneParam::Subsampling => options.subsampling.unwrap_or_default().name().into(),
         TuneParam::Tables => options.tables.for_search().name(),
         TuneParam::SharpYuv => options.sharp_yuv.to_string(),
         TuneParam::Sns => options.sns.unwrap_or(50).to_string(),

@@ -308,7 +308,13 @@ def _save_options(fmt: str, params: dict[str, Any]) -> tuple[dict[str, Any], dic
         if effort is not None:
             options["effort"] = effort
         elif speed is not None:
-            options["effort"] = 10 - int(speed)
+            # Pillow's speed is aom's (0-9, 10 as 9); effort 0-10 spans the same speeds.
+            options["effort"] = round((9 - min(int(speed), 9)) * 10 / 9)
+        if fmt == "avif":
+            subsampling = p.pop("subsampling", "4:2:0")
+            if subsampling not in ("4:2:0", "4:2:2", "4:4:4"):
+                raise InvalidArgumentError(f"AVIF subsampling {subsampling!r} is not 4:2:0, 4:2:2 or 4:4:4")
+            options["subsampling"] = subsampling.replace(":", "")
     for ignored in ("dpi", "optimize", "exact", "minimize_size", "kmin", "kmax", "allow_mixed"):
         p.pop(ignored, None)
     if p:

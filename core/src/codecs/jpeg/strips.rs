@@ -75,7 +75,7 @@ impl StripLayout {
         let (mcu_width, mcu_height) = if gray {
             (8, 8)
         } else {
-            let (h, v) = options.subsampling.chroma_span();
+            let (h, v) = options.subsampling.unwrap_or_default().chroma_span();
             (8 * h, 8 * v)
         };
         let mcus_per_row = width.div_ceil(mcu_width);
