@@ -114,6 +114,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-score", action="store_true")
+    parser.add_argument("--avif-runs", type=int, default=1, help="runs for the AVIF rows (slow)")
+    parser.add_argument("--only", default="", help="run only the rows whose name starts with this")
     args = parser.parse_args()
     full = PILImage.open(io.BytesIO(PHOTO)).convert("RGB")
     references = {
@@ -127,7 +129,9 @@ def main() -> None:
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         for row, ref, peer, variants in ROWS:
-            runs = 1 if row.startswith("AVIF") else args.runs
+            if not row.startswith(args.only):
+                continue
+            runs = args.avif_runs if row.startswith("AVIF") else args.runs
             for name, fn in [peer, *variants]:
                 ms, out = timed(fn, runs)
                 ops = max(2, runs) * 2
