@@ -140,6 +140,18 @@ pub fn read_metadata(input: &[u8]) -> Result<Metadata> {
     Ok(decode(input, &options)?.metadata)
 }
 
+/// The metadata blocks of `input` as [`read_metadata`] gives them, read from
+/// the container's headers without decoding pixels where the format allows
+/// it (JPEG, WebP, AVIF, HEIC; PNG, GIF, TIFF and BMP are decoded). Cheap
+/// enough to call for every file of a listing; a damaged image body goes
+/// unnoticed here, where [`read_metadata`] would report it.
+pub fn read_header_metadata(input: &[u8]) -> Result<Metadata> {
+    catch_panic(|| {
+        let format = sniff(input)?;
+        codecs::header_metadata(format, input).unwrap_or_else(|| read_metadata(input))
+    })
+}
+
 /// `file` (an encoded JPEG, PNG or WebP) with its metadata blocks replaced
 /// by `metadata`'s, without re-encoding pixels: every image byte is copied
 /// as it is. A block `metadata` lacks is removed. Each block must be

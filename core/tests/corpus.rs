@@ -130,6 +130,23 @@ fn probe_agrees_with_manifest_without_decoding() {
     }
 }
 
+#[test]
+fn header_metadata_is_what_decoding_gives() {
+    let mut checked = 0;
+    for e in good() {
+        let data = read(&e.path);
+        // Files decoding refuses (over the pixel limit, say) have nothing to compare.
+        let Ok(decoded) = pixpress::read_metadata(&data) else {
+            continue;
+        };
+        let header =
+            pixpress::read_header_metadata(&data).unwrap_or_else(|err| panic!("{}: {err}", e.path));
+        assert!(header == decoded, "{}: header and decode disagree", e.path);
+        checked += 1;
+    }
+    assert!(checked > 100, "only {checked} files compared");
+}
+
 /// The status each bad/ file must be refused with (`tests/bad_status.tsv`,
 /// shared by every face's tests).
 fn bad_statuses() -> std::collections::HashMap<String, String> {

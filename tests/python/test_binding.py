@@ -197,3 +197,47 @@ def test_accept_truncated_like_pillow(rel):
         ImageFile.LOAD_TRUNCATED_IMAGES = False
     ours = Image.new_from_pixels(pixpress.decode(data, accept_truncated=True, orientation="keep"))
     compare(ours.to_pil(), theirs, 1.0, rel)
+
+
+def first_scan(jpeg: bytes) -> int:
+    """Offset of the first SOS marker, walking the marker segments (an EXIF
+    thumbnail inside APP1 has scans of its own)."""
+    at = 2
+    while jpeg[at + 1] != 0xDA:
+        at += 2 + int.from_bytes(jpeg[at + 2 : at + 4], "big")
+    return at
+
+
+HEADER_FILES = [r["path"] for r in GOOD if r["path"].split("/")[0] in ("jpeg", "webp") and "exif" in r["flags"]]
+
+
+@pytest.mark.parametrize("rel", HEADER_FILES)
+def test_info_read_from_headers_like_pillow(rel):
+    """info's exif and icc_profile equal Pillow's, read before any decode: a copy
+    cut short in its image data still gives them (as Pillow's open does), and
+    the cut shows only when the pixels are loaded."""
+    data = (CORPUS / rel).read_bytes()
+    with PILImage.open(io.BytesIO(data)) as peer:
+        expected = {k: peer.info.get(k) for k in ("exif", "icc_profile")}
+        if peer.mode == "CMYK":
+            expected["icc_profile"] = None  # converted to sRGB (README's table of differences)
+        if rel.startswith("webp/") and not expected["exif"].startswith(b"Exif\0\0"):
+            expected["exif"] = b"Exif\0\0" + expected["exif"]  # Pillow gives the chunk as stored
+    cut = data
+    if rel.startswith("jpeg/"):
+        # Halfway through the first image's entropy-coded data.
+        sos = first_scan(data)
+        cut = data[: (sos + data.find(b"\xff\xd9", sos)) // 2]
+    im = Image.open(cut)
+    assert {k: im.info.get(k) for k in ("exif", "icc_profile")} == expected
+    if cut is not data:
+        with pytest.raises(pixpress.TruncatedImageError):
+            im.load()
+
+
+def test_header_metadata_matches_decoded_blocks():
+    for rel in HEADER_FILES[:8]:
+        data = (CORPUS / rel).read_bytes()
+        pixels = pixpress.decode(data, orientation="keep")
+        blocks = pixpress.header_metadata(data)
+        assert blocks == {"exif": pixels.exif, "xmp": pixels.xmp, "iptc": pixels.iptc, "icc_profile": pixels.icc_profile}, rel

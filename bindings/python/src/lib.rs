@@ -13,7 +13,7 @@ use output::{Info, Output};
 use pixels::Pixels;
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList};
 
 /// Borrows the bytes of any C-contiguous bytes-like object without copying.
 pub(crate) struct Bytes {
@@ -189,6 +189,30 @@ fn read_metadata<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bou
     PyList::new(py, fields)
 }
 
+/// The EXIF, XMP, IPTC and ICC blocks of an encoded image (any bytes-like
+/// object, read in place) as decoding gives them, read from the container's
+/// headers without decoding pixels where the format allows (JPEG, WebP,
+/// AVIF, HEIC): a dict of `exif`, `xmp`, `iptc` and `icc_profile`, each
+/// bytes or None.
+#[pyfunction]
+fn header_metadata<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    let input = Bytes::new(data)?;
+    let slice = input.as_slice();
+    let metadata = py
+        .detach(|| engine::read_header_metadata(slice))
+        .map_err(errors::to_py)?;
+    let blocks = PyDict::new(py);
+    for (key, block) in [
+        ("exif", &metadata.exif),
+        ("xmp", &metadata.xmp),
+        ("iptc", &metadata.iptc),
+        ("icc_profile", &metadata.icc),
+    ] {
+        blocks.set_item(key, block.as_deref().map(|b| PyBytes::new(py, b)))?;
+    }
+    Ok(blocks)
+}
+
 /// The field-level difference of two encoded images' metadata: a dict with
 /// `added` and `removed` (lists of fields, as `read_metadata` gives them),
 /// `changed` and `moved` (lists of `{"before": field, "after": field}`;
@@ -347,6 +371,7 @@ fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(analyze, m)?)?;
     m.add_function(wrap_pyfunction!(decode, m)?)?;
     m.add_function(wrap_pyfunction!(read_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(header_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(diff_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(restore_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(rewrite_metadata, m)?)?;

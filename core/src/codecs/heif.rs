@@ -82,6 +82,14 @@ pub(crate) fn probe(format: Format, data: &[u8]) -> Result<Info> {
     Ok(info)
 }
 
+/// The metadata [`decode`] gives, from the container alone.
+pub(crate) fn header_metadata(format: Format, data: &[u8]) -> Result<Metadata> {
+    let (_context, handle) = open(format, data)?;
+    let mut metadata = metadata_of(&handle);
+    metadata.reset_orientation();
+    Ok(metadata)
+}
+
 pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
     let (_context, handle) = open(format, data)?;
     check_limit(

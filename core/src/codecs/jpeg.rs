@@ -294,6 +294,22 @@ pub(crate) fn probe(data: &[u8]) -> Result<Info> {
     })
 }
 
+/// The metadata [`decode`] gives, from the header alone.
+pub(crate) fn header_metadata(data: &[u8]) -> Result<Metadata> {
+    run_libjpeg(|| {
+        let d = Decompressor::new(data, true, true);
+        let mut metadata = metadata_of(&d.markers());
+        if matches!(
+            d.cinfo.jpeg_color_space,
+            J_COLOR_SPACE::JCS_CMYK | J_COLOR_SPACE::JCS_YCCK
+        ) {
+            // As decoded: CMYK becomes sRGB, which the CMYK profile does not describe.
+            metadata.icc = None;
+        }
+        Ok(metadata)
+    })
+}
+
 /// The DCT scale numerator (over 8) that keeps at least `min` pixels each way.
 fn shrink_numerator(width: u32, height: u32, min: Option<(u32, u32)>) -> u32 {
     let Some((min_w, min_h)) = min else { return 8 };

@@ -72,6 +72,18 @@ pub(crate) fn probe(format: Format, data: &[u8]) -> Result<Info> {
     }
 }
 
+/// The metadata decoding `data` (already sniffed as `format`) would give,
+/// read from the container without decoding pixels where the format allows
+/// (JPEG, WebP, AVIF, HEIC); `None` for the formats that must be decoded.
+pub(crate) fn header_metadata(format: Format, data: &[u8]) -> Option<Result<Metadata>> {
+    match format {
+        Format::Jpeg => Some(jpeg::header_metadata(data)),
+        Format::WebP => Some(webp::header_metadata(data)),
+        Format::Avif | Format::Heic => Some(heif::header_metadata(format, data)),
+        Format::Png | Format::Gif | Format::Tiff | Format::Bmp => None,
+    }
+}
+
 /// Decodes `data` (already sniffed as `format`).
 pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
     match format {

@@ -104,6 +104,11 @@ pub(crate) fn probe(data: &[u8]) -> Result<Info> {
     Ok(info)
 }
 
+/// The metadata [`decode`] gives, from the container's chunks alone.
+pub(crate) fn header_metadata(data: &[u8]) -> Result<Metadata> {
+    Ok(Demuxer::new(data)?.metadata())
+}
+
 pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
     let f = features(data)?;
     check_limit(f.width as u64, f.height as u64, request.max_pixels)?;

@@ -14,7 +14,7 @@ from enum import IntEnum
 from typing import IO, Any
 
 from . import _exif
-from ._pixpress import Pixels, decode, probe
+from ._pixpress import Pixels, decode, header_metadata, probe
 from .errors import InvalidArgumentError, UnsupportedFormatError
 
 __all__ = ["Image", "open", "fromarray", "from_pil", "new_from_pixels", "Transpose", "Resampling", "Exif"]
@@ -99,10 +99,16 @@ class Image:
     @property
     def info(self) -> dict[str, Any]:
         """``exif`` (with Pillow's ``Exif\\0\\0`` prefix), ``icc_profile`` and ``xmp``,
-        as Pillow fills them. Metadata arrives with the pixels, so the first
-        access decodes them if that has not happened yet."""
+        as Pillow fills them. Read from the headers on first access (JPEG, WebP,
+        AVIF, HEIC; other formats are decoded), or from the pixels once loaded."""
         if self._info is None:
-            self._info = _metadata_info(self.load())
+            if self._pixels is None and self._data is not None:
+                blocks = header_metadata(self._data)
+                exif, icc_profile, xmp = blocks["exif"], blocks["icc_profile"], blocks["xmp"]
+            else:
+                pixels = self.load()
+                exif, icc_profile, xmp = pixels.exif, pixels.icc_profile, pixels.xmp
+            self._info = _metadata_info(exif, icc_profile, xmp)
             if self._dpi:
                 self._info["dpi"] = self._dpi
         return self._info
@@ -344,15 +350,15 @@ def open(fp: Any, mode: str = "r", formats: Any = None) -> Image:  # noqa: A001 
     return im
 
 
-def _metadata_info(pixels: Pixels) -> dict[str, Any]:
-    """Pillow-style ``info`` entries for the metadata blocks of ``pixels``."""
+def _metadata_info(exif: bytes | None, icc_profile: bytes | None, xmp: bytes | None) -> dict[str, Any]:
+    """Pillow-style ``info`` entries for these metadata blocks."""
     info: dict[str, Any] = {}
-    if pixels.exif:
-        info["exif"] = _exif.EXIF_HEADER + pixels.exif
-    if pixels.icc_profile:
-        info["icc_profile"] = pixels.icc_profile
-    if pixels.xmp:
-        info["xmp"] = pixels.xmp
+    if exif:
+        info["exif"] = _exif.EXIF_HEADER + exif
+    if icc_profile:
+        info["icc_profile"] = icc_profile
+    if xmp:
+        info["xmp"] = xmp
     return info
 
 
@@ -360,7 +366,7 @@ def new_from_pixels(pixels: Pixels) -> Image:
     """An Image over native pixels."""
     im = Image()
     im._set_pixels(pixels)
-    im.info = _metadata_info(pixels)
+    im.info = _metadata_info(pixels.exif, pixels.icc_profile, pixels.xmp)
     return im
 
 
