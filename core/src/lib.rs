@@ -130,25 +130,22 @@ pub fn decode(input: &[u8], options: &Options) -> Result<DecodedImage> {
 }
 
 /// The metadata of an encoded image as stored: EXIF, XMP, IPTC and ICC, with
-/// the orientation tag as written (the pixels are decoded on the way; see
-/// [`Metadata::fields`] and [`Metadata::diff`] for reading and comparing).
+/// the orientation tag as written (see [`Metadata::fields`] and
+/// [`Metadata::diff`] for reading and comparing). The blocks are what
+/// [`decode`] gives with `orientation=keep`, read from the container's
+/// headers without decoding pixels where the format allows it (JPEG, WebP,
+/// AVIF, HEIC; PNG, GIF, TIFF and BMP are decoded), so damage in the image
+/// data after the headers goes unnoticed here, as in exiftool.
 pub fn read_metadata(input: &[u8]) -> Result<Metadata> {
-    let options = Options {
-        orientation: OrientationMode::Keep,
-        ..Options::default()
-    };
-    Ok(decode(input, &options)?.metadata)
-}
-
-/// The metadata blocks of `input` as [`read_metadata`] gives them, read from
-/// the container's headers without decoding pixels where the format allows
-/// it (JPEG, WebP, AVIF, HEIC; PNG, GIF, TIFF and BMP are decoded). Cheap
-/// enough to call for every file of a listing; a damaged image body goes
-/// unnoticed here, where [`read_metadata`] would report it.
-pub fn read_header_metadata(input: &[u8]) -> Result<Metadata> {
-    catch_panic(|| {
-        let format = sniff(input)?;
-        codecs::header_metadata(format, input).unwrap_or_else(|| read_metadata(input))
+    catch_panic(|| match codecs::header_metadata(sniff(input)?, input) {
+        Some(metadata) => metadata,
+        None => {
+            let options = Options {
+                orientation: OrientationMode::Keep,
+                ..Options::default()
+            };
+            pipeline::decode(input, &options).map(|decoded| decoded.metadata)
+        }
     })
 }
 

@@ -199,7 +199,7 @@ fn header_metadata<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<B
     let input = Bytes::new(data)?;
     let slice = input.as_slice();
     let metadata = py
-        .detach(|| engine::read_header_metadata(slice))
+        .detach(|| engine::read_metadata(slice))
         .map_err(errors::to_py)?;
     let blocks = PyDict::new(py);
     for (key, block) in [

@@ -14,8 +14,8 @@ const DEFAULT_QUALITY: u8 = 60;
 /// libavif's and Pillow's default.
 const DEFAULT_SPEED: u8 = 6;
 /// From this aom speed up, quantization matrices are on: on a 6 MP photo at
-/// speed 6 they take 6% off the bytes at the same SSIMULACRA2 for no
-/// measurable time; at speed 5 they take 3% for 20% more time.
+/// speed 6 they take 6% off the bytes at the same SSIMULACRA2 for 4.5% more
+/// time; at speed 5, 3% for 20% more time (BENCHMARKS.md).
 const QM_FROM_SPEED: u8 = 6;
 
 pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> Result<Vec<u8>> {
