@@ -171,7 +171,7 @@ class Pipeline {
     return this._format('jpeg', {
       quality: o.quality ?? 80,
       progressive: o.progressive ?? Boolean(o.mozjpeg),
-      subsampling: o.chromaSubsampling === '4:4:4' ? '444' : o.chromaSubsampling ? '420' : undefined,
+      subsampling: o.chromaSubsampling === '4:4:4' ? '444' : '420',
       effort: o.effort ?? (o.mozjpeg ? 8 : 0),
     })
   }
@@ -192,6 +192,9 @@ class Pipeline {
 
   /** AVIF with sharp's defaults (quality 50, effort 4 of 9, 4:4:4 chroma), through the same aom encoder. */
   avif(o = {}) {
+    if (![undefined, '4:2:0', '4:4:4'].includes(o.chromaSubsampling)) {
+      throw codeError('PXP_ERR_INVALID_ARGUMENT', `chromaSubsampling '${o.chromaSubsampling}' is not '4:2:0' or '4:4:4'`)
+    }
     return this._format('avif', {
       quality: o.quality ?? 50,
       lossless: o.lossless,

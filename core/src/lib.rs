@@ -131,22 +131,36 @@ pub fn decode(input: &[u8], options: &Options) -> Result<DecodedImage> {
 
 /// The metadata of an encoded image as stored: EXIF, XMP, IPTC and ICC, with
 /// the orientation tag as written (see [`Metadata::fields`] and
-/// [`Metadata::diff`] for reading and comparing). The blocks are what
-/// [`decode`] gives with `orientation=keep`, read from the container's
+/// [`Metadata::diff`] for reading and comparing). Read from the container's
 /// headers without decoding pixels where the format allows it (JPEG, WebP,
-/// AVIF, HEIC; PNG, GIF, TIFF and BMP are decoded), so damage in the image
-/// data after the headers goes unnoticed here, as in exiftool.
+/// AVIF, HEIC), so damage in the image data after the headers goes
+/// unnoticed here, as in exiftool; PNG, GIF, TIFF and BMP are decoded, and
+/// their blocks are those [`decoded_metadata`] gives.
 pub fn read_metadata(input: &[u8]) -> Result<Metadata> {
-    catch_panic(|| match codecs::header_metadata(sniff(input)?, input) {
-        Some(metadata) => metadata,
-        None => {
-            let options = Options {
-                orientation: OrientationMode::Keep,
-                ..Options::default()
-            };
-            pipeline::decode(input, &options).map(|decoded| decoded.metadata)
-        }
-    })
+    metadata_from_headers(input, false)
+}
+
+/// The metadata blocks [`decode`] gives with `orientation=keep`, read from
+/// the headers as [`read_metadata`] reads them: as stored, except that a
+/// CMYK JPEG's profile is dropped (its pixels decode to sRGB) and HEIF's
+/// orientation is reset (libheif applies its transforms while decoding).
+pub fn decoded_metadata(input: &[u8]) -> Result<Metadata> {
+    metadata_from_headers(input, true)
+}
+
+fn metadata_from_headers(input: &[u8], as_decoded: bool) -> Result<Metadata> {
+    catch_panic(
+        || match codecs::header_metadata(sniff(input)?, input, as_decoded) {
+            Some(metadata) => metadata,
+            None => {
+                let options = Options {
+                    orientation: OrientationMode::Keep,
+                    ..Options::default()
+                };
+                pipeline::decode(input, &options).map(|decoded| decoded.metadata)
+            }
+        },
+    )
 }
 
 /// `file` (an encoded JPEG, PNG or WebP) with its metadata blocks replaced

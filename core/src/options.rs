@@ -139,7 +139,7 @@ pub struct Options {
     pub sharp_yuv: bool,
     /// `alpha_quality`: 1-100 for AVIF's and WebP's alpha plane; `None` follows `quality`.
     pub alpha_quality: Option<u8>,
-    /// `bit_depth`: AVIF bit depth, 8 or 10; `None` picks 10 for high-bit-depth input.
+    /// `bit_depth`: AVIF bit depth, 8 or 10 (8-bit samples widened); `None` means 8.
     pub bit_depth: Option<u8>,
     /// `target`: a score to reach (`ssimulacra2=80`, `ssim=0.98`, `psnr=40`)
     /// or a byte budget (`size=100KB`); the quality setting is then searched

@@ -131,7 +131,7 @@ fn probe_agrees_with_manifest_without_decoding() {
 }
 
 #[test]
-fn read_metadata_is_what_decoding_gives() {
+fn decoded_metadata_is_what_decoding_gives() {
     let keep = opts(&[("orientation", "keep")]);
     let mut checked = 0;
     for e in good() {
@@ -140,7 +140,8 @@ fn read_metadata_is_what_decoding_gives() {
         let Ok(decoded) = pixpress::decode(&data, &keep) else {
             continue;
         };
-        let read = pixpress::read_metadata(&data).unwrap_or_else(|err| panic!("{}: {err}", e.path));
+        let read =
+            pixpress::decoded_metadata(&data).unwrap_or_else(|err| panic!("{}: {err}", e.path));
         assert!(
             read == decoded.metadata,
             "{}: headers and decode disagree",
@@ -149,6 +150,38 @@ fn read_metadata_is_what_decoding_gives() {
         checked += 1;
     }
     assert!(checked > 100, "only {checked} files compared");
+}
+
+#[test]
+fn rewriting_in_place_keeps_what_the_file_stores() {
+    // A CMYK profile describes the CMYK pixels a rewrite copies; HEIF's
+    // orientation describes the coded image, which libheif turns on decode.
+    let keep = opts(&[("metadata", "keep")]);
+    let mut rewritten_files = 0;
+    for path in [
+        "jpeg/CMYK_with_profile.jpg",
+        "heic/iphone_13_pro_max.HEIC",
+        "heic/HMD_Nokia_8.3_5G.heif",
+    ] {
+        let data = read(path);
+        let stored = pixpress::read_metadata(&data).unwrap();
+        assert!(stored.icc.is_some() || path.contains("Nokia"), "{path}");
+        let rewritten = match pixpress::rewrite_metadata(&data, &keep) {
+            Ok(out) => out,
+            // Grid images with item data in `idat` are refused (README).
+            Err(pixpress::Error::CodecUnavailable { .. }) if path.starts_with("heic/") => continue,
+            Err(err) => panic!("{path}: {err}"),
+        };
+        let after = pixpress::read_metadata(&rewritten.data).unwrap();
+        assert_eq!(after.icc, stored.icc, "{path}");
+        assert_eq!(
+            after.exif_orientation(),
+            stored.exif_orientation(),
+            "{path}"
+        );
+        rewritten_files += 1;
+    }
+    assert!(rewritten_files >= 1);
 }
 
 /// The status each bad/ file must be refused with (`tests/bad_status.tsv`,
@@ -271,7 +304,7 @@ fn lossy_outputs_at_quality_80_keep_psnr_above_35_db() {
         let original = rgb8(decode(&input, &Options::default()).unwrap().image);
         for format in ["jpeg", "webp", "avif"] {
             if format == "avif" && !e.path.contains("flickr") {
-                continue; // rav1e is slow; one large photo covers it here.
+                continue; // AVIF encodes are slow; one large photo covers it here.
             }
             let o = opts(&[
                 ("format", format),

@@ -121,6 +121,11 @@ test('the sharp-style fluent form and atomic files', async () => {
   assert.ok(pixpress.probe(kept).hasExif && !pixpress.probe(stripped).hasExif)
   const written = await pixpress(path.join(CORPUS, 'png/hopper.png')).avif({ quality: 50 }).toFile(path.join(dir, 'a.avif'))
   assert.equal(fs.statSync(path.join(dir, 'a.avif')).size, written.size)
+  // sharp's chroma values only; a JPEG after an AVIF setting is 4:2:0 again, as in sharp.
+  assert.throws(() => pixpress(read(PHOTO)).avif({ chromaSubsampling: '4:2:2' }), (e) => e.code === 'PXP_ERR_INVALID_ARGUMENT')
+  const jpeg = await pixpress(read(PHOTO)).avif().jpeg().toBuffer()
+  const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0])) >= 0 ? jpeg.indexOf(Buffer.from([0xff, 0xc0])) : jpeg.indexOf(Buffer.from([0xff, 0xc2]))
+  assert.equal(jpeg[sof + 11], 0x22) // luma sampling factors 2x2: 4:2:0
   await assert.rejects(pixpress.compressFile(path.join(CORPUS, 'bad/truncated.jpg'), path.join(dir, 'b.webp'), { format: 'webp' }), (e) => e.code === 'PXP_ERR_TRUNCATED')
   assert.deepEqual(fs.readdirSync(dir), ['a.avif'])
   fs.rmSync(dir, { recursive: true })

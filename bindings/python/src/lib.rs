@@ -190,16 +190,16 @@ fn read_metadata<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bou
 }
 
 /// The EXIF, XMP, IPTC and ICC blocks of an encoded image (any bytes-like
-/// object, read in place) as decoding gives them, read from the container's
-/// headers without decoding pixels where the format allows (JPEG, WebP,
-/// AVIF, HEIC): a dict of `exif`, `xmp`, `iptc` and `icc_profile`, each
-/// bytes or None.
+/// object, read in place) as `decode(data, orientation="keep")` gives them,
+/// read from the container's headers without decoding pixels where the
+/// format allows (JPEG, WebP, AVIF, HEIC): a dict of `exif`, `xmp`, `iptc`
+/// and `icc_profile`, each bytes or None.
 #[pyfunction]
 fn header_metadata<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
     let input = Bytes::new(data)?;
     let slice = input.as_slice();
     let metadata = py
-        .detach(|| engine::read_metadata(slice))
+        .detach(|| engine::decoded_metadata(slice))
         .map_err(errors::to_py)?;
     let blocks = PyDict::new(py);
     for (key, block) in [

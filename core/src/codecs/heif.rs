@@ -1,4 +1,5 @@
-//! AVIF and HEIC/HEIF decoding (and opt-in HEIC encoding) through libheif.
+//! AVIF and HEIC/HEIF decoding, and encoding (AVIF with aom; HEIC with the
+//! opt-in x265), through libheif.
 //!
 //! libheif applies the mandatory `irot`, `imir` and `clap` transforms while
 //! decoding, as the HEIF standard requires, so the EXIF orientation these
@@ -82,11 +83,14 @@ pub(crate) fn probe(format: Format, data: &[u8]) -> Result<Info> {
     Ok(info)
 }
 
-/// The metadata [`decode`] gives, from the container alone.
-pub(crate) fn header_metadata(format: Format, data: &[u8]) -> Result<Metadata> {
+/// The metadata blocks of the container, as stored or (`as_decoded`) as
+/// [`decode`] gives them.
+pub(crate) fn header_metadata(format: Format, data: &[u8], as_decoded: bool) -> Result<Metadata> {
     let (_context, handle) = open(format, data)?;
     let mut metadata = metadata_of(&handle);
-    metadata.reset_orientation();
+    if as_decoded {
+        metadata.reset_orientation();
+    }
     Ok(metadata)
 }
 
@@ -177,9 +181,11 @@ pub(crate) struct EncodeSettings {
     pub quality: EncoderQuality,
     /// Bits per sample of the coded image: 8, or 10 (8-bit samples widened).
     pub bit_depth: u8,
-    /// Encoder parameters by their libheif names (`speed`, `chroma`, ...);
-    /// those named `aom:...` are passed to aom as they are, and skipped where
-    /// the aom that libheif links cannot take them.
+    /// Encoder parameters by their libheif names (`speed`, `chroma`, ...).
+    /// Those named `aom:...` go to aom as they are: libheif takes any such
+    /// name and aom applies it while encoding (an option it refuses fails the
+    /// encode); they are skipped only where libheif cannot pass options to
+    /// aom at all.
     pub parameters: Vec<(&'static str, EncoderParameterValue)>,
 }
 

@@ -294,15 +294,18 @@ pub(crate) fn probe(data: &[u8]) -> Result<Info> {
     })
 }
 
-/// The metadata [`decode`] gives, from the header alone.
-pub(crate) fn header_metadata(data: &[u8]) -> Result<Metadata> {
+/// The metadata blocks of the header, as stored or (`as_decoded`) as
+/// [`decode`] gives them.
+pub(crate) fn header_metadata(data: &[u8], as_decoded: bool) -> Result<Metadata> {
     run_libjpeg(|| {
         let d = Decompressor::new(data, true, true);
         let mut metadata = metadata_of(&d.markers());
-        if matches!(
-            d.cinfo.jpeg_color_space,
-            J_COLOR_SPACE::JCS_CMYK | J_COLOR_SPACE::JCS_YCCK
-        ) {
+        if as_decoded
+            && matches!(
+                d.cinfo.jpeg_color_space,
+                J_COLOR_SPACE::JCS_CMYK | J_COLOR_SPACE::JCS_YCCK
+            )
+        {
             // As decoded: CMYK becomes sRGB, which the CMYK profile does not describe.
             metadata.icc = None;
         }

@@ -72,14 +72,20 @@ pub(crate) fn probe(format: Format, data: &[u8]) -> Result<Info> {
     }
 }
 
-/// The metadata decoding `data` (already sniffed as `format`) would give,
-/// read from the container without decoding pixels where the format allows
-/// (JPEG, WebP, AVIF, HEIC); `None` for the formats that must be decoded.
-pub(crate) fn header_metadata(format: Format, data: &[u8]) -> Option<Result<Metadata>> {
+/// The metadata blocks of `data` (already sniffed as `format`), as stored or
+/// (`as_decoded`) as decoding would give them (a CMYK JPEG's profile
+/// dropped, HEIF orientation reset), read from the container without
+/// decoding pixels where the format allows (JPEG, WebP, AVIF, HEIC); `None`
+/// for the formats that must be decoded.
+pub(crate) fn header_metadata(
+    format: Format,
+    data: &[u8],
+    as_decoded: bool,
+) -> Option<Result<Metadata>> {
     match format {
-        Format::Jpeg => Some(jpeg::header_metadata(data)),
+        Format::Jpeg => Some(jpeg::header_metadata(data, as_decoded)),
         Format::WebP => Some(webp::header_metadata(data)),
-        Format::Avif | Format::Heic => Some(heif::header_metadata(format, data)),
+        Format::Avif | Format::Heic => Some(heif::header_metadata(format, data, as_decoded)),
         Format::Png | Format::Gif | Format::Tiff | Format::Bmp => None,
     }
 }

@@ -104,7 +104,7 @@ pub(crate) fn probe(data: &[u8]) -> Result<Info> {
     Ok(info)
 }
 
-/// The metadata [`decode`] gives, from the container's chunks alone.
+/// The metadata blocks of the container's chunks, which [`decode`] gives as they are.
 pub(crate) fn header_metadata(data: &[u8]) -> Result<Metadata> {
     Ok(Demuxer::new(data)?.metadata())
 }

@@ -84,6 +84,10 @@ def _read(fp: Any) -> bytes | memoryview:
         raise TypeError(f"expected a path, a file object or a bytes-like object, not {type(fp).__name__}") from None
 
 
+# Formats whose metadata is read from the headers; the others are decoded for it.
+_HEADER_METADATA = ("JPEG", "WEBP", "AVIF", "HEIF")
+
+
 class Image:
     """An image: header facts at once, pixels on first use."""
 
@@ -102,7 +106,7 @@ class Image:
         as Pillow fills them. Read from the headers on first access (JPEG, WebP,
         AVIF, HEIC; other formats are decoded), or from the pixels once loaded."""
         if self._info is None:
-            if self._pixels is None and self._data is not None:
+            if self._pixels is None and self._data is not None and self.format in _HEADER_METADATA:
                 blocks = header_metadata(self._data)
                 exif, icc_profile, xmp = blocks["exif"], blocks["icc_profile"], blocks["xmp"]
             else:
@@ -315,7 +319,7 @@ def _save_options(fmt: str, params: dict[str, Any]) -> tuple[dict[str, Any], dic
             options["effort"] = effort
         elif speed is not None:
             # Pillow's speed is aom's (0-9, 10 as 9); effort 0-10 spans the same speeds.
-            options["effort"] = round((9 - min(int(speed), 9)) * 10 / 9)
+            options["effort"] = round((9 - min(max(int(speed), 0), 9)) * 10 / 9)
         if fmt == "avif":
             subsampling = p.pop("subsampling", "4:2:0")
             if subsampling not in ("4:2:0", "4:2:2", "4:4:4"):
