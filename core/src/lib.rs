@@ -135,22 +135,10 @@ pub fn decode(input: &[u8], options: &Options) -> Result<DecodedImage> {
 /// headers without decoding pixels where the format allows it (JPEG, WebP,
 /// AVIF, HEIC), so damage in the image data after the headers goes
 /// unnoticed here, as in exiftool; PNG, GIF, TIFF and BMP are decoded, and
-/// their blocks are those [`decoded_metadata`] gives.
+/// their blocks are those decoding gives.
 pub fn read_metadata(input: &[u8]) -> Result<Metadata> {
-    metadata_from_headers(input, false)
-}
-
-/// The metadata blocks [`decode`] gives with `orientation=keep`, read from
-/// the headers as [`read_metadata`] reads them: as stored, except that a
-/// CMYK JPEG's profile is dropped (its pixels decode to sRGB) and HEIF's
-/// orientation is reset (libheif applies its transforms while decoding).
-pub fn decoded_metadata(input: &[u8]) -> Result<Metadata> {
-    metadata_from_headers(input, true)
-}
-
-fn metadata_from_headers(input: &[u8], as_decoded: bool) -> Result<Metadata> {
     catch_panic(
-        || match codecs::header_metadata(sniff(input)?, input, as_decoded) {
+        || match codecs::header_metadata(sniff(input)?, input, false) {
             Some(metadata) => metadata,
             None => {
                 let options = Options {
@@ -161,6 +149,16 @@ fn metadata_from_headers(input: &[u8], as_decoded: bool) -> Result<Metadata> {
             }
         },
     )
+}
+
+/// The metadata blocks [`decode`] gives with `orientation=keep`, read from
+/// the headers as [`read_metadata`] reads them: as stored, except that a
+/// CMYK JPEG's profile is dropped (its pixels decode to sRGB) and HEIF's
+/// orientation is reset (libheif applies its transforms while decoding).
+/// `None` for the formats whose metadata only a decode gives (PNG, GIF,
+/// TIFF, BMP), so that a caller about to decode anyway decodes once.
+pub fn decoded_metadata(input: &[u8]) -> Result<Option<Metadata>> {
+    catch_panic(|| codecs::header_metadata(sniff(input)?, input, true).transpose())
 }
 
 /// `file` (an encoded JPEG, PNG or WebP) with its metadata blocks replaced

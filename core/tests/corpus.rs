@@ -142,6 +142,10 @@ fn decoded_metadata_is_what_decoding_gives() {
         };
         let read =
             pixpress::decoded_metadata(&data).unwrap_or_else(|err| panic!("{}: {err}", e.path));
+        // PNG, GIF, TIFF and BMP give their metadata by decoding only.
+        let Some(read) = read else {
+            continue;
+        };
         assert!(
             read == decoded.metadata,
             "{}: headers and decode disagree",
@@ -149,7 +153,7 @@ fn decoded_metadata_is_what_decoding_gives() {
         );
         checked += 1;
     }
-    assert!(checked > 100, "only {checked} files compared");
+    assert!(checked > 70, "only {checked} JPEG, WebP, AVIF and HEIF files compared");
 }
 
 #[test]

@@ -241,3 +241,5 @@ def test_header_metadata_matches_decoded_blocks():
         pixels = pixpress.decode(data, orientation="keep")
         blocks = pixpress.header_metadata(data)
         assert blocks == {"exif": pixels.exif, "xmp": pixels.xmp, "iptc": pixels.iptc, "icc_profile": pixels.icc_profile}, rel
+    # PNG's metadata comes only with a decode: None, so that a caller decodes once.
+    assert pixpress.header_metadata((CORPUS / "png/RGBA_16_exif_xmp.png").read_bytes()) is None

@@ -191,16 +191,22 @@ fn read_metadata<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bou
 
 /// The EXIF, XMP, IPTC and ICC blocks of an encoded image (any bytes-like
 /// object, read in place) as `decode(data, orientation="keep")` gives them,
-/// read from the container's headers without decoding pixels where the
-/// format allows (JPEG, WebP, AVIF, HEIC): a dict of `exif`, `xmp`, `iptc`
-/// and `icc_profile`, each bytes or None.
+/// read from the container's headers without decoding pixels: a dict of
+/// `exif`, `xmp`, `iptc` and `icc_profile`, each bytes or None; None for
+/// the formats whose metadata only a decode gives (PNG, GIF, TIFF, BMP).
 #[pyfunction]
-fn header_metadata<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+fn header_metadata<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+) -> PyResult<Option<Bound<'py, PyDict>>> {
     let input = Bytes::new(data)?;
     let slice = input.as_slice();
     let metadata = py
         .detach(|| engine::decoded_metadata(slice))
         .map_err(errors::to_py)?;
+    let Some(metadata) = metadata else {
+        return Ok(None);
+    };
     let blocks = PyDict::new(py);
     for (key, block) in [
         ("exif", &metadata.exif),
@@ -210,7 +216,7 @@ fn header_metadata<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<B
     ] {
         blocks.set_item(key, block.as_deref().map(|b| PyBytes::new(py, b)))?;
     }
-    Ok(blocks)
+    Ok(Some(blocks))
 }
 
 /// The field-level difference of two encoded images' metadata: a dict with

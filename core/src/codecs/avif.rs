@@ -52,7 +52,7 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
         CompressionFormat::Av1,
         image,
         metadata,
-        &EncodeSettings {
+        EncodeSettings {
             quality: EncoderQuality::Lossy(quality),
             bit_depth: if options.bit_depth.unwrap_or(8) > 8 {
                 10

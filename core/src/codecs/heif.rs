@@ -35,6 +35,17 @@ fn map_error(format: Format, e: HeifError) -> Error {
     }
 }
 
+/// The interleaved RGB layout libheif reads and writes: with or without
+/// alpha, 8-bit or (`high`) 16-bit little-endian samples.
+fn interleaved_chroma(alpha: bool, high: bool) -> RgbChroma {
+    match (alpha, high) {
+        (false, false) => RgbChroma::Rgb,
+        (true, false) => RgbChroma::Rgba,
+        (false, true) => RgbChroma::HdrRgbLe,
+        (true, true) => RgbChroma::HdrRgbaLe,
+    }
+}
+
 /// Parses the container and returns the primary image's handle.
 fn open(format: Format, data: &[u8]) -> Result<(HeifContext<'_>, ImageHandle)> {
     let context = HeifContext::read_from_bytes(data).map_err(|e| map_error(format, e))?;
@@ -105,12 +116,7 @@ pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Re
     let alpha = handle.has_alpha_channel();
     let bits = handle.luma_bits_per_pixel();
     let high = bits > 8;
-    let chroma = match (alpha, high) {
-        (false, false) => RgbChroma::Rgb,
-        (true, false) => RgbChroma::Rgba,
-        (false, true) => RgbChroma::HdrRgbLe,
-        (true, true) => RgbChroma::HdrRgbaLe,
-    };
+    let chroma = interleaved_chroma(alpha, high);
     let lib = LibHeif::new();
     let decoded = lib
         .decode(&handle, ColorSpace::Rgb(chroma), None)
@@ -167,7 +173,7 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
         CompressionFormat::Hevc,
         image,
         metadata,
-        &EncodeSettings {
+        EncodeSettings {
             quality,
             bit_depth: 8,
             parameters: Vec::new(),
@@ -196,7 +202,7 @@ pub(crate) fn encode_with(
     compression: CompressionFormat,
     image: &Image,
     metadata: &Metadata,
-    settings: &EncodeSettings,
+    settings: EncodeSettings,
 ) -> Result<Vec<u8>> {
     let fail = |e: HeifError| Error::encode(format, e.message);
     let Samples::U8(pixels) = &image.samples else {
@@ -204,14 +210,8 @@ pub(crate) fn encode_with(
             "{format} encoder given 16-bit samples"
         )));
     };
-    let alpha = image.layout == Layout::Rgba;
     let wide = settings.bit_depth > 8;
-    let chroma = match (alpha, wide) {
-        (false, false) => RgbChroma::Rgb,
-        (true, false) => RgbChroma::Rgba,
-        (false, true) => RgbChroma::HdrRgbLe,
-        (true, true) => RgbChroma::HdrRgbaLe,
-    };
+    let chroma = interleaved_chroma(image.layout == Layout::Rgba, wide);
     let mut heif_image =
         libheif_rs::Image::new(image.width, image.height, ColorSpace::Rgb(chroma)).map_err(fail)?;
     heif_image
@@ -253,11 +253,9 @@ pub(crate) fn encode_with(
     }
     let lib = LibHeif::new();
     let mut encoder = lib.encoder_for_format(compression).map_err(fail)?;
-    encoder
-        .set_quality(settings.quality.clone())
-        .map_err(fail)?;
-    for (name, value) in &settings.parameters {
-        match encoder.set_parameter_value(name, value.clone()) {
+    encoder.set_quality(settings.quality).map_err(fail)?;
+    for (name, value) in settings.parameters {
+        match encoder.set_parameter_value(name, value) {
             Err(e) if !name.starts_with("aom:") => return Err(fail(e)),
             _ => {}
         }

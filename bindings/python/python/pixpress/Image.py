@@ -84,10 +84,6 @@ def _read(fp: Any) -> bytes | memoryview:
         raise TypeError(f"expected a path, a file object or a bytes-like object, not {type(fp).__name__}") from None
 
 
-# Formats whose metadata is read from the headers; the others are decoded for it.
-_HEADER_METADATA = ("JPEG", "WEBP", "AVIF", "HEIF")
-
-
 class Image:
     """An image: header facts at once, pixels on first use."""
 
@@ -106,8 +102,8 @@ class Image:
         as Pillow fills them. Read from the headers on first access (JPEG, WebP,
         AVIF, HEIC; other formats are decoded), or from the pixels once loaded."""
         if self._info is None:
-            if self._pixels is None and self._data is not None and self.format in _HEADER_METADATA:
-                blocks = header_metadata(self._data)
+            blocks = header_metadata(self._data) if self._pixels is None and self._data is not None else None
+            if blocks is not None:
                 exif, icc_profile, xmp = blocks["exif"], blocks["icc_profile"], blocks["xmp"]
             else:
                 pixels = self.load()

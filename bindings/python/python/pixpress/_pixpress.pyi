@@ -125,8 +125,8 @@ def probe(data: Buffer) -> Info: ...
 def decode(data: Buffer, **options: OptionValue) -> Pixels: ...
 def read_metadata(data: Buffer) -> list[dict[str, str]]:
     """Every EXIF, XMP, IPTC and ICC field as stored: dicts of ``block``, ``group``, ``name``, ``value``."""
-def header_metadata(data: Buffer) -> dict[str, bytes | None]:
-    """The ``exif``, ``xmp``, ``iptc`` and ``icc_profile`` blocks as ``decode(data, orientation="keep")`` gives them, read from the headers without decoding pixels where the format allows (JPEG, WebP, AVIF, HEIC)."""
+def header_metadata(data: Buffer) -> dict[str, bytes | None] | None:
+    """The ``exif``, ``xmp``, ``iptc`` and ``icc_profile`` blocks as ``decode(data, orientation="keep")`` gives them, read from the headers without decoding pixels; None for the formats whose metadata only a decode gives (PNG, GIF, TIFF, BMP)."""
 def rewrite_metadata(data: Buffer, **options: OptionValue) -> Output:
     """Applies ``metadata``, ``provenance``, ``restore_record`` and ``interceptor`` to an encoded JPEG, PNG or WebP without re-encoding pixels."""
 def restore_metadata(data: Buffer, record: Buffer) -> Output:
