@@ -83,7 +83,13 @@ impl Orientation {
     }
 }
 
-/// Moves every pixel to its upright place: output (x, y) takes source `source_of(x, y)`.
+/// Output tiles are this many pixels square, so that a rotation's column
+/// walk through the source touches few rows (and memory pages) at a time.
+const TILE: usize = 64;
+
+/// Moves every pixel to its upright place: output (x, y) takes source
+/// `source_of(x, y)`. The source position is affine in (x, y), so the walk
+/// steps through the source by two fixed strides, tile by tile.
 fn reorder<T: crate::pool::Pooled>(
     src: &[T],
     w: usize,
@@ -91,25 +97,46 @@ fn reorder<T: crate::pool::Pooled>(
     ch: usize,
     o: Orientation,
 ) -> Vec<T> {
-    let (out_w, out_h) = if o.swaps_dimensions() { (h, w) } else { (w, h) };
-    let source_of = |x: usize, y: usize| -> (usize, usize) {
+    let out_w = if o.swaps_dimensions() { h } else { w };
+    let (wi, hi) = (w as isize, h as isize);
+    let source_of = |x: isize, y: isize| -> (isize, isize) {
         match o {
             Orientation::Normal => (x, y),
-            Orientation::FlipHorizontal => (w - 1 - x, y),
-            Orientation::Rotate180 => (w - 1 - x, h - 1 - y),
-            Orientation::FlipVertical => (x, h - 1 - y),
+            Orientation::FlipHorizontal => (wi - 1 - x, y),
+            Orientation::Rotate180 => (wi - 1 - x, hi - 1 - y),
+            Orientation::FlipVertical => (x, hi - 1 - y),
             Orientation::Transpose => (y, x),
-            Orientation::Rotate90 => (y, h - 1 - x),
-            Orientation::Transverse => (w - 1 - y, h - 1 - x),
-            Orientation::Rotate270 => (w - 1 - y, x),
+            Orientation::Rotate90 => (y, hi - 1 - x),
+            Orientation::Transverse => (wi - 1 - y, hi - 1 - x),
+            Orientation::Rotate270 => (wi - 1 - y, x),
         }
     };
-    let mut out = crate::pool::take(src.len());
-    for y in 0..out_h {
-        for x in 0..out_w {
-            let (sx, sy) = source_of(x, y);
-            let at = (sy * w + sx) * ch;
-            out.extend_from_slice(&src[at..at + ch]);
+    let index = |x: isize, y: isize| {
+        let (sx, sy) = source_of(x, y);
+        (sy * wi + sx) * ch as isize
+    };
+    let origin = index(0, 0);
+    let (step_x, step_y) = (index(1, 0) - origin, index(0, 1) - origin);
+    let mut out = crate::pool::zeroed(src.len());
+    let row_len = out_w * ch;
+    for (band, rows) in out.chunks_mut(TILE * row_len).enumerate() {
+        for left in (0..out_w).step_by(TILE) {
+            let right = (left + TILE).min(out_w);
+            for (dy, row) in rows.chunks_exact_mut(row_len).enumerate() {
+                let y = (band * TILE + dy) as isize;
+                let source_row = origin + y * step_y;
+                // In range: (x, y) lies in the output, so its source lies in `src`.
+                if ch == 1 {
+                    for (x, sample) in (left..right).zip(&mut row[left..right]) {
+                        *sample = src[(source_row + x as isize * step_x) as usize];
+                    }
+                } else {
+                    for x in left..right {
+                        let from = (source_row + x as isize * step_x) as usize;
+                        row[x * ch..(x + 1) * ch].copy_from_slice(&src[from..from + ch]);
+                    }
+                }
+            }
         }
     }
     out

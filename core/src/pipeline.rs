@@ -2,11 +2,11 @@
 //! prepare samples for the encoder, encode.
 
 use crate::codecs::jpeg::strips::{encode_striped, StripStore};
-use crate::codecs::{self, jpeg, DecodeRequest};
+use crate::codecs::{self, heif, jpeg, DecodeRequest};
 use crate::error::{Error, Result};
 use crate::format::{sniff, Format};
 use crate::metadata::{Metadata, MetadataPolicy, MetadataReport, RestoreRecord};
-use crate::options::{Options, OrientationMode, OutputFormat};
+use crate::options::{Options, OrientationMode, OutputFormat, Subsampling};
 use crate::orient::Orientation;
 use crate::pixels::{Image, PixelsRef};
 use crate::progress::{Reporter, Stage};
@@ -231,6 +231,10 @@ pub(crate) fn compress(
         if let Some(out) = compress_streaming(input, in_format, options, progress, started)? {
             return Ok(out);
         }
+        if let Some(out) = compress_ycbcr(input, in_format, out_format, options, progress, started)?
+        {
+            return Ok(out);
+        }
     }
     let header_plan = plan_from_header(input, in_format, options)?;
     let min_size = header_plan.map(|(_, size)| size);
@@ -321,6 +325,26 @@ pub(crate) fn compress(
 }
 
 impl Compressed {
+    /// A JPEG of `width` x `height` written without a search or candidates.
+    fn jpeg(
+        data: Vec<u8>,
+        (width, height): (u32, u32),
+        timings: Timings,
+        metadata: MetadataReport,
+    ) -> Compressed {
+        Compressed {
+            data,
+            format: Format::Jpeg,
+            width,
+            height,
+            unchanged: false,
+            timings,
+            search: None,
+            metadata,
+            candidates: Vec::new(),
+        }
+    }
+
     /// The input itself in place of this output when `never_larger` holds
     /// the output back: the same format and content (`same_content`), and no
     /// fewer bytes.
@@ -408,26 +432,79 @@ fn compress_streaming(
         return Ok(None);
     };
     progress.enter(Stage::Done)?;
-    let compressed = Compressed {
-        data,
-        format: Format::Jpeg,
-        width,
-        height,
-        unchanged: false,
-        timings: Timings {
-            encode: started.elapsed(),
-            ..Timings::default()
-        },
-        search: None,
-        metadata: report,
-        candidates: Vec::new(),
+    let timings = Timings {
+        encode: started.elapsed(),
+        ..Timings::default()
     };
+    let compressed = Compressed::jpeg(data, (width, height), timings, report);
     let same_content = options.metadata.keeps_everything();
     Ok(Some(compressed.or_input(
         input,
         in_format,
         same_content,
         options,
+    )))
+}
+
+/// HEIC or AVIF to JPEG without the round trip through RGB: libheif's
+/// YCbCr 4:2:0 planes go to the JPEG encoder as they are
+/// ([`jpeg::encode_ycbcr420`]), when nothing asked for needs pixels (no
+/// resize, target or profile conversion; 4:2:0 output; the encoder writes in
+/// one piece) and the planes are what JPEG codes ([`heif::decode_ycbcr420`]).
+/// `None` when the call takes the pixel path.
+fn compress_ycbcr(
+    input: &[u8],
+    in_format: Format,
+    out_format: Format,
+    options: &Options,
+    progress: &mut Reporter,
+    started: Instant,
+) -> Result<Option<Compressed>> {
+    if !matches!(in_format, Format::Heic | Format::Avif)
+        || options.format != OutputFormat::Exact(Format::Jpeg)
+        || out_format != Format::Jpeg
+        || options.resize.is_some()
+        || options.target.is_some()
+        || options.lossless
+        || options.subsampling.is_some_and(|s| s != Subsampling::S420)
+    {
+        return Ok(None);
+    }
+    let info = codecs::probe(in_format, input)?;
+    let pixels = u64::from(info.width) * u64::from(info.height);
+    if !jpeg::encodes_whole(options, pixels) {
+        return Ok(None);
+    }
+    let Some(decoded) = heif::decode_ycbcr420(in_format, input, options.max_pixels)? else {
+        return Ok(None);
+    };
+    if drops_profile(&decoded.metadata, options) {
+        return Ok(None);
+    }
+    let decode = started.elapsed();
+    progress.enter(Stage::Encode)?;
+    let planes = decoded.planes();
+    let (width, height) = (planes.width, planes.height);
+    let (metadata, report) = output_metadata(
+        &decoded.metadata,
+        options,
+        Format::Jpeg,
+        width,
+        height,
+        Some(input),
+    )?;
+    let data = jpeg::encode_ycbcr420(&planes, &metadata, options)?;
+    progress.enter(Stage::Done)?;
+    let timings = Timings {
+        decode,
+        encode: started.elapsed() - decode,
+        ..Timings::default()
+    };
+    Ok(Some(Compressed::jpeg(
+        data,
+        (width, height),
+        timings,
+        report,
     )))
 }
 

@@ -153,7 +153,10 @@ fn decoded_metadata_is_what_decoding_gives() {
         );
         checked += 1;
     }
-    assert!(checked > 70, "only {checked} JPEG, WebP, AVIF and HEIF files compared");
+    assert!(
+        checked > 70,
+        "only {checked} JPEG, WebP, AVIF and HEIF files compared"
+    );
 }
 
 #[test]

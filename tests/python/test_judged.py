@@ -211,6 +211,47 @@ def test_jpeg_q80_against_pillow(tmp_path, rel):
     assert entry["bytes_out"] <= len(buf.getvalue()) * 1.02, f"{rel}: {entry['bytes_out']} vs Pillow {len(buf.getvalue())}"
 
 
+# Open disagreements of the HEIF-to-JPEG comparison, kept failing on purpose (strict xfail).
+HEIF_TO_JPEG_DISAGREEMENTS = {
+    "avif/libheif_example.avif": "2.05% larger than Pillow's file (1.8% on the pixel path): over the 2% allowed",
+    "heic/RGB_12bit_128x128.heif": "12-bit source: 0.39 dB below Pillow's JPEG (pixel path; the 12 to 8 bit rounding differs)",
+}
+
+
+@pytest.mark.parametrize("rel", [
+    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=HEIF_TO_JPEG_DISAGREEMENTS[p])) if p in HEIF_TO_JPEG_DISAGREEMENTS else p
+    for p in HEIF_JUDGED
+])
+def test_heif_to_jpeg_q80_against_pillow_heif(tmp_path, rel):
+    """HEIC and AVIF to JPEG at quality 80 and effort 0: as faithful to pillow-heif's decode as
+    Pillow's own JPEG of it (luma PSNR within 0.3 dB), the same size, and no larger than Pillow's
+    optimized file. 8-bit 4:2:0 BT.601 files (every iPhone photo) take the YCbCr path, their
+    planes coded as they are; the others the pixel path."""
+    try:
+        source = Image.open(CORPUS / rel)
+        source.load()
+    except Exception as e:  # noqa: BLE001
+        pytest.skip(f"pillow-heif cannot open it: {e}")
+    if "A" in source.getbands():
+        pytest.skip("alpha is flattened onto a background for JPEG; the decode test covers it")
+    flags = next(r["flags"] for r in ROWS if r["path"] == rel)
+    if source.format == "AVIF" and ("irot=" in flags or "imir=" in flags):
+        source = ImageOps.exif_transpose(source)
+    original = source.convert("RGB")
+    buf = io.BytesIO()
+    original.save(buf, "JPEG", quality=80, optimize=True, icc_profile=source.info.get("icc_profile"))
+    pillow_psnr = luma_psnr(original, Image.open(buf))
+    proc = run_cli("compress", CORPUS / rel, "-o", tmp_path, "-f", "jpeg", "-q", "80", "-e", "0", "-m", "strip",
+                   "-s", "progressive=false", "--json")
+    entry = json.loads(proc.stdout)["files"][0]
+    assert "error" not in entry, entry
+    ours = Image.open(entry["output"])
+    assert ours.size == original.size, f"{rel}: size {ours.size} != {original.size}"
+    ours_psnr = luma_psnr(original, ours)
+    assert ours_psnr >= pillow_psnr - 0.3, f"{rel}: {ours_psnr:.2f} dB vs Pillow {pillow_psnr:.2f} dB"
+    assert entry["bytes_out"] <= len(buf.getvalue()) * 1.02, f"{rel}: {entry['bytes_out']} vs Pillow {len(buf.getvalue())}"
+
+
 @pytest.mark.parametrize("rel", BAD)
 def test_bad_file_refused_cleanly(tmp_path, rel):
     """Every bad/ file gives exit 1, a typed error with a real message, and no file at all."""

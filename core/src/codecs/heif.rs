@@ -5,6 +5,7 @@
 //! decoding, as the HEIF standard requires, so the EXIF orientation these
 //! files also carry is never applied a second time.
 
+use super::jpeg::Ycbcr420;
 use super::{check_limit, DecodeRequest, Decoded};
 use crate::error::{Error, Result};
 use crate::format::Format;
@@ -14,8 +15,9 @@ use crate::options::Options;
 use crate::orient::Orientation;
 use crate::pixels::{Image, Layout, Samples};
 use libheif_rs::{
-    color_profile_types, Channel, ColorProfileRaw, ColorSpace, HeifContext, HeifError,
-    HeifErrorCode, HeifErrorSubCode, ImageHandle, LibHeif, RgbChroma,
+    color_profile_types, Channel, Chroma, ColorProfileRaw, ColorSpace, DecodingOptions,
+    HeifContext, HeifError, HeifErrorCode, HeifErrorSubCode, ImageHandle, LibHeif,
+    MatrixCoefficients, RgbChroma,
 };
 pub(crate) use libheif_rs::{CompressionFormat, EncoderParameterValue, EncoderQuality};
 
@@ -44,6 +46,29 @@ fn interleaved_chroma(alpha: bool, high: bool) -> RgbChroma {
         (false, true) => RgbChroma::HdrRgbLe,
         (true, true) => RgbChroma::HdrRgbaLe,
     }
+}
+
+/// How the primary image is turned upright when pixpress rather than
+/// libheif applies its transforms: when its only transform is a rotation
+/// (`irot`, which libheif applies one sample at a time, an eighth of the
+/// time of converting an iPhone photo to JPEG), the orientation that
+/// applies it and the decoding options that leave it to pixpress; `None`
+/// when libheif must apply them (a mirror or a crop).
+fn own_rotation(data: &[u8]) -> Result<Option<(Orientation, DecodingOptions)>> {
+    let Some(quarter_turns) = super::isobmff::primary_rotation(data) else {
+        return Ok(None);
+    };
+    let mut options = DecodingOptions::new()
+        .ok_or_else(|| Error::Internal("libheif allocated no decoding options".into()))?;
+    options.set_ignore_transformations(true);
+    // irot turns anticlockwise; the orientations name clockwise turns.
+    let turn = match quarter_turns {
+        1 => Orientation::Rotate270,
+        2 => Orientation::Rotate180,
+        3 => Orientation::Rotate90,
+        _ => Orientation::Normal,
+    };
+    Ok(Some((turn, options)))
 }
 
 /// Parses the container and returns the primary image's handle.
@@ -117,9 +142,9 @@ pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Re
     let bits = handle.luma_bits_per_pixel();
     let high = bits > 8;
     let chroma = interleaved_chroma(alpha, high);
-    let lib = LibHeif::new();
-    let decoded = lib
-        .decode(&handle, ColorSpace::Rgb(chroma), None)
+    let (turn, options) = own_rotation(data)?.unzip();
+    let decoded = LibHeif::new()
+        .decode(&handle, ColorSpace::Rgb(chroma), options)
         .map_err(|e| map_error(format, e))?;
     let planes = decoded.planes();
     let plane = planes
@@ -145,6 +170,7 @@ pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Re
         }
         Image::from_u8(w, h, layout, out)?
     };
+    let image = turn.unwrap_or_default().apply(image);
     // The transforms are applied: the EXIF orientation must not be applied again.
     metadata.reset_orientation();
     Ok(Decoded {
@@ -152,6 +178,123 @@ pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Re
         metadata,
         orientation: Orientation::Normal,
     })
+}
+
+/// A HEIF or AVIF image decoded to 8-bit YCbCr 4:2:0 as JPEG codes it,
+/// turned upright: what [`decode`] gives before libheif converts it to RGB.
+/// See [`decode_ycbcr420`].
+pub(crate) struct DecodedYcbcr {
+    planes: YcbcrStorage,
+    /// The metadata blocks, as [`decode`] gives them.
+    pub(crate) metadata: Metadata,
+}
+
+/// Where the planes of a [`DecodedYcbcr`] live.
+enum YcbcrStorage {
+    /// libheif's planes, as decoded.
+    Decoded(libheif_rs::Image),
+    /// Turned planes: Y, Cb and Cr as gray images.
+    Turned([Image; 3]),
+}
+
+impl DecodedYcbcr {
+    /// The three planes.
+    pub(crate) fn planes(&self) -> Ycbcr420<'_> {
+        match &self.planes {
+            YcbcrStorage::Decoded(image) => {
+                fn plane(p: Option<libheif_rs::Plane<&[u8]>>) -> (&[u8], usize) {
+                    p.map_or((&[][..], 0), |p| (p.data, p.stride))
+                }
+                let planes = image.planes();
+                let luma = planes.y.as_ref().map_or((0, 0), |p| (p.width, p.height));
+                Ycbcr420 {
+                    width: luma.0,
+                    height: luma.1,
+                    planes: [plane(planes.y), plane(planes.cb), plane(planes.cr)],
+                }
+            }
+            YcbcrStorage::Turned(planes) => {
+                fn plane(p: &Image) -> (&[u8], usize) {
+                    match &p.samples {
+                        Samples::U8(samples) => (&samples[..], p.width as usize),
+                        Samples::U16(_) => (&[][..], 0),
+                    }
+                }
+                Ycbcr420 {
+                    width: planes[0].width,
+                    height: planes[0].height,
+                    planes: [plane(&planes[0]), plane(&planes[1]), plane(&planes[2])],
+                }
+            }
+        }
+    }
+}
+
+/// Decodes the primary image to YCbCr 4:2:0 planes JPEG can code as they
+/// are: `None` (nothing decoded, or the decode discarded) when the image has
+/// alpha or more than 8 bits, is mirrored or cropped, or its planes are not
+/// 8-bit 4:2:0 in the BT.601 matrix at full range (the iPhone's HEIC is all
+/// of these). A rotation is applied to the planes ([`own_rotation`]); an
+/// odd-sized rotated image is left to the pixel path, where chroma siting
+/// cannot shift.
+pub(crate) fn decode_ycbcr420(
+    format: Format,
+    data: &[u8],
+    max_pixels: u64,
+) -> Result<Option<DecodedYcbcr>> {
+    let (_context, handle) = open(format, data)?;
+    check_limit(handle.width().into(), handle.height().into(), max_pixels)?;
+    if handle.has_alpha_channel() || handle.luma_bits_per_pixel() != 8 {
+        return Ok(None);
+    }
+    let Some((turn, options)) = own_rotation(data)? else {
+        return Ok(None);
+    };
+    let image = LibHeif::new()
+        .decode(&handle, ColorSpace::YCbCr(Chroma::C420), Some(options))
+        .map_err(|e| map_error(format, e))?;
+    let jpeg_matrix = image.color_profile_nclx().is_some_and(|nclx| {
+        nclx.full_range_flag() != 0
+            && matches!(
+                nclx.matrix_coefficients(),
+                // Unspecified converts as BT.601 in libheif too.
+                MatrixCoefficients::ITU_R_BT_601_6
+                    | MatrixCoefficients::ITU_R_BT_470_6_System_B_G
+                    | MatrixCoefficients::Unspecified
+            )
+    });
+    let planes = image.planes();
+    let (Some(y), Some(cb), Some(cr)) = (&planes.y, &planes.cb, &planes.cr) else {
+        return Ok(None);
+    };
+    let halves = (y.width.div_ceil(2), y.height.div_ceil(2));
+    let eight_bit_420 = [y, cb, cr]
+        .iter()
+        .all(|p| p.bits_per_pixel == 8 && p.storage_bits_per_pixel == 8)
+        && (cb.width, cb.height) == halves
+        && (cr.width, cr.height) == halves;
+    let even = y.width % 2 == 0 && y.height % 2 == 0;
+    if !jpeg_matrix || !eight_bit_420 || (turn != Orientation::Normal && !even) {
+        return Ok(None);
+    }
+    let planes = if turn == Orientation::Normal {
+        YcbcrStorage::Decoded(image)
+    } else {
+        let turned = [y, cb, cr].map(|p| {
+            let row = p.width as usize;
+            let mut samples = crate::pool::take(row * p.height as usize);
+            for line in p.data.chunks(p.stride).take(p.height as usize) {
+                samples.extend_from_slice(&line[..row]);
+            }
+            Image::from_u8(p.width, p.height, Layout::Gray, samples).map(|i| turn.apply(i))
+        });
+        let [y, cb, cr] = turned;
+        YcbcrStorage::Turned([y?, cb?, cr?])
+    };
+    let mut metadata = metadata_of(&handle);
+    // The transforms are applied, as in `decode`.
+    metadata.reset_orientation();
+    Ok(Some(DecodedYcbcr { planes, metadata }))
 }
 
 #[cfg(not(feature = "heic-encode"))]

@@ -1,5 +1,6 @@
 //! Replacing the metadata of a finished HEIF/AVIF file ([`replace_metadata`]),
-//! as the in-place rewrite and restore need.
+//! as the in-place rewrite and restore need, and reading the primary image's
+//! rotation ([`primary_rotation`]).
 //!
 //! The file is first stripped: the `Exif` and XMP items leave `iinf`, `iloc`
 //! and `iref` (their bytes zeroed in place, so a removed GPS position does
@@ -565,6 +566,64 @@ fn strip(file: &[u8]) -> Option<Vec<u8>> {
         }
     }
     rebuild(&out, meta, new_children, locations, &[])
+}
+
+/// The rotation of the primary item in quarter turns anticlockwise (its
+/// `irot` property, 0 without one), when that is its only transform: `None`
+/// when it is also mirrored (`imir`) or cropped (`clap`), or the boxes cannot
+/// be read.
+pub(crate) fn primary_rotation(file: &[u8]) -> Option<u8> {
+    let top = boxes(file, 0, file.len())?;
+    let meta = *top.iter().find(|b| &b.kind == b"meta")?;
+    let children = boxes(file, meta.payload + 4, meta.end)?;
+    let child = |kind: &[u8; 4]| children.iter().find(|b| &b.kind == kind).copied();
+    let pitm = child(b"pitm")?;
+    let primary = if file[pitm.payload] == 0 {
+        Fields {
+            data: file,
+            at: pitm.payload + 4,
+        }
+        .take(2)?
+    } else {
+        Fields {
+            data: file,
+            at: pitm.payload + 4,
+        }
+        .take(4)?
+    };
+    let iprp = child(b"iprp")?;
+    let parts = boxes(file, iprp.payload, iprp.end)?;
+    let ipco = parts.iter().find(|b| &b.kind == b"ipco")?;
+    let properties = boxes(file, ipco.payload, ipco.end)?;
+    let mut rotation = 0;
+    for ipma in parts.iter().filter(|b| &b.kind == b"ipma") {
+        let version = *file.get(ipma.payload)?;
+        let wide = file.get(ipma.payload + 3)? & 1 == 1;
+        let mut f = Fields {
+            data: file,
+            at: ipma.payload + 4,
+        };
+        for _ in 0..f.take(4)? {
+            let id = f.take(if version < 1 { 2 } else { 4 })?;
+            for _ in 0..f.take(1)? {
+                let index = if wide {
+                    f.take(2)? & 0x7FFF
+                } else {
+                    f.take(1)? & 0x7F
+                };
+                if id != primary || index == 0 {
+                    continue;
+                }
+                let property = properties.get(usize::try_from(index).ok()? - 1)?;
+                match &property.kind {
+                    b"irot" => rotation = file.get(property.payload)? & 3,
+                    b"imir" | b"clap" => return None,
+                    _ => {}
+                }
+            }
+        }
+    }
+    Some(rotation)
 }
 
 #[cfg(test)]

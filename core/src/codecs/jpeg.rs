@@ -564,6 +564,89 @@ fn encode_whole(pixels: &PixelsRef, metadata: &Metadata, options: &Options) -> R
     })
 }
 
+/// An 8-bit YCbCr 4:2:0 image as JPEG codes it (BT.601 matrix, full range):
+/// each plane as (samples, row stride); the luma plane `width` x `height`,
+/// the chroma planes half that, rounded up.
+pub(crate) struct Ycbcr420<'a> {
+    /// Width in pixels.
+    pub(crate) width: u32,
+    /// Height in pixels.
+    pub(crate) height: u32,
+    /// Y, Cb and Cr, each with its row stride in bytes.
+    pub(crate) planes: [(&'a [u8], usize); 3],
+}
+
+/// Encodes YCbCr 4:2:0 planes as they are, through libjpeg's raw-data
+/// interface: no colour conversion or chroma downsampling, so a 4:2:0 source
+/// (HEIC, AVIF) reaches the DCT without the round trip through RGB that a
+/// pixel encode makes it take. The caller has checked that `options` asks
+/// for 4:2:0.
+pub(crate) fn encode_ycbcr420(
+    image: &Ycbcr420,
+    metadata: &Metadata,
+    options: &Options,
+) -> Result<Vec<u8>> {
+    let (width, height) = (image.width as usize, image.height as usize);
+    let chroma = (width.div_ceil(2), height.div_ceil(2));
+    let sizes = [(width, height), chroma, chroma];
+    for ((samples, stride), (w, h)) in image.planes.iter().zip(sizes) {
+        if *stride < w || samples.len() < stride * (h - 1) + w {
+            return Err(Error::Internal("YCbCr plane smaller than its image".into()));
+        }
+    }
+    run_libjpeg(|| {
+        let mut c = Compressor::new();
+        configure(&mut c, image.width, image.height, false, options);
+        c.cinfo.in_color_space = J_COLOR_SPACE::JCS_YCbCr;
+        c.cinfo.raw_data_in = 1;
+        set_output_scans(&mut c, options);
+        unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
+        write_metadata(&mut c, metadata);
+        // One iMCU row at a time (16 luma rows, 8 chroma rows), copied into
+        // buffers padded to whole blocks by repeating the last column and
+        // row, as libjpeg's raw interface reads whole blocks.
+        let padded: Vec<(usize, usize)> = sizes
+            .iter()
+            .map(|&(w, h)| (w.next_multiple_of(16), h))
+            .collect();
+        let mut buffers: Vec<Vec<u8>> = padded
+            .iter()
+            .zip([16, 8, 8])
+            .map(|(&(w, _), rows)| vec![0; w * rows])
+            .collect();
+        let mut row_pointers: [Vec<*const u8>; 3] = Default::default();
+        for imcu in 0..height.div_ceil(16) {
+            for (k, rows) in [16, 8, 8].into_iter().enumerate() {
+                let (samples, stride) = image.planes[k];
+                let (w, h) = sizes[k];
+                let padded_width = padded[k].0;
+                let buffer = &mut buffers[k];
+                for r in 0..rows {
+                    let source_row = (imcu * rows + r).min(h - 1);
+                    let source = &samples[source_row * stride..source_row * stride + w];
+                    let dest = &mut buffer[r * padded_width..(r + 1) * padded_width];
+                    dest[..w].copy_from_slice(source);
+                    let last = source[w - 1];
+                    dest[w..].fill(last);
+                }
+                row_pointers[k].clear();
+                row_pointers[k].extend(buffer.chunks_exact(padded_width).map(<[u8]>::as_ptr));
+            }
+            let mut planes: [*const *const u8; 3] = [
+                row_pointers[0].as_ptr(),
+                row_pointers[1].as_ptr(),
+                row_pointers[2].as_ptr(),
+            ];
+            // SAFETY: three components of 16, 8 and 8 rows of at least
+            // width_in_blocks * 8 samples each, as jpeg_write_raw_data reads.
+            unsafe {
+                jpeg_write_raw_data(&mut c.cinfo, planes.as_mut_ptr().cast(), 16);
+            }
+        }
+        Ok(c.finish())
+    })
+}
+
 /// Whether the encoder is given gray (else RGB) pixels; other layouts are refused.
 fn is_gray(pixels: &PixelsRef) -> Result<bool> {
     match pixels.layout() {
