@@ -470,17 +470,14 @@ fn compress_ycbcr(
     {
         return Ok(None);
     }
-    let info = codecs::probe(in_format, input)?;
-    let pixels = u64::from(info.width) * u64::from(info.height);
-    if !jpeg::encodes_whole(options, pixels) {
-        return Ok(None);
-    }
-    let Some(decoded) = heif::decode_ycbcr420(in_format, input, options.max_pixels)? else {
+    let accepts = |width: u32, height: u32, metadata: &Metadata| {
+        jpeg::encodes_whole(options, u64::from(width) * u64::from(height))
+            && !drops_profile(metadata, options)
+    };
+    let Some(decoded) = heif::decode_ycbcr420(in_format, input, options.max_pixels, accepts)?
+    else {
         return Ok(None);
     };
-    if drops_profile(&decoded.metadata, options) {
-        return Ok(None);
-    }
     let decode = started.elapsed();
     progress.enter(Stage::Encode)?;
     let planes = decoded.planes();

@@ -236,20 +236,28 @@ impl DecodedYcbcr {
 /// 8-bit 4:2:0 in the BT.601 matrix at full range (the iPhone's HEIC is all
 /// of these). A rotation is applied to the planes ([`own_rotation`]); an
 /// odd-sized rotated image is left to the pixel path, where chroma siting
-/// cannot shift.
+/// cannot shift. `accepts` sees the size and metadata before anything is
+/// decoded, and declines with `false`.
 pub(crate) fn decode_ycbcr420(
     format: Format,
     data: &[u8],
     max_pixels: u64,
+    accepts: impl FnOnce(u32, u32, &Metadata) -> bool,
 ) -> Result<Option<DecodedYcbcr>> {
     let (_context, handle) = open(format, data)?;
-    check_limit(handle.width().into(), handle.height().into(), max_pixels)?;
+    let (width, height) = (handle.width(), handle.height());
+    check_limit(width.into(), height.into(), max_pixels)?;
     if handle.has_alpha_channel() || handle.luma_bits_per_pixel() != 8 {
         return Ok(None);
     }
     let Some((turn, options)) = own_rotation(data)? else {
         return Ok(None);
     };
+    let even = width % 2 == 0 && height % 2 == 0;
+    let mut metadata = metadata_of(&handle);
+    if (turn != Orientation::Normal && !even) || !accepts(width, height, &metadata) {
+        return Ok(None);
+    }
     let image = LibHeif::new()
         .decode(&handle, ColorSpace::YCbCr(Chroma::C420), Some(options))
         .map_err(|e| map_error(format, e))?;
@@ -273,8 +281,7 @@ pub(crate) fn decode_ycbcr420(
         .all(|p| p.bits_per_pixel == 8 && p.storage_bits_per_pixel == 8)
         && (cb.width, cb.height) == halves
         && (cr.width, cr.height) == halves;
-    let even = y.width % 2 == 0 && y.height % 2 == 0;
-    if !jpeg_matrix || !eight_bit_420 || (turn != Orientation::Normal && !even) {
+    if !jpeg_matrix || !eight_bit_420 {
         return Ok(None);
     }
     let planes = if turn == Orientation::Normal {
@@ -291,7 +298,6 @@ pub(crate) fn decode_ycbcr420(
         let [y, cb, cr] = turned;
         YcbcrStorage::Turned([y?, cb?, cr?])
     };
-    let mut metadata = metadata_of(&handle);
     // The transforms are applied, as in `decode`.
     metadata.reset_orientation();
     Ok(Some(DecodedYcbcr { planes, metadata }))

@@ -590,7 +590,7 @@ pub(crate) fn encode_ycbcr420(
     let chroma = (width.div_ceil(2), height.div_ceil(2));
     let sizes = [(width, height), chroma, chroma];
     for ((samples, stride), (w, h)) in image.planes.iter().zip(sizes) {
-        if *stride < w || samples.len() < stride * (h - 1) + w {
+        if w == 0 || h == 0 || *stride < w || samples.len() < stride * (h - 1) + w {
             return Err(Error::Internal("YCbCr plane smaller than its image".into()));
         }
     }
@@ -605,33 +605,30 @@ pub(crate) fn encode_ycbcr420(
         // One iMCU row at a time (16 luma rows, 8 chroma rows), copied into
         // buffers padded to whole blocks by repeating the last column and
         // row, as libjpeg's raw interface reads whole blocks.
-        let padded: Vec<(usize, usize)> = sizes
+        let rows = [16, 8, 8];
+        let padded_widths = sizes.map(|(w, _)| w.next_multiple_of(16));
+        let mut buffers: Vec<Vec<u8>> = padded_widths
             .iter()
-            .map(|&(w, h)| (w.next_multiple_of(16), h))
+            .zip(rows)
+            .map(|(&w, rows)| vec![0; w * rows])
             .collect();
-        let mut buffers: Vec<Vec<u8>> = padded
-            .iter()
-            .zip([16, 8, 8])
-            .map(|(&(w, _), rows)| vec![0; w * rows])
-            .collect();
-        let mut row_pointers: [Vec<*const u8>; 3] = Default::default();
         for imcu in 0..height.div_ceil(16) {
-            for (k, rows) in [16, 8, 8].into_iter().enumerate() {
+            for (k, buffer) in buffers.iter_mut().enumerate() {
                 let (samples, stride) = image.planes[k];
                 let (w, h) = sizes[k];
-                let padded_width = padded[k].0;
-                let buffer = &mut buffers[k];
-                for r in 0..rows {
-                    let source_row = (imcu * rows + r).min(h - 1);
+                for (r, dest) in buffer.chunks_exact_mut(padded_widths[k]).enumerate() {
+                    let source_row = (imcu * rows[k] + r).min(h - 1);
                     let source = &samples[source_row * stride..source_row * stride + w];
-                    let dest = &mut buffer[r * padded_width..(r + 1) * padded_width];
                     dest[..w].copy_from_slice(source);
-                    let last = source[w - 1];
-                    dest[w..].fill(last);
+                    dest[w..].fill(source[w - 1]);
                 }
-                row_pointers[k].clear();
-                row_pointers[k].extend(buffer.chunks_exact(padded_width).map(<[u8]>::as_ptr));
             }
+            // Taken after the rows are written, from the buffers as they are now.
+            let row_pointers: Vec<Vec<*const u8>> = buffers
+                .iter()
+                .zip(padded_widths)
+                .map(|(buffer, w)| buffer.chunks_exact(w).map(<[u8]>::as_ptr).collect())
+                .collect();
             let mut planes: [*const *const u8; 3] = [
                 row_pointers[0].as_ptr(),
                 row_pointers[1].as_ptr(),
