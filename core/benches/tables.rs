@@ -6,8 +6,9 @@
 //! `PIXPRESS_CORPUS`), fitted into `PXP_BENCH_BOX` (default 2048x2048) to
 //! keep the sweep short, and encodes each at JPEG qualities 30-95 (step 5)
 //! with every table set of `PXP_BENCH_TABLES` (default
-//! `annexk,mozjpeg,vision:30,vision:40,vision:60`), 4:2:0, default effort
-//! (trellis), no metadata. For each SSIMULACRA2 level (60, 70, 80, 85, 90) it
+//! `annexk,mozjpeg,klein,vision:30,vision:40,vision:60`), 4:2:0, default
+//! effort (trellis) or the options of `PXP_BENCH_OPTIONS` (such as
+//! `effort=0,progressive=false`, the fastest encode), no metadata. For each SSIMULACRA2 level (60, 70, 80, 85, 90) it
 //! interpolates log-bytes linearly in score between the sweep points around
 //! the level, and reports each table set's bytes relative to Annex K, per
 //! image and as the geometric mean over the set (lower is better). The tables
@@ -19,16 +20,23 @@ use pixpress::{Image, Metadata, Metric, Options, QuantTables};
 mod photos;
 const LEVELS: [f64; 5] = [60.0, 70.0, 80.0, 85.0, 90.0];
 
-/// (quality, bytes, score) for every quality 30-95 in steps of 5.
-fn sweep(image: &Image, tables: &str) -> Vec<(u8, f64, f64)> {
+/// (quality, bytes, score) for every quality 30-95 in steps of 5, with the
+/// `extra` options (`key=value`, comma-separated) besides.
+fn sweep(image: &Image, tables: &str, extra: &str) -> Vec<(u8, f64, f64)> {
     (30..=95)
         .step_by(5)
         .map(|quality: u8| {
-            let options = Options::from_pairs([
-                ("format", "jpeg"),
-                ("quality", quality.to_string().as_str()),
-                ("tables", tables),
-            ])
+            let quality_text = quality.to_string();
+            let extra = extra.split(',').filter_map(|pair| pair.split_once('='));
+            let options = Options::from_pairs(
+                [
+                    ("format", "jpeg"),
+                    ("quality", quality_text.as_str()),
+                    ("tables", tables),
+                ]
+                .into_iter()
+                .chain(extra),
+            )
             .expect("valid options");
             let out = pixpress::encode_image(image.clone(), &Metadata::default(), &options)
                 .expect("encode");
@@ -65,8 +73,9 @@ fn print_table(name: &str, table: &[u16; 64]) {
 fn main() {
     let names = photos::names();
     let fit_box = std::env::var("PXP_BENCH_BOX").unwrap_or_else(|_| "2048x2048".into());
+    let extra = std::env::var("PXP_BENCH_OPTIONS").unwrap_or_default();
     let table_sets: Vec<String> = std::env::var("PXP_BENCH_TABLES")
-        .unwrap_or_else(|_| "annexk,mozjpeg,vision:30,vision:40,vision:60".into())
+        .unwrap_or_else(|_| "annexk,mozjpeg,klein,vision:30,vision:40,vision:60".into())
         .split(',')
         .map(str::to_string)
         .collect();
@@ -90,8 +99,10 @@ fn main() {
     println!();
     for name in &names {
         let image = photos::load(name, Some(&fit_box));
-        let sweeps: Vec<Vec<(u8, f64, f64)>> =
-            table_sets.iter().map(|set| sweep(&image, set)).collect();
+        let sweeps: Vec<Vec<(u8, f64, f64)>> = table_sets
+            .iter()
+            .map(|set| sweep(&image, set, &extra))
+            .collect();
         print!("| {name} | {}x{} |", image.width, image.height);
         for (l, &level) in LEVELS.iter().enumerate() {
             let base = bytes_at(&sweeps[0], level);

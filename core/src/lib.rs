@@ -30,6 +30,7 @@ mod metadata;
 mod metrics;
 mod options;
 mod orient;
+mod parallel;
 mod pipeline;
 mod pixels;
 mod pool;

@@ -89,8 +89,7 @@ pub(crate) fn resize(image: &Image, output: (u32, u32)) -> Result<Image> {
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
         .fit_into_destination(Some((0.5, 0.5)));
-    Resizer::new()
-        .resize(&src, &mut dst, &options)
+    crate::parallel::run(|| Resizer::new().resize(&src, &mut dst, &options))
         .map_err(|e| fail(&e))?;
     let out = dst.into_vec();
     if sixteen {

@@ -310,7 +310,7 @@ fn analyze_scores_every_setting_and_marks_the_front() {
 fn vision_tables_encode_valid_jpeg_that_differs_from_annex_k() {
     let (name, image) = photos().remove(3);
     let standard = encode(&image, &[("format", "jpeg"), ("quality", "75")]);
-    for tables in ["vision", "vision:90", "mozjpeg"] {
+    for tables in ["vision", "vision:90", "mozjpeg", "klein"] {
         let out = encode(
             &image,
             &[("format", "jpeg"), ("quality", "75"), ("tables", tables)],
@@ -385,6 +385,35 @@ fn the_written_tables_are_the_vision_model_ones() {
     }
     let out = encode(&image, &[("format", "jpeg"), ("quality", "50")]);
     assert!(dqt_tables(&out.data).contains(&(0, pixpress::ANNEX_K_LUMA)));
+}
+
+#[test]
+fn the_written_tables_are_klein_silverstein_and_carneys() {
+    // Table 3 of Klein, Silverstein and Carney (1992) as mozjpeg ships it
+    // (natural order), for luma and chroma alike.
+    const KLEIN: [u16; 64] = [
+        10, 12, 14, 19, 26, 38, 57, 86, 12, 18, 21, 28, 35, 41, 54, 76, 14, 21, 25, 32, 44, 63, 92,
+        136, 19, 28, 32, 41, 54, 75, 107, 157, 26, 35, 44, 54, 70, 95, 132, 190, 38, 41, 63, 75,
+        95, 125, 170, 239, 57, 54, 92, 107, 132, 170, 227, 312, 86, 76, 136, 157, 190, 239, 312,
+        419,
+    ];
+    let (_, image) = photos().remove(0);
+    // Quality 50 writes the base table, clamped to baseline's 255; quality 75
+    // halves it as libjpeg's scaling does (rounded, at least 1).
+    for (quality, scale) in [("50", 100), ("75", 50)] {
+        let out = encode(
+            &image,
+            &[
+                ("format", "jpeg"),
+                ("quality", quality),
+                ("tables", "klein"),
+            ],
+        );
+        let expected = KLEIN.map(|q| ((u32::from(q) * scale + 50) / 100).clamp(1, 255) as u16);
+        let written = dqt_tables(&out.data);
+        assert!(written.contains(&(0, expected)), "q{quality}: {written:?}");
+        assert!(written.contains(&(1, expected)), "q{quality}: {written:?}");
+    }
 }
 
 #[test]

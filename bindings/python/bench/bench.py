@@ -62,6 +62,7 @@ ROWS = [
     ("JPEG recompress q80", "full",
      ("Pillow q80 optimize=True", lambda: pil_jpeg(PHOTO, quality=80, optimize=True)),
      [("pixpress effort 0 baseline", lambda: pxp(PHOTO, format="jpeg", quality=80, effort=0, progressive=False, never_larger=False)),
+      ("pixpress effort 0 baseline, Klein tables, q77 (score near Pillow's)", lambda: pxp(PHOTO, format="jpeg", quality=77, effort=0, progressive=False, tables="klein", never_larger=False)),
       ("pixpress default (effort 4, progressive, trellis)", lambda: pxp(PHOTO, format="jpeg", quality=80, never_larger=False))]),
     ("resize 720x588 + JPEG q80", "720x588",
      ("Pillow draft + LANCZOS", lambda: pil_resize(PHOTO)),

@@ -71,9 +71,15 @@ fn own_rotation(data: &[u8]) -> Result<Option<(Orientation, DecodingOptions)>> {
     Ok(Some((turn, options)))
 }
 
-/// Parses the container and returns the primary image's handle.
+/// Parses the container and returns the primary image's handle. Grid tiles
+/// are decoded on as many threads as the rayon pool has (on the calling
+/// thread when it has one), so `RAYON_NUM_THREADS` bounds libheif's threads
+/// as it bounds pixpress's own and a host running one call per core is not
+/// oversubscribed; libheif's default is four.
 fn open(format: Format, data: &[u8]) -> Result<(HeifContext<'_>, ImageHandle)> {
-    let context = HeifContext::read_from_bytes(data).map_err(|e| map_error(format, e))?;
+    let mut context = HeifContext::read_from_bytes(data).map_err(|e| map_error(format, e))?;
+    let threads = rayon::current_num_threads();
+    context.set_max_decoding_threads(if threads > 1 { threads as u32 } else { 0 });
     let handle = context
         .primary_image_handle()
         .map_err(|e| map_error(format, e))?;

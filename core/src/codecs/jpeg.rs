@@ -540,7 +540,7 @@ pub(crate) fn encode(
     if encodes_whole(options, pixel_count) {
         encode_whole(pixels, metadata, options)
     } else {
-        strips::encode_parallel(pixels, metadata, options)
+        crate::parallel::run(|| strips::encode_parallel(pixels, metadata, options))
     }
 }
 
@@ -679,13 +679,12 @@ fn configure(c: &mut Compressor, width: u32, height: u32, gray: bool, options: &
         jpeg_c_set_int_param(cinfo, J_INT_PARAM::JINT_COMPRESS_PROFILE, profile as c_int);
         jpeg_set_defaults(cinfo);
         // Annex K by default, so that `quality` means what it means in libjpeg, Pillow and sharp.
-        let base = if options.tables == QuantTables::Mozjpeg {
-            3
-        } else {
-            0
-        };
+        let base = options.tables.mozjpeg_index();
         jpeg_c_set_int_param(cinfo, J_INT_PARAM::JINT_BASE_QUANT_TBL_IDX, base);
-        jpeg_set_quality(cinfo, c_int::from(quality), 0);
+        // Steps clamped to 255 (force_baseline), as Pillow and sharp ask: a
+        // larger step (low qualities, or Klein's base table) would need
+        // 16-bit tables, which make the file extended sequential, not baseline.
+        jpeg_set_quality(cinfo, c_int::from(quality), 1);
     }
     if let QuantTables::Vision { ppd } = options.tables {
         let (luma, chroma) =

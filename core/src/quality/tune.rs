@@ -55,7 +55,7 @@ impl TuneParam {
     pub fn values(self, format: Format) -> &'static [&'static str] {
         match (self, format) {
             (TuneParam::Subsampling, Format::Jpeg) => &["420", "444"],
-            (TuneParam::Tables, Format::Jpeg) => &["mozjpeg", "vision:40", "vision:60"],
+            (TuneParam::Tables, Format::Jpeg) => &["mozjpeg", "klein", "vision:40", "vision:60"],
             (TuneParam::SharpYuv, Format::WebP) => &["false", "true"],
             (TuneParam::Sns, Format::WebP) => &["0", "25", "50", "80", "100"],
             _ => &[],

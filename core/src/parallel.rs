@@ -1,0 +1,89 @@
+//! Where a call's data-parallel work runs.
+//!
+//! pixpress splits large work (JPEG strips, resizing, metrics) with rayon on
+//! its global pool. When that pool has one thread (`RAYON_NUM_THREADS=1`, as
+//! a host that runs one call per core on threads of its own sets it), the
+//! parallel sections of every caller would queue for that one worker, and
+//! concurrent calls would run one at a time. [`run`] gives each calling
+//! thread a one-thread pool of its own instead, so those calls run side by
+//! side as the host meant.
+
+use std::cell::OnceCell;
+
+thread_local! {
+    /// The calling thread's own one-thread pool, made on first use and ended
+    /// with the thread.
+    static OWN_POOL: OnceCell<Option<rayon::ThreadPool>> = const { OnceCell::new() };
+}
+
+/// Runs `work`, whose rayon calls use the global pool when it has two threads
+/// or more (or when `work` is already on a pool's thread), and otherwise a
+/// one-thread pool belonging to the calling thread. The result does not
+/// depend on where it ran.
+pub(crate) fn run<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    run_given(rayon::current_num_threads(), work)
+}
+
+/// [`run`] for a global pool of `global_threads` threads.
+fn run_given<T: Send>(global_threads: usize, work: impl FnOnce() -> T + Send) -> T {
+    if global_threads > 1 || rayon::current_thread_index().is_some() {
+        return work();
+    }
+    OWN_POOL.with(|pool| {
+        let pool = pool.get_or_init(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .thread_name(|_| "pixpress-own-pool".into())
+                .build()
+                .ok()
+        });
+        match pool {
+            Some(pool) => pool.install(work),
+            None => work(),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::run_given;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn callers_of_a_one_thread_global_pool_run_side_by_side() {
+        // Each caller waits inside its work until both are inside theirs,
+        // which one shared worker could never allow.
+        let inside = Arc::new(AtomicUsize::new(0));
+        let callers: Vec<_> = (0..2)
+            .map(|_| {
+                let inside = Arc::clone(&inside);
+                std::thread::spawn(move || {
+                    let caller = std::thread::current().id();
+                    run_given(1, move || {
+                        inside.fetch_add(1, Ordering::SeqCst);
+                        let deadline = Instant::now() + Duration::from_secs(20);
+                        while inside.load(Ordering::SeqCst) < 2 && Instant::now() < deadline {
+                            std::thread::yield_now();
+                        }
+                        let worker = std::thread::current().id();
+                        (inside.load(Ordering::SeqCst), caller, worker)
+                    })
+                })
+            })
+            .collect();
+        let results: Vec<_> = callers.into_iter().map(|c| c.join().unwrap()).collect();
+        for (seen, caller, worker) in &results {
+            assert_eq!(*seen, 2, "the other caller's work never started");
+            assert_ne!(caller, worker, "work runs on the caller's own pool");
+        }
+        assert_ne!(results[0].2, results[1].2, "one pool per caller");
+    }
+
+    #[test]
+    fn a_wider_global_pool_is_used_as_it_is() {
+        let caller = std::thread::current().id();
+        assert_eq!(run_given(2, || std::thread::current().id()), caller);
+    }
+}
