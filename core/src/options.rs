@@ -152,7 +152,7 @@ pub struct Options {
     /// `sns` (WebP), or `all`; see [`TuneParam`].
     pub tune: Vec<TuneParam>,
     /// `tables`: JPEG quantization tables: `auto` (Annex K at a fixed
-    /// quality, mozjpeg's under a `target`), `annexk`, `mozjpeg`, `klein`
+    /// quality, Klein's under a `target`), `annexk`, `mozjpeg`, `klein`
     /// (from measured visibility thresholds; see [`QuantTables::Klein`]), or
     /// `vision[:PPD]` (derived from a contrast sensitivity model for a
     /// display seen at PPD pixels per degree, default 40).

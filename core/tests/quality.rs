@@ -124,13 +124,13 @@ fn target_search_meets_every_target_by_the_independent_scorer() {
                 // The setting below the chosen one misses the target (the
                 // search returned the smallest passing setting it bracketed).
                 if let Some(q) = report.quality.filter(|&q| q > 1) {
-                    // Searches use mozjpeg's tables unless told (`tables=auto`).
+                    // Searches use Klein's tables unless told (`tables=auto`).
                     let below = encode(
                         &image,
                         &[
                             ("format", format),
                             ("quality", &(q - 1).to_string()),
-                            ("tables", "mozjpeg"),
+                            ("tables", "klein"),
                         ],
                     );
                     let score_below =
@@ -164,7 +164,7 @@ fn size_targets_fit_the_budget_or_fail_with_the_best_found() {
         &[
             ("format", "jpeg"),
             ("quality", &(q + 1).to_string()),
-            ("tables", "mozjpeg"),
+            ("tables", "klein"),
         ],
     );
     assert!(above.data.len() > budget, "quality {} also fits", q + 1);
@@ -257,7 +257,7 @@ fn analyze_scores_every_setting_and_marks_the_front() {
         &[
             ("format", "jpeg"),
             ("quality", &point.quality.unwrap().to_string()),
-            ("tables", "mozjpeg"),
+            ("tables", "klein"),
         ],
     );
     // The point is the file compress writes with the same options (metadata included).
@@ -268,7 +268,7 @@ fn analyze_scores_every_setting_and_marks_the_front() {
             ("resize", "320x320"),
             ("format", "jpeg"),
             ("quality", quality.as_str()),
-            ("tables", "mozjpeg"),
+            ("tables", "klein"),
         ])
         .unwrap(),
     )
@@ -441,7 +441,7 @@ fn tuning_never_loses_to_quality_only_and_reports_what_it_chose() {
         let quality = report.quality.unwrap().to_string();
         let mut pairs = vec![("format", format), ("quality", quality.as_str())];
         if format == "jpeg" {
-            pairs.push(("tables", "mozjpeg"));
+            pairs.push(("tables", "klein"));
         }
         pairs.extend(report.tuned.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let keys: Vec<&str> = report.tuned.iter().map(|(k, _)| k.as_str()).collect();

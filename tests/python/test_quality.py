@@ -138,8 +138,8 @@ def test_analyze_points_are_the_files_compress_makes(tmp_path):
     for point in analysis["points"][::4]:
         if point["format"] == "png":
             continue
-        # JPEG points use the tables a search would (mozjpeg's).
-        out = pixpress.compress(ref, format=point["format"], quality=point["quality"], tables="mozjpeg")
+        # JPEG points use the tables a search would (Klein's).
+        out = pixpress.compress(ref, format=point["format"], quality=point["quality"], tables="klein")
         assert len(out) == point["bytes"]
         decoded = io.BytesIO()
         Image.open(io.BytesIO(bytes(out))).convert("RGB").save(decoded, format="PNG")

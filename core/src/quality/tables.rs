@@ -39,9 +39,10 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum QuantTables {
     /// Annex K at a fixed `quality` (so the number means what it means in
-    /// libjpeg, Pillow and sharp); mozjpeg's under a `target`, where the
-    /// number does not matter and mozjpeg's tables need 6-9% fewer bytes for
-    /// the same SSIMULACRA2 (BENCHMARKS.md, the JPEG table study).
+    /// libjpeg, Pillow and sharp); Klein's under a `target`, where the
+    /// number does not matter and Klein's tables need about 10% fewer bytes
+    /// for the same SSIMULACRA2 at every effort, mozjpeg's 6-9% (BENCHMARKS.md,
+    /// the JPEG table studies).
     #[default]
     Auto,
     /// ITU-T T.81 Annex K, what libjpeg, Pillow and sharp use.
@@ -104,10 +105,10 @@ impl QuantTables {
     }
 
     /// The tables a search over quality settings uses: `Auto` becomes
-    /// mozjpeg's, the others stay.
+    /// Klein's, the others stay.
     pub(crate) fn for_search(self) -> QuantTables {
         match self {
-            QuantTables::Auto => QuantTables::Mozjpeg,
+            QuantTables::Auto => QuantTables::Klein,
             other => other,
         }
     }

@@ -22,8 +22,8 @@ use crate::pixels::Image;
 pub enum TuneParam {
     /// JPEG chroma subsampling: 4:2:0 or 4:4:4.
     Subsampling,
-    /// JPEG quantization tables: mozjpeg's or the vision model's at 40 and
-    /// 60 pixels per degree.
+    /// JPEG quantization tables: mozjpeg's, Klein's, or the vision model's
+    /// at 40 and 60 pixels per degree.
     Tables,
     /// WebP's sharp RGB to YUV conversion, off or on.
     SharpYuv,
