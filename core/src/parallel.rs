@@ -1,6 +1,7 @@
 //! Where a call's data-parallel work runs.
 //!
-//! pixpress splits large work (JPEG strips, resizing, metrics) with rayon on
+//! pixpress splits large work (JPEG strips, resizing, metrics, the rate
+//! sweep of `analyze`) with rayon on
 //! its global pool. When that pool has one thread (`RAYON_NUM_THREADS=1`, as
 //! a host that runs one call per core on threads of its own sets it), the
 //! parallel sections of every caller would queue for that one worker, and

@@ -101,30 +101,34 @@ pub(crate) fn analyze(input: &[u8], options: &Options) -> Result<Analysis> {
         settings.extend(qualities.iter().map(|&q| (format, Some(q))));
     }
     settings.push((Format::Png, None));
-    let mut points = settings
-        .into_par_iter()
-        .map(|(format, quality)| {
-            let mut options = options.clone();
-            options.target = None;
-            options.tables = options.tables.for_search();
-            options.quality = quality;
-            options.lossless = quality.is_none();
-            let image = prepare(decoded.image.clone(), format, &options);
-            let (metadata, _) =
-                decoded
-                    .metadata
-                    .for_output(&options.metadata, format, image.width, image.height);
-            let data = codecs::encode(format, &image, &metadata, &options)?;
-            let score = score_encoded(&image, &data, format, metric)?;
-            Ok(RatePoint {
-                format,
-                quality,
-                bytes: data.len(),
-                score,
-                pareto: false,
+    let mut points = crate::parallel::run(|| {
+        settings
+            .into_par_iter()
+            .map(|(format, quality)| {
+                let mut options = options.clone();
+                options.target = None;
+                options.tables = options.tables.for_search();
+                options.quality = quality;
+                options.lossless = quality.is_none();
+                let image = prepare(decoded.image.clone(), format, &options);
+                let (metadata, _) = decoded.metadata.for_output(
+                    &options.metadata,
+                    format,
+                    image.width,
+                    image.height,
+                );
+                let data = codecs::encode(format, &image, &metadata, &options)?;
+                let score = score_encoded(&image, &data, format, metric)?;
+                Ok(RatePoint {
+                    format,
+                    quality,
+                    bytes: data.len(),
+                    score,
+                    pareto: false,
+                })
             })
-        })
-        .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>>>()
+    })?;
     mark_front(&mut points);
     Ok(Analysis {
         width: decoded.image.width,

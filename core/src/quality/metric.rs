@@ -66,11 +66,11 @@ impl std::fmt::Display for Metric {
 /// Scores `distorted` against `reference` with `metric`. Both must have the
 /// same dimensions; any layout and bit depth is accepted (reduced to 8-bit RGB).
 pub fn score_images(reference: &Image, distorted: &Image, metric: Metric) -> Result<f64> {
-    crate::parallel::run(|| score_upright(reference, distorted, metric))
+    crate::parallel::run(|| score_on_chosen_pool(reference, distorted, metric))
 }
 
 /// [`score_images`] on the pool [`crate::parallel::run`] chose.
-fn score_upright(reference: &Image, distorted: &Image, metric: Metric) -> Result<f64> {
+fn score_on_chosen_pool(reference: &Image, distorted: &Image, metric: Metric) -> Result<f64> {
     if (reference.width, reference.height) != (distorted.width, distorted.height) {
         return Err(Error::InvalidArgument(format!(
             "cannot compare a {}x{} image with a {}x{} one",

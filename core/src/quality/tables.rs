@@ -53,9 +53,9 @@ pub enum QuantTables {
     /// JPEG-DCT compression", 1992), from detection thresholds of DCT basis
     /// patterns measured on observers, used for luma and chroma alike (finer
     /// low chroma frequencies than Annex K, much coarser high ones). At the
-    /// same SSIMULACRA2 it needs about 10% fewer bytes than Annex K with the
-    /// fastest encoder settings (BENCHMARKS.md, the Klein rows of the table
-    /// study); `quality` scales it as libjpeg scales any table, so a given
+    /// same SSIMULACRA2 it needs about 10% fewer bytes than Annex K, with the
+    /// fastest encoder settings and with trellis (BENCHMARKS.md, the Klein
+    /// rows of the table studies); `quality` scales it as libjpeg scales any table, so a given
     /// number looks better than it does with Annex K.
     Klein,
     /// Derived from the contrast sensitivity model above for a display seen at
