@@ -1,8 +1,9 @@
 //! Work on one large image split over threads (issue 9): a 24-megapixel
-//! photo (the 12 MP Olympus corpus photo upscaled, stored as JPEG q92)
+//! photo (the 12 MP Olympus corpus photo upscaled, stored as JPEG q92,
+//! sequential as cameras write it, and progressive)
 //! compressed to JPEG q80, with and without a resize to half width, on a
-//! rayon pool of 1 thread and of 2, side by side. Reports the median of 5
-//! runs of each and the stage times of the median run.
+//! rayon pool of 1 thread and of 2, run alternately. Reports the median of
+//! 7 runs of each and the stage times of the median run.
 //!
 //! Then the peak RSS of one JPEG q80 recompression of that photo, in a fresh
 //! process per pool size, against the issue's bound of 2.5x the decoded RGB.
@@ -18,36 +19,48 @@ mod rss;
 use pixpress::{Compressed, Metadata, Options};
 use std::time::Instant;
 
-const RUNS: usize = 5;
+const RUNS: usize = 7;
 
-/// The 24 MP input: the Olympus photo upscaled to 5657x4243 and stored as JPEG q92.
-fn input() -> Vec<u8> {
+/// The 24 MP input: the Olympus photo upscaled to 5657x4243 and stored as
+/// JPEG q92, sequential as cameras write it, or progressive.
+fn input(progressive: bool) -> Vec<u8> {
     let photo = photos::load("jpeg/Olympus_E-P3_42_IndexError.jpg", None);
     let big = pixpress::resize(&photo, 5657, 4243).expect("resize");
     let mut options = Options::default();
     options.set("format", "jpeg").unwrap();
     options.set("quality", "92").unwrap();
+    options
+        .set("progressive", &progressive.to_string())
+        .unwrap();
     pixpress::encode_image(big, &Metadata::default(), &options)
         .expect("encode")
         .data
 }
 
-fn median_run(input: &[u8], options: &Options, threads: usize) -> (f64, Compressed) {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("pool");
-    let mut runs: Vec<(f64, Compressed)> = (0..RUNS)
-        .map(|_| {
-            pool.install(|| {
+/// Runs `compress` on pools of 1 and of 2 threads, alternately (so that the
+/// machine's drift falls on both alike), [`RUNS`] times each; returns for
+/// each pool the median run's seconds and output.
+fn median_runs(input: &[u8], options: &Options) -> [(f64, Compressed); 2] {
+    let pools = [1, 2].map(|threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool")
+    });
+    let mut runs: [Vec<(f64, Compressed)>; 2] = [Vec::new(), Vec::new()];
+    for _ in 0..RUNS {
+        for (pool, runs) in pools.iter().zip(runs.iter_mut()) {
+            runs.push(pool.install(|| {
                 let started = Instant::now();
                 let out = pixpress::compress(input, options).expect("compress");
                 (started.elapsed().as_secs_f64(), out)
-            })
-        })
-        .collect();
-    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    runs.swap_remove(RUNS / 2)
+            }));
+        }
+    }
+    runs.map(|mut runs| {
+        runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        runs.swap_remove(RUNS / 2)
+    })
 }
 
 /// In a child process: one JPEG q80 recompression of the file `path` on a
@@ -71,43 +84,44 @@ fn main() {
         measure_rss(&args[at + 1], args[at + 2].parse().expect("threads"));
         return;
     }
-    let input = input();
+    let progressive_input = input(true);
+    let input = input(false);
     let info = pixpress::probe(&input).expect("probe");
     println!(
-        "input: {}x{} JPEG q92, {} bytes; median of {RUNS}\n",
+        "input: {}x{} JPEG q92, sequential {} bytes, progressive {} bytes; median of {RUNS}\n",
         info.width,
         info.height,
-        input.len()
+        input.len(),
+        progressive_input.len()
     );
     println!(
-        "| operation | threads | seconds | decode | transform | encode | output bytes | speedup |"
+        "| input | operation | threads | seconds | decode | transform | encode | output bytes | speedup |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
-    for (name, resize) in [
-        ("resize to 2828 wide + JPEG q80", Some("2828x")),
-        ("JPEG q80, full size", None),
-    ] {
-        let mut options = Options::default();
-        options.set("format", "jpeg").unwrap();
-        options.set("quality", "80").unwrap();
-        if let Some(resize) = resize {
-            options.set("resize", resize).unwrap();
-        }
-        let mut one = 0.0;
-        for threads in [1, 2] {
-            let (seconds, out) = median_run(&input, &options, threads);
-            if threads == 1 {
-                one = seconds;
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (kind, input) in [("sequential", &input), ("progressive", &progressive_input)] {
+        for (name, resize) in [
+            ("resize to 2828 wide + JPEG q80", Some("2828x")),
+            ("JPEG q80, full size", None),
+        ] {
+            let mut options = Options::default();
+            options.set("format", "jpeg").unwrap();
+            options.set("quality", "80").unwrap();
+            if let Some(resize) = resize {
+                options.set("resize", resize).unwrap();
             }
-            let t = out.timings;
-            println!(
-                "| {name} | {threads} | {seconds:.3} | {:.3} | {:.3} | {:.3} | {} | {:.2}x |",
-                t.decode.as_secs_f64(),
-                t.transform.as_secs_f64(),
-                t.encode.as_secs_f64(),
-                out.data.len(),
-                one / seconds
-            );
+            let medians = median_runs(input, &options);
+            let one = medians[0].0;
+            for (threads, (seconds, out)) in [1, 2].into_iter().zip(medians) {
+                let t = out.timings;
+                println!(
+                    "| {kind} | {name} | {threads} | {seconds:.3} | {:.3} | {:.3} | {:.3} | {} | {:.2}x |",
+                    t.decode.as_secs_f64(),
+                    t.transform.as_secs_f64(),
+                    t.encode.as_secs_f64(),
+                    out.data.len(),
+                    one / seconds
+                );
+            }
         }
     }
 

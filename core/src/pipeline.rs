@@ -14,7 +14,9 @@ use crate::quality::{self, SearchReport};
 use crate::resize::{self, ResizePlan};
 use std::time::{Duration, Instant};
 
-/// Time spent in each stage of one call.
+/// Time spent in each stage of one call. Where the stages overlap (a JPEG
+/// recompressed with its decode feeding the parallel strip encoder), each is
+/// its own time summed over threads, and together they can exceed the call.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Timings {
     /// Sniffing, header parsing and decoding.
@@ -377,9 +379,11 @@ pub const STREAM_MIN_PIXELS: u64 = 48_000_000;
 pub const OVERLAP_MIN_PIXELS: u64 = 1_000_000;
 
 /// JPEG to JPEG as a stream of rows when nothing asked for needs the whole
-/// image (no resize, target or lossless optimization, upright or orientation
-/// kept, no profile conversion, not CMYK): in strips for a large image (at
-/// least [`STREAM_MIN_PIXELS`]), overlapped for a mid-sized one
+/// image (no target or lossless optimization, upright or orientation kept,
+/// no profile conversion, not CMYK): in strips for a large image without a
+/// resize (at least [`STREAM_MIN_PIXELS`]); with the decode feeding the
+/// parallel strip encoder when that encoder writes the output, resized or
+/// not; overlapped for a mid-sized one without a resize
 /// ([`OVERLAP_MIN_PIXELS`]). `None` when the call is not streamed.
 fn compress_streaming(
     input: &[u8],
@@ -393,22 +397,27 @@ fn compress_streaming(
             options.format,
             OutputFormat::Same | OutputFormat::Exact(Format::Jpeg)
         )
-        || options.resize.is_some()
         || options.target.is_some()
         || options.lossless
     {
         return Ok(None);
     }
+    let header_plan = plan_from_header(input, in_format, options)?;
     let mut report = MetadataReport::default();
     let streamed = codecs::jpeg::stream::recompress(input, options, |header| {
         let (w, h) = header.size;
         let pixels = u64::from(w) * u64::from(h);
-        let mode = if pixels >= STREAM_MIN_PIXELS {
+        let output = header_plan.map_or((w, h), |(plan, _)| plan.output);
+        let output_pixels = u64::from(output.0) * u64::from(output.1);
+        let resized = header_plan.is_some();
+        let mode = if !resized && pixels >= STREAM_MIN_PIXELS {
             jpeg::stream::Mode::Striped
-        } else if pixels >= OVERLAP_MIN_PIXELS
-            && rayon::current_num_threads() > 1
-            && jpeg::encodes_whole(options, pixels)
-        {
+        } else if !jpeg::encodes_whole(options, output_pixels) {
+            jpeg::stream::Mode::Parallel {
+                output,
+                min_size: header_plan.map(|(_, size)| size),
+            }
+        } else if !resized && pixels >= OVERLAP_MIN_PIXELS && rayon::current_num_threads() > 1 {
             jpeg::stream::Mode::Overlapped
         } else {
             return Ok(None);
@@ -423,21 +432,27 @@ fn compress_streaming(
         if options.orientation == OrientationMode::Apply {
             metadata.reset_orientation();
         }
-        let (out, out_report) =
-            output_metadata(&metadata, options, Format::Jpeg, w, h, Some(input))?;
+        let (out, out_report) = output_metadata(
+            &metadata,
+            options,
+            Format::Jpeg,
+            output.0,
+            output.1,
+            Some(input),
+        )?;
         report = out_report;
         Ok(Some((out, mode)))
     })?;
-    let Some((data, (width, height))) = streamed else {
+    let Some(streamed) = streamed else {
         return Ok(None);
     };
     progress.enter(Stage::Done)?;
-    let timings = Timings {
+    let timings = streamed.timings.unwrap_or(Timings {
         encode: started.elapsed(),
         ..Timings::default()
-    };
-    let compressed = Compressed::jpeg(data, (width, height), timings, report);
-    let same_content = options.metadata.keeps_everything();
+    });
+    let compressed = Compressed::jpeg(streamed.data, streamed.size, timings, report);
+    let same_content = options.resize.is_none() && options.metadata.keeps_everything();
     Ok(Some(compressed.or_input(
         input,
         in_format,

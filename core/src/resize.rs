@@ -105,6 +105,108 @@ pub(crate) fn resize(image: &Image, output: (u32, u32)) -> Result<Image> {
     }
 }
 
+/// Lanczos3's support in source pixels at a scale of 1.
+const LANCZOS3_SUPPORT: f64 = 3.0;
+
+/// A resize of 8-bit pixels done band of rows by band of rows, each band from
+/// only the source rows it needs, so that the bands of the output can be
+/// made as the source rows arrive (from a decoder) and on different threads.
+/// Every band is resampled with the whole image's crop and scale, so the
+/// bands put together are the whole-image [`resize`], but for rounding: the
+/// filter weights are computed from the band's offset and turned into fixed
+/// point for the band's rows, so a sample may differ where a weight rounds
+/// the other way (in the unit test's noise image, under 1% of the samples,
+/// by one level, or two after an enlargement's two passes).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bands {
+    /// The source's width and height.
+    source: (u32, u32),
+    /// The output's width and height.
+    output: (u32, u32),
+    layout: Layout,
+    /// The part of the source resampled, as [`resize`] crops it to the
+    /// output's aspect ratio: left, top, width, height.
+    crop: (f64, f64, f64, f64),
+}
+
+impl Bands {
+    /// A resize of `layout` pixels from `source` to `output` (width, height).
+    pub(crate) fn new(source: (u32, u32), output: (u32, u32), layout: Layout) -> Bands {
+        let crop = fast_image_resize::CropBox::fit_src_into_dst_size(
+            source.0,
+            source.1,
+            output.0,
+            output.1,
+            Some((0.5, 0.5)),
+        );
+        Bands {
+            source,
+            output,
+            layout,
+            crop: (crop.left, crop.top, crop.width, crop.height),
+        }
+    }
+
+    /// Source rows per output row.
+    fn scale(&self) -> f64 {
+        self.crop.3 / f64::from(self.output.1)
+    }
+
+    /// The source rows (`start..end`) that output rows `first..first + count`
+    /// are computed from.
+    pub(crate) fn source_rows(&self, first: u32, count: u32) -> (u32, u32) {
+        let scale = self.scale();
+        let radius = LANCZOS3_SUPPORT * scale.max(1.0);
+        let top = self.crop.1 + f64::from(first) * scale;
+        let bottom = self.crop.1 + f64::from(first + count) * scale;
+        // One row more each way than the filter reaches, against rounding.
+        let start = (top - radius).floor() - 1.0;
+        let end = (bottom + radius).ceil() + 1.0;
+        (
+            start.max(0.0) as u32,
+            end.min(f64::from(self.source.1)) as u32,
+        )
+    }
+
+    /// Output rows `first..first + count` from `rows`, the whole source rows
+    /// from `start` on (at least those [`Bands::source_rows`] names).
+    pub(crate) fn resize(
+        &self,
+        rows: &[u8],
+        start: u32,
+        first: u32,
+        count: u32,
+    ) -> Result<Vec<u8>> {
+        let fail = |e: &dyn std::fmt::Display| Error::Internal(format!("resize: {e}"));
+        let pt = pixel_type(self.layout, false);
+        let row_len = self.source.0 as usize * pt.size();
+        let source_rows = (rows.len() / row_len) as u32;
+        let src = ImageRef::new(
+            self.source.0,
+            source_rows,
+            &rows[..source_rows as usize * row_len],
+            pt,
+        )
+        .map_err(|e| fail(&e))?;
+        let out_bytes = self.output.0 as usize * count as usize * pt.size();
+        let mut dst =
+            FirImage::from_vec_u8(self.output.0, count, crate::pool::zeroed(out_bytes), pt)
+                .map_err(|e| fail(&e))?;
+        let scale = self.scale();
+        let (left, top, width, _) = self.crop;
+        let band_top = (top + f64::from(first) * scale - f64::from(start)).max(0.0);
+        // Within the rows given, should rounding put the last band's bottom a hair below them.
+        let band_height = (f64::from(count) * scale).min(f64::from(source_rows) - band_top);
+        let options = ResizeOptions::new()
+            .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+            .crop(left, band_top, width, band_height);
+        Resizer::new()
+            .resize(&src, &mut dst, &options)
+            .map_err(|e| fail(&e))?;
+        Ok(dst.into_vec())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +231,41 @@ mod tests {
         let p = plan(2000, 1000, (Some(500), Some(500)), Fit::Cover, false).unwrap();
         assert_eq!(p.scaled, (1000, 500));
         assert_eq!(p.output, (500, 500));
+    }
+
+    #[test]
+    fn bands_put_together_are_the_whole_resize() {
+        // A gradient with detail, so that every filter weight matters.
+        let (w, h) = (301u32, 517u32);
+        let data: Vec<u8> = (0..w * h * 3)
+            .map(|i| ((i * 7919) % 251 + (i / (w * 3)) % 5) as u8)
+            .collect();
+        let img = Image::from_u8(w, h, Layout::Rgb, data.clone()).unwrap();
+        for output in [(150, 258), (149, 200), (97, 300), (640, 1100)] {
+            let whole = resize(&img, output).unwrap();
+            let Samples::U8(ref whole) = whole.samples else {
+                unreachable!()
+            };
+            let bands = Bands::new((w, h), output, Layout::Rgb);
+            let row_len = w as usize * 3;
+            let mut joined = Vec::new();
+            for first in (0..output.1).step_by(37) {
+                let count = 37.min(output.1 - first);
+                let (start, end) = bands.source_rows(first, count);
+                let rows = &data[start as usize * row_len..end as usize * row_len];
+                joined.extend(bands.resize(rows, start, first, count).unwrap());
+            }
+            assert_eq!(joined.len(), whole.len());
+            let off = joined.iter().zip(whole).filter(|(a, b)| a != b).count();
+            let worst = joined
+                .iter()
+                .zip(whole)
+                .map(|(a, b)| a.abs_diff(*b))
+                .max()
+                .unwrap();
+            assert!(worst <= 2, "{output:?}: a sample off by {worst}");
+            assert!(off * 100 <= whole.len(), "{output:?}: {off} samples differ");
+        }
     }
 
     #[test]

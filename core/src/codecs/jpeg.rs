@@ -227,6 +227,15 @@ impl Compressor {
 impl Drop for Compressor {
     fn drop(&mut self) {
         unsafe {
+            // The memory destination names its buffer in `out` only when the
+            // file is finished; an encode abandoned after the buffer grew
+            // would leave `out` naming the first buffer, freed when it was
+            // replaced. Terminating the destination names the current one.
+            if let Some(dest) = self.cinfo.dest.as_mut() {
+                if let Some(term) = dest.term_destination {
+                    term(&mut self.cinfo);
+                }
+            }
             jpeg_destroy_compress(&mut self.cinfo);
             if !self.out.0.is_null() {
                 free(self.out.0.cast());
@@ -808,6 +817,20 @@ pub(crate) fn optimize_lossless(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_compressor_abandoned_after_its_buffer_grew_frees_it_once() {
+        run_libjpeg(|| {
+            let mut c = Compressor::new();
+            configure(&mut c, 16, 16, true, &Options::default());
+            unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
+            // Far more than the destination's first 4096 bytes.
+            c.write_marker(COM, &[b'x'; 60000]);
+            drop(c);
+            Ok(())
+        })
+        .unwrap();
+    }
 
     #[test]
     fn shrink_keeps_at_least_the_requested_size() {

@@ -18,8 +18,14 @@
 //! ([`Mode::Overlapped`]): libjpeg decodes on a thread of its own and hands
 //! strips of rows to the encoder as they come, so decode and encode run on
 //! two cores at once and the file is the one the whole-image path writes.
+//!
+//! Outputs the parallel strip encoder writes ([`super::strips::gathered`]),
+//! resized or not, can be recompressed with the decode feeding their strips
+//! ([`Mode::Parallel`]): as soon as the rows a strip needs are decoded, the
+//! strip is resized and quantized on another thread of the rayon pool, while
+//! this one decodes on.
 
-use super::strips::{encode_striped, StripSource, StripStore};
+use super::strips::{encode_striped, gathered, StripSource, StripStore};
 use super::{
     configure, is_adobe, metadata_of, read_rows, run_libjpeg, set_output_scans, write_metadata,
     write_rows, Compressor, Decompressor,
@@ -29,6 +35,7 @@ use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::metadata::Metadata;
 use crate::options::Options;
+use crate::pipeline::Timings;
 use crate::pixels::{Layout, PixelsRef};
 use mozjpeg_sys::*;
 
@@ -46,6 +53,17 @@ pub(crate) enum Mode {
     /// The decode on a thread of its own feeding the whole-image encoder: the
     /// whole-image path's file, decode and encode on two cores at once.
     Overlapped,
+    /// The decode on this thread, each strip of the output resized (when
+    /// `output` is not the decoded size) and quantized on the rayon pool as
+    /// soon as its rows are decoded, then gathered into the parallel strip
+    /// encoder's file. `min_size` is the size the decoder may shrink to
+    /// (libjpeg's DCT scaling), as a whole-image decode would.
+    Parallel {
+        /// The output's width and height.
+        output: (u32, u32),
+        /// The smallest size the decoder may deliver, when it may shrink.
+        min_size: Option<(u32, u32)>,
+    },
 }
 
 /// What the header says, for the caller to decide whether to stream.
@@ -63,8 +81,16 @@ impl Header<'_> {
     }
 }
 
-/// A streamed file and its width and height.
-pub(crate) type Streamed = (Vec<u8>, (u32, u32));
+/// A streamed file.
+#[derive(Debug)]
+pub(crate) struct Streamed {
+    /// The file.
+    pub(crate) data: Vec<u8>,
+    /// Its width and height.
+    pub(crate) size: (u32, u32),
+    /// Each stage's own time, when the stages overlapped ([`Mode::Parallel`]).
+    pub(crate) timings: Option<Timings>,
+}
 
 /// Recompresses the JPEG `input` as a stream with `options`. `plan` sees the
 /// header and returns the metadata to write and the mode, or `None` when the
@@ -93,9 +119,26 @@ pub(crate) fn recompress(
     let Some((out_metadata, mode)) = plan(&header)? else {
         return Ok(None);
     };
-    if mode == Mode::Overlapped {
-        let out = overlapped(input, strict, (width, height, gray), &out_metadata, options)?;
-        return Ok(Some((out, (width, height))));
+    let shape = (width, height, gray);
+    match mode {
+        Mode::Overlapped => {
+            let data = overlapped(input, strict, shape, &out_metadata, options)?;
+            return Ok(Some(Streamed {
+                data,
+                size: (width, height),
+                timings: None,
+            }));
+        }
+        Mode::Parallel { output, min_size } => {
+            let sizes = (output, min_size);
+            let (data, timings) = parallel(input, strict, shape, sizes, &out_metadata, options)?;
+            return Ok(Some(Streamed {
+                data,
+                size: output,
+                timings: Some(timings),
+            }));
+        }
+        Mode::Striped => {}
     }
     let mut source = DecodedRows {
         input,
@@ -106,7 +149,11 @@ pub(crate) fn recompress(
     };
     let out = encode_striped(&mut source, &out_metadata, options, &mut Unkept);
     crate::pool::give(std::mem::take(&mut source.strip));
-    Ok(Some((out?, (width, height))))
+    Ok(Some(Streamed {
+        data: out?,
+        size: (width, height),
+        timings: None,
+    }))
 }
 
 /// Rows decoded on demand: a decoder runs top to bottom, skipping rows not
@@ -250,6 +297,153 @@ fn overlapped(
     })
 }
 
+/// Strips waiting for another thread, per other thread of the pool, at
+/// most: beyond that the decoding thread encodes the strip itself, which
+/// bounds the rows held and keeps both threads busy when the encode is the
+/// slower side.
+const PARALLEL_DEPTH: usize = 2;
+
+/// [`Mode::Parallel`]: decodes `input` (shrinking towards `min_size`) on
+/// this thread and hands each strip of the `output`-sized file, with the
+/// decoded rows it needs, to the rayon pool as soon as those rows exist.
+/// Returns the file and each stage's own time (decode: the decoder's; the
+/// transform: the strips' resizes, summed over threads; encode: the strips'
+/// quantization, summed, and the final write).
+fn parallel(
+    input: &[u8],
+    strict: bool,
+    (width, height, gray): (u32, u32, bool),
+    (output, min_size): ((u32, u32), Option<(u32, u32)>),
+    metadata: &Metadata,
+    options: &Options,
+) -> Result<(Vec<u8>, Timings)> {
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+    let layout = layout_of(gray);
+    let pending = AtomicUsize::new(0);
+    let failure = std::sync::Mutex::new(None);
+    let (resize_nanos, put_nanos) = (AtomicU64::new(0), AtomicU64::new(0));
+    let mut decode_time = std::time::Duration::ZERO;
+    let mut filled = None;
+    let data = crate::parallel::run(|| {
+        let depth = PARALLEL_DEPTH * (rayon::current_num_threads() - 1);
+        gathered((output.0, output.1, gray), metadata, options, |strips| {
+            let (pending, failure) = (&pending, &failure);
+            let (resize_nanos, put_nanos) = (&resize_nanos, &put_nanos);
+            let decode_time = &mut decode_time;
+            let decoded = rayon::scope(|scope| {
+                run_libjpeg(|| {
+                    let started = std::time::Instant::now();
+                    let mut d = Decompressor::new(input, strict, false);
+                    let cinfo = &mut *d.cinfo;
+                    cinfo.out_color_space = if gray {
+                        J_COLOR_SPACE::JCS_GRAYSCALE
+                    } else {
+                        J_COLOR_SPACE::JCS_RGB
+                    };
+                    cinfo.scale_num = super::shrink_numerator(width, height, min_size);
+                    cinfo.scale_denom = 8;
+                    // A progressive input is entropy decoded whole here.
+                    unsafe { jpeg_start_decompress(cinfo) };
+                    *decode_time += started.elapsed();
+                    let decoded = (cinfo.output_width, cinfo.output_height);
+                    let bands = (decoded != output)
+                        .then(|| crate::resize::Bands::new(decoded, output, layout));
+                    let source_rows = |index: usize| {
+                        let first = strips.first_row(index);
+                        let count = strips.layout.rows.min(output.1 - first);
+                        match bands {
+                            Some(bands) => bands.source_rows(first, count),
+                            None => (first, first + count),
+                        }
+                    };
+                    let row_len = decoded.0 as usize * layout.channels();
+                    // Decoded rows the next strip needs too: from `held_start` to the decoder's row.
+                    let (mut held, mut held_start) = (Vec::new(), 0);
+                    for index in 0..strips.layout.count {
+                        let (start, end) = source_rows(index);
+                        let mut rows = crate::pool::zeroed::<u8>((end - start) as usize * row_len);
+                        let next = cinfo.output_scanline;
+                        if start < next {
+                            let from = (start - held_start) as usize * row_len;
+                            let len = ((next.min(end) - start) as usize) * row_len;
+                            rows[..len].copy_from_slice(&held[from..from + len]);
+                        }
+                        let started = std::time::Instant::now();
+                        while cinfo.output_scanline < start {
+                            let skip = (start - cinfo.output_scanline).min(16) as usize;
+                            let mut skipped = vec![0; skip * row_len];
+                            super::read_rows(cinfo, &mut skipped, row_len)?;
+                        }
+                        let at = (cinfo.output_scanline - start) as usize * row_len;
+                        if at < rows.len() {
+                            super::read_rows(cinfo, &mut rows[at..], row_len)?;
+                        }
+                        *decode_time += started.elapsed();
+                        if index + 1 < strips.layout.count {
+                            let (next_start, _) = source_rows(index + 1);
+                            let keep = next_start.clamp(start, end);
+                            held.clear();
+                            held.extend_from_slice(&rows[(keep - start) as usize * row_len..]);
+                            held_start = keep;
+                        }
+                        let first = strips.first_row(index);
+                        let count = strips.layout.rows.min(output.1 - first);
+                        let strip = move || -> Result<()> {
+                            if let Some(bands) = bands {
+                                let started = std::time::Instant::now();
+                                let resized = bands.resize(&rows, start, first, count)?;
+                                crate::pool::give(std::mem::replace(&mut rows, resized));
+                                let nanos = started.elapsed().as_nanos() as u64;
+                                resize_nanos.fetch_add(nanos, Ordering::Relaxed);
+                            }
+                            let started = std::time::Instant::now();
+                            let stride = output.0 as usize * layout.channels();
+                            let pixels = PixelsRef::new(&rows, output.0, count, stride, layout)?;
+                            let put = strips.put(index, &pixels);
+                            let nanos = started.elapsed().as_nanos() as u64;
+                            put_nanos.fetch_add(nanos, Ordering::Relaxed);
+                            crate::pool::give(rows);
+                            put
+                        };
+                        let record = move |result: Result<()>| {
+                            if let Err(e) = result {
+                                failure.lock().expect("no panic holds it").get_or_insert(e);
+                            }
+                        };
+                        if pending.load(Ordering::Relaxed) < depth {
+                            pending.fetch_add(1, Ordering::Relaxed);
+                            scope.spawn(move |_| {
+                                record(strip());
+                                pending.fetch_sub(1, Ordering::Relaxed);
+                            });
+                        } else {
+                            record(strip());
+                        }
+                    }
+                    unsafe { jpeg_finish_decompress(cinfo) };
+                    Ok(())
+                })
+            });
+            filled = Some(std::time::Instant::now());
+            decoded?;
+            match failure.lock().expect("no panic holds it").take() {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
+        })
+    })?;
+    let write_time = filled.map_or(std::time::Duration::ZERO, |at| at.elapsed());
+    let nanos = |n: &AtomicU64| std::time::Duration::from_nanos(n.load(Ordering::Relaxed));
+    Ok((
+        data,
+        Timings {
+            decode: decode_time,
+            transform: nanos(&resize_nanos),
+            encode: nanos(&put_nanos) + write_time,
+        },
+    ))
+}
+
 /// A strip store that keeps nothing: a streamed encode is not resumed.
 struct Unkept;
 
@@ -282,12 +476,12 @@ mod tests {
     fn streamed_file_is_the_striped_encode_of_the_whole_decoded_image() {
         let jpeg = input();
         let options = Options::default();
-        let (streamed, size) = recompress(&jpeg, &options, |_| {
+        let streamed = recompress(&jpeg, &options, |_| {
             Ok(Some((Metadata::default(), Mode::Striped)))
         })
         .unwrap()
         .unwrap();
-        assert_eq!(size, (1000, 3000));
+        assert_eq!(streamed.size, (1000, 3000));
         let request = DecodeRequest {
             max_pixels: u64::MAX,
             accept_truncated: false,
@@ -296,7 +490,7 @@ mod tests {
         let decoded = super::super::decode(&jpeg, &request).unwrap().image;
         let mut pixels = decoded.pixels_ref().unwrap();
         let whole = encode_striped(&mut pixels, &Metadata::default(), &options, &mut Unkept);
-        assert_eq!(streamed, whole.unwrap());
+        assert_eq!(streamed.data, whole.unwrap());
     }
 
     #[test]
@@ -305,7 +499,11 @@ mod tests {
         let options = Options::default();
         assert!(recompress(&jpeg, &options, |_| Ok(None)).unwrap().is_none());
         let cut = &jpeg[..jpeg.len() / 2];
-        for mode in [Mode::Striped, Mode::Overlapped] {
+        let parallel = Mode::Parallel {
+            output: (1000, 3000),
+            min_size: None,
+        };
+        for mode in [Mode::Striped, Mode::Overlapped, parallel] {
             let err = recompress(cut, &options, |_| Ok(Some((Metadata::default(), mode))));
             let err = err.unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::Truncated, "{mode:?}: {err}");
@@ -317,7 +515,7 @@ mod tests {
         let jpeg = input();
         for effort in ["0", "3"] {
             let options = Options::from_pairs([("effort", effort)]).unwrap();
-            let (overlapped, _) = recompress(&jpeg, &options, |_| {
+            let overlapped = recompress(&jpeg, &options, |_| {
                 Ok(Some((Metadata::default(), Mode::Overlapped)))
             })
             .unwrap()
@@ -330,7 +528,109 @@ mod tests {
             let decoded = super::super::decode(&jpeg, &request).unwrap().image;
             let pixels = decoded.pixels_ref().unwrap();
             let whole = super::super::encode_whole(&pixels, &Metadata::default(), &options);
-            assert_eq!(overlapped, whole.unwrap(), "effort {effort}");
+            assert_eq!(overlapped.data, whole.unwrap(), "effort {effort}");
+        }
+    }
+
+    /// The whole-image path's file for `jpeg`: decoded (shrunk towards
+    /// `min_size`), resized to `output` and encoded by the parallel strip encoder.
+    fn whole_image_parallel(
+        jpeg: &[u8],
+        output: (u32, u32),
+        min_size: Option<(u32, u32)>,
+        options: &Options,
+    ) -> Vec<u8> {
+        let request = DecodeRequest {
+            max_pixels: u64::MAX,
+            accept_truncated: false,
+            min_size,
+        };
+        let mut decoded = super::super::decode(jpeg, &request).unwrap().image;
+        if (decoded.width, decoded.height) != output {
+            decoded = crate::resize::resize(&decoded, output).unwrap();
+        }
+        let pixels = decoded.pixels_ref().unwrap();
+        super::super::strips::encode_parallel(&pixels, &Metadata::default(), options).unwrap()
+    }
+
+    #[test]
+    fn parallel_file_is_the_whole_image_parallel_encode_on_any_pool() {
+        let jpeg = input();
+        let options = Options::default();
+        let whole = whole_image_parallel(&jpeg, (1000, 3000), None, &options);
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let streamed = pool.install(|| {
+                recompress(&jpeg, &options, |_| {
+                    let mode = Mode::Parallel {
+                        output: (1000, 3000),
+                        min_size: None,
+                    };
+                    Ok(Some((Metadata::default(), mode)))
+                })
+            });
+            let streamed = streamed.unwrap().unwrap();
+            assert_eq!(streamed.size, (1000, 3000));
+            assert_eq!(streamed.data, whole, "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn parallel_resized_file_matches_the_whole_image_resize() {
+        let jpeg = input();
+        let options = Options::default();
+        // Shrunk by the decoder to 500x1500, then resized; and resized from full size.
+        for (output, min_size) in [((480, 1440), Some((480, 1440))), ((777, 2331), None)] {
+            let whole = whole_image_parallel(&jpeg, output, min_size, &options);
+            let files: Vec<Vec<u8>> = [1, 2]
+                .into_iter()
+                .map(|threads| {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .unwrap();
+                    let mode = Mode::Parallel { output, min_size };
+                    let streamed = pool
+                        .install(|| {
+                            recompress(&jpeg, &options, |_| Ok(Some((Metadata::default(), mode))))
+                        })
+                        .unwrap()
+                        .unwrap();
+                    assert_eq!(streamed.size, output);
+                    streamed.data
+                })
+                .collect();
+            assert_eq!(
+                files[0], files[1],
+                "{output:?}: the same file on 1 and 2 threads"
+            );
+            let request = DecodeRequest {
+                max_pixels: u64::MAX,
+                accept_truncated: false,
+                min_size: None,
+            };
+            let decode = |file: &[u8]| {
+                let image = super::super::decode(file, &request).unwrap().image;
+                image
+                    .pixels_ref()
+                    .unwrap()
+                    .rows()
+                    .flatten()
+                    .copied()
+                    .collect::<Vec<u8>>()
+            };
+            let (banded, whole) = (decode(&files[0]), decode(&whole));
+            assert_eq!(banded.len(), whole.len());
+            let total: u64 = banded
+                .iter()
+                .zip(&whole)
+                .map(|(a, b)| u64::from(a.abs_diff(*b)))
+                .sum();
+            let mean = total as f64 / whole.len() as f64;
+            assert!(mean < 0.05, "{output:?}: mean difference {mean}");
         }
     }
 }

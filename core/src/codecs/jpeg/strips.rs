@@ -28,6 +28,10 @@ use mozjpeg_sys::*;
 /// little, large enough that the per-strip overhead (a restart marker, the
 /// encoder's set-up) does not matter.
 const STRIP_PIXELS: u64 = 1 << 20;
+/// Pixels per strip of a [`gathered`] encode: nothing is kept between runs
+/// there, so the strips are smaller, which spreads them more evenly over
+/// the threads (the last strips of a call keep one thread busy alone).
+const GATHERED_STRIP_PIXELS: u64 = 1 << 18;
 /// The largest restart interval a DRI segment can state, in MCUs.
 const MAX_RESTART_INTERVAL: u32 = 65535;
 /// Strips encoded with optimal Huffman tables to plan the shared ones.
@@ -72,6 +76,17 @@ impl StripLayout {
     /// The layout for a `width` x `height` image, gray or color with the
     /// chroma subsampling of `options`.
     pub(crate) fn new(width: u32, height: u32, gray: bool, options: &Options) -> StripLayout {
+        StripLayout::of(width, height, gray, options, STRIP_PIXELS)
+    }
+
+    /// [`StripLayout::new`] for strips of about `strip_pixels` pixels.
+    fn of(
+        width: u32,
+        height: u32,
+        gray: bool,
+        options: &Options,
+        strip_pixels: u64,
+    ) -> StripLayout {
         let (mcu_width, mcu_height) = if gray {
             (8, 8)
         } else {
@@ -79,7 +94,7 @@ impl StripLayout {
             (8 * h, 8 * v)
         };
         let mcus_per_row = width.div_ceil(mcu_width);
-        let wanted = (STRIP_PIXELS / (u64::from(width) * u64::from(mcu_height))).max(1) as u32;
+        let wanted = (strip_pixels / (u64::from(width) * u64::from(mcu_height))).max(1) as u32;
         let mcu_rows = wanted.min(MAX_RESTART_INTERVAL / mcus_per_row).max(1);
         let rows = mcu_rows * mcu_height;
         StripLayout {
@@ -161,14 +176,7 @@ pub(crate) fn encode_striped(
 }
 
 /// Encodes `pixels` (8-bit gray or RGB) with its strips encoded in parallel
-/// on the rayon pool, each strip's quantized coefficients copied straight
-/// into the whole image's coefficient arrays, which are then written as
-/// [`super::encode`] would: progressive when `options.progressive`, with
-/// Huffman tables optimized for the whole image. Only the quantization
-/// (trellis included) works strip by strip, so the file is within a fraction
-/// of a per cent of the single-threaded one, and the same whatever the
-/// number of threads. Memory: the pixels, one coefficient image, and a
-/// strip per thread.
+/// on the rayon pool and gathered into one file ([`gathered`]).
 pub(crate) fn encode_parallel(
     pixels: &PixelsRef,
     metadata: &Metadata,
@@ -176,15 +184,44 @@ pub(crate) fn encode_parallel(
 ) -> Result<Vec<u8>> {
     use rayon::prelude::*;
     let gray = is_gray(pixels)?;
-    let layout = StripLayout::new(pixels.width(), pixels.height(), gray, options);
+    let shape = (pixels.width(), pixels.height(), gray);
+    gathered(shape, metadata, options, |strips| {
+        (0..strips.layout.count)
+            .into_par_iter()
+            .try_for_each(|index| {
+                strips.put(
+                    index,
+                    &pixels.rows_from(strips.first_row(index), strips.layout.rows),
+                )
+            })
+    })
+}
+
+/// Encodes an image of `width` x `height` gray or RGB pixels whose strips
+/// `fill` hands to [`GatheredStrips::put`], each once, in any order and from
+/// any thread. Each strip's quantized coefficients are copied straight into
+/// the whole image's coefficient arrays, which are then written as
+/// [`super::encode`] would: progressive when `options.progressive`, with
+/// Huffman tables optimized for the whole image. Only the quantization
+/// (trellis included) works strip by strip, so the file is within a fraction
+/// of a per cent of the single-piece one, and the same whatever the number
+/// of threads or the order of the strips. Memory: one coefficient image,
+/// and the strips in flight.
+pub(crate) fn gathered(
+    (width, height, gray): (u32, u32, bool),
+    metadata: &Metadata,
+    options: &Options,
+    fill: impl FnOnce(&GatheredStrips) -> Result<()>,
+) -> Result<Vec<u8>> {
+    let layout = StripLayout::of(width, height, gray, options, GATHERED_STRIP_PIXELS);
     // A one-row image encoded like the strips: the source of the parameters
     // (components, sampling, quantization tables) the whole image shares.
-    let template = strip_jpeg(&one_row(pixels.width(), gray), gray, options)?;
+    let template = strip_jpeg(&one_row(width, gray), gray, options)?;
     run_libjpeg(|| {
         let template = Decompressor::new(&template, true, false);
         let mut c = Compressor::new();
         unsafe { jpeg_copy_critical_parameters(&template.cinfo, &mut c.cinfo) };
-        c.cinfo.image_height = pixels.height();
+        c.cinfo.image_height = height;
         let max_h = template.cinfo.max_h_samp_factor as u32;
         let max_v = template.cinfo.max_v_samp_factor as u32;
         let components = template.cinfo.num_components as usize;
@@ -200,8 +237,8 @@ pub(crate) fn encode_parallel(
             .iter()
             .map(|&(h, v)| {
                 (
-                    (pixels.width() * h).div_ceil(8 * max_h),
-                    (pixels.height() * v).div_ceil(8 * max_v),
+                    (width * h).div_ceil(8 * max_h),
+                    (height * v).div_ceil(8 * max_v),
                 )
             })
             .collect();
@@ -245,43 +282,98 @@ pub(crate) fn encode_parallel(
                     .collect()
             })
             .collect();
-        (0..layout.count).into_par_iter().try_for_each(|index| {
-            let first = index as u32 * layout.rows;
-            let jpeg = strip_jpeg(&pixels.rows_from(first, layout.rows), gray, options)?;
-            run_libjpeg(|| {
-                let mut d = Decompressor::new(&jpeg, true, false);
-                let source = unsafe { jpeg_read_coefficients(&mut d.cinfo) };
-                let source_mem = d.cinfo.common.mem;
-                for (k, ((&(_, v), &(width, height)), dest_rows)) in
-                    sampling.iter().zip(&sizes).zip(&rows).enumerate()
-                {
-                    let first_row = index as u32 * (layout.rows * v / (8 * max_v));
-                    // SAFETY: component `k` exists in the strip too.
-                    let comp = unsafe { &*d.cinfo.comp_info.add(k) };
-                    let count = comp.height_in_blocks.min(height.saturating_sub(first_row));
-                    let blocks = comp.width_in_blocks.min(width) as usize;
-                    for row in 0..count {
-                        // SAFETY: a row of the strip's array, read alone, and
-                        // a row of the image's array no other strip writes;
-                        // both hold at least `blocks` blocks.
-                        unsafe {
-                            let from = *((*source_mem).access_virt_barray.expect("memory manager"))(
-                                &mut d.cinfo.common,
-                                *source.add(k),
-                                row,
-                                1,
-                                0,
-                            );
-                            let to = dest_rows[(first_row + row) as usize] as *mut JBLOCK;
-                            std::ptr::copy_nonoverlapping(from, to, blocks);
-                        }
-                    }
-                }
-                Ok(())
-            })
+        fill(&GatheredStrips {
+            layout,
+            gray,
+            options,
+            components: sampling
+                .iter()
+                .zip(sizes)
+                .zip(rows)
+                .map(|((&(_, v), size), rows)| GatheredComponent {
+                    rows_per_strip: layout.rows * v / (8 * max_v),
+                    size,
+                    rows,
+                })
+                .collect(),
+            put: (0..layout.count).map(|_| Default::default()).collect(),
         })?;
         Ok(c.finish())
     })
+}
+
+/// The whole image's coefficient arrays as the strips of a [`gathered`]
+/// encode fill them.
+pub(crate) struct GatheredStrips<'a> {
+    /// How the image is cut into strips.
+    pub(crate) layout: StripLayout,
+    gray: bool,
+    options: &'a Options,
+    components: Vec<GatheredComponent>,
+    /// Whether each strip was put, so that none is written twice.
+    put: Vec<std::sync::atomic::AtomicBool>,
+}
+
+/// One component's coefficient array in a [`GatheredStrips`].
+struct GatheredComponent {
+    /// Block rows per strip.
+    rows_per_strip: u32,
+    /// Blocks per row and block rows.
+    size: (u32, u32),
+    /// The address of each block row (of at least `size.0` blocks).
+    rows: Vec<usize>,
+}
+
+impl GatheredStrips<'_> {
+    /// The first pixel row of strip `index`.
+    pub(crate) fn first_row(&self, index: usize) -> u32 {
+        index as u32 * self.layout.rows
+    }
+
+    /// Quantizes `pixels`, the rows of strip `index` (gray or RGB as the
+    /// image is), as the options say, into the image's coefficient arrays.
+    pub(crate) fn put(&self, index: usize, pixels: &PixelsRef) -> Result<()> {
+        let first_time = self
+            .put
+            .get(index)
+            .is_some_and(|put| !put.swap(true, std::sync::atomic::Ordering::Relaxed));
+        if !first_time {
+            return Err(Error::Internal(format!(
+                "strip {index} put twice or out of range"
+            )));
+        }
+        let jpeg = strip_jpeg(pixels, self.gray, self.options)?;
+        run_libjpeg(|| {
+            let mut d = Decompressor::new(&jpeg, true, false);
+            let source = unsafe { jpeg_read_coefficients(&mut d.cinfo) };
+            let source_mem = d.cinfo.common.mem;
+            for (k, component) in self.components.iter().enumerate() {
+                let (width, height) = component.size;
+                let first_row = index as u32 * component.rows_per_strip;
+                // SAFETY: component `k` exists in the strip too.
+                let comp = unsafe { &*d.cinfo.comp_info.add(k) };
+                let count = comp.height_in_blocks.min(height.saturating_sub(first_row));
+                let blocks = comp.width_in_blocks.min(width) as usize;
+                for row in 0..count {
+                    // SAFETY: a row of the strip's array, read alone, and a
+                    // row of the image's array no other strip writes (each
+                    // strip is put at most once, checked above); both hold at least `blocks` blocks.
+                    unsafe {
+                        let from = *((*source_mem).access_virt_barray.expect("memory manager"))(
+                            &mut d.cinfo.common,
+                            *source.add(k),
+                            row,
+                            1,
+                            0,
+                        );
+                        let to = component.rows[(first_row + row) as usize] as *mut JBLOCK;
+                        std::ptr::copy_nonoverlapping(from, to, blocks);
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
 }
 
 /// One blank row of `width` gray or RGB pixels.
