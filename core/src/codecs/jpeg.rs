@@ -5,6 +5,7 @@
 //! edge of this module ([`run_libjpeg`]). Every libjpeg object lives in a guard
 //! whose `Drop` destroys it, so unwinding frees everything.
 
+mod scans;
 pub(crate) mod stream;
 pub(crate) mod strips;
 

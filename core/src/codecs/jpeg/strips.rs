@@ -15,6 +15,7 @@
 //! in one go or resumed from saved strips: the planning is deterministic and
 //! is done again on resume.
 
+use super::scans::SplitScript;
 use super::{
     configure, is_gray, run_libjpeg, write_metadata, write_rows, Compressor, Decompressor,
 };
@@ -260,8 +261,37 @@ pub(crate) fn gathered(
             })
             .collect();
         super::set_output_scans(&mut c, options);
+        // With threads to spare, a progressive script is written in two parts at once.
+        let split = (rayon::current_num_threads() > 1 && c.cinfo.num_scans > 0)
+            .then(|| {
+                // SAFETY: set_output_scans left a script of `num_scans` scans.
+                let script = unsafe {
+                    std::slice::from_raw_parts(c.cinfo.scan_info, c.cinfo.num_scans as usize)
+                };
+                let blocks: Vec<u64> = sizes
+                    .iter()
+                    .map(|&(w, h)| u64::from(w) * u64::from(h))
+                    .collect();
+                SplitScript::new(script, &blocks)
+            })
+            .flatten();
+        if let Some(split) = &split {
+            c.cinfo.scan_info = split.part(0).as_ptr();
+            c.cinfo.num_scans = split.part(0).len() as c_int;
+        }
         unsafe { jpeg_write_coefficients(&mut c.cinfo, arrays.as_mut_ptr()) };
         write_metadata(&mut c, metadata);
+        // The second part's encoder, set up as the first and reading the same arrays.
+        let second = split.as_ref().map(|split| {
+            let mut c = Compressor::new();
+            unsafe { jpeg_copy_critical_parameters(&template.cinfo, &mut c.cinfo) };
+            c.cinfo.image_height = height;
+            super::set_output_scans(&mut c, options);
+            c.cinfo.scan_info = split.part(1).as_ptr();
+            c.cinfo.num_scans = split.part(1).len() as c_int;
+            unsafe { jpeg_write_coefficients(&mut c.cinfo, arrays.as_mut_ptr()) };
+            c
+        });
         // libjpeg's memory manager here has no backing store: realized arrays
         // live wholly in memory, so each row keeps one address, and strips
         // write disjoint rows.
@@ -298,9 +328,35 @@ pub(crate) fn gathered(
                 .collect(),
             put: (0..layout.count).map(|_| Default::default()).collect(),
         })?;
-        Ok(c.finish())
+        match (split, second) {
+            (Some(split), Some(second)) => {
+                let (first, second) = (Apart(c), Apart(second));
+                let (first, second) = rayon::join(
+                    move || run_libjpeg(|| Ok(first.finish())),
+                    move || run_libjpeg(|| Ok(second.finish())),
+                );
+                split.join([&first?, &second?])
+            }
+            _ => Ok(c.finish()),
+        }
     })
 }
+
+/// An encoder handed to another thread to finish.
+struct Apart(Compressor);
+
+impl Apart {
+    /// [`Compressor::finish`], taking the whole wrapper (so that a closure
+    /// calling it captures the wrapper, not the encoder inside).
+    fn finish(self) -> Vec<u8> {
+        self.0.finish()
+    }
+}
+
+// SAFETY: a libjpeg object belongs to no thread; it is used by one at a time,
+// and the coefficient arrays the two encoders of a split script share are
+// only read while they write.
+unsafe impl Send for Apart {}
 
 /// The whole image's coefficient arrays as the strips of a [`gathered`]
 /// encode fill them.
