@@ -261,7 +261,10 @@ pub(crate) fn gathered(
             })
             .collect();
         super::set_output_scans(&mut c, options);
-        // With threads to spare, a progressive script is written in two parts at once.
+        unsafe { jpeg_write_coefficients(&mut c.cinfo, arrays.as_mut_ptr()) };
+        // With threads to spare, a progressive script is written in two
+        // parts at once, by two encoders reading `c`'s arrays (`c`, which
+        // frees them when it finishes, then only holds them).
         let split = (rayon::current_num_threads() > 1 && c.cinfo.num_scans > 0)
             .then(|| {
                 // SAFETY: set_output_scans left a script of `num_scans` scans.
@@ -275,23 +278,22 @@ pub(crate) fn gathered(
                 SplitScript::new(script, &blocks)
             })
             .flatten();
-        if let Some(split) = &split {
-            c.cinfo.scan_info = split.part(0).as_ptr();
-            c.cinfo.num_scans = split.part(0).len() as c_int;
-        }
-        unsafe { jpeg_write_coefficients(&mut c.cinfo, arrays.as_mut_ptr()) };
-        write_metadata(&mut c, metadata);
-        // The second part's encoder, set up as the first and reading the same arrays.
-        let second = split.as_ref().map(|split| {
-            let mut c = Compressor::new();
-            unsafe { jpeg_copy_critical_parameters(&template.cinfo, &mut c.cinfo) };
-            c.cinfo.image_height = height;
-            super::set_output_scans(&mut c, options);
-            c.cinfo.scan_info = split.part(1).as_ptr();
-            c.cinfo.num_scans = split.part(1).len() as c_int;
-            unsafe { jpeg_write_coefficients(&mut c.cinfo, arrays.as_mut_ptr()) };
-            c
+        let mut writers = split.as_ref().map(|split| {
+            [0, 1].map(|part| {
+                let mut writer = Compressor::new();
+                unsafe { jpeg_copy_critical_parameters(&template.cinfo, &mut writer.cinfo) };
+                writer.cinfo.image_height = height;
+                super::set_output_scans(&mut writer, options);
+                writer.cinfo.scan_info = split.part(part).as_ptr();
+                writer.cinfo.num_scans = split.part(part).len() as c_int;
+                unsafe { jpeg_write_coefficients(&mut writer.cinfo, arrays.as_mut_ptr()) };
+                writer
+            })
         });
+        match &mut writers {
+            Some([first, _]) => write_metadata(first, metadata),
+            None => write_metadata(&mut c, metadata),
+        }
         // libjpeg's memory manager here has no backing store: realized arrays
         // live wholly in memory, so each row keeps one address, and strips
         // write disjoint rows.
@@ -328,14 +330,17 @@ pub(crate) fn gathered(
                 .collect(),
             put: (0..layout.count).map(|_| Default::default()).collect(),
         })?;
-        match (split, second) {
-            (Some(split), Some(second)) => {
-                let (first, second) = (Apart(c), Apart(second));
+        match (split, writers) {
+            (Some(split), Some([first, second])) => {
+                let (first, second) = (Apart(first), Apart(second));
                 let (first, second) = rayon::join(
                     move || run_libjpeg(|| Ok(first.finish())),
                     move || run_libjpeg(|| Ok(second.finish())),
                 );
-                split.join([&first?, &second?])
+                let file = split.join([&first?, &second?]);
+                // Only now may the arrays go.
+                drop(c);
+                file
             }
             _ => Ok(c.finish()),
         }
@@ -355,7 +360,7 @@ impl Apart {
 
 // SAFETY: a libjpeg object belongs to no thread; it is used by one at a time,
 // and the coefficient arrays the two encoders of a split script share are
-// only read while they write.
+// only read while they write, and freed only after both finished.
 unsafe impl Send for Apart {}
 
 /// The whole image's coefficient arrays as the strips of a [`gathered`]
