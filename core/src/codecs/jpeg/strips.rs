@@ -261,7 +261,6 @@ pub(crate) fn gathered(
             })
             .collect();
         super::set_output_scans(&mut c, options);
-        unsafe { jpeg_write_coefficients(&mut c.cinfo, arrays.as_mut_ptr()) };
         // With threads to spare, a progressive script is written in two
         // parts at once, by two encoders reading `c`'s arrays (`c`, which
         // frees them when it finishes, then only holds them).
@@ -278,6 +277,8 @@ pub(crate) fn gathered(
                 SplitScript::new(script, &blocks)
             })
             .flatten();
+        // Read before this: libjpeg may rewrite the script it was given.
+        unsafe { jpeg_write_coefficients(&mut c.cinfo, arrays.as_mut_ptr()) };
         let mut writers = split.as_ref().map(|split| {
             [0, 1].map(|part| {
                 let mut writer = Compressor::new();
