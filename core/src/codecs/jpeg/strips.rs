@@ -277,7 +277,8 @@ pub(crate) fn gathered(
                 SplitScript::new(script, &blocks)
             })
             .flatten();
-        // Read before this: libjpeg may rewrite the script it was given.
+        // Read before this: for a sequential file libjpeg sets `num_scans`
+        // to 1 here, with no script behind it.
         unsafe { jpeg_write_coefficients(&mut c.cinfo, arrays.as_mut_ptr()) };
         let mut writers = split.as_ref().map(|split| {
             [0, 1].map(|part| {
@@ -746,6 +747,22 @@ pub(crate) mod tests {
         assert!(ratio < 1.02, "{} vs {}", parallel.len(), whole.len());
         let error = mean_difference(&decode(&parallel), &decode(&whole));
         assert!(error < 0.5, "mean absolute difference {error}");
+    }
+
+    #[test]
+    fn sequential_parallel_encode_is_the_same_on_any_pool() {
+        let (width, height) = (1000, 3000);
+        let data = gradient(width, height);
+        let pixels = PixelsRef::new(&data, width, height, width as usize * 3, Layout::Rgb).unwrap();
+        let options = Options::from_pairs([("progressive", "false")]).unwrap();
+        let on = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| encode_parallel(&pixels, &Metadata::default(), &options).unwrap())
+        };
+        assert_eq!(on(1), on(2));
     }
 
     #[test]
