@@ -732,37 +732,37 @@ pub(crate) mod tests {
         let (width, height) = (1000, 3000);
         let data = gradient(width, height);
         let pixels = PixelsRef::new(&data, width, height, width as usize * 3, Layout::Rgb).unwrap();
-        let options = Options::default();
-        let on = |threads| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| encode_parallel(&pixels, &Metadata::default(), &options).unwrap())
-        };
-        let parallel = on(2);
-        assert_eq!(on(1), parallel, "the output does not depend on the pool");
-        let whole = super::super::encode_whole(&pixels, &Metadata::default(), &options).unwrap();
-        let ratio = parallel.len() as f64 / whole.len() as f64;
-        assert!(ratio < 1.02, "{} vs {}", parallel.len(), whole.len());
-        let error = mean_difference(&decode(&parallel), &decode(&whole));
-        assert!(error < 0.5, "mean absolute difference {error}");
-    }
-
-    #[test]
-    fn sequential_parallel_encode_is_the_same_on_any_pool() {
-        let (width, height) = (1000, 3000);
-        let data = gradient(width, height);
-        let pixels = PixelsRef::new(&data, width, height, width as usize * 3, Layout::Rgb).unwrap();
-        let options = Options::from_pairs([("progressive", "false")]).unwrap();
-        let on = |threads| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| encode_parallel(&pixels, &Metadata::default(), &options).unwrap())
-        };
-        assert_eq!(on(1), on(2));
+        // Progressive (its scans written in two parts on two threads), and sequential.
+        for progressive in ["true", "false"] {
+            let options = Options::from_pairs([("progressive", progressive)]).unwrap();
+            let on = |threads| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap()
+                    .install(|| encode_parallel(&pixels, &Metadata::default(), &options).unwrap())
+            };
+            let parallel = on(2);
+            assert_eq!(
+                on(1),
+                parallel,
+                "progressive={progressive}: the output does not depend on the pool"
+            );
+            let whole =
+                super::super::encode_whole(&pixels, &Metadata::default(), &options).unwrap();
+            let ratio = parallel.len() as f64 / whole.len() as f64;
+            assert!(
+                ratio < 1.02,
+                "progressive={progressive}: {} vs {}",
+                parallel.len(),
+                whole.len()
+            );
+            let error = mean_difference(&decode(&parallel), &decode(&whole));
+            assert!(
+                error < 0.5,
+                "progressive={progressive}: mean absolute difference {error}"
+            );
+        }
     }
 
     #[test]
