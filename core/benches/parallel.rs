@@ -3,7 +3,10 @@
 //! sequential as cameras write it, and progressive)
 //! compressed to JPEG q80, with and without a resize to half width, on a
 //! rayon pool of 1 thread and of 2, run alternately. Reports the median of
-//! 7 runs of each and the stage times of the median run.
+//! 9 runs of each, the stage times of the median run, the speedup both as
+//! the ratio of the medians and as the median of the 9 side-by-side ratios,
+//! and the share of CPU time the hypervisor took for other guests meanwhile
+//! (steal, from /proc/stat), which slows the 2-thread runs most.
 //!
 //! Then the peak RSS of one JPEG q80 recompression of that photo, in a fresh
 //! process per pool size, against the bound of 2.5x the decoded RGB.
@@ -19,7 +22,7 @@ mod rss;
 use pixpress::{Compressed, Metadata, Options};
 use std::time::Instant;
 
-const RUNS: usize = 7;
+const RUNS: usize = 9;
 
 /// The 24 MP input: the Olympus photo upscaled to 5657x4243 and stored as
 /// JPEG q92, sequential as cameras write it, or progressive.
@@ -37,16 +40,25 @@ fn input(progressive: bool) -> Vec<u8> {
         .data
 }
 
+/// What [`median_runs`] measured: for each pool, the median run's seconds
+/// and output; the median of the runs' side-by-side ratios (1-thread seconds
+/// over the 2-thread seconds run next); the steal meanwhile, in percent.
+struct Medians {
+    runs: [(f64, Compressed); 2],
+    paired_speedup: f64,
+    steal_percent: f64,
+}
+
 /// Runs `compress` on pools of 1 and of 2 threads, alternately (so that the
-/// machine's drift falls on both alike), [`RUNS`] times each; returns for
-/// each pool the median run's seconds and output.
-fn median_runs(input: &[u8], options: &Options) -> [(f64, Compressed); 2] {
+/// machine's drift falls on both alike), [`RUNS`] times each.
+fn median_runs(input: &[u8], options: &Options) -> Medians {
     let pools = [1, 2].map(|threads| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .expect("pool")
     });
+    let ticks_before = cpu_ticks();
     let mut runs: [Vec<(f64, Compressed)>; 2] = [Vec::new(), Vec::new()];
     for _ in 0..RUNS {
         for (pool, runs) in pools.iter().zip(runs.iter_mut()) {
@@ -57,10 +69,42 @@ fn median_runs(input: &[u8], options: &Options) -> [(f64, Compressed); 2] {
             }));
         }
     }
-    runs.map(|mut runs| {
-        runs.sort_by(|a, b| a.0.total_cmp(&b.0));
-        runs.swap_remove(RUNS / 2)
-    })
+    let ticks_after = cpu_ticks();
+    let mut ratios: Vec<f64> = runs[0]
+        .iter()
+        .zip(&runs[1])
+        .map(|(one, two)| one.0 / two.0)
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    let (steal, total) = (
+        ticks_after.0 - ticks_before.0,
+        ticks_after.1 - ticks_before.1,
+    );
+    Medians {
+        runs: runs.map(|mut runs| {
+            runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+            runs.swap_remove(RUNS / 2)
+        }),
+        paired_speedup: ratios[RUNS / 2],
+        steal_percent: 100.0 * steal as f64 / total.max(1) as f64,
+    }
+}
+
+/// CPU time stolen by the hypervisor, and all CPU time, so far, in clock
+/// ticks over every CPU (the `cpu` line of /proc/stat); zeros without it.
+fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    // user nice system idle iowait irq softirq steal (guest time is in user).
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    (ticks.get(7).copied().unwrap_or(0), ticks.iter().sum())
 }
 
 /// In a child process: one JPEG q80 recompression of the file `path` on a
@@ -95,9 +139,9 @@ fn main() {
         progressive_input.len()
     );
     println!(
-        "| input | operation | threads | seconds | decode | transform | encode | output bytes | speedup |"
+        "| input | operation | threads | seconds | decode | transform | encode | output bytes | speedup | paired | steal |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (kind, input) in [("sequential", &input), ("progressive", &progressive_input)] {
         for (name, resize) in [
             ("resize to 2828 wide + JPEG q80", Some("2828x")),
@@ -110,11 +154,18 @@ fn main() {
                 options.set("resize", resize).unwrap();
             }
             let medians = median_runs(input, &options);
-            let one = medians[0].0;
-            for (threads, (seconds, out)) in [1, 2].into_iter().zip(medians) {
+            let one = medians.runs[0].0;
+            for (threads, (seconds, out)) in [1, 2].into_iter().zip(medians.runs) {
                 let t = out.timings;
+                let (paired, steal) = match threads {
+                    1 => ("1.00x".to_string(), String::new()),
+                    _ => (
+                        format!("{:.2}x", medians.paired_speedup),
+                        format!("{:.1}%", medians.steal_percent),
+                    ),
+                };
                 println!(
-                    "| {kind} | {name} | {threads} | {seconds:.3} | {:.3} | {:.3} | {:.3} | {} | {:.2}x |",
+                    "| {kind} | {name} | {threads} | {seconds:.3} | {:.3} | {:.3} | {:.3} | {} | {:.2}x | {paired} | {steal} |",
                     t.decode.as_secs_f64(),
                     t.transform.as_secs_f64(),
                     t.encode.as_secs_f64(),
