@@ -317,18 +317,17 @@ fn parallel(
     metadata: &Metadata,
     options: &Options,
 ) -> Result<(Vec<u8>, Timings)> {
-    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let layout = layout_of(gray);
     let pending = AtomicUsize::new(0);
     let failure = std::sync::Mutex::new(None);
-    let (resize_nanos, put_nanos) = (AtomicU64::new(0), AtomicU64::new(0));
+    let clocks = StripClocks::default();
     let mut decode_time = std::time::Duration::ZERO;
     let mut filled = None;
     let data = crate::parallel::run(|| {
         let depth = PARALLEL_DEPTH * (rayon::current_num_threads() - 1);
         gathered((output.0, output.1, gray), metadata, options, |strips| {
-            let (pending, failure) = (&pending, &failure);
-            let (resize_nanos, put_nanos) = (&resize_nanos, &put_nanos);
+            let (pending, failure, clocks) = (&pending, &failure, &clocks);
             let decode_time = &mut decode_time;
             let decoded = rayon::scope(|scope| {
                 run_libjpeg(|| {
@@ -346,65 +345,32 @@ fn parallel(
                     unsafe { jpeg_start_decompress(cinfo) };
                     *decode_time += started.elapsed();
                     let decoded = (cinfo.output_width, cinfo.output_height);
-                    let bands = (decoded != output)
-                        .then(|| crate::resize::Bands::new(decoded, output, layout));
-                    let source_rows = |index: usize| {
-                        let first = strips.first_row(index);
-                        let count = strips.layout.rows.min(output.1 - first);
-                        match bands {
-                            Some(bands) => bands.source_rows(first, count),
-                            None => (first, first + count),
-                        }
+                    let job = StripJob {
+                        strips,
+                        bands: (decoded != output)
+                            .then(|| crate::resize::Bands::new(decoded, output, layout)),
+                        output,
+                        layout,
+                        clocks,
                     };
-                    let row_len = decoded.0 as usize * layout.channels();
-                    // Decoded rows the next strip needs too: from `held_start` to the decoder's row.
-                    let (mut held, mut held_start) = (Vec::new(), 0);
+                    let mut carried = Carried::default();
                     for index in 0..strips.layout.count {
-                        let (start, end) = source_rows(index);
-                        let mut rows = crate::pool::zeroed::<u8>((end - start) as usize * row_len);
-                        let next = cinfo.output_scanline;
-                        if start < next {
-                            let from = (start - held_start) as usize * row_len;
-                            let len = ((next.min(end) - start) as usize) * row_len;
-                            rows[..len].copy_from_slice(&held[from..from + len]);
-                        }
+                        let (start, end) = job.source_rows(index);
                         let started = std::time::Instant::now();
-                        while cinfo.output_scanline < start {
-                            let skip = (start - cinfo.output_scanline).min(16) as usize;
-                            let mut skipped = vec![0; skip * row_len];
-                            super::read_rows(cinfo, &mut skipped, row_len)?;
-                        }
-                        let at = (cinfo.output_scanline - start) as usize * row_len;
-                        if at < rows.len() {
-                            super::read_rows(cinfo, &mut rows[at..], row_len)?;
-                        }
+                        let rows = carried.rows_between(
+                            cinfo,
+                            (start, end),
+                            decoded.0 as usize * layout.channels(),
+                        )?;
                         *decode_time += started.elapsed();
                         if index + 1 < strips.layout.count {
-                            let (next_start, _) = source_rows(index + 1);
-                            let keep = next_start.clamp(start, end);
-                            held.clear();
-                            held.extend_from_slice(&rows[(keep - start) as usize * row_len..]);
-                            held_start = keep;
+                            carried.keep(
+                                &rows,
+                                (start, end),
+                                job.source_rows(index + 1).0,
+                                decoded.0 as usize * layout.channels(),
+                            );
                         }
-                        let first = strips.first_row(index);
-                        let count = strips.layout.rows.min(output.1 - first);
-                        let strip = move || -> Result<()> {
-                            if let Some(bands) = bands {
-                                let started = std::time::Instant::now();
-                                let resized = bands.resize(&rows, start, first, count)?;
-                                crate::pool::give(std::mem::replace(&mut rows, resized));
-                                let nanos = started.elapsed().as_nanos() as u64;
-                                resize_nanos.fetch_add(nanos, Ordering::Relaxed);
-                            }
-                            let started = std::time::Instant::now();
-                            let stride = output.0 as usize * layout.channels();
-                            let pixels = PixelsRef::new(&rows, output.0, count, stride, layout)?;
-                            let put = strips.put(index, &pixels);
-                            let nanos = started.elapsed().as_nanos() as u64;
-                            put_nanos.fetch_add(nanos, Ordering::Relaxed);
-                            crate::pool::give(rows);
-                            put
-                        };
                         let record = move |result: Result<()>| {
                             if let Err(e) = result {
                                 failure.lock().expect("no panic holds it").get_or_insert(e);
@@ -413,11 +379,11 @@ fn parallel(
                         if pending.load(Ordering::Relaxed) < depth {
                             pending.fetch_add(1, Ordering::Relaxed);
                             scope.spawn(move |_| {
-                                record(strip());
+                                record(job.run(index, rows, start));
                                 pending.fetch_sub(1, Ordering::Relaxed);
                             });
                         } else {
-                            record(strip());
+                            record(job.run(index, rows, start));
                         }
                     }
                     unsafe { jpeg_finish_decompress(cinfo) };
@@ -433,15 +399,142 @@ fn parallel(
         })
     })?;
     let write_time = filled.map_or(std::time::Duration::ZERO, |at| at.elapsed());
-    let nanos = |n: &AtomicU64| std::time::Duration::from_nanos(n.load(Ordering::Relaxed));
     Ok((
         data,
         Timings {
             decode: decode_time,
-            transform: nanos(&resize_nanos),
-            encode: nanos(&put_nanos) + write_time,
+            transform: clocks.resize.total(),
+            encode: clocks.quantize.total() + write_time,
         },
     ))
+}
+
+/// Time spent by the strips of [`parallel`], summed over threads.
+#[derive(Default)]
+struct StripClocks {
+    resize: Clock,
+    quantize: Clock,
+}
+
+/// A running total of time, added to from any thread.
+#[derive(Default)]
+struct Clock(std::sync::atomic::AtomicU64);
+
+impl Clock {
+    /// Runs `work`, adding its time to the total.
+    fn time<T>(&self, work: impl FnOnce() -> T) -> T {
+        let started = std::time::Instant::now();
+        let out = work();
+        let nanos = started.elapsed().as_nanos() as u64;
+        self.0
+            .fetch_add(nanos, std::sync::atomic::Ordering::Relaxed);
+        out
+    }
+
+    /// The total so far.
+    fn total(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(self.0.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+/// What each strip of [`parallel`] does with its decoded rows, on whichever
+/// thread takes it.
+#[derive(Clone, Copy)]
+struct StripJob<'a, 's> {
+    strips: &'a super::strips::GatheredStrips<'s>,
+    /// The resize from the decoded size to `output`, when they differ.
+    bands: Option<crate::resize::Bands>,
+    output: (u32, u32),
+    layout: Layout,
+    clocks: &'a StripClocks,
+}
+
+impl StripJob<'_, '_> {
+    /// The output rows of strip `index`: the first and how many.
+    fn output_rows(&self, index: usize) -> (u32, u32) {
+        let first = self.strips.first_row(index);
+        (first, self.strips.layout.rows.min(self.output.1 - first))
+    }
+
+    /// The decoded rows strip `index` needs, from the first to the end.
+    fn source_rows(&self, index: usize) -> (u32, u32) {
+        let (first, count) = self.output_rows(index);
+        match self.bands {
+            Some(bands) => bands.source_rows(first, count),
+            None => (first, first + count),
+        }
+    }
+
+    /// Resizes (when the sizes differ) and quantizes strip `index` from
+    /// `rows`, decoded rows from row `start`, into the gathered strips.
+    fn run(&self, index: usize, mut rows: Vec<u8>, start: u32) -> Result<()> {
+        let (first, count) = self.output_rows(index);
+        if let Some(bands) = self.bands {
+            let resized = self
+                .clocks
+                .resize
+                .time(|| bands.resize(&rows, start, first, count))?;
+            crate::pool::give(std::mem::replace(&mut rows, resized));
+        }
+        let put = self.clocks.quantize.time(|| {
+            let stride = self.output.0 as usize * self.layout.channels();
+            let pixels = PixelsRef::new(&rows, self.output.0, count, stride, self.layout)?;
+            self.strips.put(index, &pixels)
+        });
+        crate::pool::give(rows);
+        put
+    }
+}
+
+/// Decoded rows kept for the next strip, which needs some of the rows the
+/// last one did (a resize's filter reaches over strip edges): `rows` from
+/// row `start` up to the decoder's position.
+#[derive(Default)]
+struct Carried {
+    rows: Vec<u8>,
+    start: u32,
+}
+
+impl Carried {
+    /// Decoded rows `start..end` (of `row_len` bytes): those above the
+    /// decoder's position from what was carried, the rest from the decoder
+    /// (skipping any rows before `start`).
+    fn rows_between(
+        &self,
+        cinfo: &mut jpeg_decompress_struct,
+        (start, end): (u32, u32),
+        row_len: usize,
+    ) -> Result<Vec<u8>> {
+        let mut rows = crate::pool::zeroed::<u8>((end - start) as usize * row_len);
+        let next = cinfo.output_scanline;
+        if start < next {
+            let from = (start - self.start) as usize * row_len;
+            let len = ((next.min(end) - start) as usize) * row_len;
+            rows[..len].copy_from_slice(&self.rows[from..from + len]);
+        }
+        if cinfo.output_scanline < start {
+            let mut skipped = vec![0; 16 * row_len];
+            while cinfo.output_scanline < start {
+                let skip = (start - cinfo.output_scanline).min(16) as usize;
+                read_rows(cinfo, &mut skipped[..skip * row_len], row_len)?;
+            }
+        }
+        let at = (cinfo.output_scanline - start) as usize * row_len;
+        if at < rows.len() {
+            read_rows(cinfo, &mut rows[at..], row_len)?;
+        }
+        Ok(rows)
+    }
+
+    /// Keeps of `rows` (decoded rows `start..end`) those from `next_start`,
+    /// where the next strip's rows begin.
+    fn keep(&mut self, rows: &[u8], (start, end): (u32, u32), next_start: u32, row_len: usize) {
+        let keep = next_start.clamp(start, end);
+        self.rows.clear();
+        self.rows
+            .extend_from_slice(&rows[(keep - start) as usize * row_len..]);
+        self.start = keep;
+    }
 }
 
 /// A strip store that keeps nothing: a streamed encode is not resumed.
