@@ -205,6 +205,12 @@ impl Compressor {
         unsafe { jpeg_c_set_bool_param(&mut self.cinfo, param, value as boolean) };
     }
 
+    /// Whether mozjpeg will search its scan script (`optimize_scans`): then
+    /// it picks scans by their places in the script, which must stay whole.
+    fn searches_scans(&self) -> bool {
+        unsafe { jpeg_c_get_bool_param(&self.cinfo, J_BOOLEAN_PARAM::JBOOLEAN_OPTIMIZE_SCANS) != 0 }
+    }
+
     fn write_marker(&mut self, marker: c_int, payload: &[u8]) {
         unsafe {
             jpeg_write_marker(

@@ -263,20 +263,22 @@ pub(crate) fn gathered(
         super::set_output_scans(&mut c, options);
         // With threads to spare, a progressive script is written in two
         // parts at once, by two encoders reading `c`'s arrays (`c`, which
-        // frees them when it finishes, then only holds them).
-        let split = (rayon::current_num_threads() > 1 && c.cinfo.num_scans > 0)
-            .then(|| {
-                // SAFETY: set_output_scans left a script of `num_scans` scans.
-                let script = unsafe {
-                    std::slice::from_raw_parts(c.cinfo.scan_info, c.cinfo.num_scans as usize)
-                };
-                let blocks: Vec<u64> = sizes
-                    .iter()
-                    .map(|&(w, h)| u64::from(w) * u64::from(h))
-                    .collect();
-                SplitScript::new(script, &blocks)
-            })
-            .flatten();
+        // frees them when it finishes, then only holds them); not a script
+        // mozjpeg searches.
+        let split =
+            (rayon::current_num_threads() > 1 && c.cinfo.num_scans > 0 && !c.searches_scans())
+                .then(|| {
+                    // SAFETY: set_output_scans left a script of `num_scans` scans.
+                    let script = unsafe {
+                        std::slice::from_raw_parts(c.cinfo.scan_info, c.cinfo.num_scans as usize)
+                    };
+                    let blocks: Vec<u64> = sizes
+                        .iter()
+                        .map(|&(w, h)| u64::from(w) * u64::from(h))
+                        .collect();
+                    SplitScript::new(script, &blocks)
+                })
+                .flatten();
         // Read before this: for a sequential file libjpeg sets `num_scans`
         // to 1 here, with no script behind it.
         unsafe { jpeg_write_coefficients(&mut c.cinfo, arrays.as_mut_ptr()) };
@@ -732,9 +734,11 @@ pub(crate) mod tests {
         let (width, height) = (1000, 3000);
         let data = gradient(width, height);
         let pixels = PixelsRef::new(&data, width, height, width as usize * 3, Layout::Rgb).unwrap();
-        // Progressive (its scans written in two parts on two threads), and sequential.
-        for progressive in ["true", "false"] {
-            let options = Options::from_pairs([("progressive", progressive)]).unwrap();
+        // Progressive (its scans written in two parts on two threads),
+        // sequential, and progressive with mozjpeg's scan search (never split).
+        for (progressive, effort) in [("true", "4"), ("false", "4"), ("true", "9")] {
+            let options =
+                Options::from_pairs([("progressive", progressive), ("effort", effort)]).unwrap();
             let on = |threads| {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
@@ -746,21 +750,21 @@ pub(crate) mod tests {
             assert_eq!(
                 on(1),
                 parallel,
-                "progressive={progressive}: the output does not depend on the pool"
+                "progressive={progressive} effort={effort}: the output does not depend on the pool"
             );
             let whole =
                 super::super::encode_whole(&pixels, &Metadata::default(), &options).unwrap();
             let ratio = parallel.len() as f64 / whole.len() as f64;
             assert!(
                 ratio < 1.02,
-                "progressive={progressive}: {} vs {}",
+                "progressive={progressive} effort={effort}: {} vs {}",
                 parallel.len(),
                 whole.len()
             );
             let error = mean_difference(&decode(&parallel), &decode(&whole));
             assert!(
                 error < 0.5,
-                "progressive={progressive}: mean absolute difference {error}"
+                "progressive={progressive} effort={effort}: mean absolute difference {error}"
             );
         }
     }
