@@ -8,7 +8,9 @@
 //! libjpeg checks that a script is whole, so each part carries every DC
 //! scan (the second part's copies are dropped), and each chain of AC scans
 //! that refine one another (same component, overlapping spectral bands)
-//! stays in one part.
+//! stays in one part, but for the heaviest chain's last refinement, which
+//! may go to the other part behind a primer scan (also dropped) that gives
+//! libjpeg the bits it refines.
 
 use crate::error::{Error, Result};
 use mozjpeg_sys::jpeg_scan_info;
@@ -87,12 +89,12 @@ impl SplitScript {
             cut.push((last, cost(tail) + first_scan_cost(tail)));
             share_out(&cut, Some((heaviest, last)))
         });
-        let whole = (pieces.len() > 1).then(|| share_out(&pieces, None));
-        let ((part_of_piece, _), tail) = match (whole, cut) {
-            (Some(whole), Some(cut)) if cut.1 < whole.1 => (cut, Some(last)),
-            (Some(whole), _) => (whole, None),
-            (None, Some(cut)) => (cut, Some(last)),
-            (None, None) => return None,
+        // Cut only where it lightens the heavier part.
+        let whole = share_out(&pieces, None);
+        let (part_of_piece, tail) = match cut {
+            Some((cut, load)) if load < whole.1 => (cut, Some(last)),
+            _ if pieces.len() > 1 => (whole.0, None),
+            _ => return None,
         };
         let part_of = |id: usize| {
             part_of_piece
@@ -132,7 +134,8 @@ impl SplitScript {
 
     /// The file the whole script writes, from `files[k]`, written with part
     /// `k`: the first file's markers up to its frame header, then every scan
-    /// (its tables and data) in the script's order, then EOI.
+    /// (its tables and data) in the script's order, then EOI. The second
+    /// part's DC scans and the primer are not written.
     pub(crate) fn join(&self, files: [&[u8]; 2]) -> Result<Vec<u8>> {
         let (header, first) = scan_segments(files[0])?;
         let (_, second) = scan_segments(files[1])?;
@@ -246,33 +249,43 @@ mod tests {
         }
     }
 
-    /// Whether libjpeg takes `part` as a progressive script: each
-    /// coefficient's first scan has `Ah` 0, each later one refines the bit
-    /// the one before stopped at (jcmaster.c, `validate_script`).
+    /// Whether libjpeg takes `part` as a progressive script (jcmaster.c,
+    /// `validate_script`): each coefficient's first scan has `Ah` 0, each
+    /// later one refines the bit the one before stopped at, no AC scan comes
+    /// before its component's DC, and every component's DC is sent.
     fn valid(part: &[jpeg_scan_info], components: usize) -> bool {
         let mut last_bit = vec![[-1; 64]; components];
-        part.iter().all(|scan| {
-            let c = scan.component_index[0] as usize;
-            (scan.Ss..=scan.Se).all(|k| {
-                let bit = &mut last_bit[c][k as usize];
-                let ok = if *bit < 0 {
-                    scan.Ah == 0
-                } else {
-                    scan.Ah == *bit && scan.Al == scan.Ah - 1
-                };
-                *bit = scan.Al;
-                ok
+        let in_order = part.iter().all(|scan| {
+            let scanned = &scan.component_index[..scan.comps_in_scan as usize];
+            scanned.iter().all(|&c| {
+                let bits = &mut last_bit[c as usize];
+                let dc_first = scan.Ss == 0 || bits[0] >= 0;
+                dc_first
+                    && (scan.Ss..=scan.Se).all(|k| {
+                        let bit = &mut bits[k as usize];
+                        let ok = if *bit < 0 {
+                            scan.Ah == 0
+                        } else {
+                            scan.Ah == *bit && scan.Al == scan.Ah - 1
+                        };
+                        *bit = scan.Al;
+                        ok
+                    })
             })
-        })
+        });
+        in_order && last_bit.iter().all(|bits| bits[0] >= 0)
     }
 
     #[test]
     fn chains_stay_whole_but_the_heaviest_gives_its_last_refinement_to_the_other_part() {
-        // mozjpeg's YCbCr script, its DC scans one per component.
+        // mozjpeg's YCbCr script (jcparam.c, JCP_MAX_COMPRESSION): one DC
+        // scan for all three components.
         let script = [
-            scan(0, 0, 0, 0, 0),
-            scan(1, 0, 0, 0, 0),
-            scan(2, 0, 0, 0, 0),
+            jpeg_scan_info {
+                comps_in_scan: 3,
+                component_index: [0, 1, 2, 0],
+                ..scan(0, 0, 0, 0, 0)
+            },
             scan(0, 1, 8, 0, 2),
             scan(1, 1, 8, 0, 0),
             scan(2, 1, 8, 0, 0),
@@ -303,9 +316,9 @@ mod tests {
             [(1, 63, 0, 1), (1, 63, 1, 0)],
             "primer, then the last refinement"
         );
-        assert_eq!(a.iter().filter(|s| s.Ss == 0).count(), 3);
-        assert_eq!(b.iter().filter(|s| s.Ss == 0).count(), 3);
-        assert_eq!(a.len() + b.len(), script.len() + 3 + 1);
+        assert_eq!(a.iter().filter(|s| s.Ss == 0).count(), 1);
+        assert_eq!(b.iter().filter(|s| s.Ss == 0).count(), 1);
+        assert_eq!(a.len() + b.len(), script.len() + 1 + 1);
         // The parts' loads (first-scan units): head 4 + 4 + 12, tail 4 + 12 and the chroma's 4.
         let load = |part: &[jpeg_scan_info]| -> u64 {
             let blocks = [400, 100, 100];
@@ -334,5 +347,12 @@ mod tests {
         );
         let sequential_bands = [scan(0, 0, 0, 0, 0), scan(0, 1, 63, 0, 0)];
         assert!(SplitScript::new(&sequential_bands, &[100]).is_none());
+        // Nor where the cut would not lighten the heavier part.
+        let short = [
+            scan(0, 0, 0, 0, 0),
+            scan(0, 1, 63, 0, 1),
+            scan(0, 1, 63, 1, 0),
+        ];
+        assert!(SplitScript::new(&short, &[100]).is_none());
     }
 }

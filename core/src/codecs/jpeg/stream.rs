@@ -356,13 +356,12 @@ fn parallel(
                     let mut carried = Carried::default();
                     for index in 0..strips.layout.count {
                         let (start, end) = job.source_rows(index);
-                        let started = std::time::Instant::now();
                         let rows = carried.rows_between(
                             cinfo,
                             (start, end),
                             decoded.0 as usize * layout.channels(),
+                            decode_time,
                         )?;
-                        *decode_time += started.elapsed();
                         if index + 1 < strips.layout.count {
                             carried.keep(
                                 &rows,
@@ -493,17 +492,21 @@ impl StripJob<'_, '_> {
 struct Carried {
     rows: Vec<u8>,
     start: u32,
+    /// Where rows the strips do not need are decoded to.
+    skipped: Vec<u8>,
 }
 
 impl Carried {
     /// Decoded rows `start..end` (of `row_len` bytes): those above the
     /// decoder's position from what was carried, the rest from the decoder
-    /// (skipping any rows before `start`).
+    /// (skipping any rows before `start`), the decoder's time added to
+    /// `decode_time`.
     fn rows_between(
-        &self,
+        &mut self,
         cinfo: &mut jpeg_decompress_struct,
         (start, end): (u32, u32),
         row_len: usize,
+        decode_time: &mut std::time::Duration,
     ) -> Result<Vec<u8>> {
         let mut rows = crate::pool::zeroed::<u8>((end - start) as usize * row_len);
         let next = cinfo.output_scanline;
@@ -512,17 +515,17 @@ impl Carried {
             let len = ((next.min(end) - start) as usize) * row_len;
             rows[..len].copy_from_slice(&self.rows[from..from + len]);
         }
-        if cinfo.output_scanline < start {
-            let mut skipped = vec![0; 16 * row_len];
-            while cinfo.output_scanline < start {
-                let skip = (start - cinfo.output_scanline).min(16) as usize;
-                read_rows(cinfo, &mut skipped[..skip * row_len], row_len)?;
-            }
+        let started = std::time::Instant::now();
+        while cinfo.output_scanline < start {
+            let skip = (start - cinfo.output_scanline).min(16) as usize;
+            self.skipped.resize(16 * row_len, 0);
+            read_rows(cinfo, &mut self.skipped[..skip * row_len], row_len)?;
         }
         let at = (cinfo.output_scanline - start) as usize * row_len;
         if at < rows.len() {
             read_rows(cinfo, &mut rows[at..], row_len)?;
         }
+        *decode_time += started.elapsed();
         Ok(rows)
     }
 
