@@ -353,22 +353,12 @@ fn parallel(
                         layout,
                         clocks,
                     };
-                    let mut carried = Carried::default();
+                    let mut carried = Carried::new(decoded.0 as usize * layout.channels());
                     for index in 0..strips.layout.count {
                         let (start, end) = job.source_rows(index);
-                        let rows = carried.rows_between(
-                            cinfo,
-                            (start, end),
-                            decoded.0 as usize * layout.channels(),
-                            decode_time,
-                        )?;
+                        let rows = carried.rows_between(cinfo, (start, end), decode_time)?;
                         if index + 1 < strips.layout.count {
-                            carried.keep(
-                                &rows,
-                                (start, end),
-                                job.source_rows(index + 1).0,
-                                decoded.0 as usize * layout.channels(),
-                            );
+                            carried.keep(&rows, (start, end), job.source_rows(index + 1).0);
                         }
                         let record = move |result: Result<()>| {
                             if let Err(e) = result {
@@ -488,16 +478,27 @@ impl StripJob<'_, '_> {
 /// Decoded rows kept for the next strip, which needs some of the rows the
 /// last one did (a resize's filter reaches over strip edges): `rows` from
 /// row `start` up to the decoder's position.
-#[derive(Default)]
 struct Carried {
     rows: Vec<u8>,
     start: u32,
+    /// Bytes per decoded row.
+    row_len: usize,
     /// Where rows the strips do not need are decoded to.
     skipped: Vec<u8>,
 }
 
 impl Carried {
-    /// Decoded rows `start..end` (of `row_len` bytes): those above the
+    /// Nothing carried yet, for rows of `row_len` bytes.
+    fn new(row_len: usize) -> Carried {
+        Carried {
+            rows: Vec::new(),
+            start: 0,
+            row_len,
+            skipped: Vec::new(),
+        }
+    }
+
+    /// Decoded rows `start..end`: those above the
     /// decoder's position from what was carried, the rest from the decoder
     /// (skipping any rows before `start`), the decoder's time added to
     /// `decode_time`.
@@ -505,9 +506,9 @@ impl Carried {
         &mut self,
         cinfo: &mut jpeg_decompress_struct,
         (start, end): (u32, u32),
-        row_len: usize,
         decode_time: &mut std::time::Duration,
     ) -> Result<Vec<u8>> {
+        let row_len = self.row_len;
         let mut rows = crate::pool::zeroed::<u8>((end - start) as usize * row_len);
         let next = cinfo.output_scanline;
         if start < next {
@@ -531,11 +532,11 @@ impl Carried {
 
     /// Keeps of `rows` (decoded rows `start..end`) those from `next_start`,
     /// where the next strip's rows begin.
-    fn keep(&mut self, rows: &[u8], (start, end): (u32, u32), next_start: u32, row_len: usize) {
+    fn keep(&mut self, rows: &[u8], (start, end): (u32, u32), next_start: u32) {
         let keep = next_start.clamp(start, end);
         self.rows.clear();
         self.rows
-            .extend_from_slice(&rows[(keep - start) as usize * row_len..]);
+            .extend_from_slice(&rows[(keep - start) as usize * self.row_len..]);
         self.start = keep;
     }
 }
