@@ -87,6 +87,14 @@ ROWS = [
 ]
 
 
+def row_calls(row: str) -> dict:
+    """The calls of the row named `row`, by implementation name, the peer's first."""
+    for name, _, peer, variants in ROWS:
+        if name == row:
+            return dict([peer, *variants])
+    raise KeyError(row)
+
+
 def timed(fn, runs: int) -> tuple[float, bytes]:
     out = fn()
     times = []
