@@ -166,9 +166,10 @@ typedef struct pxp_metadata_edit pxp_metadata_edit;
 // read, so threads may share it while nobody sets options on it.
 typedef struct pxp_options pxp_options;
 
-// An open batch session. pxp_session_run, pxp_session_status and
-// pxp_session_retry_failed take turns on it; pxp_session_cancel may be
-// called from any thread at any time.
+// An open batch session. pxp_session_status and pxp_session_cancel may be
+// called from any thread at any time, also from a progress callback during
+// pxp_session_run; pxp_session_run and pxp_session_retry_failed called while
+// a run holds the session fail at once with PXP_ERR_INVALID_ARGUMENT.
 typedef struct pxp_session pxp_session;
 
 // What a batch job does, built key by key with pxp_session_spec_set.

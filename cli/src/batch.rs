@@ -16,7 +16,8 @@ pub(crate) fn run(args: BatchArgs) -> Result<ExitCode, Error> {
             .state
             .clone()
             .unwrap_or_else(|| outdir.join(pixpress::STATE_DIR_NAME));
-        let session = Session::open(&state)?;
+        // Read-only: the session may be running in another process.
+        let session = Session::open_read_only(&state)?;
         return Ok(report(&session, None, args.json));
     }
     let spec = SessionSpec {

@@ -5,7 +5,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pixpress::{Compressed, Error, Metric, Options};
 use rayon::prelude::*;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -268,90 +267,26 @@ fn options_from(args: &OptionArgs) -> Result<Options, Error> {
     Options::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
-/// One input file and where its output goes (without extension).
-struct Job {
-    input: PathBuf,
-    output_stem: PathBuf,
-}
-
-/// Lists the work. A single directory maps onto OUTDIR; with several inputs,
-/// each directory keeps its own name under OUTDIR so that equal relative paths
-/// in different inputs cannot meet.
-fn collect_jobs(inputs: &[PathBuf], outdir: &Path) -> Result<Vec<Job>, Error> {
-    let mut jobs = Vec::new();
-    for input in inputs {
-        let meta = std::fs::metadata(input).map_err(|e| Error::Io {
-            path: input.display().to_string(),
-            source: e,
-        })?;
-        if meta.is_dir() {
-            let base = match (inputs.len(), input.file_name()) {
-                (1, _) | (_, None) => outdir.to_path_buf(),
-                (_, Some(name)) => outdir.join(name),
-            };
-            walk(input, input, &base, &mut jobs)?;
-        } else {
-            let name = input.file_stem().unwrap_or_default();
-            jobs.push(Job {
-                input: input.clone(),
-                output_stem: outdir.join(name),
-            });
-        }
-    }
-    jobs.sort_by(|a, b| a.input.cmp(&b.input));
-    Ok(jobs)
-}
-
-fn walk(root: &Path, dir: &Path, base: &Path, jobs: &mut Vec<Job>) -> Result<(), Error> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::Io {
-        path: dir.display().to_string(),
-        source: e,
-    })?;
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::Io {
-            path: dir.display().to_string(),
-            source: e,
-        })?;
-        let path = entry.path();
-        if path.starts_with(base) {
-            continue;
-        }
-        if path.is_dir() {
-            walk(root, &path, base, jobs)?;
-        } else if pixpress::has_image_extension(&path) {
-            let relative = path.strip_prefix(root).unwrap_or(&path).with_extension("");
-            jobs.push(Job {
-                input: path,
-                output_stem: base.join(relative),
-            });
-        }
-    }
-    Ok(())
-}
-
+/// Compresses task `index` of `plan` and writes its output where the plan
+/// says: `(input bytes, the result, the output path)`.
 fn compress_one(
-    job: &Job,
+    plan: &pixpress::Plan,
+    index: usize,
     options: &Options,
-    stem_counts: &HashMap<&Path, usize>,
 ) -> Result<(u64, Compressed, PathBuf), Error> {
-    if stem_counts
-        .get(job.output_stem.as_path())
-        .copied()
-        .unwrap_or(0)
-        > 1
-    {
-        return Err(Error::InvalidArgument(format!(
-            "{} would be written over by another input with the same name and another extension; compress them separately",
-            job.output_stem.display()
-        )));
+    if let Some((kind, message)) = plan.problems().get(&index) {
+        return Err(match kind {
+            pixpress::ErrorKind::Io => Error::Io {
+                path: plan.input(index).display().to_string(),
+                source: std::io::Error::other(message.clone()),
+            },
+            _ => Error::InvalidArgument(message.clone()),
+        });
     }
-    let input = read_file(&job.input)?;
+    let input = read_file(&plan.input(index))?;
     let out = pixpress::compress(&input, options)?;
-    // Appended, not `with_extension`: a stem may hold dots (`IMG_8.3_5G`).
-    let mut path = job.output_stem.clone().into_os_string();
-    path.push(".");
-    path.push(out.format.extension());
-    let path = PathBuf::from(path);
+    let path = plan.output(index, out.format);
+    plan.check_output(index, &path)?;
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| Error::Io {
             path: parent.display().to_string(),
@@ -390,7 +325,18 @@ fn report_json(output: &Path, report: &pixpress::MetadataReport) -> Value {
 
 fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
     let options = options_from(&args.options)?;
-    let jobs = collect_jobs(&args.inputs, &args.output)?;
+    let plan = pixpress::Plan::new(pixpress::PlanSpec {
+        inputs: &args.inputs,
+        output_dir: &args.output,
+        skip: None,
+        include: &[],
+        exclude: &[],
+        naming: pixpress::DEFAULT_NAMING,
+        extension: match options.format {
+            pixpress::OutputFormat::Exact(format) => Some(format.extension()),
+            pixpress::OutputFormat::Same | pixpress::OutputFormat::Auto => None,
+        },
+    })?;
     let started = Instant::now();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
@@ -399,20 +345,17 @@ fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
     let bar = if args.json {
         ProgressBar::hidden()
     } else {
-        ProgressBar::new(jobs.len() as u64)
+        ProgressBar::new(plan.len() as u64)
     };
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed_precise} {wide_msg}")
             .expect("valid template"),
     );
-    let mut stem_counts: HashMap<&Path, usize> = HashMap::new();
-    for job in &jobs {
-        *stem_counts.entry(job.output_stem.as_path()).or_default() += 1;
-    }
     let results: Vec<_> = pool.install(|| {
-        jobs.par_iter()
-            .map(|job| {
-                let result = compress_one(job, &options, &stem_counts);
+        (0..plan.len())
+            .into_par_iter()
+            .map(|index| {
+                let result = compress_one(&plan, index, &options);
                 bar.inc(1);
                 result
             })
@@ -422,13 +365,14 @@ fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
     let seconds = started.elapsed().as_secs_f64();
     let (mut bytes_in, mut bytes_out, mut failed) = (0u64, 0u64, 0usize);
     let mut files = Vec::new();
-    for (job, result) in jobs.iter().zip(&results) {
+    for (index, result) in results.iter().enumerate() {
+        let input = plan.input(index);
         match result {
             Ok((len, out, path)) => {
                 bytes_in += len;
                 bytes_out += out.data.len() as u64;
                 let mut file = json!({
-                    "input": job.input, "output": path, "format": out.format.name(),
+                    "input": input, "output": path, "format": out.format.name(),
                     "width": out.width, "height": out.height, "bytes_in": len,
                     "bytes_out": out.data.len(), "unchanged": out.unchanged,
                 });
@@ -449,7 +393,7 @@ fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
                     if !args.json {
                         println!(
                             "{}: {} {:.3} at quality {}, {} bytes, {} trials ({} full), {:.2} s",
-                            job.input.display(),
+                            input.display(),
                             search.metric,
                             search.score,
                             search.quality.map_or("lossless".into(), |q| q.to_string()),
@@ -469,10 +413,10 @@ fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
             Err(e) => {
                 failed += 1;
                 files.push(
-                    json!({ "input": job.input, "error": e.to_string(), "code": e.kind().code() }),
+                    json!({ "input": input, "error": e.to_string(), "code": e.kind().code() }),
                 );
                 if !args.json {
-                    eprintln!("failed: {}: {e}", job.input.display());
+                    eprintln!("failed: {}: {e}", input.display());
                 }
             }
         }
@@ -483,7 +427,7 @@ fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
         0.0
     };
     let summary = json!({
-        "files": jobs.len(), "succeeded": jobs.len() - failed, "failed": failed,
+        "files": plan.len(), "succeeded": plan.len() - failed, "failed": failed,
         "bytes_in": bytes_in, "bytes_out": bytes_out, "ratio": ratio, "seconds": seconds,
     });
     if args.json {

@@ -72,6 +72,26 @@ pub(crate) fn estimate_pixels(pixel_bytes: u64) -> u64 {
     pixel_bytes * PEAK_PER_DECODED_BYTE_TENTHS / 10
 }
 
+thread_local! {
+    /// How many admissions the calling thread holds (calls nested in admitted work).
+    static HELD_HERE: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs `work` on a thread that counts as holding what the thread that made
+/// `held` (with [`held_here`]) holds: work it does on that thread's behalf
+/// (a metadata interceptor) is admitted as nested.
+pub(crate) fn holding<T>(held: u32, work: impl FnOnce() -> T) -> T {
+    HELD_HERE.with(|h| h.set(h.get() + held));
+    let result = work();
+    HELD_HERE.with(|h| h.set(h.get() - held));
+    result
+}
+
+/// How many admissions the calling thread holds.
+pub(crate) fn held_here() -> u32 {
+    HELD_HERE.with(|h| h.get())
+}
+
 /// Runs `work` once the bytes `estimate` gives fit in the budget, holding
 /// them until it returns. Without a budget nothing is estimated or held.
 pub(crate) fn admitted<T>(estimate: impl FnOnce() -> u64, work: impl FnOnce() -> T) -> T {
@@ -79,11 +99,15 @@ pub(crate) fn admitted<T>(estimate: impl FnOnce() -> u64, work: impl FnOnce() ->
         return work();
     }
     let estimate = estimate();
+    // A call made from inside admitted work on the same thread (a metadata
+    // interceptor that compresses) is admitted at once: waiting for the
+    // budget its own caller holds would wait forever.
+    let nested = HELD_HERE.with(|held| held.get() > 0);
     {
         let mut s = state();
         let mut waited = false;
         while let Some(limit) = s.limit {
-            if s.running == 0 || s.admitted + estimate <= limit {
+            if nested || s.running == 0 || s.admitted + estimate <= limit {
                 break;
             }
             waited = true;
@@ -97,6 +121,7 @@ pub(crate) fn admitted<T>(estimate: impl FnOnce() -> u64, work: impl FnOnce() ->
     struct Release(u64);
     impl Drop for Release {
         fn drop(&mut self) {
+            HELD_HERE.with(|held| held.set(held.get() - 1));
             let mut s = state();
             s.admitted -= self.0;
             s.running -= 1;
@@ -104,6 +129,7 @@ pub(crate) fn admitted<T>(estimate: impl FnOnce() -> u64, work: impl FnOnce() ->
             RELEASED.notify_all();
         }
     }
+    HELD_HERE.with(|held| held.set(held.get() + 1));
     let _release = Release(estimate);
     work()
 }

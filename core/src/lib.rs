@@ -33,6 +33,7 @@ mod orient;
 mod parallel;
 mod pipeline;
 mod pixels;
+mod plan;
 mod pool;
 mod progress;
 mod quality;
@@ -52,11 +53,12 @@ pub use metadata::{
 pub use metrics::{metrics_prometheus, stats, MetricStage, StageStats, Stats, BUCKET_BOUNDS};
 pub use options::{
     Fit, Options, OrientationMode, OutputFormat, Subsampling, DEFAULT_AUTO_FORMATS,
-    DEFAULT_MAX_PIXELS, OPTION_KEYS,
+    DEFAULT_INTERCEPTOR_TIMEOUT, DEFAULT_MAX_PIXELS, OPTION_KEYS,
 };
 pub use orient::Orientation;
 pub use pipeline::{Candidate, Compressed, DecodedImage, Timings};
 pub use pixels::{Image, Layout, PixelsRef, Rgba8, Samples};
+pub use plan::{Plan, PlanSpec};
 pub use pool::{pool_limit, pool_stats, set_pool_limit, trim_pools, PoolStats};
 pub use progress::{Progress, Stage};
 pub use quality::{
@@ -64,8 +66,9 @@ pub use quality::{
     SearchReport, Target, TuneParam, ANNEX_K_CHROMA, ANNEX_K_LUMA, DEFAULT_PPD,
 };
 pub use session::{
-    has_image_extension, BatchProgress, Session, SessionSpec, SessionStatus, TaskOutcome,
-    TaskReport, DEFAULT_NAMING, DEFAULT_STRIP_PIXELS, IMAGE_EXTENSIONS, STATE_DIR_NAME,
+    has_image_extension, BatchProgress, Session, SessionSpec, SessionStatus, StatusWatch,
+    TaskOutcome, TaskReport, DEFAULT_NAMING, DEFAULT_STRIP_PIXELS, IMAGE_EXTENSIONS,
+    STATE_DIR_NAME,
 };
 
 use error::catch_panic;
@@ -79,6 +82,7 @@ pub(crate) fn admitted_and_counted(
     bytes_in: usize,
     work: impl FnOnce() -> Result<Compressed>,
 ) -> Result<Compressed> {
+    parallel::watch_forks();
     budget::admitted(estimate, || {
         metrics::observe(bytes_in, || catch_panic(work))
     })
@@ -164,12 +168,25 @@ pub fn decoded_metadata(input: &[u8]) -> Result<Option<Metadata>> {
 
 /// `file` (an encoded JPEG, PNG or WebP) with its metadata blocks replaced
 /// by `metadata`'s, without re-encoding pixels: every image byte is copied
-/// as it is. A block `metadata` lacks is removed. Each block must be
-/// well-formed (as for an interceptor's edits).
+/// as it is. A block `metadata` lacks is removed; what pixpress does not
+/// model (JPEG COM and other APPn segments, PNG text chunks, data after
+/// the image) stays. Each block must be well-formed (as for an
+/// interceptor's edits).
 pub fn replace_metadata(file: &[u8], metadata: &Metadata) -> Result<Vec<u8>> {
+    replace_metadata_under(file, metadata, &MetadataPolicy::KEEP)
+}
+
+/// [`replace_metadata`] for an output of `policy` (`metadata` already
+/// filtered by it): unless the policy keeps everything, what pixpress does
+/// not model goes too, as it does from re-encoded pixels.
+fn replace_metadata_under(
+    file: &[u8],
+    metadata: &Metadata,
+    policy: &MetadataPolicy,
+) -> Result<Vec<u8>> {
     catch_panic(|| {
         metadata.validate_blocks()?;
-        codecs::replace_metadata(sniff(file)?, file, metadata)
+        codecs::replace_metadata(sniff(file)?, file, metadata, policy)
     })
 }
 
@@ -192,7 +209,8 @@ pub fn rewrite_metadata(file: &[u8], options: &Options) -> Result<Compressed> {
             Some(file),
             false,
         )?;
-        Ok(untouched(replace_metadata(file, &metadata)?, &info, report))
+        let data = replace_metadata_under(file, &metadata, &options.metadata)?;
+        Ok(untouched(data, &info, report))
     })
 }
 

@@ -9,7 +9,67 @@
 //! thread a one-thread pool of its own instead, so those calls run side by
 //! side as the host meant.
 
+//!
+//! A process forked after its first parallel call (a pre-forking server, a
+//! `multiprocessing` pool started with `fork`) has the global pool's state but
+//! none of its threads: a call into it would wait forever. [`run`] notices the
+//! fork (the process id changed) and runs the child's calls on a pool of the
+//! child's own, made on first use.
+
 use std::cell::OnceCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Once};
+
+/// Set in a child process by the fork handler [`watch_forks`] registers.
+static FORKED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn mark_forked() {
+    // Async-signal-safe: one atomic store.
+    FORKED.store(true, Ordering::Relaxed);
+}
+
+/// Registers (once per process) the handler that tells a forked child its
+/// global pool may have no threads. Called before any pool is used.
+pub(crate) fn watch_forks() {
+    static REGISTERED: Once = Once::new();
+    REGISTERED.call_once(|| {
+        // SAFETY: `mark_forked` is a valid `extern "C" fn()` for the life of
+        // the process and does nothing but an atomic store.
+        unsafe {
+            libc::pthread_atfork(None, None, Some(mark_forked));
+        }
+    });
+}
+
+/// A forked child's own pool, with the process it belongs to.
+static FORKED_POOL: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
+
+/// This process's own pool when it is a child forked after pixpress was
+/// first used; `None` otherwise.
+fn forked_pool() -> Option<Arc<rayon::ThreadPool>> {
+    if !FORKED.load(Ordering::Relaxed) {
+        return None;
+    }
+    let me = std::process::id();
+    // A poisoned lock only means another caller panicked while holding it;
+    // the value is still a pool or nothing.
+    let mut slot = FORKED_POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((pid, pool)) = slot.as_ref() {
+        if *pid == me {
+            return Some(Arc::clone(pool));
+        }
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let pool = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("pixpress-forked-{i}"))
+            .build()
+            .ok()?,
+    );
+    *slot = Some((me, Arc::clone(&pool)));
+    Some(pool)
+}
 
 thread_local! {
     /// The calling thread's own one-thread pool, made on first use and ended
@@ -22,6 +82,12 @@ thread_local! {
 /// one-thread pool belonging to the calling thread. The result does not
 /// depend on where it ran.
 pub(crate) fn run<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    watch_forks();
+    if rayon::current_thread_index().is_none() {
+        if let Some(pool) = forked_pool() {
+            return pool.install(work);
+        }
+    }
     run_given(rayon::current_num_threads(), work)
 }
 

@@ -17,8 +17,39 @@ pub(crate) struct ResizePlan {
 }
 
 /// Works out the sizes for a `target` box over an image of `width x height`.
-/// `None` when nothing would change.
+/// `None` when nothing would change. Fails with [`Error::LimitExceeded`] when
+/// either size is above `max_pixels`: the output passes the same limit as the
+/// input, before anything is allocated.
 pub(crate) fn plan(
+    width: u32,
+    height: u32,
+    target: (Option<u32>, Option<u32>),
+    fit: Fit,
+    enlarge: bool,
+    max_pixels: u64,
+) -> Result<Option<ResizePlan>> {
+    let plan = plan_unchecked(width, height, target, fit, enlarge);
+    if let Some(plan) = plan {
+        for (what, (w, h)) in [
+            ("resize output size", plan.output),
+            ("resize scaled size", plan.scaled),
+        ] {
+            let pixels = u64::from(w) * u64::from(h);
+            if pixels > max_pixels {
+                return Err(Error::LimitExceeded {
+                    what,
+                    width: w.into(),
+                    height: h.into(),
+                    pixels,
+                    limit: max_pixels,
+                });
+            }
+        }
+    }
+    Ok(plan)
+}
+
+fn plan_unchecked(
     width: u32,
     height: u32,
     target: (Option<u32>, Option<u32>),
@@ -213,13 +244,16 @@ mod tests {
 
     #[test]
     fn inside_keeps_aspect_and_never_enlarges_by_default() {
-        let p = plan(2725, 2225, (Some(720), Some(588)), Fit::Inside, false).unwrap();
+        let p = plan_unchecked(2725, 2225, (Some(720), Some(588)), Fit::Inside, false).unwrap();
         assert_eq!(p.output, (720, 588));
-        let p = plan(2000, 1000, (Some(500), Some(500)), Fit::Inside, false).unwrap();
+        let p = plan_unchecked(2000, 1000, (Some(500), Some(500)), Fit::Inside, false).unwrap();
         assert_eq!(p.output, (500, 250));
-        assert_eq!(plan(100, 50, (Some(500), None), Fit::Inside, false), None);
         assert_eq!(
-            plan(100, 50, (Some(200), None), Fit::Inside, true)
+            plan_unchecked(100, 50, (Some(500), None), Fit::Inside, false),
+            None
+        );
+        assert_eq!(
+            plan_unchecked(100, 50, (Some(200), None), Fit::Inside, true)
                 .unwrap()
                 .output,
             (200, 100)
@@ -228,9 +262,31 @@ mod tests {
 
     #[test]
     fn cover_fills_the_box_then_crops() {
-        let p = plan(2000, 1000, (Some(500), Some(500)), Fit::Cover, false).unwrap();
+        let p = plan_unchecked(2000, 1000, (Some(500), Some(500)), Fit::Cover, false).unwrap();
         assert_eq!(p.scaled, (1000, 500));
         assert_eq!(p.output, (500, 500));
+    }
+
+    #[test]
+    fn an_output_above_the_pixel_limit_is_refused_before_allocating() {
+        let refused = plan(
+            16,
+            16,
+            (Some(60000), Some(60000)),
+            Fit::Exact,
+            false,
+            100_000_000,
+        );
+        assert!(matches!(
+            refused,
+            Err(Error::LimitExceeded {
+                pixels: 3_600_000_000,
+                ..
+            })
+        ));
+        let enlarged = plan(10, 10, (Some(20000), None), Fit::Inside, true, 100_000_000);
+        assert!(matches!(enlarged, Err(Error::LimitExceeded { .. })));
+        assert!(plan(16, 16, (Some(8), None), Fit::Inside, false, 64).is_ok());
     }
 
     #[test]

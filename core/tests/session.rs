@@ -94,7 +94,12 @@ fn a_finished_job_resumes_as_verified_and_redoes_only_what_changed() {
     fs::remove_file(out.join("img02.webp")).unwrap();
     let changed = fs::read(inputs.join("sub/img03.png")).unwrap();
     fs::write(inputs.join("img04.png"), &changed).unwrap();
-    fs::write(out.join(".img00.webp.1-1.pxp-tmp"), b"left over").unwrap();
+    // Left by a process that no longer runs (no pid is that large); one of a
+    // live process (this one) is its own and stays.
+    let abandoned = out.join(".img00.webp.2147483646-1.pxp-tmp");
+    fs::write(&abandoned, b"left over").unwrap();
+    let live = out.join(format!(".img09.webp.{}-1.pxp-tmp", std::process::id()));
+    fs::write(&live, b"being written").unwrap();
 
     let mut session = Session::open(&root.join("out/.pixpress-session")).unwrap();
     let second = run(&mut session);
@@ -115,7 +120,9 @@ fn a_finished_job_resumes_as_verified_and_redoes_only_what_changed() {
         fs::read(out.join("img04.webp")).unwrap(),
         fs::read(out.join("sub/img03.webp")).unwrap()
     );
-    assert!(!out.join(".img00.webp.1-1.pxp-tmp").exists());
+    assert!(!abandoned.exists());
+    assert!(live.exists());
+    fs::remove_file(&live).unwrap();
 
     // The failed task is retried on request, and fails again.
     assert_eq!(session.retry_failed().unwrap(), 1);
@@ -193,6 +200,10 @@ fn open_or_create_resumes_the_same_job_and_refuses_another() {
     assert!(run(&mut again)
         .iter()
         .all(|(_, o)| *o != TaskOutcome::Compressed));
+    // While one handle has it open, another is refused at once.
+    let busy = Session::open_or_create(spec(&root, &inputs)).unwrap_err();
+    assert!(busy.to_string().contains("in use by process"), "{busy}");
+    drop(again);
     let mut other = spec(&root, &inputs);
     other.options = vec![("format".into(), "jpeg".into())];
     let err = Session::open_or_create(other).unwrap_err();

@@ -2,22 +2,36 @@
 
 use crate::boundary::{self, arg, arg_mut, init_out, path, text};
 use crate::status::pxp_status;
-use engine::{BatchProgress, Session, SessionSpec, SessionStatus, TaskOutcome};
+use engine::{BatchProgress, Error, Session, SessionSpec, SessionStatus, StatusWatch, TaskOutcome};
 use std::ffi::{c_char, c_void, CString};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, TryLockError};
 
 /// What a batch job does, built key by key with pxp_session_spec_set.
 pub struct pxp_session_spec {
     inner: SessionSpec,
 }
 
-/// An open batch session. pxp_session_run, pxp_session_status and
-/// pxp_session_retry_failed take turns on it; pxp_session_cancel may be
-/// called from any thread at any time.
+/// An open batch session. pxp_session_status and pxp_session_cancel may be
+/// called from any thread at any time, also from a progress callback during
+/// pxp_session_run; pxp_session_run and pxp_session_retry_failed called while
+/// a run holds the session fail at once with PXP_ERR_INVALID_ARGUMENT.
 pub struct pxp_session {
     session: Mutex<Session>,
+    watch: StatusWatch,
     cancel: AtomicBool,
+}
+
+/// The session when no run holds it; a typed error at once otherwise (a
+/// callback waiting for its own run would never return).
+fn idle<'a>(handle: &'a pxp_session, what: &str) -> Result<MutexGuard<'a, Session>, Error> {
+    match handle.session.try_lock() {
+        Ok(guard) => Ok(guard),
+        Err(TryLockError::Poisoned(e)) => Ok(e.into_inner()),
+        Err(TryLockError::WouldBlock) => Err(Error::InvalidArgument(format!(
+            "the session is running: {what} waits until pxp_session_run returns"
+        ))),
+    }
 }
 
 /// Counts over a session's tasks, and during a run the task just finished.
@@ -100,6 +114,7 @@ pub unsafe extern "C" fn pxp_session_spec_free(spec: *mut pxp_session_spec) {
 
 fn handle(session: Session) -> *mut pxp_session {
     Box::into_raw(Box::new(pxp_session {
+        watch: session.watch(),
         session: Mutex::new(session),
         cancel: AtomicBool::new(false),
     }))
@@ -174,7 +189,7 @@ pub unsafe extern "C" fn pxp_session_run(
 ) -> pxp_status {
     boundary::status(|| {
         let handle = unsafe { arg(session, "session") }?;
-        let mut session = handle.session.lock().unwrap_or_else(|e| e.into_inner());
+        let mut session = idle(handle, "another pxp_session_run")?;
         handle.cancel.store(false, Ordering::SeqCst);
         let mut report = |p: &BatchProgress| {
             let Some(callback) = progress else {
@@ -227,8 +242,7 @@ pub unsafe extern "C" fn pxp_session_status(
                 "`status->struct_size` is smaller than this library's pxp_session_counts",
             ));
         }
-        let session = handle.session.lock().unwrap_or_else(|e| e.into_inner());
-        *out = counts(&session.status());
+        *out = counts(&handle.watch.get());
         Ok(())
     })
 }
@@ -245,8 +259,7 @@ pub unsafe extern "C" fn pxp_session_retry_failed(
 ) -> pxp_status {
     boundary::status(|| {
         let handle = unsafe { arg(session, "session") }?;
-        let mut session = handle.session.lock().unwrap_or_else(|e| e.into_inner());
-        let n = session.retry_failed()?;
+        let n = idle(handle, "pxp_session_retry_failed")?.retry_failed()?;
         if let Some(count) = unsafe { count.as_mut() } {
             *count = n;
         }

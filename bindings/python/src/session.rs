@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex};
 #[pyclass(module = "pixpress._pixpress", frozen)]
 pub struct Session {
     inner: Mutex<engine::Session>,
+    /// The counts, readable while `run` holds `inner`.
+    watch: engine::StatusWatch,
     cancel: Arc<AtomicBool>,
 }
 
@@ -49,13 +51,24 @@ fn progress_dict<'py>(py: Python<'py>, p: &BatchProgress) -> PyResult<Bound<'py,
 impl Session {
     fn wrap(session: engine::Session) -> Session {
         Session {
+            watch: session.watch(),
             inner: Mutex::new(session),
             cancel: Arc::new(AtomicBool::new(false)),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, engine::Session> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    /// The session when no `run` holds it; otherwise a typed error at once
+    /// (waiting, with the GIL held, would deadlock the run's callback).
+    fn idle(&self, what: &str) -> PyResult<std::sync::MutexGuard<'_, engine::Session>> {
+        match self.inner.try_lock() {
+            Ok(guard) => Ok(guard),
+            Err(std::sync::TryLockError::Poisoned(e)) => Ok(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => Err(errors::to_py(
+                engine::Error::InvalidArgument(format!(
+                    "the session is running: {what} is available once run() returns (status() and len() work meanwhile)"
+                )),
+            )),
+        }
     }
 }
 
@@ -108,13 +121,12 @@ impl Session {
 
     /// Counts over the tasks: total, done, failed, pending, bytes_in, bytes_out.
     fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let status = self.lock().status();
-        status_dict(py, &status)
+        status_dict(py, &self.watch.get())
     }
 
     /// The number of tasks in the job.
     fn __len__(&self) -> usize {
-        self.lock().status().total
+        self.watch.get().total
     }
 
     /// Runs the job to its end with the GIL released. `progress`, if given, is
@@ -129,11 +141,11 @@ impl Session {
         py: Python<'py>,
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        self.cancel.store(false, Ordering::SeqCst);
         let callback = progress.map(|p| p.unbind());
         let mut raised: Option<PyErr> = None;
         let result = {
-            let mut guard = self.lock();
+            let mut guard = self.idle("another run()")?;
+            self.cancel.store(false, Ordering::SeqCst);
             let session: &mut engine::Session = &mut guard;
             let cancel = Arc::clone(&self.cancel);
             py.detach(|| {
@@ -169,14 +181,14 @@ impl Session {
     /// Marks every failed task pending again so that the next run retries it;
     /// returns how many there were.
     fn retry_failed(&self, py: Python<'_>) -> PyResult<usize> {
-        let mut guard = self.lock();
+        let mut guard = self.idle("retry_failed()")?;
         let session: &mut engine::Session = &mut guard;
         py.detach(|| session.retry_failed()).map_err(errors::to_py)
     }
 
     /// The failed tasks as dicts: input, code, error.
     fn failures<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let failures = self.lock().failures();
+        let failures = self.idle("failures()")?.failures();
         let list = PyList::empty(py);
         for (input, kind, message) in failures {
             let d = PyDict::new(py);

@@ -27,23 +27,24 @@ mod delta;
 mod store;
 mod task;
 
-pub use task::{has_image_extension, IMAGE_EXTENSIONS};
+pub use crate::plan::{has_image_extension, IMAGE_EXTENSIONS};
 
 use crate::codecs::jpeg::strips::StripStore;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::Format;
 use crate::metrics::MetricStage;
 use crate::options::Options;
+use crate::plan::{Plan, PlanSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Mutex, OnceLock};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use store::{BlockKind, Store};
-use task::{Entry, Task, TaskState, ENTRIES_PER_PAGE, ENTRY_SIZE};
+use task::{Entry, TaskState, ENTRIES_PER_PAGE, ENTRY_SIZE};
 
 /// The name of the state directory inside the output directory.
 pub const STATE_DIR_NAME: &str = ".pixpress-session";
@@ -253,6 +254,24 @@ pub struct Session {
     entries: Vec<Entry>,
     errors: BTreeMap<u32, String>,
     store: Store,
+    watch: StatusWatch,
+}
+
+/// Reads a session's counts from any thread, also while [`Session::run`]
+/// holds the session: the faces answer `status()` and `len()` from it, so a
+/// progress callback or another thread never waits for the run to end.
+#[derive(Debug, Clone, Default)]
+pub struct StatusWatch(Arc<Mutex<SessionStatus>>);
+
+impl StatusWatch {
+    /// The counts as of the last finished task.
+    pub fn get(&self) -> SessionStatus {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set(&self, status: SessionStatus) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = status;
+    }
 }
 
 /// The immutable part of a session, shared with the worker threads.
@@ -260,7 +279,7 @@ pub struct Session {
 struct Job {
     spec: SessionSpec,
     options: Options,
-    tasks: Vec<Task>,
+    plan: Plan,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -277,14 +296,28 @@ impl Session {
         let spec = spec.absolute()?;
         let options = spec.parse_options()?;
         let state_dir = spec.state_dir();
-        if !store::exists(&state_dir) {
-            // A create that crashed before its first snapshot left nothing to keep.
-            let _ = fs::remove_dir_all(&state_dir);
-        }
-        let tasks = task::discover(&spec.inputs, &spec.include, &spec.exclude, &state_dir)?;
-        let mut entries = vec![Entry::default(); tasks.len()];
+        let plan = Plan::new(PlanSpec {
+            inputs: &spec.inputs,
+            output_dir: &spec.output_dir,
+            skip: Some(&state_dir),
+            include: &spec.include,
+            exclude: &spec.exclude,
+            naming: &spec.naming,
+            extension: match options.format {
+                crate::options::OutputFormat::Exact(format) => Some(format.extension()),
+                crate::options::OutputFormat::Same | crate::options::OutputFormat::Auto => None,
+            },
+        })?;
+        let mut entries = vec![Entry::default(); plan.len()];
         let mut errors = BTreeMap::new();
-        mark_collisions(&spec, &options, &tasks, &mut entries, &mut errors);
+        for (&index, (kind, message)) in plan.problems() {
+            entries[index] = Entry {
+                state: TaskState::Failed,
+                error_kind: *kind as u8,
+                ..Entry::default()
+            };
+            errors.insert(index as u32, message.clone());
+        }
         let meta = Meta {
             version: 1,
             spec: spec.clone(),
@@ -292,7 +325,11 @@ impl Session {
         };
         let mut blocks = vec![
             (META_BLOCK, BlockKind::Meta, encode_meta(&meta)?),
-            (TASKS_BLOCK, BlockKind::Data, task::encode_tasks(&tasks)),
+            (
+                TASKS_BLOCK,
+                BlockKind::Data,
+                task::encode_tasks(plan.tasks()),
+            ),
         ];
         for page in 0..page_count(entries.len()) {
             blocks.push((
@@ -313,17 +350,31 @@ impl Session {
             job: Job {
                 spec,
                 options,
-                tasks,
+                plan,
             },
             entries,
             errors,
             store,
-        })
+            watch: StatusWatch::default(),
+        }
+        .published())
     }
 
     /// Opens the session in `state_dir` to resume it.
     pub fn open(state_dir: &Path) -> Result<Session> {
-        let store = Store::open(state_dir)?;
+        Session::from_store(state_dir, Store::open(state_dir)?)
+    }
+
+    /// Opens the session in `state_dir` to look at it (status, failures)
+    /// while another process may be running it: no lock is taken and
+    /// nothing is written; [`run`](Self::run) and
+    /// [`retry_failed`](Self::retry_failed) fail. The counts are those of the
+    /// last record the running process finished writing.
+    pub fn open_read_only(state_dir: &Path) -> Result<Session> {
+        Session::from_store(state_dir, Store::open_read_only(state_dir)?)
+    }
+
+    fn from_store(state_dir: &Path, store: Store) -> Result<Session> {
         let missing = |what: &str| Error::Internal(format!("session state has no {what}"));
         let meta: Meta = serde_json::from_slice(store.block(META_BLOCK).ok_or(missing("spec"))?)
             .map_err(|e| Error::Internal(format!("session spec is damaged: {e}")))?;
@@ -354,16 +405,19 @@ impl Session {
             }
         }
         let options = spec.parse_options()?;
+        let plan = Plan::from_tasks(&spec.inputs, &spec.output_dir, &spec.naming, tasks)?;
         Ok(Session {
             job: Job {
                 spec,
                 options,
-                tasks,
+                plan,
             },
             entries,
             errors,
             store,
-        })
+            watch: StatusWatch::default(),
+        }
+        .published())
     }
 
     /// Opens the session in `spec`'s state directory when there is one (it
@@ -384,6 +438,17 @@ impl Session {
         }
         session.job.spec.jobs = jobs;
         Ok(session)
+    }
+
+    /// A handle on this session's counts, readable while it runs.
+    pub fn watch(&self) -> StatusWatch {
+        self.watch.clone()
+    }
+
+    /// Publishes the counts to the [`StatusWatch`].
+    fn published(self) -> Session {
+        self.watch.set(self.status());
+        self
     }
 
     /// The job this session runs.
@@ -444,6 +509,7 @@ impl Session {
         }
         self.persist(&failed)?;
         self.store.sync()?;
+        self.watch.set(self.status());
         Ok(failed.len())
     }
 
@@ -490,7 +556,7 @@ impl Session {
             entries,
             errors,
             store,
-            ..
+            watch,
         } = self;
         let kept = kept_strips(store, entries)?;
         let mut state = State {
@@ -564,11 +630,13 @@ impl Session {
                     eta: (rate > 0.0).then(|| Duration::from_secs_f64(left as f64 / rate)),
                     task: report,
                 };
+                watch.set(status);
                 if !progress(&report) {
                     stop.store(true, Ordering::Relaxed);
                 }
             }
         });
+        self.watch.set(self.status());
         outcome?;
         self.finish_run()?;
         if stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
@@ -742,6 +810,7 @@ impl Job {
             },
         )?;
         let path = self.output_path(index, out.format);
+        self.plan.check_output(index, &path)?;
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
@@ -762,22 +831,12 @@ impl Job {
     }
 
     fn input_path(&self, index: usize) -> PathBuf {
-        let task = &self.tasks[index];
-        let root = &self.spec.inputs[task.root as usize];
-        if task.relative.as_os_str().is_empty() {
-            root.clone()
-        } else {
-            root.join(&task.relative)
-        }
+        self.plan.input(index)
     }
 
     /// Where task `index` writes when its output is `format`.
     fn output_path(&self, index: usize, format: Format) -> PathBuf {
-        self.spec.output_dir.join(render_name(
-            &self.spec,
-            &self.tasks[index],
-            format.extension(),
-        ))
+        self.plan.output(index, format)
     }
 }
 
@@ -880,84 +939,6 @@ enum Work {
     Failed(ErrorKind, String),
 }
 
-/// The output path below the output directory for `task`, by the naming rule.
-fn render_name(spec: &SessionSpec, task: &Task, ext: &str) -> PathBuf {
-    let root = &spec.inputs[task.root as usize];
-    // A single input directory maps onto the output; with several, each keeps its name.
-    let relative = if task.relative.as_os_str().is_empty() {
-        PathBuf::from(root.file_name().unwrap_or_default())
-    } else if spec.inputs.len() > 1 {
-        PathBuf::from(root.file_name().unwrap_or_default()).join(&task.relative)
-    } else {
-        task.relative.clone()
-    };
-    let stem = relative.with_extension("");
-    let text = |p: &Path| p.to_string_lossy().into_owned();
-    let srcext = relative
-        .extension()
-        .map(|e| e.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let dir = stem.parent().map(text).unwrap_or_default();
-    let name = stem
-        .file_name()
-        .map(|n| text(Path::new(n)))
-        .unwrap_or_default();
-    let rendered = spec
-        .naming
-        .replace("{path}", &text(&stem))
-        .replace("{dir}", &dir)
-        .replace("{name}", &name)
-        .replace("{srcext}", &srcext)
-        .replace("{ext}", ext);
-    // Only plain components: an empty `{dir}` or a stray `/` or `..` never
-    // leaves the output directory.
-    Path::new(&rendered)
-        .components()
-        .filter_map(|c| match c {
-            std::path::Component::Normal(part) => Some(part),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Fails, at creation, every task whose output path another task also
-/// renders to (one would overwrite the other).
-fn mark_collisions(
-    spec: &SessionSpec,
-    options: &Options,
-    tasks: &[Task],
-    entries: &mut [Entry],
-    errors: &mut BTreeMap<u32, String>,
-) {
-    let ext = match options.format {
-        crate::options::OutputFormat::Exact(format) => format.extension(),
-        // Known only once compressed.
-        crate::options::OutputFormat::Same | crate::options::OutputFormat::Auto => "\u{0}ext",
-    };
-    let mut seen: HashMap<PathBuf, Vec<usize>> = HashMap::new();
-    for (i, task) in tasks.iter().enumerate() {
-        seen.entry(render_name(spec, task, ext))
-            .or_default()
-            .push(i);
-    }
-    for (path, indices) in seen.into_iter().filter(|(_, v)| v.len() > 1) {
-        for i in indices {
-            entries[i] = Entry {
-                state: TaskState::Failed,
-                error_kind: ErrorKind::InvalidArgument as u8,
-                ..Entry::default()
-            };
-            errors.insert(
-                i as u32,
-                format!(
-                    "{} is the output of several inputs; change the naming rule (for example {{path}}.{{srcext}}.{{ext}})",
-                    path.to_string_lossy().replace('\u{0}', "{").replace("{ext", "{ext}")
-                ),
-            );
-        }
-    }
-}
-
 fn encode_meta(meta: &Meta) -> Result<Vec<u8>> {
     serde_json::to_vec(meta).map_err(|e| Error::InvalidArgument(format!("session spec: {e}")))
 }
@@ -1016,7 +997,8 @@ fn error_kind_from(value: u8) -> ErrorKind {
     ErrorKind::from_number(u32::from(value)).unwrap_or(ErrorKind::Internal)
 }
 
-/// Removes temporary files an interrupted atomic write left below `dir`.
+/// Removes temporary files an interrupted atomic write left below `dir`
+/// (only those of processes that no longer run: a live writer keeps its own).
 fn remove_temporaries(dir: &Path) -> Result<()> {
     let Ok(entries) = fs::read_dir(dir) else {
         return Ok(());
@@ -1026,7 +1008,7 @@ fn remove_temporaries(dir: &Path) -> Result<()> {
         let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
         if is_dir && entry.file_name() != STATE_DIR_NAME {
             remove_temporaries(&path)?;
-        } else if !is_dir && path.to_string_lossy().ends_with(".pxp-tmp") {
+        } else if !is_dir && crate::io::is_abandoned_temp(&entry.file_name()) {
             fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
         }
     }

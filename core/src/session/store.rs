@@ -76,6 +76,10 @@ pub(crate) struct Store {
     /// Bytes appended to the log or written as chunks and manifests since open.
     bytes_written: u64,
     unsynced: bool,
+    /// The state directory's lock, held while the store is open for writing.
+    _lock: Option<File>,
+    /// Opened with [`Store::open_read_only`]: every write fails.
+    read_only: bool,
 }
 
 fn corrupt(detail: impl std::fmt::Display) -> Error {
@@ -90,13 +94,26 @@ pub(crate) fn exists(dir: &Path) -> bool {
 impl Store {
     /// Creates a store in `dir` (which must not hold one) with `blocks`.
     pub(crate) fn create(dir: &Path, blocks: Vec<(u32, BlockKind, Vec<u8>)>) -> Result<Store> {
-        fs::create_dir_all(dir.join("chunks")).map_err(|e| Error::io(dir, e))?;
+        let lock = lock_dir(dir)?;
         if exists(dir) {
             return Err(Error::InvalidArgument(format!(
                 "{} already holds a session",
                 dir.display()
             )));
         }
+        // A create that crashed before its first snapshot left nothing to keep.
+        for entry in read_dir(dir)? {
+            if entry.file_name() != LOCK_FILE {
+                let path = entry.path();
+                let removed = if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    fs::remove_dir_all(&path)
+                } else {
+                    fs::remove_file(&path)
+                };
+                removed.map_err(|e| Error::io(&path, e))?;
+            }
+        }
+        fs::create_dir_all(dir.join("chunks")).map_err(|e| Error::io(dir, e))?;
         let blocks = blocks
             .into_iter()
             .map(|(id, kind, data)| (id, Block { kind, data }))
@@ -111,6 +128,8 @@ impl Store {
             log_len: LOG_MAGIC.len() as u64,
             bytes_written,
             unsynced: false,
+            _lock: Some(lock),
+            read_only: false,
         };
         store.compact()?;
         Ok(store)
@@ -119,6 +138,22 @@ impl Store {
     /// Opens the store in `dir`: the last snapshot, then its log replayed up
     /// to the first torn or corrupt record (which is cut off).
     pub(crate) fn open(dir: &Path) -> Result<Store> {
+        let lock = lock_dir(dir)?;
+        let mut store = Store::load(dir, Some(lock))?;
+        store.remove_leftovers()?;
+        Ok(store)
+    }
+
+    /// Opens the store in `dir` to read it while another process may be
+    /// running it: no lock is taken and nothing is written (a torn tail, or
+    /// the last record being appended, is left as it is and not read).
+    pub(crate) fn open_read_only(dir: &Path) -> Result<Store> {
+        Store::load(dir, None)
+    }
+
+    /// The snapshot and its log replayed; writable when `lock` is given.
+    fn load(dir: &Path, lock: Option<File>) -> Result<Store> {
+        let read_only = lock.is_none();
         let manifest_path = dir.join(SNAPSHOT_FILE);
         let manifest = fs::read(&manifest_path).map_err(|e| Error::io(&manifest_path, e))?;
         let (generation, table, chunks) = parse_manifest(&manifest)?;
@@ -138,6 +173,9 @@ impl Store {
         let mut bytes_written = 0;
         let log_bytes = match fs::read(&log_path) {
             Ok(bytes) if bytes.starts_with(LOG_MAGIC) => bytes,
+            // A compaction by the running process removed it meanwhile: the
+            // snapshot alone is a consistent (slightly older) state.
+            _ if read_only => LOG_MAGIC.to_vec(),
             // The log is synced before the snapshot naming it commits, so a
             // missing or headerless log means the state directory was
             // damaged from outside: keep the snapshot, start the log again.
@@ -151,17 +189,23 @@ impl Store {
             apply_record(&mut blocks, op, id, block_len, payload)?;
             pos = next;
         }
-        let log = OpenOptions::new()
-            .append(true)
-            .open(&log_path)
-            .map_err(|e| Error::io(&log_path, e))?;
-        if pos < log_bytes.len() {
+        let log = if read_only {
+            File::open(&log_path)
+                .or_else(|_| File::open("/dev/null"))
+                .map_err(|e| Error::io(&log_path, e))?
+        } else {
+            OpenOptions::new()
+                .append(true)
+                .open(&log_path)
+                .map_err(|e| Error::io(&log_path, e))?
+        };
+        if pos < log_bytes.len() && !read_only {
             // A torn tail: cut it so new records follow the last good one.
             log.set_len(pos as u64)
                 .and_then(|_| log.sync_data())
                 .map_err(|e| Error::io(&log_path, e))?;
         }
-        let mut store = Store {
+        let store = Store {
             dir: dir.to_path_buf(),
             blocks,
             generation,
@@ -169,8 +213,9 @@ impl Store {
             log_len: pos as u64,
             bytes_written,
             unsynced: false,
+            _lock: lock,
+            read_only,
         };
-        store.remove_leftovers()?;
         Ok(store)
     }
 
@@ -222,6 +267,7 @@ impl Store {
         block_len: usize,
         payload: &[u8],
     ) -> Result<()> {
+        self.writable()?;
         let mut record = Vec::with_capacity(RECORD_HEADER + payload.len() + 4);
         record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
         record.push(op | (kind as u8) << 4);
@@ -242,6 +288,17 @@ impl Store {
         self.log_len += record.len() as u64;
         self.bytes_written += record.len() as u64;
         self.unsynced = true;
+        Ok(())
+    }
+
+    /// Fails when the store was opened read-only.
+    fn writable(&self) -> Result<()> {
+        if self.read_only {
+            return Err(Error::InvalidArgument(format!(
+                "{} is open read-only (another process runs the session)",
+                self.dir.display()
+            )));
+        }
         Ok(())
     }
 
@@ -268,6 +325,7 @@ impl Store {
     /// Writes a full snapshot (only chunks not already stored), switches to a
     /// new, empty log, and removes the old log and unreferenced chunks.
     pub(crate) fn compact(&mut self) -> Result<()> {
+        self.writable()?;
         self.sync()?;
         // Index pages first, so that their fixed-size stretch keeps its chunk
         // boundaries from one snapshot to the next.
@@ -317,7 +375,9 @@ impl Store {
         let current = format!("log.{}", self.generation);
         for entry in read_dir(&self.dir)? {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if (name.starts_with("log.") && name != current) || name.ends_with(".pxp-tmp") {
+            if (name.starts_with("log.") && name != current)
+                || crate::io::is_abandoned_temp(&entry.file_name())
+            {
                 let _ = fs::remove_file(entry.path());
             }
         }
@@ -329,6 +389,47 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The file in the state directory whose `flock` marks the store as open;
+/// it holds the opener's process id, for the error another opener gets.
+const LOCK_FILE: &str = "lock";
+
+/// Takes the exclusive lock of the state directory `dir` (creating both),
+/// or fails at once, naming the process that holds it. The kernel releases
+/// the lock when its holder exits, however it exits.
+fn lock_dir(dir: &Path) -> Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::io::AsRawFd;
+    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let path = dir.join(LOCK_FILE);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    // SAFETY: the descriptor is open for the duration of the call.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let holder = fs::read_to_string(&path).unwrap_or_default();
+        let holder = match holder.trim() {
+            "" => "another process".to_string(),
+            pid => format!("process {pid}"),
+        };
+        return Err(Error::io(
+            dir,
+            std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                format!("the session is in use by {holder}; wait for it to finish"),
+            ),
+        ));
+    }
+    file.set_len(0)
+        .and_then(|_| file.write_all(std::process::id().to_string().as_bytes()))
+        .map_err(|e| Error::io(&path, e))?;
+    Ok(file)
 }
 
 fn read_dir(dir: &Path) -> Result<Vec<fs::DirEntry>> {
@@ -484,14 +585,16 @@ fn read_chunk(dir: &Path, hash: &[u8; 32]) -> Result<Vec<u8>> {
 /// Writes an immutable file through a temporary name, synced (the directory
 /// is synced by the caller once for many files).
 fn write_file_synced(path: &Path, data: &[u8]) -> Result<()> {
-    let temp = path.with_extension("pxp-tmp");
+    let (mut file, temp) = crate::io::create_temp_beside(path).map_err(|e| Error::io(path, e))?;
     (|| -> std::io::Result<()> {
-        let mut file = File::create(&temp)?;
         file.write_all(data)?;
         file.sync_all()?;
         fs::rename(&temp, path)
     })()
-    .map_err(|e| Error::io(path, e))
+    .map_err(|e| {
+        let _ = fs::remove_file(&temp);
+        Error::io(path, e)
+    })
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {

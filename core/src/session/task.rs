@@ -1,26 +1,12 @@
-//! The task table: which inputs a session holds, where each output goes, and
+//! The task table as stored: the planned tasks (see [`crate::plan`]) and
 //! each task's state as a fixed 64-byte entry (so that index pages have fixed
 //! offsets and a completion changes one entry).
 
 use crate::error::{Error, Result};
 use crate::format::Format;
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use crate::plan::Task;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
-
-/// File name extensions taken when walking a directory with no `include` globs.
-pub const IMAGE_EXTENSIONS: &[&str] = &[
-    "jpg", "jpeg", "jpe", "jfif", "png", "webp", "avif", "heic", "heif", "hif", "gif", "tif",
-    "tiff", "bmp", "mpo",
-];
-
-/// One input: the spec input it came from and its path below it (empty when
-/// the spec input is the file itself).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Task {
-    pub(crate) root: u32,
-    pub(crate) relative: PathBuf,
-}
 
 /// The state of one task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -95,89 +81,6 @@ pub(crate) fn stat(path: &Path) -> std::io::Result<(u64, i64)> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(path)?;
     Ok((meta.len(), meta.mtime() * 1_000_000_000 + meta.mtime_nsec()))
-}
-
-/// Lists the tasks of `inputs`, sorted: files as given, directories walked
-/// recursively taking files that match `include` (by default image
-/// extensions) and no `exclude` glob. Globs match the path relative to the
-/// directory given. `skip` (the output directory) is never walked.
-pub(crate) fn discover(
-    inputs: &[PathBuf],
-    include: &[String],
-    exclude: &[String],
-    skip: &Path,
-) -> Result<Vec<Task>> {
-    let include = glob_set(include)?;
-    let exclude = glob_set(exclude)?;
-    let mut tasks = Vec::new();
-    for (root, input) in inputs.iter().enumerate() {
-        let meta = std::fs::metadata(input).map_err(|e| Error::io(input, e))?;
-        if meta.is_dir() {
-            let mut found = Vec::new();
-            walk(input, input, skip, &mut found)?;
-            for relative in found {
-                let taken = match &include {
-                    Some(set) => set.is_match(&relative),
-                    None => has_image_extension(&relative),
-                };
-                let excluded = exclude.as_ref().is_some_and(|set| set.is_match(&relative));
-                if taken && !excluded {
-                    tasks.push(Task {
-                        root: root as u32,
-                        relative,
-                    });
-                }
-            }
-        } else {
-            tasks.push(Task {
-                root: root as u32,
-                relative: PathBuf::new(),
-            });
-        }
-    }
-    tasks.sort_by(|a, b| (a.root, &a.relative).cmp(&(b.root, &b.relative)));
-    Ok(tasks)
-}
-
-fn glob_set(patterns: &[String]) -> Result<Option<GlobSet>> {
-    if patterns.is_empty() {
-        return Ok(None);
-    }
-    let mut builder = GlobSetBuilder::new();
-    for pattern in patterns {
-        let glob = Glob::new(pattern)
-            .map_err(|e| Error::InvalidArgument(format!("bad glob `{pattern}`: {e}")))?;
-        builder.add(glob);
-    }
-    builder
-        .build()
-        .map(Some)
-        .map_err(|e| Error::InvalidArgument(e.to_string()))
-}
-
-fn walk(root: &Path, dir: &Path, skip: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, e))?;
-        let path = entry.path();
-        if path.starts_with(skip) {
-            continue;
-        }
-        let kind = entry.file_type().map_err(|e| Error::io(&path, e))?;
-        if kind.is_dir() {
-            walk(root, &path, skip, found)?;
-        } else if kind.is_file() || path.is_file() {
-            found.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
-        }
-    }
-    Ok(())
-}
-
-/// Whether `path` ends in one of [`IMAGE_EXTENSIONS`] (any case).
-pub fn has_image_extension(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// Serializes the task list: per task, the root as a varint and the
