@@ -60,7 +60,16 @@ function interceptorOf(options) {
   if (f !== undefined && f !== null && typeof f !== 'function') {
     throw codeError('PXP_ERR_INVALID_ARGUMENT', 'invalid option `interceptor`: expected a function')
   }
-  return f || undefined
+  if (!f) return undefined
+  // A Promise would be read as "no edits" by the native side: refuse it, so
+  // the call fails with PXP_ERR_INTERCEPTOR instead of silently doing nothing.
+  return (view) => {
+    const edits = f(view)
+    if (edits && typeof edits.then === 'function') {
+      throw new TypeError('the interceptor returned a Promise: interceptors run synchronously; await what you need before the call')
+    }
+    return edits
+  }
 }
 
 /** Compresses an encoded image; options are the core's keys plus `signal` and `interceptor`. */

@@ -47,6 +47,17 @@ pub enum Error {
         /// The limit in force.
         limit: u64,
     },
+    /// A cap on what a file may make pixpress do (inflated metadata, scans,
+    /// saved markers) was exceeded; nothing more was read.
+    #[error("{what}: {amount} exceeds the limit of {limit}")]
+    ResourceLimit {
+        /// What exceeded it, with its unit (for example "inflated iCCP profile bytes").
+        what: &'static str,
+        /// How much the file asked for (at least; counting stops at the limit).
+        amount: u64,
+        /// The limit in force.
+        limit: u64,
+    },
     /// This build has no codec for the requested work.
     #[error("codec unavailable: {detail}")]
     CodecUnavailable {
@@ -177,7 +188,7 @@ impl Error {
             Error::UnsupportedFormat { .. } => ErrorKind::UnsupportedFormat,
             Error::Truncated { .. } => ErrorKind::Truncated,
             Error::Corrupt { .. } => ErrorKind::Corrupt,
-            Error::LimitExceeded { .. } => ErrorKind::LimitExceeded,
+            Error::LimitExceeded { .. } | Error::ResourceLimit { .. } => ErrorKind::LimitExceeded,
             Error::CodecUnavailable { .. } => ErrorKind::CodecUnavailable,
             Error::InvalidOption { .. } | Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
             Error::Io { .. } => ErrorKind::Io,

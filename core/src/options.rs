@@ -129,6 +129,9 @@ pub struct Options {
     /// User code that edits the metadata just before it is written; set by
     /// each face, never by `set`.
     pub interceptor: Option<Interceptor>,
+    /// `interceptor_timeout`: seconds the interceptor may take (default 5);
+    /// past them the call fails with [`Error::Interceptor`] and writes nothing.
+    pub interceptor_timeout: std::time::Duration,
     /// `accept_truncated`: decode truncated or damaged JPEG and PNG input as far
     /// as it goes instead of failing (as Pillow's `LOAD_TRUNCATED_IMAGES`).
     pub accept_truncated: bool,
@@ -179,6 +182,7 @@ impl Default for Options {
             restore_record: false,
             provenance: false,
             interceptor: None,
+            interceptor_timeout: DEFAULT_INTERCEPTOR_TIMEOUT,
             accept_truncated: false,
             never_larger: true,
             sharp_yuv: false,
@@ -191,6 +195,9 @@ impl Default for Options {
         }
     }
 }
+
+/// The default [`Options::interceptor_timeout`].
+pub const DEFAULT_INTERCEPTOR_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Every key `Options::set` accepts, in documentation order.
 pub const OPTION_KEYS: &[&str] = &[
@@ -210,6 +217,7 @@ pub const OPTION_KEYS: &[&str] = &[
     "metadata",
     "restore_record",
     "provenance",
+    "interceptor_timeout",
     "accept_truncated",
     "never_larger",
     "sharp_yuv",
@@ -282,6 +290,20 @@ impl Options {
             "metadata" => self.metadata = MetadataPolicy::parse(value)?,
             "restore_record" => self.restore_record = parse_bool(key, value)?,
             "provenance" => self.provenance = parse_bool(key, value)?,
+            "interceptor_timeout" => {
+                let seconds: f64 = value
+                    .strip_suffix('s')
+                    .unwrap_or(value)
+                    .parse()
+                    .map_err(|_| Error::option(key, format!("`{value}` is not seconds")))?;
+                if !(seconds > 0.0 && seconds <= 3600.0) {
+                    return Err(Error::option(
+                        key,
+                        "must be above 0 and at most 3600 seconds",
+                    ));
+                }
+                self.interceptor_timeout = std::time::Duration::from_secs_f64(seconds);
+            }
             "accept_truncated" => self.accept_truncated = parse_bool(key, value)?,
             "never_larger" => self.never_larger = parse_bool(key, value)?,
             "sharp_yuv" => self.sharp_yuv = parse_bool(key, value)?,
@@ -524,10 +546,13 @@ mod tests {
             ("tables", "vision:60"),
             ("sns", "30"),
             ("tune", "subsampling,sns"),
+            ("interceptor_timeout", "0.25"),
         ] {
             o.set(k, v).unwrap_or_else(|e| panic!("{k}={v}: {e}"));
         }
-        assert_eq!(OPTION_KEYS.len(), 25);
+        assert_eq!(OPTION_KEYS.len(), 26);
+        assert_eq!(o.interceptor_timeout, std::time::Duration::from_millis(250));
+        assert!(Options::default().set("interceptor_timeout", "0").is_err());
         assert_eq!(o.tune, [TuneParam::Subsampling, TuneParam::Sns]);
         assert_eq!(o.formats, [Format::Avif, Format::WebP]);
         assert_eq!(o.tables, QuantTables::Vision { ppd: 60.0 });

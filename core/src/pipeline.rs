@@ -113,7 +113,15 @@ fn plan_from_header(
     } else {
         (info.width, info.height)
     };
-    let Some(plan) = resize::plan(w, h, target, options.fit, options.enlarge) else {
+    let Some(plan) = resize::plan(
+        w,
+        h,
+        target,
+        options.fit,
+        options.enlarge,
+        options.max_pixels,
+    )?
+    else {
         return Ok(None);
     };
     let (sw, sh) = plan.scaled;
@@ -148,11 +156,18 @@ pub(crate) fn decode(input: &[u8], options: &Options) -> Result<DecodedImage> {
 /// Resizes by `plan`, or by one worked out from the image when `None`; the
 /// image as is without `options.resize`.
 fn resize_planned(image: Image, plan: Option<ResizePlan>, options: &Options) -> Result<Image> {
-    let plan = plan.or_else(|| {
-        options
-            .resize
-            .and_then(|t| resize::plan(image.width, image.height, t, options.fit, options.enlarge))
-    });
+    let plan = match (plan, options.resize) {
+        (Some(plan), _) => Some(plan),
+        (None, Some(target)) => resize::plan(
+            image.width,
+            image.height,
+            target,
+            options.fit,
+            options.enlarge,
+            options.max_pixels,
+        )?,
+        (None, None) => None,
+    };
     match plan.filter(|p| p.output != (image.width, image.height)) {
         Some(plan) => resize::resize(&image, plan.output),
         None => Ok(image),
@@ -256,6 +271,9 @@ pub(crate) fn compress(
 
     progress.enter(Stage::Transform)?;
     let transform_started = Instant::now();
+    // Turned pixels are other content: the input never stands in for them.
+    let turned =
+        options.orientation == OrientationMode::Apply && decoded.orientation != Orientation::Normal;
     let (mut image, metadata) = orient(
         decoded.image,
         decoded.metadata,
@@ -310,8 +328,10 @@ pub(crate) fn compress(
     timings.encode = encode_started.elapsed();
     progress.enter(Stage::Done)?;
 
-    let same_content =
-        options.resize.is_none() && options.metadata.keeps_everything() && search.is_none();
+    let same_content = options.resize.is_none()
+        && options.metadata.keeps_everything()
+        && search.is_none()
+        && !turned;
     Ok(Compressed {
         data,
         format: out_format,
@@ -554,7 +574,7 @@ pub(crate) fn rewritten_metadata(
         crate::metadata::add_provenance(&mut out, metadata, source, &parameters);
     }
     if let Some(interceptor) = &options.interceptor {
-        out = interceptor.run(out, format, width, height)?;
+        out = interceptor.run(out, format, width, height, options.interceptor_timeout)?;
     }
     if options.restore_record {
         let (kept, _) = metadata.for_pixels(&MetadataPolicy::KEEP, format, size, pixels_changed);
@@ -892,6 +912,24 @@ fn optimize_jpeg(
     let info = codecs::probe(in_format, input)?;
     let keep = options.metadata.keeps_everything();
     let data = jpeg::optimize_lossless(input, options.progressive, keep, options.max_pixels)?;
+    // The same metadata rules as every other path (policy, provenance,
+    // interceptor, restore record), applied as `rewrite_metadata` does: the
+    // pixels are not turned, so the orientation stays.
+    let untouched =
+        keep && options.interceptor.is_none() && !options.provenance && !options.restore_record;
+    let (data, report) = if untouched {
+        (data, MetadataReport::default())
+    } else {
+        let (metadata, report) = rewritten_metadata(
+            &crate::read_metadata(input)?,
+            options,
+            Format::Jpeg,
+            (info.width, info.height),
+            Some(input),
+            false,
+        )?;
+        (crate::replace_metadata(&data, &metadata)?, report)
+    };
     let timings = Timings {
         encode: started.elapsed(),
         ..Timings::default()
@@ -904,8 +942,8 @@ fn optimize_jpeg(
         unchanged: false,
         timings,
         search: None,
-        metadata: MetadataReport::default(),
+        metadata: report,
         candidates: Vec::new(),
     }
-    .or_input(input, in_format, keep, options))
+    .or_input(input, in_format, untouched, options))
 }

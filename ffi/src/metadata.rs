@@ -272,6 +272,12 @@ impl engine::MetadataInterceptor for CInterceptor {
             code => Err(format!("the C interceptor returned {code}")),
         }
     }
+
+    /// The host may free `user_data` once its call returns, so the callback
+    /// never outlives the call: it runs inline, without a deadline.
+    fn bound_to_calling_thread(&self) -> bool {
+        true
+    }
 }
 
 /// Registers an interceptor on `o` (NULL `callback` removes it). Calls made

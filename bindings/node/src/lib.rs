@@ -479,6 +479,11 @@ impl engine::MetadataInterceptor for SyncInterceptor {
             .map_err(|e| format!("the JavaScript interceptor threw: {}", e.reason))?;
         apply_edits(edit, edits)
     }
+
+    /// JavaScript runs only on the thread of its `env`.
+    fn bound_to_calling_thread(&self) -> bool {
+        true
+    }
 }
 
 /// The interceptor of an async call.

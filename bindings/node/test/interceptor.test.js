@@ -54,6 +54,13 @@ test('an interceptor that throws or edits badly fails the call and writes nothin
   await assert.rejects(pixpress.compress(input, { interceptor: 'no' }), { code: 'PXP_ERR_INVALID_ARGUMENT' })
 })
 
+test('an interceptor that returns a Promise is refused, never read as no edits', async () => {
+  const input = fs.readFileSync(SOURCE)
+  const later = async () => ({ set: { 'EXIF:IFD0:Artist': 'too late' } })
+  await assert.rejects(pixpress.compress(input, { format: 'jpeg', interceptor: later }), (e) => e.code === 'PXP_ERR_INTERCEPTOR' && /Promise/.test(e.message))
+  assert.throws(() => pixpress.compressSync(input, { format: 'jpeg', interceptor: later }), (e) => e.code === 'PXP_ERR_INTERCEPTOR' && /Promise/.test(e.message))
+})
+
 test('100 concurrent compressions each get their own interceptor answers', async () => {
   const input = fs.readFileSync(SOURCE)
   const outs = await Promise.all(Array.from({ length: 100 }, (_, i) => pixpress.compress(input, {

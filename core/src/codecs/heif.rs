@@ -24,14 +24,49 @@ pub(crate) use libheif_rs::{CompressionFormat, EncoderParameterValue, EncoderQua
 /// Whether this build encodes HEIC (the GPL x265 encoder is opt-in).
 pub(crate) const CAN_ENCODE: bool = cfg!(feature = "heic-encode");
 
+/// What a libheif security limit refused, for [`super::limit_exceeded`]:
+/// libheif gives no numbers, and its message names the limit.
+const SECURITY_LIMIT: &str = "sizes and counts libheif's security limits allow";
+
+/// The error a libheif failure on `format` input is:
+///
+/// - a security limit of libheif's (image size, item and box counts, memory)
+///   is a limit error, [`Error::ResourceLimit`];
+/// - a decoder or decompressor this build of libheif lacks is
+///   [`Error::CodecUnavailable`]: no decoder plugin for the compression
+///   format (`PluginLoadingError`, sub-code `No_matching_decoder_installed`,
+///   which the libheif-rs version feature in use cannot name), or zlib or
+///   brotli not built in for compressed header boxes or item data;
+/// - any other unsupported feature or file type (an item type, construction
+///   method, content encoding, essential property or color conversion
+///   libheif does not have) is an unsupported variant of a valid file,
+///   [`Error::UnsupportedFormat`];
+/// - an unsupported box version is corrupt: the boxes define version 0
+///   (some 1 or 2), and another is what damaged and fuzzed files carry (the
+///   corpus's `meta` boxes of version 32 and 63);
+/// - data ending early is truncated, anything else corrupt.
 fn map_error(format: Format, e: HeifError) -> Error {
     let detail = format!("libheif: {} ({:?}/{:?})", e.message, e.code, e.sub_code);
     match (e.code, e.sub_code) {
         (_, HeifErrorSubCode::EndOfData) => Error::truncated(format, detail),
-        (_, HeifErrorSubCode::SecurityLimitExceeded) => Error::corrupt(format, detail),
-        (HeifErrorCode::UnsupportedFileType, _) => Error::UnsupportedFormat { detail },
-        (HeifErrorCode::UnsupportedFeature, HeifErrorSubCode::UnsupportedCodec) => {
-            Error::CodecUnavailable { detail }
+        (_, HeifErrorSubCode::SecurityLimitExceeded) => {
+            tracing::debug!(%detail, "libheif security limit");
+            super::limit_exceeded(SECURITY_LIMIT, 0, 0)
+        }
+        (HeifErrorCode::PluginLoadingError, _)
+        | (
+            HeifErrorCode::UnsupportedFeature,
+            HeifErrorSubCode::UnsupportedHeaderCompressionMethod,
+        ) => Error::CodecUnavailable {
+            detail: format!("this build's libheif cannot decode this {format} file: {detail}"),
+        },
+        (HeifErrorCode::UnsupportedFeature, HeifErrorSubCode::UnsupportedDataVersion) => {
+            Error::corrupt(format, detail)
+        }
+        (HeifErrorCode::UnsupportedFileType | HeifErrorCode::UnsupportedFeature, _) => {
+            Error::UnsupportedFormat {
+                detail: format!("{format} file libheif does not support: {detail}"),
+            }
         }
         _ => Error::corrupt(format, detail),
     }
@@ -426,4 +461,102 @@ pub(crate) fn encode_with(
         context.add_xmp_metadata(&handle, xmp).map_err(fail)?;
     }
     context.write_to_bytes().map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn kind_of(code: HeifErrorCode, sub_code: HeifErrorSubCode) -> ErrorKind {
+        let error = HeifError {
+            code,
+            sub_code,
+            message: "libheif's message".into(),
+        };
+        map_error(Format::Heic, error).kind()
+    }
+
+    #[test]
+    fn libheif_errors_map_to_the_kind_the_caller_acts_on() {
+        use libheif_rs::{HeifErrorCode as C, HeifErrorSubCode as S};
+        let truncated = [(C::InvalidInput, S::EndOfData)];
+        // libheif's own limits, whatever the code they come with.
+        let limits = [
+            (C::MemoryAllocationError, S::SecurityLimitExceeded),
+            (C::UnsupportedFileType, S::SecurityLimitExceeded),
+            (C::InvalidInput, S::SecurityLimitExceeded),
+        ];
+        // A decoder or decompressor this build lacks.
+        let unavailable = [
+            (C::PluginLoadingError, S::Unknown),
+            (C::PluginLoadingError, S::Unspecified),
+            (C::UnsupportedFeature, S::UnsupportedHeaderCompressionMethod),
+        ];
+        // Variants of valid files libheif does not handle.
+        let unsupported = [
+            (C::UnsupportedFileType, S::Unspecified),
+            (C::UnsupportedFeature, S::UnsupportedCodec),
+            (C::UnsupportedFeature, S::UnsupportedImageType),
+            (C::UnsupportedFeature, S::UnsupportedItemConstructionMethod),
+            (C::UnsupportedFeature, S::UnsupportedColorConversion),
+            (C::UnsupportedFeature, S::Unspecified),
+            (C::UnsupportedFeature, S::Unknown),
+        ];
+        let corrupt = [
+            (C::InvalidInput, S::NoFtypBox),
+            (C::InvalidInput, S::Unspecified),
+            (C::InvalidInput, S::NonExistingItemReferenced),
+            // A box version no valid file has (the corpus's fuzzed `meta` boxes).
+            (C::UnsupportedFeature, S::UnsupportedDataVersion),
+            (C::DecoderPluginError, S::Unspecified),
+        ];
+        for (kind, cases) in [
+            (ErrorKind::Truncated, &truncated[..]),
+            (ErrorKind::LimitExceeded, &limits[..]),
+            (ErrorKind::CodecUnavailable, &unavailable[..]),
+            (ErrorKind::UnsupportedFormat, &unsupported[..]),
+            (ErrorKind::Corrupt, &corrupt[..]),
+        ] {
+            for &(code, sub_code) in cases {
+                assert_eq!(kind_of(code, sub_code), kind, "{code:?}/{sub_code:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn mapped_errors_keep_libheif_s_message() {
+        let error = |code, sub_code| HeifError {
+            code,
+            sub_code,
+            message: "libheif's message".into(),
+        };
+        for e in [
+            error(HeifErrorCode::PluginLoadingError, HeifErrorSubCode::Unknown),
+            error(
+                HeifErrorCode::UnsupportedFeature,
+                HeifErrorSubCode::UnsupportedImageType,
+            ),
+            error(HeifErrorCode::InvalidInput, HeifErrorSubCode::NoFtypBox),
+        ] {
+            let mapped = map_error(Format::Avif, e).to_string();
+            assert!(mapped.contains("libheif's message"), "{mapped}");
+            assert!(mapped.contains("avif"), "{mapped}");
+        }
+        let limit = map_error(
+            Format::Heic,
+            error(
+                HeifErrorCode::MemoryAllocationError,
+                HeifErrorSubCode::SecurityLimitExceeded,
+            ),
+        );
+        assert!(matches!(
+            limit,
+            Error::ResourceLimit {
+                what: SECURITY_LIMIT,
+                amount: 0,
+                limit: 0
+            }
+        ));
+    }
 }

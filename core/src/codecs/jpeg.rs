@@ -5,6 +5,7 @@
 //! edge of this module ([`run_libjpeg`]). Every libjpeg object lives in a guard
 //! whose `Drop` destroys it, so unwinding frees everything.
 
+mod markers;
 mod scans;
 pub(crate) mod stream;
 pub(crate) mod strips;
@@ -13,12 +14,13 @@ use super::{check_limit, DecodeRequest, Decoded};
 use crate::error::{panic_message, Error, Result};
 use crate::format::Format;
 use crate::info::Info;
-use crate::metadata::{Metadata, EXIF_PREFIX};
+use crate::metadata::{Metadata, MetadataPolicy, EXIF_PREFIX};
 use crate::options::Options;
 use crate::orient::Orientation;
 use crate::pixels::{Image, Layout, PixelsRef};
 use crate::quality::{vision_tables, QuantTables};
 use mozjpeg_sys::*;
+use std::borrow::Cow;
 use std::ffi::{c_int, c_uint, c_ulong, c_void};
 use std::mem;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -292,6 +294,7 @@ fn is_adobe(markers: &[(u8, &[u8])]) -> bool {
 
 /// Reads the header and markers only.
 pub(crate) fn probe(data: &[u8]) -> Result<Info> {
+    markers::check(data, false)?;
     run_libjpeg(|| {
         let d = Decompressor::new(data, true, true);
         let metadata = metadata_of(&d.markers());
@@ -313,6 +316,7 @@ pub(crate) fn probe(data: &[u8]) -> Result<Info> {
 /// The metadata blocks of the header, as stored or (`as_decoded`) as
 /// [`decode`] gives them.
 pub(crate) fn header_metadata(data: &[u8], as_decoded: bool) -> Result<Metadata> {
+    markers::check(data, false)?;
     run_libjpeg(|| {
         let d = Decompressor::new(data, true, true);
         let mut metadata = metadata_of(&d.markers());
@@ -339,6 +343,7 @@ fn shrink_numerator(width: u32, height: u32, min: Option<(u32, u32)>) -> u32 {
 }
 
 pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
+    markers::check(data, true)?;
     run_libjpeg(|| {
         let mut d = Decompressor::new(data, !request.accept_truncated, true);
         let (width, height) = (d.cinfo.image_width, d.cinfo.image_height);
@@ -493,7 +498,7 @@ fn write_metadata(c: &mut Compressor, metadata: &Metadata) {
     }
 }
 
-/// Whether an APP segment holds metadata [`replace_metadata`] replaces.
+/// Whether an APP segment holds metadata [`replace_metadata_under`] replaces.
 fn is_metadata_segment(marker: c_int, payload: &[u8]) -> bool {
     match marker - APP0 {
         1 => [EXIF_PREFIX, XMP_PREFIX, EXTENDED_XMP_PREFIX]
@@ -505,10 +510,59 @@ fn is_metadata_segment(marker: c_int, payload: &[u8]) -> bool {
     }
 }
 
+/// Whether a segment pixpress does not model says how to read the pixels,
+/// and so stays when the policy removes the rest: the JFIF APP0 (density,
+/// YCbCr), the Adobe APP14 (colour transform), and every marker that is
+/// not APPn or COM (tables, frame and scan headers, restart interval).
+/// COM segments and the other APPn segments (a JFXX thumbnail, MPF, FPXR,
+/// DJI's APP4, JUMBF/C2PA in APP11, APP15...) are metadata.
+fn is_image_segment(marker: c_int, payload: &[u8]) -> bool {
+    if marker == APP0 {
+        payload.starts_with(b"JFIF\0")
+    } else if marker == APP0 + 14 {
+        payload.starts_with(b"Adobe")
+    } else {
+        marker != COM && !(APP0..APP0 + 16).contains(&marker)
+    }
+}
+
+/// The payload of a JFIF APP0 without its thumbnail (the header before
+/// it, with the thumbnail size set to 0x0); any other payload as it is.
+fn without_jfif_thumbnail(marker: c_int, payload: &[u8]) -> Cow<'_, [u8]> {
+    // "JFIF\0", version, units, X and Y density: then the thumbnail size.
+    const BEFORE_THUMBNAIL: usize = 12;
+    let is_jfif = marker == APP0 && payload.starts_with(b"JFIF\0");
+    match payload.get(BEFORE_THUMBNAIL..) {
+        Some(rest) if is_jfif && rest != [0u8, 0] => {
+            Cow::Owned([&payload[..BEFORE_THUMBNAIL], &[0, 0]].concat())
+        }
+        _ => Cow::Borrowed(payload),
+    }
+}
+
+/// Appends the marker segment `marker` holding `payload` (at most
+/// [`MAX_MARKER_PAYLOAD`] bytes) to `out`.
+fn push_segment(out: &mut Vec<u8>, marker: c_int, payload: &[u8]) {
+    out.extend_from_slice(&[0xFF, marker as u8]);
+    out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(payload);
+}
+
 /// `file` with its EXIF, XMP, ICC and IPTC segments replaced by
-/// `metadata`'s, written after SOI and any JFIF APP0; every other byte,
-/// entropy-coded data included, is copied as it is.
-pub(crate) fn replace_metadata(file: &[u8], metadata: &Metadata) -> Result<Vec<u8>> {
+/// `metadata`'s (already filtered by `policy`), written after SOI and any
+/// JFIF APP0; tables and entropy-coded data are copied as they are. A
+/// policy that keeps everything leaves every other byte as it is; any
+/// other removes what pixpress does not model, as it is gone from
+/// re-encoded pixels: COM segments, APPn segments but the JFIF APP0 and
+/// the Adobe APP14 (see [`is_image_segment`]), also between the scans of a
+/// progressive file, the JFIF thumbnail, and everything after EOI (MPO
+/// frames, gain maps, trailers).
+pub(crate) fn replace_metadata_under(
+    file: &[u8],
+    metadata: &Metadata,
+    policy: &MetadataPolicy,
+) -> Result<Vec<u8>> {
+    let keep_unmodelled = policy.keeps_everything();
     let damaged = || Error::corrupt(Format::Jpeg, "marker structure is damaged");
     if !file.starts_with(&[0xFF, 0xD8]) {
         return Err(damaged());
@@ -526,24 +580,85 @@ pub(crate) fn replace_metadata(file: &[u8], metadata: &Metadata) -> Result<Vec<u
         if marker != APP0 {
             if let Some(segments) = pending.take() {
                 for (m, payload) in segments {
-                    out.extend_from_slice(&[0xFF, m as u8]);
-                    out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
-                    out.extend_from_slice(&payload);
+                    push_segment(&mut out, m, &payload);
                 }
             }
         }
         if marker == 0xDA {
-            out.extend_from_slice(&file[at..]);
+            if keep_unmodelled {
+                out.extend_from_slice(&file[at..]);
+            } else {
+                copy_scans(&file[at..], &mut out);
+            }
             return Ok(out);
         }
         let len = file.get(at + 2..at + 4).ok_or_else(damaged)?;
         let end = at + 2 + usize::from(u16::from_be_bytes([len[0], len[1]]));
         let payload = file.get(at + 4..end).ok_or_else(damaged)?;
+        // Metadata segments are replaced by `metadata`'s.
         if !is_metadata_segment(marker, payload) {
-            out.extend_from_slice(&file[at..end]);
+            if keep_unmodelled {
+                out.extend_from_slice(&file[at..end]);
+            } else if is_image_segment(marker, payload) {
+                push_segment(&mut out, marker, &without_jfif_thumbnail(marker, payload));
+            }
         }
         at = end;
     }
+}
+
+/// Copies `scans` (a JPEG from its first SOS marker on) to `out` up to and
+/// with EOI: the scans and the tables between them as they are, without
+/// the segments between them that [`is_image_segment`] does not keep, and
+/// without what follows EOI. Data cut short is copied as far as it goes.
+fn copy_scans(scans: &[u8], out: &mut Vec<u8>) {
+    // `at` is at the 0xFF of a marker.
+    let mut at = 0;
+    while let Some(&code) = scans.get(at + 1) {
+        let marker = c_int::from(code);
+        match code {
+            0xD9 => {
+                out.extend_from_slice(&[0xFF, 0xD9]);
+                return;
+            }
+            // Standalone markers: no length follows.
+            0x01 | 0xD0..=0xD8 => {
+                out.extend_from_slice(&scans[at..at + 2]);
+                at += 2;
+            }
+            _ => {
+                let length = scans
+                    .get(at + 2..at + 4)
+                    .map(|l| usize::from(u16::from_be_bytes([l[0], l[1]])));
+                let end = length
+                    .filter(|&l| l >= 2)
+                    .map(|l| at + 2 + l)
+                    .filter(|&end| end <= scans.len());
+                let Some(end) = end else {
+                    // Cut short: the rest is this segment.
+                    let payload = scans.get(at + 4..).unwrap_or_default();
+                    if is_image_segment(marker, payload) {
+                        out.extend_from_slice(&scans[at..]);
+                    }
+                    return;
+                };
+                if is_image_segment(marker, &scans[at + 4..end]) {
+                    out.extend_from_slice(&scans[at..end]);
+                }
+                at = end;
+            }
+        }
+        // Entropy-coded data (after SOS), or bytes that are no marker, up to
+        // the next marker: an 0xFF followed by neither a stuffed zero, a
+        // restart marker nor another (fill) 0xFF.
+        let next = (at..scans.len().saturating_sub(1))
+            .find(|&i| scans[i] == 0xFF && !matches!(scans[i + 1], 0x00 | 0xD0..=0xD7 | 0xFF));
+        let next = next.unwrap_or(scans.len());
+        out.extend_from_slice(&scans[at..next]);
+        at = next;
+    }
+    // The data ends without EOI: what is left (at most one byte) is copied.
+    out.extend_from_slice(scans.get(at..).unwrap_or_default());
 }
 
 /// Encodes 8-bit Gray or Rgb pixels, reading the caller's rows in place.
@@ -784,6 +899,7 @@ pub(crate) fn optimize_lossless(
     keep_markers: bool,
     max_pixels: u64,
 ) -> Result<Vec<u8>> {
+    markers::check(data, true)?;
     run_libjpeg(|| {
         let mut d = Decompressor::new(data, true, true);
         check_limit(
@@ -837,6 +953,151 @@ mod tests {
             Ok(())
         })
         .unwrap();
+    }
+
+    /// A 64x64 gray progressive JPEG.
+    fn progressive() -> Vec<u8> {
+        let gray: Vec<u8> = (0..64 * 64).map(|i| (i % 251) as u8).collect();
+        let pixels = PixelsRef::new(&gray, 64, 64, 64, Layout::Gray).unwrap();
+        let options = Options::from_pairs([("progressive", "true")]).unwrap();
+        encode_whole(&pixels, &Metadata::default(), &options).unwrap()
+    }
+
+    #[test]
+    fn a_jpeg_of_too_many_scans_is_refused_before_libjpeg_decodes_it() {
+        let jpeg = progressive();
+        assert!(jpeg.ends_with(&[0xFF, 0xD9]));
+        let request = DecodeRequest {
+            max_pixels: u64::MAX,
+            accept_truncated: false,
+            min_size: None,
+        };
+        assert!(decode(&jpeg, &request).is_ok());
+        // Scans of one coefficient band with one byte of data each, before EOI.
+        let tiny_scan: [u8; 11] = [0xFF, 0xDA, 0, 8, 1, 1, 0x00, 1, 1, 0x00, 0x00];
+        let extra = tiny_scan.repeat(markers::MAX_SCANS as usize);
+        let bomb = [&jpeg[..jpeg.len() - 2], &extra, &[0xFF, 0xD9]].concat();
+        for accept_truncated in [false, true] {
+            let request = DecodeRequest {
+                accept_truncated,
+                ..request
+            };
+            let err = decode(&bomb, &request).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::LimitExceeded, "{err}");
+        }
+        let err = optimize_lossless(&bomb, true, true, u64::MAX).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::LimitExceeded, "{err}");
+        // A header read stops at the first scan.
+        assert!(probe(&bomb).is_ok());
+    }
+
+    #[test]
+    fn a_jpeg_of_too_many_saved_markers_is_refused_before_libjpeg_reads_it() {
+        let jpeg = progressive();
+        let empty_comment: [u8; 4] = [0xFF, 0xFE, 0, 2];
+        let flood = empty_comment.repeat(markers::MAX_SAVED_MARKERS as usize + 1);
+        let bomb = [&jpeg[..2], &flood, &jpeg[2..]].concat();
+        let err = probe(&bomb).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::LimitExceeded, "{err}");
+        let err = header_metadata(&bomb, false).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::LimitExceeded, "{err}");
+        // As many as the cap allows still read.
+        let flood = empty_comment.repeat(markers::MAX_SAVED_MARKERS as usize);
+        let many = [&jpeg[..2], &flood, &jpeg[2..]].concat();
+        assert_eq!(probe(&many).unwrap().width, 64);
+    }
+
+    /// A marker segment: 0xFF, `marker`, the length and `payload`.
+    fn segment(marker: c_int, payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        push_segment(&mut out, marker, payload);
+        out
+    }
+
+    /// Whether `needle` occurs in `haystack`.
+    fn holds(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn a_policy_that_strips_removes_unmodelled_segments_and_trailers_on_rewrite() {
+        let jpeg = progressive();
+        let request = DecodeRequest {
+            max_pixels: u64::MAX,
+            accept_truncated: false,
+            min_size: None,
+        };
+        let jfif_header = b"JFIF\0\x01\x02\x01\0\x48\0\x48";
+        let adobe = b"Adobe\0\x64\0\0\0\0\0";
+        let mut header = segment(APP0, &[&jfif_header[..], &[1, 2], &[0xAB; 6]].concat());
+        let unmodelled: [(c_int, &[u8]); 6] = [
+            (COM, &b"a comment"[..]),
+            (APP0 + 2, b"MPF\0II*\0mpf"),
+            (APP0 + 4, b"DJI drone data"),
+            (APP0 + 11, b"JPjumbc2pa"),
+            (APP0 + 14, adobe),
+            (APP0 + 15, b"private"),
+        ];
+        for (marker, payload) in unmodelled {
+            header.extend(segment(marker, payload));
+        }
+        // A comment between the first scans, and a second frame after EOI.
+        let second_scan = jpeg
+            .windows(2)
+            .enumerate()
+            .filter(|(_, w)| *w == [0xFF, 0xDA])
+            .nth(1)
+            .map(|(i, _)| i)
+            .unwrap();
+        let file = [
+            &jpeg[..2],
+            &header,
+            &jpeg[2..second_scan],
+            &segment(COM, b"between scans"),
+            &jpeg[second_scan..],
+            &jpeg,
+            b"gain map",
+        ]
+        .concat();
+        let original = decode(&file, &request).unwrap().image;
+
+        // `keep` changes nothing but the blocks (there are none here).
+        let none = Metadata::default();
+        let kept = replace_metadata_under(&file, &none, &MetadataPolicy::KEEP).unwrap();
+        assert_eq!(kept, file);
+
+        let exif = b"II*\0\x08\0\0\0\0\0\0\0\0\0".to_vec();
+        let blocks = Metadata {
+            exif: Some(exif.clone()),
+            ..Metadata::default()
+        };
+        for policy in ["strip", "web", "keep,-gps"] {
+            let policy = MetadataPolicy::parse(policy).unwrap();
+            let out = replace_metadata_under(&file, &blocks, &policy).unwrap();
+            for gone in [
+                &b"a comment"[..],
+                b"between scans",
+                b"MPF\0",
+                b"DJI",
+                b"JPjumb",
+                b"private",
+                b"gain map",
+                &[0xAB; 6],
+            ] {
+                assert!(!holds(&out, gone), "{policy}: {gone:?} is left");
+            }
+            // The JFIF APP0 stays without its thumbnail; the Adobe APP14 stays.
+            let jfif = segment(APP0, &[&jfif_header[..], &[0, 0]].concat());
+            assert!(out.starts_with(&[&[0xFF, 0xD8][..], &jfif].concat()));
+            assert!(holds(&out, &segment(APP0 + 14, adobe)));
+            // One image, ending at its EOI: the second frame is gone.
+            assert!(out.ends_with(&[0xFF, 0xD9]), "{policy}");
+            let eois = out.windows(2).filter(|w| *w == [0xFF, 0xD9]).count();
+            assert_eq!(eois, 1, "{policy}");
+            let decoded = decode(&out, &request).unwrap();
+            assert_eq!(decoded.image, original, "{policy}");
+            assert_eq!(decoded.metadata.exif, Some(exif.clone()));
+        }
     }
 
     #[test]

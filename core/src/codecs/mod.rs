@@ -16,7 +16,7 @@ pub(crate) mod webp;
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::info::Info;
-use crate::metadata::Metadata;
+use crate::metadata::{Metadata, MetadataPolicy};
 use crate::options::Options;
 use crate::orient::Orientation;
 use crate::pixels::{Image, Layout, PixelsRef};
@@ -57,6 +57,18 @@ pub(crate) fn check_limit(width: u64, height: u64, max_pixels: u64) -> Result<()
         });
     }
     Ok(())
+}
+
+/// Refuses `amount` of `what` above a cap other than the pixel count (bytes
+/// an ICC profile inflates to, scans of a JPEG, saved marker bytes), as
+/// [`Error::ResourceLimit`]; `what` names the quantity and its unit. An
+/// `amount` and `limit` of 0 mean the codec did not say (its own memory limit).
+pub(crate) fn limit_exceeded(what: &'static str, amount: u64, limit: u64) -> Error {
+    Error::ResourceLimit {
+        what,
+        amount,
+        limit,
+    }
 }
 
 /// Reads the header of `data` (already sniffed as `format`) without decoding pixels.
@@ -131,16 +143,19 @@ pub(crate) fn encode(
     }
 }
 
-/// `file` with its metadata replaced by `metadata`, image data untouched.
+/// `file` with its metadata replaced by `metadata` (already filtered by
+/// `policy`), image data untouched. Unless `policy` keeps everything, what
+/// pixpress does not model goes from JPEG, PNG and WebP files too.
 pub(crate) fn replace_metadata(
     format: Format,
     file: &[u8],
     metadata: &Metadata,
+    policy: &MetadataPolicy,
 ) -> Result<Vec<u8>> {
     match format {
-        Format::Jpeg => jpeg::replace_metadata(file, metadata),
-        Format::Png => png::replace_metadata(file, metadata),
-        Format::WebP => webp::replace_metadata(file, metadata),
+        Format::Jpeg => jpeg::replace_metadata_under(file, metadata, policy),
+        Format::Png => png::replace_metadata_under(file, metadata, policy),
+        Format::WebP => webp::replace_metadata_under(file, metadata, policy),
         Format::Avif | Format::Heic => isobmff::replace_metadata(
             format,
             file,

@@ -1,26 +1,121 @@
 //! PNG: decoding through the `png` crate (via `image`), encoding through oxipng.
 
-use super::{raster, DecodeRequest, Decoded};
+use super::{limit_exceeded, raster, DecodeRequest, Decoded};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::info::Info;
-use crate::metadata::Metadata;
+use crate::metadata::{Metadata, MetadataPolicy};
 use crate::options::Options;
 use crate::orient::Orientation;
 use crate::pixels::{Image, Layout, Rgba8, Samples};
 use image::codecs::png::PngDecoder;
+use std::borrow::Cow;
 use std::io::Cursor;
 
 /// oxipng preset when the caller gives no effort (0-6 scale; 2 is oxipng's own default).
 const DEFAULT_PRESET: u8 = 2;
 
+/// Largest ICC profile an `iCCP` chunk may inflate to (a zlib bomb guard:
+/// 64 KiB of zlib inflate to gigabytes). Profiles are rarely above 1 MiB;
+/// the largest CMYK printer profiles a few MiB.
+const MAX_ICC_PROFILE: u64 = 16 << 20;
+
+/// Largest XMP packet or IPTC raw profile a compressed text chunk may
+/// inflate to (a zlib bomb guard).
+const MAX_TEXT_CHUNK: u64 = 16 << 20;
+
+/// The png crate's decoder (through `image`) over `data`, once
+/// [`check_iccp`] has passed it, with [`png_budget`] as its limit.
 fn decoder(data: &[u8]) -> Result<PngDecoder<Cursor<&[u8]>>> {
-    PngDecoder::new(Cursor::new(data)).map_err(|e| raster::map_error(Format::Png, e))
+    check_iccp(data)?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(png_budget(data));
+    PngDecoder::with_limits(Cursor::new(data), limits)
+        .map_err(|e| raster::map_error(Format::Png, e))
+}
+
+/// What the png crate may allocate besides the output image (its
+/// `Limits`): every chunk body it buffers (at most the file, twice over as
+/// its buffer doubles), the text chunks it keeps (at most the file again),
+/// the ICC profile (at most [`MAX_ICC_PROFILE`], [`check_iccp`] has seen to
+/// it), its row buffer (one row of at most 8 bytes a pixel: room for two
+/// here), and 1 MiB to spare. The caps are the guard against bombs; this is
+/// the second line, sized so that no valid file reaches it.
+fn png_budget(data: &[u8]) -> u64 {
+    // IHDR comes first: its width is at bytes 16..20.
+    let width = data
+        .get(16..20)
+        .map_or(0, |w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
+    (data.len() as u64)
+        .saturating_mul(3)
+        .saturating_add(MAX_ICC_PROFILE)
+        .saturating_add(u64::from(width) * 16)
+        .saturating_add(1 << 20)
+}
+
+/// The chunks of `data` as (type, body), up to `IEND` or the first chunk
+/// that runs past the end of the data (CRCs are not checked).
+fn chunks(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+    let mut at: usize = 8;
+    std::iter::from_fn(move || {
+        let header = data.get(at..at.checked_add(8)?)?;
+        let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let body = data.get(at + 8..(at + 8).checked_add(len)?)?;
+        let kind = &header[4..];
+        at = if kind == b"IEND" {
+            data.len()
+        } else {
+            at + 12 + len
+        };
+        Some((kind, body))
+    })
+}
+
+/// Refuses a PNG with an `iCCP` chunk that inflates past
+/// [`MAX_ICC_PROFILE`], before the png crate is given the file: it inflates
+/// the profile while reading the header (also for a probe), and drops one
+/// past its own limit without a word. A damaged profile is left to it.
+fn check_iccp(data: &[u8]) -> Result<()> {
+    for (kind, body) in chunks(data) {
+        if kind != b"iCCP" {
+            continue;
+        }
+        // Profile name (1-79 bytes), NUL, compression method, zlib stream.
+        let name = body.iter().take(81).position(|&b| b == 0);
+        if let Some(stream) = name.and_then(|nul| body.get(nul + 2..)) {
+            inflate_capped(
+                stream,
+                MAX_ICC_PROFILE,
+                "bytes a PNG iCCP profile inflates to",
+                &mut std::io::sink(),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Inflates the zlib stream `zlib` into `out`, refusing more than `cap`
+/// bytes with [`Error::LimitExceeded`] naming `what` (the amount then
+/// counted to `cap + 1`, where inflating stopped). `Ok(false)` when the
+/// stream is damaged.
+fn inflate_capped(
+    zlib: &[u8],
+    cap: u64,
+    what: &'static str,
+    out: &mut impl std::io::Write,
+) -> Result<bool> {
+    use std::io::Read;
+    let mut inflater = flate2::read::ZlibDecoder::new(zlib).take(cap.saturating_add(1));
+    match std::io::copy(&mut inflater, out) {
+        Ok(inflated) if inflated > cap => Err(limit_exceeded(what, inflated, cap)),
+        Ok(_) => Ok(true),
+        Err(_) => Ok(false),
+    }
 }
 
 pub(crate) fn probe(data: &[u8]) -> Result<Info> {
     let mut info = raster::probe_with(Format::Png, decoder(data)?)?;
-    let text = text_metadata(data);
+    let text = text_metadata(data)?;
     info.has_exif |= text.exif.is_some();
     info.has_xmp |= text.xmp.is_some();
     if let Some(o) = text.exif_orientation() {
@@ -50,12 +145,13 @@ fn physical_dpi(data: &[u8]) -> Option<(f64, f64)> {
 }
 
 pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
+    // Before the pixels: a text chunk past its cap fails the decode.
+    let text = text_metadata(data)?;
     let mut decoded = if request.accept_truncated {
         decode_partial(data, request)?
     } else {
         raster::decode_with(Format::Png, decoder(data)?, request)?
     };
-    let text = text_metadata(data);
     let meta = &mut decoded.metadata;
     if meta.exif.is_none() && text.exif.is_some() {
         meta.exif = text.exif;
@@ -72,9 +168,16 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
 fn decode_partial(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
     let fail = |e: png::DecodingError| match e {
         png::DecodingError::IoError(io) => Error::truncated(Format::Png, io.to_string()),
+        png::DecodingError::LimitsExceeded => {
+            limit_exceeded(raster::codec_limit(Format::Png, false), 0, 0)
+        }
         other => Error::corrupt(Format::Png, other.to_string()),
     };
-    let mut decoder = png::Decoder::new(Cursor::new(data));
+    check_iccp(data)?;
+    let limits = png::Limits {
+        bytes: usize::try_from(png_budget(data)).unwrap_or(usize::MAX),
+    };
+    let mut decoder = png::Decoder::new_with_limits(Cursor::new(data), limits);
     decoder.set_transformations(png::Transformations::EXPAND);
     let mut reader = decoder.read_info().map_err(fail)?;
     let (width, height) = (reader.info().width, reader.info().height);
@@ -112,81 +215,156 @@ fn decode_partial(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
     })
 }
 
-/// Largest inflated text chunk accepted (a zlib bomb guard).
-const MAX_TEXT_CHUNK: u64 = 16 << 20;
-
-/// `eXIf` and XMP `iTXt` chunks anywhere in the file, also after `IDAT`,
-/// where the header read of the png crate does not reach.
-fn text_metadata(data: &[u8]) -> Metadata {
+/// `eXIf`, XMP `iTXt` and raw profile (IPTC, EXIF) text chunks anywhere
+/// in the file, also after `IDAT`, where the header read of the png crate
+/// does not reach. EXIF in a raw profile (`Raw profile type exif`, as
+/// ImageMagick writes it) counts when there is no `eXIf` chunk. A
+/// compressed chunk that inflates past [`MAX_TEXT_CHUNK`] is refused with
+/// [`Error::LimitExceeded`]; a damaged one is left out.
+fn text_metadata(data: &[u8]) -> Result<Metadata> {
     let mut meta = Metadata::default();
-    let mut at = 8;
-    while at + 12 <= data.len() {
-        let len = u32::from_be_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]) as usize;
-        let Some(body) = data.get(at + 8..(at + 8).saturating_add(len)) else {
-            break;
-        };
-        match &data[at + 4..at + 8] {
+    let mut raw_exif = None;
+    for (kind, body) in chunks(data) {
+        match kind {
             b"eXIf" if meta.exif.is_none() => meta.exif = Metadata::normalize_exif(body),
-            b"iTXt" if meta.xmp.is_none() => meta.xmp = xmp_from_itxt(body),
-            b"zTXt" | b"tEXt" if meta.iptc.is_none() => meta.iptc = iptc_from_text(body),
-            b"IEND" => break,
+            b"iTXt" | b"zTXt" | b"tEXt" => {
+                if kind == b"iTXt" && meta.xmp.is_none() {
+                    meta.xmp = xmp_from_itxt(body)?;
+                }
+                if meta.iptc.is_none() {
+                    meta.iptc = iptc_from_text(kind, body)?;
+                }
+                if raw_exif.is_none() {
+                    raw_exif = exif_from_text(kind, body)?;
+                }
+            }
             _ => {}
         }
-        at += 12 + len;
     }
-    meta
+    meta.exif = meta.exif.or(raw_exif);
+    Ok(meta)
 }
 
-/// The XMP packet of an `iTXt` chunk with keyword `XML:com.adobe.xmp`.
-fn xmp_from_itxt(body: &[u8]) -> Option<Vec<u8>> {
+/// The XMP packet of an `iTXt` chunk with keyword `XML:com.adobe.xmp`;
+/// `None` when the chunk is another or damaged.
+fn xmp_from_itxt(body: &[u8]) -> Result<Option<Vec<u8>>> {
+    let Some((compressed, text)) = xmp_itxt_text(body) else {
+        return Ok(None);
+    };
+    if !compressed {
+        return Ok(Some(text.to_vec()));
+    }
+    let mut out = Vec::new();
+    let what = "bytes a PNG XMP chunk inflates to";
+    Ok(inflate_capped(text, MAX_TEXT_CHUNK, what, &mut out)?.then_some(out))
+}
+
+/// Whether the text of an XMP `iTXt` chunk is compressed, and the text.
+fn xmp_itxt_text(body: &[u8]) -> Option<(bool, &[u8])> {
     let rest = body.strip_prefix(b"XML:com.adobe.xmp\0")?;
     let (&compressed, rest) = rest.split_first()?;
     let rest = rest.get(1..)?; // compression method
     let mut fields = rest.splitn(3, |&b| b == 0); // language tag, translated keyword, text
     let (_, _, text) = (fields.next()?, fields.next()?, fields.next()?);
-    if compressed == 0 {
-        return Some(text.to_vec());
-    }
-    use std::io::Read;
-    let mut out = Vec::new();
-    flate2::read::ZlibDecoder::new(text)
-        .take(MAX_TEXT_CHUNK)
-        .read_to_end(&mut out)
-        .ok()?;
-    Some(out)
+    Some((compressed != 0, text))
 }
 
 /// The keyword ImageMagick and exiftool store IPTC-IIM under, as a hex "raw profile".
 const IPTC_KEYWORD: &[u8] = b"Raw profile type iptc";
 
-/// The IPTC block of a `tEXt`/`zTXt` raw profile chunk (`Raw profile type
-/// iptc` or `APP13`): hex text, after a name line and a length line.
-fn iptc_from_text(body: &[u8]) -> Option<Vec<u8>> {
-    let nul = body.iter().position(|&b| b == 0)?;
-    let keyword = &body[..nul];
-    if keyword != IPTC_KEYWORD && keyword != b"Raw profile type APP13" {
-        return None;
-    }
-    let text = if body.get(nul + 1..nul + 2) == Some(&[0][..]) && body.len() > nul + 2 {
-        use std::io::Read;
-        let mut out = Vec::new();
-        flate2::read::ZlibDecoder::new(&body[nul + 2..])
-            .take(MAX_TEXT_CHUNK)
-            .read_to_end(&mut out)
-            .ok()?;
-        out
-    } else {
-        body[nul + 1..].to_vec()
+/// The keywords of raw profiles holding IPTC-IIM (or a Photoshop resource block).
+const IPTC_KEYWORDS: [&[u8]; 2] = [IPTC_KEYWORD, b"Raw profile type APP13"];
+
+/// The keywords of raw profiles holding EXIF: ImageMagick's `exif`, and
+/// `APP1` (a JPEG APP1 payload, which may be XMP instead).
+const EXIF_KEYWORDS: [&[u8]; 2] = [b"Raw profile type exif", b"Raw profile type APP1"];
+
+/// The text of a `tEXt`, `zTXt` or `iTXt` chunk (`kind`, `body`) whose
+/// keyword is one of `keywords`, inflated when compressed; `None` for
+/// another chunk or a damaged one. Inflating past [`MAX_TEXT_CHUNK`] is
+/// refused with [`Error::LimitExceeded`] naming `what`.
+fn keyword_text<'a>(
+    kind: &[u8],
+    body: &'a [u8],
+    keywords: &[&[u8]],
+    what: &'static str,
+) -> Result<Option<Cow<'a, [u8]>>> {
+    let Some(nul) = body.iter().position(|&b| b == 0) else {
+        return Ok(None);
     };
-    let text = std::str::from_utf8(&text).ok()?;
+    if !keywords.contains(&&body[..nul]) {
+        return Ok(None);
+    }
+    let rest = &body[nul + 1..];
+    let (compressed, text) = match (kind, rest) {
+        (b"tEXt", text) => (false, text),
+        // Compression method 0, zlib stream.
+        (b"zTXt", [0, zlib @ ..]) => (true, zlib),
+        // Compression flag and method, language tag, translated keyword, text.
+        (b"iTXt", [flag, _, rest @ ..]) => {
+            let mut fields = rest.splitn(3, |&b| b == 0);
+            let (Some(_), Some(_), Some(text)) = (fields.next(), fields.next(), fields.next())
+            else {
+                return Ok(None);
+            };
+            (*flag != 0, text)
+        }
+        _ => return Ok(None),
+    };
+    if !compressed {
+        return Ok(Some(Cow::Borrowed(text)));
+    }
+    let mut out = Vec::new();
+    Ok(inflate_capped(text, MAX_TEXT_CHUNK, what, &mut out)?.then_some(Cow::Owned(out)))
+}
+
+/// The bytes of a raw profile text chunk whose keyword is one of
+/// `keywords` (see [`keyword_text`]): hex text after a name line and a
+/// length line, as ImageMagick and exiftool write it.
+fn raw_profile(
+    kind: &[u8],
+    body: &[u8],
+    keywords: &[&[u8]],
+    what: &'static str,
+) -> Result<Option<Vec<u8>>> {
+    Ok(keyword_text(kind, body, keywords, what)?.and_then(|text| raw_profile_bytes(&text)))
+}
+
+/// The IPTC block of a raw profile chunk (`Raw profile type iptc` or `APP13`).
+fn iptc_from_text(kind: &[u8], body: &[u8]) -> Result<Option<Vec<u8>>> {
+    let what = "bytes a PNG IPTC raw profile inflates to";
+    let bytes = raw_profile(kind, body, &IPTC_KEYWORDS, what)?;
+    Ok(bytes.map(|bytes| Metadata::iptc_block_of(&bytes)))
+}
+
+/// The EXIF block of a raw profile chunk (`Raw profile type exif` or
+/// `APP1`), with or without the `Exif\0\0` prefix; `None` when it holds no
+/// TIFF structure (an `APP1` profile of XMP).
+fn exif_from_text(kind: &[u8], body: &[u8]) -> Result<Option<Vec<u8>>> {
+    let what = "bytes a PNG EXIF raw profile inflates to";
+    let bytes = raw_profile(kind, body, &EXIF_KEYWORDS, what)?;
+    Ok(bytes.and_then(|bytes| Metadata::normalize_exif(&bytes)))
+}
+
+/// The bytes of a raw profile's text: a name line, a length line, then
+/// the bytes in hex; `None` unless the hex is whole and of that length.
+fn raw_profile_bytes(text: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(text).ok()?;
     let mut lines = text.split('\n').filter(|l| !l.trim().is_empty());
     let (_name, length) = (lines.next()?, lines.next()?.trim().parse::<usize>().ok()?);
     let hex: String = lines.flat_map(|l| l.trim().chars()).collect();
-    let bytes: Vec<u8> = (0..hex.len() / 2)
-        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16))
-        .collect::<std::result::Result<_, _>>()
-        .ok()?;
-    (bytes.len() == length).then(|| Metadata::iptc_block_of(&bytes))
+    // Pairs of bytes, not of chars: a non-ASCII char (never a hex digit)
+    // fails the pair it falls in rather than being split by a slice.
+    let bytes: Vec<u8> = hex
+        .as_bytes()
+        .chunks_exact(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+        })
+        .collect::<Option<_>>()?;
+    (bytes.len() == length).then_some(bytes)
 }
 
 /// A `zTXt` chunk holding IPTC-IIM as a hex raw profile.
@@ -230,7 +408,7 @@ fn iccp_chunk(icc: &[u8]) -> Vec<u8> {
     [&b"icc\0\0"[..], &zlib(icc, flate2::Compression::best())].concat()
 }
 
-/// Whether a chunk holds metadata [`replace_metadata`] replaces: `eXIf`,
+/// Whether a chunk holds metadata [`replace_metadata_under`] replaces: `eXIf`,
 /// `iCCP`, and text chunks with the XMP or a raw-profile keyword.
 fn is_metadata_chunk(kind: &[u8], body: &[u8]) -> bool {
     match kind {
@@ -242,9 +420,37 @@ fn is_metadata_chunk(kind: &[u8], body: &[u8]) -> bool {
     }
 }
 
-/// `file` with its metadata chunks replaced by `metadata`'s, written right
-/// after `IHDR`; the image chunks are copied byte for byte.
-pub(crate) fn replace_metadata(file: &[u8], metadata: &Metadata) -> Result<Vec<u8>> {
+/// Ancillary chunks that say how to show the image (colour, transparency,
+/// pixel size, animation, and ImageMagick's `orNT` orientation, kept as
+/// the EXIF orientation is when pixels are not turned): they stay when a
+/// policy removes what pixpress does not model.
+const IMAGE_CHUNKS: [&[u8]; 17] = [
+    b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"sBIT", b"cICP", b"mDCV", b"cLLI", b"bKGD", b"pHYs",
+    b"hIST", b"sPLT", b"sTER", b"acTL", b"fcTL", b"fdAT", b"orNT",
+];
+
+/// Whether a chunk pixpress does not model stays when the policy removes
+/// the rest: critical chunks (`IHDR`, `PLTE`, `IDAT`, `IEND`, and any other
+/// a decoder must know) and [`IMAGE_CHUNKS`]. Text chunks, `tIME` and
+/// unknown ancillary chunks are metadata.
+fn is_image_chunk(kind: &[u8]) -> bool {
+    let critical = kind.first().is_some_and(u8::is_ascii_uppercase);
+    critical || IMAGE_CHUNKS.contains(&kind)
+}
+
+/// `file` with its metadata chunks replaced by `metadata`'s (already
+/// filtered by `policy`), written right after `IHDR`; the image chunks are
+/// copied byte for byte. A policy that keeps everything leaves every other
+/// chunk, and data after `IEND`, as it is; any other removes what pixpress
+/// does not model, as it is gone from re-encoded pixels: text chunks,
+/// `tIME`, unknown ancillary chunks (see [`is_image_chunk`]) and what
+/// follows `IEND`.
+pub(crate) fn replace_metadata_under(
+    file: &[u8],
+    metadata: &Metadata,
+    policy: &MetadataPolicy,
+) -> Result<Vec<u8>> {
+    let keep_unmodelled = policy.keeps_everything();
     let damaged = || Error::corrupt(Format::Png, "chunk structure is damaged");
     let mut out = Vec::with_capacity(file.len());
     out.extend_from_slice(file.get(..8).ok_or_else(damaged)?);
@@ -261,7 +467,7 @@ pub(crate) fn replace_metadata(file: &[u8], metadata: &Metadata) -> Result<Vec<u
             .filter(|&e| e <= file.len());
         let end = end.ok_or_else(damaged)?;
         let (kind, body) = (&file[at + 4..at + 8], &file[at + 8..end - 4]);
-        if !is_metadata_chunk(kind, body) {
+        if !is_metadata_chunk(kind, body) && (keep_unmodelled || is_image_chunk(kind)) {
             out.extend_from_slice(&file[at..end]);
         }
         if kind == b"IHDR" {
@@ -272,6 +478,12 @@ pub(crate) fn replace_metadata(file: &[u8], metadata: &Metadata) -> Result<Vec<u
             for (kind, body) in icc.into_iter().chain(text_chunks(metadata)) {
                 write_chunk(&mut out, &kind, &body);
             }
+        }
+        if kind == b"IEND" {
+            if keep_unmodelled {
+                out.extend_from_slice(&file[end..]);
+            }
+            break;
         }
         at = end;
     }
@@ -376,4 +588,259 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
     let mut png_options = oxipng::Options::from_preset(preset);
     png_options.strip = oxipng::StripChunks::None;
     raw.create_optimized_png(&png_options).map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metadata::EXIF_PREFIX;
+
+    /// A `tEXt` body holding `text` as an IPTC raw profile.
+    fn iptc_text(text: &str) -> Vec<u8> {
+        [IPTC_KEYWORD, &[0], text.as_bytes()].concat()
+    }
+
+    #[test]
+    fn raw_profile_hex_with_non_ascii_text_is_refused_without_panic() {
+        let iim = [0x1C, 2, 90, 0, 3, b'Z', b'u', b'g'];
+        let read = |kind: &[u8], body: &[u8]| iptc_from_text(kind, body).unwrap();
+        assert_eq!(
+            read(b"zTXt", &iptc_chunk(&iim)),
+            Some(Metadata::iptc_block_of(&iim))
+        );
+        assert_eq!(
+            read(b"tEXt", &iptc_text("\niptc\n       2\n1c02\n")),
+            Some(Metadata::iptc_block_of(&[0x1C, 0x02]))
+        );
+        // A two-byte char straddling a hex pair, and full-width digits.
+        assert_eq!(
+            read(b"tEXt", &iptc_text("\niptc\n       2\n1\u{e9}20\n")),
+            None
+        );
+        assert_eq!(
+            read(b"tEXt", &iptc_text("\niptc\n       2\n\u{ff11}c02\n")),
+            None
+        );
+    }
+
+    /// A little-endian TIFF structure with one IFD0 entry: Orientation = `value`.
+    fn exif_with_orientation(value: u16) -> Vec<u8> {
+        let mut tiff = b"II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0".to_vec();
+        tiff.extend_from_slice(&value.to_le_bytes());
+        tiff.extend_from_slice(&[0; 6]); // value padding, no next IFD
+        tiff
+    }
+
+    /// `bytes` as the text of a raw profile named `name`, hex in lines of
+    /// 72 digits, as ImageMagick writes it.
+    fn raw_profile_text(name: &str, bytes: &[u8]) -> String {
+        use std::fmt::Write;
+        let mut text = format!("\n{name}\n{:8}\n", bytes.len());
+        for line in bytes.chunks(36) {
+            for b in line {
+                let _ = write!(text, "{b:02x}");
+            }
+            text.push('\n');
+        }
+        text
+    }
+
+    #[test]
+    fn exif_in_a_raw_profile_text_chunk_is_read_where_there_is_no_exif_chunk() {
+        let exif = exif_with_orientation(3);
+        let payload = [EXIF_PREFIX, &exif].concat();
+        let text = raw_profile_text("exif", &payload);
+        let keyword = b"Raw profile type exif\0";
+        let packed = zlib(text.as_bytes(), flate2::Compression::default());
+        let ztxt = [&keyword[..], &[0], &packed].concat();
+        let texts = [
+            (b"zTXt", ztxt),
+            (b"tEXt", [&keyword[..], text.as_bytes()].concat()),
+            (b"iTXt", [&keyword[..], b"\x01\0\0\0", &packed].concat()),
+            (
+                b"iTXt",
+                [&keyword[..], b"\0\0en\0\0", text.as_bytes()].concat(),
+            ),
+        ];
+        for (kind, body) in &texts {
+            let file = png_with(&[(*kind, body.clone())]);
+            let meta = text_metadata(&file).unwrap();
+            assert_eq!(meta.exif.as_deref(), Some(&exif[..]), "{kind:?}");
+            assert_eq!(probe(&file).unwrap().orientation, 3, "{kind:?}");
+            let decoded = decode(&file, &request(false)).unwrap();
+            assert_eq!(decoded.orientation, Orientation::from_exif(3), "{kind:?}");
+            assert_eq!(decoded.metadata.exif.as_deref(), Some(&exif[..]));
+        }
+        // Without the `Exif\0\0` prefix, and as `APP1`.
+        let bare = raw_profile_text("APP1", &exif);
+        let body = [&b"Raw profile type APP1\0"[..], bare.as_bytes()].concat();
+        assert_eq!(exif_from_text(b"tEXt", &body).unwrap(), Some(exif.clone()));
+        // An `APP1` profile of XMP is no EXIF; a length that does not match is refused.
+        let xmp = raw_profile_text("APP1", b"http://ns.adobe.com/xap/1.0/\0<x/>");
+        let body = [&b"Raw profile type APP1\0"[..], xmp.as_bytes()].concat();
+        assert_eq!(exif_from_text(b"tEXt", &body).unwrap(), None);
+        let short = text.replacen(&format!("{:8}", payload.len()), "       9", 1);
+        let body = [&keyword[..], short.as_bytes()].concat();
+        assert_eq!(exif_from_text(b"tEXt", &body).unwrap(), None);
+        // An eXIf chunk wins, wherever it is.
+        let other = exif_with_orientation(6);
+        let file = png_with(&[(b"zTXt", texts[0].1.clone()), (b"eXIf", other.clone())]);
+        assert_eq!(text_metadata(&file).unwrap().exif, Some(other));
+        // A compressed one past the cap is refused.
+        let bombed = [&keyword[..], &[0], bomb()].concat();
+        let err = text_metadata(&png_with(&[(b"zTXt", bombed)])).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::LimitExceeded, "{err}");
+        assert!(err.to_string().contains("EXIF"), "{err}");
+    }
+
+    /// The chunk types of a PNG file up to `IEND`, in order.
+    fn kinds(file: &[u8]) -> Vec<String> {
+        chunks(file)
+            .map(|(kind, _)| String::from_utf8_lossy(kind).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_policy_that_strips_removes_text_and_unknown_chunks_on_rewrite() {
+        let exif = exif_with_orientation(3);
+        let raw_exif = zlib(
+            raw_profile_text("exif", &exif).as_bytes(),
+            flate2::Compression::default(),
+        );
+        let extra: [(&[u8; 4], Vec<u8>); 7] = [
+            (b"gAMA", 45455u32.to_be_bytes().to_vec()),
+            (b"tEXt", b"Comment\0a secret".to_vec()),
+            (
+                b"zTXt",
+                [&b"Raw profile type exif\0\0"[..], &raw_exif].concat(),
+            ),
+            (b"tIME", vec![7, 234, 1, 2, 3, 4, 5]),
+            (b"pHYs", vec![0, 0, 11, 19, 0, 0, 11, 19, 1]),
+            (b"prVt", b"private".to_vec()),
+            (b"iTXt", b"Description\0\0\0\0\0words".to_vec()),
+        ];
+        let mut file = png_with(&extra);
+        file.extend_from_slice(b"trailing bytes");
+        let none = Metadata::default();
+        let kept = replace_metadata_under(&file, &none, &MetadataPolicy::KEEP).unwrap();
+        let all = [
+            "IHDR", "gAMA", "tEXt", "tIME", "pHYs", "prVt", "iTXt", "IDAT", "IEND",
+        ];
+        assert_eq!(kinds(&kept), all);
+        assert!(kept.ends_with(b"trailing bytes"));
+
+        let stripped = replace_metadata_under(&file, &none, &MetadataPolicy::STRIP).unwrap();
+        assert_eq!(kinds(&stripped), ["IHDR", "gAMA", "pHYs", "IDAT", "IEND"]);
+        assert!(stripped.ends_with(&chunk(b"IEND", &[])));
+        // Blocks the policy kept are written; the image is the same.
+        let web = MetadataPolicy::parse("web").unwrap();
+        let blocks = Metadata {
+            exif: Some(exif.clone()),
+            ..Metadata::default()
+        };
+        let out = replace_metadata_under(&file, &blocks, &web).unwrap();
+        assert_eq!(
+            kinds(&out),
+            ["IHDR", "eXIf", "gAMA", "pHYs", "IDAT", "IEND"]
+        );
+        assert_eq!(text_metadata(&out).unwrap().exif, Some(exif));
+        let pixels = |file: &[u8]| decode(file, &request(false)).unwrap().image;
+        assert_eq!(pixels(&out), pixels(&file));
+    }
+
+    /// A chunk as a file holds it: length, type, body, CRC.
+    fn chunk(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_chunk(&mut out, kind, body);
+        out
+    }
+
+    /// `len` zero bytes as a zlib stream, written a block at a time.
+    fn zlib_zeros(len: u64) -> Vec<u8> {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        let block = [0u8; 1 << 16];
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(block.len() as u64) as usize;
+            std::io::Write::write_all(&mut z, &block[..n]).unwrap();
+            left -= n as u64;
+        }
+        z.finish().unwrap()
+    }
+
+    /// A zlib stream of a few KiB that inflates one byte past the caps.
+    fn bomb() -> &'static [u8] {
+        static BOMB: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        BOMB.get_or_init(|| zlib_zeros(MAX_ICC_PROFILE.max(MAX_TEXT_CHUNK) + 1))
+    }
+
+    /// A 1x1 8-bit gray PNG with `extra` chunks (type, body) before its `IDAT`.
+    fn png_with(extra: &[(&[u8; 4], Vec<u8>)]) -> Vec<u8> {
+        let ihdr: [u8; 13] = [0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0];
+        let mut file = b"\x89PNG\r\n\x1a\n".to_vec();
+        file.extend(chunk(b"IHDR", &ihdr));
+        for (kind, body) in extra {
+            file.extend(chunk(kind, body));
+        }
+        let pixels = zlib(&[0, 0x80], flate2::Compression::default());
+        file.extend(chunk(b"IDAT", &pixels));
+        file.extend(chunk(b"IEND", &[]));
+        file
+    }
+
+    fn request(accept_truncated: bool) -> DecodeRequest {
+        DecodeRequest {
+            max_pixels: u64::MAX,
+            accept_truncated,
+            min_size: None,
+        }
+    }
+
+    #[test]
+    fn an_iccp_chunk_inflating_past_the_cap_is_refused_by_probe_and_decode() {
+        assert!(bomb().len() < 1 << 20, "{} bytes", bomb().len());
+        let iccp = |stream: &[u8]| [&b"icc\0\0"[..], stream].concat();
+        let fine = png_with(&[(b"iCCP", iccp(&zlib_zeros(1000)))]);
+        assert!(probe(&fine).unwrap().has_icc);
+        for accept_truncated in [false, true] {
+            let decoded = decode(&fine, &request(accept_truncated)).unwrap();
+            assert_eq!(decoded.metadata.icc, Some(vec![0; 1000]));
+        }
+        let bombed = png_with(&[(b"iCCP", iccp(bomb()))]);
+        let err = probe(&bombed).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::LimitExceeded, "{err}");
+        assert!(err.to_string().contains("iCCP"), "{err}");
+        for accept_truncated in [false, true] {
+            let err = decode(&bombed, &request(accept_truncated)).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::LimitExceeded, "{err}");
+        }
+    }
+
+    #[test]
+    fn a_metadata_text_chunk_inflating_past_the_cap_is_refused() {
+        let xmp = |stream: &[u8]| [&b"XML:com.adobe.xmp\0\x01\x00\0\0"[..], stream].concat();
+        let packet = b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>";
+        let fine = xmp(&zlib(packet, flate2::Compression::default()));
+        assert_eq!(xmp_from_itxt(&fine).unwrap(), Some(packet.to_vec()));
+        let fine = png_with(&[(b"iTXt", fine)]);
+        assert!(probe(&fine).unwrap().has_xmp);
+
+        let bombed = png_with(&[(b"iTXt", xmp(bomb()))]);
+        let err = probe(&bombed).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::LimitExceeded, "{err}");
+        assert!(err.to_string().contains("XMP"), "{err}");
+        for accept_truncated in [false, true] {
+            let err = decode(&bombed, &request(accept_truncated)).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::LimitExceeded, "{err}");
+        }
+
+        let iptc = [IPTC_KEYWORD, &[0, 0], bomb()].concat();
+        let err = text_metadata(&png_with(&[(b"zTXt", iptc)])).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::LimitExceeded, "{err}");
+        assert!(err.to_string().contains("IPTC"), "{err}");
+
+        // A chunk nobody reads is never inflated.
+        let comment = [&b"Comment\0\0"[..], bomb()].concat();
+        assert!(text_metadata(&png_with(&[(b"zTXt", comment)])).is_ok());
+    }
 }

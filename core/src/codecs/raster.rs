@@ -11,7 +11,11 @@ use crate::pixels::{Image, Layout};
 use image::error::{ImageError, LimitErrorKind};
 use image::{ColorType, ImageDecoder, Limits};
 
-/// Maps an `image` crate error, keeping the codec's own message.
+/// Maps an `image` crate error, keeping the codec's own message: a variant
+/// of a valid file the codec does not handle (a CIELab TIFF, a 4-bit gray
+/// one) is [`Error::UnsupportedFormat`], a limit the codec enforces is
+/// [`Error::LimitExceeded`], data that ends early is [`Error::Truncated`] and
+/// anything else malformed is [`Error::Corrupt`].
 pub(crate) fn map_error(format: Format, e: ImageError) -> Error {
     let detail = e.to_string();
     let truncated = |text: &str| {
@@ -25,15 +29,28 @@ pub(crate) fn map_error(format: Format, e: ImageError) -> Error {
         ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             Error::truncated(format, detail)
         }
-        ImageError::Limits(l) if matches!(l.kind(), LimitErrorKind::DimensionError) => {
-            Error::corrupt(format, format!("dimensions out of range: {detail}"))
+        ImageError::Limits(l) => {
+            let dimensions = matches!(l.kind(), LimitErrorKind::DimensionError);
+            super::limit_exceeded(codec_limit(format, dimensions), 0, 0)
         }
-        ImageError::Limits(_) => Error::corrupt(format, format!("decoder memory limit: {detail}")),
-        ImageError::Unsupported(_) => {
-            Error::corrupt(format, format!("unsupported variant: {detail}"))
-        }
+        ImageError::Unsupported(_) => Error::UnsupportedFormat {
+            detail: format!("{format} variant not supported: {detail}"),
+        },
         _ if truncated(&detail) => Error::truncated(format, detail),
         _ => Error::corrupt(format, detail),
+    }
+}
+
+/// What a codec's own limit (dimensions, else memory) refused, for
+/// [`super::limit_exceeded`]: the codec gives no numbers.
+pub(crate) fn codec_limit(format: Format, dimensions: bool) -> &'static str {
+    match (format, dimensions) {
+        (Format::Png, false) => "memory the PNG decoder's own limit allows",
+        (Format::Gif, false) => "memory the GIF decoder's own limit allows",
+        (Format::Tiff, false) => "memory the TIFF decoder's own limits allow",
+        (Format::Bmp, false) => "memory the BMP decoder's own limit allows",
+        (_, false) => "memory the decoder's own limit allows",
+        (_, true) => "image dimensions the decoder's own limit allows",
     }
 }
 
@@ -61,7 +78,13 @@ fn metadata_of(format: Format, decoder: &mut impl ImageDecoder) -> Result<Metada
             .exif_metadata()
             .map_err(map)?
             .and_then(|d| Metadata::normalize_exif(&d)),
-        xmp: decoder.xmp_metadata().map_err(map)?,
+        xmp: match decoder.xmp_metadata() {
+            Ok(xmp) => xmp,
+            // The png crate inflates a compressed XMP chunk only up to 2 MiB;
+            // png.rs reads the packet itself, up to its own cap, with a typed error past it.
+            Err(_) if format == Format::Png => None,
+            Err(e) => return Err(map(e)),
+        },
         icc: decoder
             .icc_profile()
             .map_err(map)?
@@ -149,5 +172,38 @@ fn into_image(width: u32, height: u32, color: ColorType, buffer: Vec<u8>) -> Res
         other => Err(Error::Internal(format!(
             "unexpected decoder color type {other:?}"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use image::error::{
+        DecodingError, ImageFormatHint, LimitError, UnsupportedError, UnsupportedErrorKind,
+    };
+
+    #[test]
+    fn image_errors_map_to_their_kinds() {
+        let kind = |e: ImageError| map_error(Format::Tiff, e).kind();
+        let unsupported = UnsupportedError::from_format_and_kind(
+            ImageFormatHint::Unknown,
+            UnsupportedErrorKind::GenericFeature("CIELab".into()),
+        );
+        assert_eq!(
+            kind(ImageError::Unsupported(unsupported)),
+            ErrorKind::UnsupportedFormat
+        );
+        for limit in [
+            LimitErrorKind::InsufficientMemory,
+            LimitErrorKind::DimensionError,
+        ] {
+            let limits = ImageError::Limits(LimitError::from_kind(limit));
+            assert_eq!(kind(limits), ErrorKind::LimitExceeded);
+        }
+        let bad = DecodingError::new(ImageFormatHint::Unknown, "bad Huffman code");
+        assert_eq!(kind(ImageError::Decoding(bad)), ErrorKind::Corrupt);
+        let cut = DecodingError::new(ImageFormatHint::Unknown, "unexpected end of file");
+        assert_eq!(kind(ImageError::Decoding(cut)), ErrorKind::Truncated);
     }
 }

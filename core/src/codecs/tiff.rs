@@ -21,10 +21,19 @@ fn decoder(data: &[u8]) -> Result<TiffDecoder<Cursor<&[u8]>>> {
     TiffDecoder::new(Cursor::new(data)).map_err(|e| raster::map_error(Format::Tiff, e))
 }
 
+/// Maps a `tiff` crate error as [`raster::map_error`] maps the `image`
+/// crate's: a variant the crate does not handle (CIELab, say) is
+/// [`Error::UnsupportedFormat`], its own limits [`Error::LimitExceeded`].
 fn tiff_error(e: tiff::TiffError) -> Error {
     match e {
         tiff::TiffError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             Error::truncated(Format::Tiff, io.to_string())
+        }
+        tiff::TiffError::UnsupportedError(unsupported) => Error::UnsupportedFormat {
+            detail: format!("TIFF variant not supported: {unsupported}"),
+        },
+        tiff::TiffError::LimitsExceeded => {
+            super::limit_exceeded(raster::codec_limit(Format::Tiff, false), 0, 0)
         }
         other => Error::corrupt(Format::Tiff, other.to_string()),
     }
@@ -91,8 +100,9 @@ fn decode_fax(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
     };
     let t4_options = tag(&mut d, Tag::Unknown(292))?.unwrap_or(0);
     if t4_options & 1 != 0 {
-        return Err(Error::CodecUnavailable {
-            detail: "two-dimensional CCITT Group 3 TIFF is not supported".into(),
+        // A valid file in a variant no build decodes: not a missing codec.
+        return Err(Error::UnsupportedFormat {
+            detail: "TIFF variant not supported: two-dimensional CCITT Group 3".into(),
         });
     }
     let lsb_first = tag(&mut d, Tag::FillOrder)?.unwrap_or(1) == 2;
@@ -142,4 +152,86 @@ fn decode_fax(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
         metadata: Metadata::default(),
         orientation: Orientation::Normal,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    /// A one-pixel, uncompressed, 8-bit, three-sample little-endian TIFF
+    /// with PhotometricInterpretation `photometric` and sample values `pixel`.
+    fn tiff_1x1(photometric: u16, pixel: [u8; 3]) -> Vec<u8> {
+        const ENTRIES: u32 = 9;
+        let bits_at = 8 + 2 + ENTRIES * 12 + 4;
+        let pixel_at = bits_at + 6;
+        // (tag, type, count, value); type 3 is SHORT, 4 LONG.
+        let entries: [(u16, u16, u32, u32); ENTRIES as usize] = [
+            (256, 3, 1, 1),                      // ImageWidth
+            (257, 3, 1, 1),                      // ImageLength
+            (258, 3, 3, bits_at),                // BitsPerSample: 8, 8, 8, out of line
+            (259, 3, 1, 1),                      // Compression: none
+            (262, 3, 1, u32::from(photometric)), // PhotometricInterpretation
+            (273, 4, 1, pixel_at),               // StripOffsets
+            (277, 3, 1, 3),                      // SamplesPerPixel
+            (278, 3, 1, 1),                      // RowsPerStrip
+            (279, 4, 1, 3),                      // StripByteCounts
+        ];
+        let mut file = b"II*\0".to_vec();
+        file.extend(8u32.to_le_bytes());
+        file.extend((ENTRIES as u16).to_le_bytes());
+        for (tag, kind, count, value) in entries {
+            file.extend(tag.to_le_bytes());
+            file.extend(kind.to_le_bytes());
+            file.extend(count.to_le_bytes());
+            file.extend(value.to_le_bytes());
+        }
+        file.extend(0u32.to_le_bytes()); // no next IFD
+        assert_eq!(file.len(), bits_at as usize);
+        file.extend([8, 0, 8, 0, 8, 0]);
+        file.extend(pixel);
+        file
+    }
+
+    fn request() -> DecodeRequest {
+        DecodeRequest {
+            max_pixels: u64::MAX,
+            accept_truncated: false,
+            min_size: None,
+        }
+    }
+
+    #[test]
+    fn a_cielab_tiff_is_an_unsupported_variant_not_a_corrupt_file() {
+        // The same file as RGB decodes: only the color space differs.
+        let rgb = decode(&tiff_1x1(2, [50, 0, 0]), &request()).unwrap();
+        assert_eq!((rgb.image.width, rgb.image.height), (1, 1));
+        let lab = tiff_1x1(8, [50, 0, 0]);
+        let err = probe(&lab).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnsupportedFormat, "{err}");
+        let err = decode(&lab, &request()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnsupportedFormat, "{err}");
+        assert!(err.to_string().contains("CIELab"), "{err}");
+    }
+
+    #[test]
+    fn tiff_errors_map_to_their_kinds() {
+        let unsupported = tiff::TiffUnsupportedError::UnknownCompressionMethod;
+        let kind = |e: tiff::TiffError| tiff_error(e).kind();
+        assert_eq!(
+            kind(tiff::TiffError::UnsupportedError(unsupported)),
+            ErrorKind::UnsupportedFormat
+        );
+        assert_eq!(
+            kind(tiff::TiffError::LimitsExceeded),
+            ErrorKind::LimitExceeded
+        );
+        let eof = std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
+        assert_eq!(kind(tiff::TiffError::IoError(eof)), ErrorKind::Truncated);
+        let format = tiff::TiffFormatError::TiffSignatureNotFound;
+        assert_eq!(
+            kind(tiff::TiffError::FormatError(format)),
+            ErrorKind::Corrupt
+        );
+    }
 }

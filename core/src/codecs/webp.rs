@@ -6,7 +6,7 @@ use super::{check_limit, DecodeRequest, Decoded};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::info::Info;
-use crate::metadata::Metadata;
+use crate::metadata::{Metadata, MetadataPolicy};
 use crate::options::Options;
 use crate::orient::Orientation;
 use crate::pixels::{Image, Layout, PixelsRef};
@@ -84,11 +84,24 @@ fn features(data: &[u8]) -> Result<WebPBitstreamFeatures> {
     }
 }
 
+/// What libwebp's refusal to allocate was, for [`super::limit_exceeded`]:
+/// libwebp gives no numbers.
+const MEMORY_LIMIT: &str = "memory libwebp's own limit allows";
+
+/// The error a libwebp decoding status is: a WebP variant libwebp does not
+/// decode (`UNSUPPORTED_FEATURE`, for example an animation given to the still
+/// decoder) is an unsupported format, not a missing codec; an allocation
+/// libwebp refuses (`OUT_OF_MEMORY`: its own cap on one image's memory, or
+/// the system's) is a limit error; data ending early is truncated, anything
+/// else corrupt.
 fn status_error(status: VP8StatusCode) -> Error {
     let detail = format!("libwebp: {status:?}");
     match status {
         VP8StatusCode::VP8_STATUS_NOT_ENOUGH_DATA => Error::truncated(Format::WebP, detail),
-        VP8StatusCode::VP8_STATUS_UNSUPPORTED_FEATURE => Error::CodecUnavailable { detail },
+        VP8StatusCode::VP8_STATUS_UNSUPPORTED_FEATURE => Error::UnsupportedFormat {
+            detail: format!("a WebP variant libwebp does not decode ({detail})"),
+        },
+        VP8StatusCode::VP8_STATUS_OUT_OF_MEMORY => super::limit_exceeded(MEMORY_LIMIT, 0, 0),
         _ => Error::corrupt(Format::WebP, detail),
     }
 }
@@ -267,10 +280,52 @@ fn add_metadata(bitstream: Vec<u8>, metadata: &Metadata) -> Result<Vec<u8>> {
     replace_metadata(&bitstream, metadata).map_err(|e| Error::encode(Format::WebP, e.to_string()))
 }
 
-/// `file` with its ICCP, EXIF and XMP chunks replaced by `metadata`'s (a
-/// block `metadata` lacks is removed); the image chunks are copied as they
-/// are. A file libwebp's muxer cannot take apart is corrupt.
+/// [`replace_metadata_under`] with a policy that keeps everything: the chunks
+/// pixpress does not model stay.
 pub(crate) fn replace_metadata(bitstream: &[u8], metadata: &Metadata) -> Result<Vec<u8>> {
+    replace_metadata_under(bitstream, metadata, &MetadataPolicy::KEEP)
+}
+
+/// The chunks libwebp's muxer knows: the image, animation and metadata chunks.
+const KNOWN_CHUNKS: [&[u8; 4]; 9] = [
+    b"VP8X", b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF", b"ICCP", b"EXIF", b"XMP ",
+];
+
+/// The FourCCs of the top-level chunks of a WebP file that are not
+/// [`KNOWN_CHUNKS`], each once, as far as the chunk structure goes.
+fn unknown_chunks(file: &[u8]) -> Vec<[u8; 4]> {
+    let mut found: Vec<[u8; 4]> = Vec::new();
+    // After "RIFF", the size and "WEBP".
+    let mut at: usize = 12;
+    while let Some(header) = file.get(at..at.saturating_add(8)) {
+        let fourcc = [header[0], header[1], header[2], header[3]];
+        let size = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
+        if !KNOWN_CHUNKS.contains(&&fourcc) && !found.contains(&fourcc) {
+            found.push(fourcc);
+        }
+        // Payloads are padded to an even size.
+        let Some(next) = size
+            .checked_add(size & 1)
+            .and_then(|s| (at + 8).checked_add(s))
+        else {
+            break;
+        };
+        at = next;
+    }
+    found
+}
+
+/// `bitstream` with its ICCP, EXIF and XMP chunks replaced by
+/// `metadata`'s (already filtered by `policy`; a block `metadata` lacks is
+/// removed); the image chunks are copied as they are. A policy that keeps
+/// everything leaves the chunks pixpress does not model as they are; any
+/// other removes them (see [`unknown_chunks`]), as they are gone from
+/// re-encoded pixels. A file libwebp's muxer cannot take apart is corrupt.
+pub(crate) fn replace_metadata_under(
+    bitstream: &[u8],
+    metadata: &Metadata,
+    policy: &MetadataPolicy,
+) -> Result<Vec<u8>> {
     let chunks: [(&[u8; 5], Option<&[u8]>); 3] = [
         (b"ICCP\0", metadata.icc.as_deref()),
         (b"EXIF\0", metadata.exif.as_deref()),
@@ -298,6 +353,15 @@ pub(crate) fn replace_metadata(bitstream: &[u8], metadata: &Metadata) -> Result<
         };
         ok &= status == WebPMuxError::WEBP_MUX_OK;
     }
+    if !policy.keeps_everything() {
+        for fourcc in unknown_chunks(bitstream) {
+            let status = unsafe { WebPMuxDeleteChunk(mux, fourcc.as_ptr().cast()) };
+            ok &= matches!(
+                status,
+                WebPMuxError::WEBP_MUX_OK | WebPMuxError::WEBP_MUX_NOT_FOUND
+            );
+        }
+    }
     let mut assembled = WebPData::default();
     ok &= unsafe { WebPMuxAssemble(mux, &mut assembled) } == WebPMuxError::WEBP_MUX_OK;
     let out =
@@ -312,4 +376,39 @@ pub(crate) fn replace_metadata(bitstream: &[u8], metadata: &Metadata) -> Result<
             "libwebp's muxer cannot write the metadata chunks into this file",
         )
     })
+}
+
+#[cfg(test)]
+mod status_tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn libwebp_statuses_map_to_the_kind_the_caller_acts_on() {
+        use libwebp_sys::VP8StatusCode as V;
+        let cases = [
+            (V::VP8_STATUS_NOT_ENOUGH_DATA, ErrorKind::Truncated),
+            (
+                V::VP8_STATUS_UNSUPPORTED_FEATURE,
+                ErrorKind::UnsupportedFormat,
+            ),
+            (V::VP8_STATUS_OUT_OF_MEMORY, ErrorKind::LimitExceeded),
+            (V::VP8_STATUS_BITSTREAM_ERROR, ErrorKind::Corrupt),
+            (V::VP8_STATUS_INVALID_PARAM, ErrorKind::Corrupt),
+            (V::VP8_STATUS_SUSPENDED, ErrorKind::Corrupt),
+        ];
+        for (status, kind) in cases {
+            assert_eq!(status_error(status).kind(), kind, "{status:?}");
+        }
+        let unsupported = status_error(V::VP8_STATUS_UNSUPPORTED_FEATURE).to_string();
+        assert!(unsupported.contains("UNSUPPORTED_FEATURE"), "{unsupported}");
+        assert!(matches!(
+            status_error(V::VP8_STATUS_OUT_OF_MEMORY),
+            Error::ResourceLimit {
+                what: MEMORY_LIMIT,
+                amount: 0,
+                limit: 0
+            }
+        ));
+    }
 }

@@ -23,6 +23,15 @@ pub const MAX_INTERCEPTED_BYTES: usize = 1 << 20;
 pub trait MetadataInterceptor: Send + Sync {
     /// Inspects and edits `edit`, a copy of what is about to be written.
     fn intercept(&self, edit: &mut MetadataEdit) -> std::result::Result<(), String>;
+
+    /// Whether the interceptor must run on the thread that called pixpress
+    /// (a JavaScript function called synchronously, a C callback whose user
+    /// data the host may free once the call returns). Such an interceptor
+    /// runs inline and has no `interceptor_timeout` deadline; others run on a
+    /// thread of their own under it. Default `false`.
+    fn bound_to_calling_thread(&self) -> bool {
+        false
+    }
 }
 
 impl<F> MetadataInterceptor for F
@@ -45,13 +54,19 @@ impl Interceptor {
     }
 
     /// Runs the interceptor on a copy of `metadata` for a `format` output of
-    /// `width` x `height`, and returns the validated result.
+    /// `width` x `height`, and returns the validated result. The interceptor
+    /// runs on a thread of its own; if it has not returned within `timeout`,
+    /// the call fails with [`Error::Interceptor`] (the thread is left to
+    /// finish, and whatever it returns is dropped). One
+    /// [bound to the calling thread](MetadataInterceptor::bound_to_calling_thread)
+    /// runs inline, without the deadline.
     pub(crate) fn run(
         &self,
         metadata: Metadata,
         format: Format,
         width: u32,
         height: u32,
+        timeout: std::time::Duration,
     ) -> Result<Metadata> {
         let before = metadata.clone();
         let mut edit = MetadataEdit {
@@ -60,8 +75,43 @@ impl Interceptor {
             width,
             height,
         };
-        match catch_unwind(AssertUnwindSafe(|| self.0.intercept(&mut edit))) {
-            Ok(Ok(())) => {}
+        if self.0.bound_to_calling_thread() {
+            let outcome = catch_unwind(AssertUnwindSafe(|| self.0.intercept(&mut edit)));
+            return self.validated(outcome.map(|result| result.map(|()| edit)), &before, format);
+        }
+        let interceptor = Arc::clone(&self.0);
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        // What the interceptor compresses is nested in this call's admission.
+        let held = crate::budget::held_here();
+        std::thread::Builder::new()
+            .name("pixpress-interceptor".into())
+            .spawn(move || {
+                let outcome = crate::budget::holding(held, || {
+                    catch_unwind(AssertUnwindSafe(|| interceptor.intercept(&mut edit)))
+                })
+                .map(|result| result.map(|()| edit));
+                let _ = sender.send(outcome);
+            })
+            .map_err(|e| Error::Interceptor(format!("cannot start the interceptor: {e}")))?;
+        match receiver.recv_timeout(timeout) {
+            Ok(outcome) => self.validated(outcome, &before, format),
+            Err(_) => Err(Error::Interceptor(format!(
+                "interceptor did not return within {:.3} s (interceptor_timeout)",
+                timeout.as_secs_f64()
+            ))),
+        }
+    }
+
+    /// The metadata an interceptor's `outcome` left, checked against what
+    /// it was given (`before`) and placed for a `format` output.
+    fn validated(
+        &self,
+        outcome: std::thread::Result<std::result::Result<MetadataEdit, String>>,
+        before: &Metadata,
+        format: Format,
+    ) -> Result<Metadata> {
+        let edit = match outcome {
+            Ok(Ok(edit)) => edit,
             Ok(Err(reason)) => return Err(Error::Interceptor(reason)),
             Err(payload) => {
                 return Err(Error::Interceptor(format!(
@@ -69,8 +119,8 @@ impl Interceptor {
                     panic_message(payload.as_ref())
                 )))
             }
-        }
-        if let Some(problem) = edit.metadata.edit_problem(&before) {
+        };
+        if let Some(problem) = edit.metadata.edit_problem(before) {
             return Err(Error::Interceptor(problem));
         }
         let mut out = edit.metadata;
@@ -455,7 +505,15 @@ mod tests {
             (bad_xmp, "not well-formed"),
             (too_big, "over the limit"),
         ] {
-            let err = interceptor.run(m.clone(), Format::Jpeg, 1, 1).unwrap_err();
+            let err = interceptor
+                .run(
+                    m.clone(),
+                    Format::Jpeg,
+                    1,
+                    1,
+                    crate::options::DEFAULT_INTERCEPTOR_TIMEOUT,
+                )
+                .unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::Interceptor);
             assert!(err.to_string().contains(says), "{err}");
         }

@@ -66,7 +66,7 @@ impl Ifd {
 /// IFD0's pointer to the Exif IFD.
 const EXIF_POINTER: u16 = 0x8769;
 /// IFD0's pointer to the GPS IFD.
-const GPS_POINTER: u16 = 0x8825;
+pub(crate) const GPS_POINTER: u16 = 0x8825;
 /// The Exif IFD's pointer to the interoperability IFD.
 const INTEROP_POINTER: u16 = 0xA005;
 /// IFD1's JPEG thumbnail offset and length.
@@ -83,6 +83,8 @@ const ASCII: u16 = 2;
 const SHORT: u16 = 3;
 const LONG: u16 = 4;
 const RATIONAL: u16 = 5;
+/// The TIFF type SRATIONAL.
+const SRATIONAL: u16 = 10;
 /// More entries than this in one IFD means the block is damaged.
 const MAX_ENTRIES: usize = 4096;
 
@@ -251,7 +253,8 @@ pub(crate) fn fields(data: &[u8]) -> Vec<(Ifd, u16)> {
 
 /// Removes every field `keep` refuses, in place, and returns `IFD:Name` for
 /// each. A sub-IFD left empty is unlinked; dropping any IFD1 field drops the
-/// whole thumbnail (IFD1 and its image bytes).
+/// whole thumbnail (IFD1 and its image bytes). A second pointer to a sub-IFD
+/// in one IFD is always removed, and a GPS IFD no longer linked is zeroed.
 pub(crate) fn retain(data: &mut [u8], keep: &dyn Fn(Ifd, u16) -> bool) -> Vec<String> {
     let Some(tiff) = Tiff::new(data) else {
         return Vec::new();
@@ -276,12 +279,21 @@ pub(crate) fn retain(data: &mut [u8], keep: &dyn Fn(Ifd, u16) -> bool) -> Vec<St
             if drop_thumbnail {
                 removed.push("IFD1:ThumbnailImage".to_string());
                 zero.extend(thumbnail_ranges(&tiff, offset, &entries));
+                for entry in &entries {
+                    zero.extend(stray_gps_ranges(&tiff, entry, &ifds));
+                }
             }
             continue;
         }
         let mut kept = Vec::with_capacity(entries.len());
-        for entry in &entries {
+        for (index, entry) in entries.iter().enumerate() {
+            // A second entry of a pointer tag (a crafted block's) links an
+            // IFD that nothing here reads or edits, and readers follow it:
+            // it goes, whatever the policy.
+            let second = pointed(ifd, entry.tag).is_some()
+                && entries.iter().position(|e| e.tag == entry.tag) != Some(index);
             let stays = match pointed(ifd, entry.tag) {
+                _ if second => false,
                 Some(child) => !emptied.contains(&child),
                 None => keep(ifd, entry.tag),
             };
@@ -289,13 +301,14 @@ pub(crate) fn retain(data: &mut [u8], keep: &dyn Fn(Ifd, u16) -> bool) -> Vec<St
                 kept.push(*entry);
                 continue;
             }
-            if pointed(ifd, entry.tag).is_none() {
+            if second || pointed(ifd, entry.tag).is_none() {
                 removed.push(format!("{}:{}", ifd.name(), ifd.tag_name(entry.tag)));
                 if let Some(range) = tiff.value_range(entry) {
                     if range.start != entry.at + 8 {
                         zero.push(range);
                     }
                 }
+                zero.extend(stray_gps_ranges(&tiff, entry, &ifds));
             }
         }
         if kept.len() < entries.len() {
@@ -337,9 +350,14 @@ pub(crate) fn retain(data: &mut [u8], keep: &dyn Fn(Ifd, u16) -> bool) -> Vec<St
         data[range].fill(0);
     }
     if let (true, Some(ifd0)) = (drop_thumbnail, ifd0) {
-        // Read the count again: IFD0 may have shrunk, moving its next-IFD link.
+        // Read the count again: IFD0 may have shrunk, moving its next-IFD
+        // link. In a crafted block another IFD overlapping IFD0 may have
+        // written any count there: the link is cleared only inside the block.
         let count = Tiff::new(data).map_or(0, |t| entries_len(&t, ifd0));
-        put_u32(data, ifd0 + 2 + count * 12, 0, big_endian);
+        let link = ifd0 + 2 + count * 12;
+        if link + 4 <= data.len() {
+            put_u32(data, link, 0, big_endian);
+        }
     }
     removed
 }
@@ -347,6 +365,34 @@ pub(crate) fn retain(data: &mut [u8], keep: &dyn Fn(Ifd, u16) -> bool) -> Vec<St
 /// The number of entries of the IFD at `offset`.
 fn entries_len(tiff: &Tiff, offset: usize) -> usize {
     tiff.u16(offset).map_or(0, usize::from)
+}
+
+/// The bytes of the GPS IFD a removed GPSInfo pointer leads to, when `entry`
+/// is one (a crafted block's, outside IFD0 or a second one in IFD0; readers
+/// follow it): its entry list and its values. Nothing for an IFD
+/// [`Tiff::ifds`] lists, which is edited in its own right.
+fn stray_gps_ranges(
+    tiff: &Tiff,
+    entry: &Entry,
+    ifds: &[(Ifd, usize)],
+) -> Vec<std::ops::Range<usize>> {
+    if entry.tag != GPS_POINTER {
+        return Vec::new();
+    }
+    let Some(offset) = tiff.uint(entry).map(|o| o as usize) else {
+        return Vec::new();
+    };
+    if offset < 8 || ifds.iter().any(|&(_, o)| o == offset) {
+        return Vec::new();
+    }
+    let entries = tiff.entries(offset);
+    if entries.is_empty() {
+        return Vec::new();
+    }
+    let mut ranges = Vec::with_capacity(entries.len() + 1);
+    ranges.push(offset..offset + 2 + entries.len() * 12 + 4);
+    ranges.extend(entries.iter().filter_map(|e| tiff.value_range(e)));
+    ranges
 }
 
 /// The bytes of IFD1: its entry list, its values and the thumbnail image.
@@ -477,21 +523,90 @@ pub(crate) fn rationals(data: &[u8], ifd: Ifd, tag: u16) -> Option<Vec<f64>> {
         .collect()
 }
 
-/// Sets a RATIONAL field that is present with exactly `values.len()` values, in place.
-pub(crate) fn set_rationals(data: &mut [u8], ifd: Ifd, tag: u16, values: &[(u32, u32)]) -> bool {
-    let Some((tiff, entry)) = find(data, ifd, tag) else {
+/// Every entry of `tag` in `ifd`, in the order stored (a crafted block may
+/// repeat a tag).
+fn find_all(data: &[u8], ifd: Ifd, tag: u16) -> Option<(Tiff<'_>, Vec<Entry>)> {
+    let tiff = Tiff::new(data)?;
+    let &(_, offset) = tiff.ifds().iter().find(|(i, _)| *i == ifd)?;
+    let entries = tiff
+        .entries(offset)
+        .into_iter()
+        .filter(|e| e.tag == tag)
+        .collect();
+    Some((tiff, entries))
+}
+
+/// The values of every entry of `tag` in `ifd`, in the order stored (a
+/// crafted block may repeat a tag): for a RATIONAL or SRATIONAL entry,
+/// whether it is signed and its values as numbers; `None` for an entry of
+/// another type, with values outside the block or with a zero denominator.
+pub(crate) fn rational_entries(data: &[u8], ifd: Ifd, tag: u16) -> Vec<Option<(bool, Vec<f64>)>> {
+    let Some((tiff, entries)) = find_all(data, ifd, tag) else {
+        return Vec::new();
+    };
+    let read = |entry: &Entry| {
+        let signed = match entry.kind {
+            RATIONAL => false,
+            SRATIONAL => true,
+            _ => return None,
+        };
+        let values = tiff
+            .value_range(entry)?
+            .step_by(8)
+            .map(|at| {
+                let (n, d) = (tiff.u32(at)?, tiff.u32(at + 4)?);
+                if d == 0 {
+                    return None;
+                }
+                Some(if signed {
+                    f64::from(n as i32) / f64::from(d as i32)
+                } else {
+                    f64::from(n) / f64::from(d)
+                })
+            })
+            .collect::<Option<Vec<f64>>>()?;
+        Some((signed, values))
+    };
+    entries.iter().map(read).collect()
+}
+
+/// Sets, in place, the values of the `index`-th entry of `tag` in `ifd`
+/// (counted as [`rational_entries`] lists them) to `values`, numerator and
+/// denominator. The entry keeps its type, RATIONAL or SRATIONAL, and must
+/// hold `values.len()` values; `false` when it does not, or when a value
+/// does not fit its type (a negative numerator in a RATIONAL).
+pub(crate) fn set_rational_entry(
+    data: &mut [u8],
+    ifd: Ifd,
+    tag: u16,
+    index: usize,
+    values: &[(i64, u32)],
+) -> bool {
+    let Some((tiff, entries)) = find_all(data, ifd, tag) else {
         return false;
     };
     let big_endian = tiff.big_endian;
-    if entry.kind != RATIONAL || entry.count as usize != values.len() {
-        return false;
-    }
-    let Some(range) = tiff.value_range(&entry) else {
+    let Some(entry) = entries.get(index) else {
         return false;
     };
-    for (i, (n, d)) in values.iter().enumerate() {
-        put_u32(data, range.start + i * 8, *n, big_endian);
-        put_u32(data, range.start + i * 8 + 4, *d, big_endian);
+    if entry.count as usize != values.len() {
+        return false;
+    }
+    // Each value as the two 32-bit words stored.
+    let words: Option<Vec<(u32, u32)>> = values
+        .iter()
+        .map(|&(n, d)| match entry.kind {
+            RATIONAL => Some((u32::try_from(n).ok()?, d)),
+            SRATIONAL => Some((i32::try_from(n).ok()? as u32, i32::try_from(d).ok()? as u32)),
+            _ => None,
+        })
+        .collect();
+    let (Some(words), Some(range)) = (words, tiff.value_range(entry)) else {
+        return false;
+    };
+    for (i, (n, d)) in words.into_iter().enumerate() {
+        put_u32(data, range.start + i * 8, n, big_endian);
+        put_u32(data, range.start + i * 8 + 4, d, big_endian);
     }
     true
 }
@@ -582,7 +697,9 @@ pub(crate) fn set_ascii(data: &mut Vec<u8>, ifd: Ifd, tag: u16, text: &str) -> b
     }
     put_u32(&mut list, 2 + copies.len() * 12, next, big_endian);
     data.extend_from_slice(&list);
-    data[offset..offset + old_len].fill(0);
+    // The old list, up to where the copy starts: an IFD whose entries could
+    // not be read is taken as 6 bytes, which may run past the old end.
+    data[offset..(offset + old_len).min(new_offset)].fill(0);
     let index = copies
         .iter()
         .position(|(t, _)| *t == tag)
@@ -863,6 +980,27 @@ impl Tiff<'_> {
     }
 }
 
+/// An entry of [`test_block`]: tag, type, count and value bytes.
+#[cfg(test)]
+pub(crate) type TestEntry<'a> = (u16, u16, u32, &'a [u8]);
+
+/// A little-endian EXIF block with these IFD0, Exif IFD and GPS IFD
+/// entries (values in little-endian byte order), for tests.
+#[cfg(test)]
+pub(crate) fn test_block(main: &[TestEntry], exif: &[TestEntry], gps: &[TestEntry]) -> Vec<u8> {
+    let entries = |list: &[TestEntry]| -> Vec<NewEntry> {
+        list.iter()
+            .map(|&(tag, kind, count, value)| NewEntry {
+                tag,
+                kind,
+                count,
+                value: value.to_vec(),
+            })
+            .collect()
+    };
+    write_tiff(false, entries(main), entries(exif), entries(gps))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -921,6 +1059,200 @@ mod tests {
         set_uint(&mut data, Ifd::Exif, PIXEL_X_DIMENSION, 100_000);
         assert_eq!(uint(&data, Ifd::Exif, PIXEL_X_DIMENSION), Some(100_000));
         assert_eq!(Ifd::Ifd0.tag_of("make"), Some(0x010F));
+    }
+
+    /// A crafted block whose Exif IFD (at 8, two entries) overlaps IFD0 (at
+    /// 22): IFD0's count is the Exif IFD's second entry's tag, and the Exif
+    /// IFD's next-IFD link is read from IFD0's Make value, `ab\xff\xff`.
+    /// IFD1 (at 52) holds one SHORT.
+    fn overlapping() -> Vec<u8> {
+        let mut t = b"II*\0".to_vec();
+        t.extend_from_slice(&22u32.to_le_bytes());
+        let entry = |tag: u16, kind: u16, count: u32, value: [u8; 4]| {
+            [
+                &tag.to_le_bytes()[..],
+                &kind.to_le_bytes(),
+                &count.to_le_bytes(),
+                &value,
+            ]
+            .concat()
+        };
+        t.extend_from_slice(&2u16.to_le_bytes()); // Exif IFD, at 8
+        t.extend(entry(0x9000, 7, 4, *b"0230"));
+        t.extend_from_slice(&2u16.to_le_bytes()); // IFD0, at 22
+        t.extend(entry(0x010F, ASCII, 4, [b'a', b'b', 0xFF, 0xFF]));
+        t.extend(entry(EXIF_POINTER, LONG, 1, 8u32.to_le_bytes()));
+        t.extend_from_slice(&52u32.to_le_bytes());
+        t.extend_from_slice(&1u16.to_le_bytes()); // IFD1, at 52
+        t.extend(entry(0x0103, SHORT, 1, [6, 0, 0, 0]));
+        t.extend_from_slice(&0u32.to_le_bytes());
+        assert_eq!(t.len(), 70);
+        t
+    }
+
+    #[test]
+    fn overlapping_ifds_do_not_panic() {
+        // Removing the Exif IFD's second entry writes its next-IFD link,
+        // 0x8769FFFF, over IFD0's count; dropping IFD1 then clears IFD0's
+        // link, which that count puts far past the block.
+        let mut data = overlapping();
+        let keep = |ifd: Ifd, tag: u16| ifd == Ifd::Ifd0 || (ifd == Ifd::Exif && tag != 2);
+        let removed = retain(&mut data, &keep);
+        assert_eq!(removed.len(), 2, "{removed:?}");
+        assert_eq!(removed[1], "IFD1:ThumbnailImage");
+        assert_eq!(data.len(), 70);
+    }
+
+    #[test]
+    fn a_field_added_to_a_damaged_ifd_at_the_end_is_kept() {
+        // IFD0 (one entry) points to a GPS IFD at 38 whose count, 0xFFFF,
+        // is too many to read: the IFD's two bytes end the block.
+        let mut data = b"II*\0".to_vec();
+        data.extend_from_slice(&8u32.to_le_bytes());
+        data.extend_from_slice(&1u16.to_le_bytes());
+        data.extend_from_slice(&GPS_POINTER.to_le_bytes());
+        data.extend_from_slice(&LONG.to_le_bytes());
+        data.extend_from_slice(&1u32.to_le_bytes());
+        data.extend_from_slice(&38u32.to_le_bytes());
+        data.resize(38, 0);
+        data.extend_from_slice(&[0xFF, 0xFF]);
+        assert!(set_ascii(&mut data, Ifd::Gps, 0x0001, "N"));
+        assert_eq!(text(&data, Ifd::Gps, 0x0001).as_deref(), Some("N"));
+    }
+
+    fn rationals_le(values: &[(u32, u32)]) -> Vec<u8> {
+        values
+            .iter()
+            .flat_map(|(n, d)| [n.to_le_bytes(), d.to_le_bytes()].concat())
+            .collect()
+    }
+
+    #[test]
+    fn reads_and_writes_signed_and_repeated_rationals() {
+        let signed = rationals_le(&[((-47i32) as u32, 1), (30, 1)]);
+        let first = rationals_le(&[(19, 1), (2, 1), (1234, 100)]);
+        let second = rationals_le(&[(20, 1), (0, 1), (0, 1)]);
+        let mut data = test_block(
+            &[],
+            &[],
+            &[
+                (0x0002, SRATIONAL, 2, &signed[..]),
+                (0x0004, RATIONAL, 3, &first[..]),
+                (0x0004, RATIONAL, 3, &second[..]),
+                (0x0006, ASCII, 4, &b"100\0"[..]),
+            ],
+        );
+        assert_eq!(
+            rational_entries(&data, Ifd::Gps, 0x0002),
+            vec![Some((true, vec![-47.0, 30.0]))]
+        );
+        let longitudes = rational_entries(&data, Ifd::Gps, 0x0004);
+        assert_eq!(longitudes.len(), 2);
+        assert_eq!(longitudes[1], Some((false, vec![20.0, 0.0, 0.0])));
+        assert_eq!(rational_entries(&data, Ifd::Gps, 0x0006), vec![None]);
+        // A negative value only fits the signed entry; the count must match.
+        assert!(set_rational_entry(
+            &mut data,
+            Ifd::Gps,
+            0x0002,
+            0,
+            &[(-47, 1), (-15, 10)]
+        ));
+        assert!(!set_rational_entry(
+            &mut data,
+            Ifd::Gps,
+            0x0004,
+            1,
+            &[(-1, 1), (0, 1), (0, 1)]
+        ));
+        assert!(!set_rational_entry(
+            &mut data,
+            Ifd::Gps,
+            0x0004,
+            1,
+            &[(1, 1)]
+        ));
+        assert!(set_rational_entry(
+            &mut data,
+            Ifd::Gps,
+            0x0004,
+            1,
+            &[(21, 1), (0, 1), (0, 1)]
+        ));
+        assert!(!set_rational_entry(
+            &mut data,
+            Ifd::Gps,
+            0x0004,
+            2,
+            &[(1, 1), (0, 1), (0, 1)]
+        ));
+        assert_eq!(
+            rational_entries(&data, Ifd::Gps, 0x0002),
+            vec![Some((true, vec![-47.0, -1.5]))]
+        );
+        assert_eq!(
+            rational_entries(&data, Ifd::Gps, 0x0004)[1],
+            Some((false, vec![21.0, 0.0, 0.0]))
+        );
+    }
+
+    /// Appends a GPS IFD holding an exact GPSLatitude; returns its offset.
+    fn append_gps_ifd(data: &mut Vec<u8>) -> usize {
+        let at = data.len();
+        let values_at = at as u32 + 2 + 12 + 4;
+        data.extend_from_slice(&1u16.to_le_bytes());
+        data.extend_from_slice(&0x0002u16.to_le_bytes());
+        data.extend_from_slice(&RATIONAL.to_le_bytes());
+        data.extend_from_slice(&3u32.to_le_bytes());
+        data.extend_from_slice(&values_at.to_le_bytes());
+        data.extend_from_slice(&0u32.to_le_bytes());
+        data.extend(rationals_le(&[(47, 1), (29, 1), (5284, 100)]));
+        at
+    }
+
+    #[test]
+    fn a_second_gps_ifd_is_removed_with_its_pointer() {
+        // The Exif IFD links a GPS IFD of its own.
+        let mut data = test_block(
+            &[(0x010F, ASCII, 6, &b"Nikon\0"[..])],
+            &[(GPS_POINTER, LONG, 1, &[0u8; 4][..])],
+            &[],
+        );
+        let stray = append_gps_ifd(&mut data);
+        let (_, pointer) = find(&data, Ifd::Exif, GPS_POINTER).unwrap();
+        put_u32(&mut data, pointer.at + 8, stray as u32, false);
+        let keep = |ifd: Ifd, tag: u16| ifd == Ifd::Ifd0 || tag != GPS_POINTER;
+        let removed = retain(&mut data, &keep);
+        assert_eq!(removed, vec!["ExifIFD:Tag0x8825"]);
+        assert!(
+            data[stray..].iter().all(|&b| b == 0),
+            "the second GPS IFD is zeroed"
+        );
+        assert_eq!(fields(&data), vec![(Ifd::Ifd0, 0x010F)]);
+    }
+
+    #[test]
+    fn a_second_gps_pointer_in_ifd0_goes_whatever_the_policy() {
+        // IFD0 holds two GPSInfo pointers: write_tiff links the GPS IFD from
+        // the first; the second is given a GPS IFD of its own.
+        let mut data = test_block(
+            &[(GPS_POINTER, LONG, 1, &[0u8; 4][..])],
+            &[],
+            &[(0x0001, ASCII, 2, &b"N\0"[..])],
+        );
+        let stray = append_gps_ifd(&mut data);
+        let second = Tiff::new(&data)
+            .unwrap()
+            .entries(8)
+            .into_iter()
+            .filter(|e| e.tag == GPS_POINTER)
+            .nth(1)
+            .unwrap();
+        put_u32(&mut data, second.at + 8, stray as u32, false);
+        let removed = retain(&mut data, &|_, _| true);
+        assert_eq!(removed, vec!["IFD0:Tag0x8825"]);
+        assert!(data[stray..].iter().all(|&b| b == 0));
+        assert_eq!(fields(&data), vec![(Ifd::Gps, 0x0001)]);
     }
 
     #[test]

@@ -36,7 +36,10 @@ fn resources(block: &[u8]) -> Vec<Resource<'_>> {
             break;
         };
         let data_start = name_end + 4;
-        let Some(data) = block.get(data_start..data_start + size) else {
+        let Some(data) = data_start
+            .checked_add(size)
+            .and_then(|end| block.get(data_start..end))
+        else {
             break;
         };
         let end = (data_start + size + (size & 1)).min(block.len());
@@ -75,7 +78,10 @@ fn parse_iim(iim: &[u8]) -> Vec<Dataset> {
         } else {
             (usize::from(length), at + 5)
         };
-        let Some(data) = iim.get(start..start + length) else {
+        let Some(data) = start
+            .checked_add(length)
+            .and_then(|end| iim.get(start..end))
+        else {
             break;
         };
         found.push(Dataset {
@@ -405,19 +411,29 @@ pub(crate) fn to_xmp(block: &[u8]) -> Vec<XmpValue> {
         .collect()
 }
 
-/// `YYYYMMDD` (+ `HHMMSS±HHMM`) as an XMP date.
+/// Whether `s` is ASCII digits only.
+fn all_digits(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `YYYYMMDD` (+ `HHMMSS±HHMM`) as an XMP date. The text comes from the
+/// file, so every slice is checked: a multi-byte char where a digit or the
+/// zone belongs drops the date (or the time, or the zone), never panics.
 fn xmp_date(date: &str, time: Option<&str>) -> Option<String> {
-    let d = date.as_bytes();
-    if d.len() != 8 || !d.iter().all(u8::is_ascii_digit) {
+    if date.len() != 8 || !all_digits(date) {
         return None;
     }
     let mut out = format!("{}-{}-{}", &date[0..4], &date[4..6], &date[6..8]);
-    if let Some(t) =
-        time.filter(|t| t.len() >= 6 && t.as_bytes()[..6].iter().all(u8::is_ascii_digit))
-    {
-        out += &format!("T{}:{}:{}", &t[0..2], &t[2..4], &t[4..6]);
-        if t.len() == 11 {
-            out += &format!("{}:{}", &t[6..9], &t[9..11]);
+    let hms = time.and_then(|t| t.get(..6).map(|hms| (t, hms)));
+    if let Some((t, hms)) = hms.filter(|(_, hms)| all_digits(hms)) {
+        out += &format!("T{}:{}:{}", &hms[0..2], &hms[2..4], &hms[4..6]);
+        // The zone: a sign and HHMM, as `±HH:MM`.
+        let zone = t
+            .get(6..)
+            .filter(|z| z.len() == 5 && (z.starts_with('+') || z.starts_with('-')))
+            .filter(|z| all_digits(&z[1..]));
+        if let Some(zone) = zone {
+            out += &format!("{}:{}", &zone[..3], &zone[3..]);
         }
     }
     Some(out)
@@ -483,5 +499,47 @@ mod tests {
             ),
             "€x"
         );
+    }
+
+    #[test]
+    fn crafted_dates_and_times_do_not_panic() {
+        assert_eq!(
+            xmp_date("20060712", Some("101010-0530")).as_deref(),
+            Some("2006-07-12T10:10:10-05:30")
+        );
+        assert_eq!(
+            xmp_date("20060712", Some("101010")).as_deref(),
+            Some("2006-07-12T10:10:10")
+        );
+        // Multi-byte chars where digits belong: full-width digits, `é`.
+        assert_eq!(xmp_date("２００6", None), None);
+        assert_eq!(xmp_date("12é45678", None), None);
+        assert_eq!(
+            xmp_date("20060712", Some("12é456")).as_deref(),
+            Some("2006-07-12")
+        );
+        assert_eq!(
+            xmp_date("20060712", Some("１０1010")).as_deref(),
+            Some("2006-07-12")
+        );
+        // 11 bytes with byte 9 inside `é`: the zone is dropped.
+        assert_eq!(
+            xmp_date("20060712", Some("101010+0é2")).as_deref(),
+            Some("2006-07-12T10:10:10")
+        );
+        // The same TimeCreated in a UTF-8 block, through the IPTC -> XMP mapping.
+        let datasets = [
+            (1, 90, "\x1b%G"),
+            (2, 55, "20060712"),
+            (2, 60, "101010+0é2"),
+        ]
+        .map(|(record, number, data)| Dataset {
+            record,
+            number,
+            data: data.as_bytes().to_vec(),
+        });
+        let xmp = to_xmp(&block_of(&write_iim(&datasets)));
+        let date = xmp.iter().find(|x| x.name == "DateCreated").unwrap();
+        assert_eq!(date.values, vec!["2006-07-12T10:10:10"]);
     }
 }

@@ -46,8 +46,9 @@ pub struct Metadata {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MetadataReport {
     /// Fields removed, as `EXIF:GPS:GPSLatitude`, `XMP:exif:GPSLatitude`,
-    /// `IPTC:City`, `ICC`: by the policy, or because they went stale (the
-    /// EXIF thumbnail of re-encoded pixels).
+    /// `IPTC:City`, `ICC` (a field of an XMP structure as
+    /// `XMP:Iptc4xmpExt:LocationCreated/exif:GPSLatitude`): by the policy, or
+    /// because they went stale (the EXIF thumbnail of re-encoded pixels).
     pub removed: Vec<String>,
     /// Fields carried in another block because the output container has no
     /// slot for theirs, as `IPTC:City -> XMP:photoshop:City`.
@@ -120,19 +121,26 @@ impl Metadata {
         let _span = tracing::debug_span!("pixpress.metadata").entered();
         let mut out = self.clone();
         let mut report = MetadataReport::default();
+        let precision = policy.gps_precision_m;
         if let Some(data) = out.exif.as_mut() {
+            // A second GPS IFD cannot be rounded in place: `gps=DISTANCE` removes it.
             let keep = |ifd: Ifd, tag: u16| {
-                (ifd != Ifd::Thumbnail || !pixels_changed) && policy.keeps(Field::Exif(ifd, tag))
+                (ifd != Ifd::Thumbnail || !pixels_changed)
+                    && policy.keeps(Field::Exif(ifd, tag))
+                    && (precision.is_none() || !gps::is_stray_gps_pointer(ifd, tag))
             };
             let removed = exif::retain(data, &keep);
             report
                 .removed
                 .extend(removed.iter().map(|f| format!("EXIF:{f}")));
-            if let Some(meters) = policy.gps_precision_m {
-                let changed = gps::coarsen_exif(data, meters);
+            if let Some(meters) = precision {
+                let (changed, removed) = gps::coarsen_exif(data, meters);
                 report
                     .changed
                     .extend(changed.iter().map(|f| format!("EXIF:{f}")));
+                report
+                    .removed
+                    .extend(removed.iter().map(|f| format!("EXIF:{f}")));
             }
             exif::set_uint(data, Ifd::Exif, exif::PIXEL_X_DIMENSION, width);
             exif::set_uint(data, Ifd::Exif, exif::PIXEL_Y_DIMENSION, height);
@@ -142,10 +150,16 @@ impl Metadata {
         }
         let mut moved_to_xmp = Vec::new();
         if let Some(block) = out.iptc.take() {
-            let (kept, removed) =
-                iptc::retain(&block, &|r, n| policy.keeps(Field::Iptc(r, n)), &|_| {
-                    policy.keeps(Field::Photoshop)
-                });
+            // Photoshop's copies of EXIF and XMP go with the positions they may hold.
+            let keeps_positions = policy.keeps_positions();
+            let keep_resource = |id: u16| {
+                policy.keeps(Field::Photoshop) && (keeps_positions || !gps::is_photoshop_copy(id))
+            };
+            let (kept, removed) = iptc::retain(
+                &block,
+                &|r, n| policy.keeps(Field::Iptc(r, n)),
+                &keep_resource,
+            );
             report
                 .removed
                 .extend(removed.iter().map(|f| match f.starts_with("Photoshop:") {
@@ -163,19 +177,44 @@ impl Metadata {
             ("tiff", "ImageWidth", width.to_string()),
             ("tiff", "ImageLength", height.to_string()),
         ];
-        if let Some(meters) = policy.gps_precision_m {
-            let coarsened = out.xmp_gps_coarsened(meters);
-            for (name, value) in coarsened {
-                report.changed.push(format!("XMP:exif:{name}"));
-                set.push(("exif", name, value));
-            }
+        let coarsened: Vec<_> = precision
+            .map_or_else(Vec::new, |m| out.xmp_gps_coarsened(m))
+            .into_iter()
+            .filter(|(name, _)| policy.keeps(Field::Xmp("exif", name)))
+            .collect();
+        for (name, value) in &coarsened {
+            report.changed.push(format!("XMP:exif:{name}"));
+            set.push(("exif", *name, value.clone()));
         }
-        let keep = |prefix: &str, name: &str| policy.keeps(Field::Xmp(prefix, name));
+        // Under `gps=DISTANCE` a position stays only rounded: the `exif:`
+        // coordinates rounded above, and the `exif:GPS*` fields that are
+        // not coordinates (as in the EXIF GPS IFD). Every other position, in
+        // any namespace or inside a structure, is removed.
+        let rounded_or_detail = |prefix: &str, name: &str| {
+            prefix == "exif"
+                && (gps::is_exif_gps_detail(name) || coarsened.iter().any(|(n, _)| *n == name))
+        };
+        let keep = |prefix: &str, name: &str| {
+            policy.keeps(Field::Xmp(prefix, name))
+                && (precision.is_none()
+                    || !gps::is_position_name(name)
+                    || rounded_or_detail(prefix, name))
+        };
+        let keep_nested = |prefix: &str, name: &str| {
+            !gps::is_position_name(name)
+                || (precision.is_none() && policy.keeps(Field::Xmp(prefix, name)))
+        };
         let moved_to_xmp: Vec<_> = moved_to_xmp
             .into_iter()
             .filter(|v| keep(&v.prefix, &v.name))
             .collect();
-        let (removed, added) = out.edit_xmp(&keep, &set, &moved_to_xmp);
+        let edit = xmp::Edit {
+            keep: &keep,
+            keep_nested: &keep_nested,
+            set: &set,
+            add: &moved_to_xmp,
+        };
+        let (removed, added) = out.apply_xmp_edit(&edit);
         report
             .removed
             .extend(removed.iter().map(|f| format!("XMP:{f}")));
@@ -196,27 +235,31 @@ impl Metadata {
         (out, report)
     }
 
-    /// The XMP `exif:GPSLatitude` and `exif:GPSLongitude` values rounded to
-    /// `meters`, for those the packet has.
+    /// The XMP `exif:` coordinate pairs (`GPSLatitude` and `GPSLongitude`,
+    /// `GPSDestLatitude` and `GPSDestLongitude`) rounded to `meters`, for the
+    /// pairs the packet has whole: each half present, every copy of it plain
+    /// text, the first copies a position (every copy gets its rounded value).
+    /// A pair left out here is removed by the policy step.
     fn xmp_gps_coarsened(&self, meters: u32) -> Vec<(&'static str, String)> {
         let Some(packet) = self.xmp.as_deref() else {
             return Vec::new();
         };
-        let values = xmp::values(packet);
-        let find = |name: &str| {
-            values
-                .iter()
-                .find(|(p, n, _)| p == "exif" && n == name)
-                .and_then(|(_, _, v)| gps::parse_xmp_coordinate(v))
-        };
-        let (Some(lat), Some(lon)) = (find("GPSLatitude"), find("GPSLongitude")) else {
-            return Vec::new();
-        };
-        let (lat, lon) = gps::coarsen(lat, lon, meters);
-        vec![
-            ("GPSLatitude", gps::xmp_coordinate(lat, true)),
-            ("GPSLongitude", gps::xmp_coordinate(lon, false)),
-        ]
+        let mut rounded = Vec::new();
+        for (lat_name, lon_name) in gps::XMP_PAIRS {
+            let first = |name: &str| -> Option<String> {
+                let copies: Option<Vec<String>> =
+                    xmp::text_values(packet, "exif", name).into_iter().collect();
+                copies?.into_iter().next()
+            };
+            let (Some(lat), Some(lon)) = (first(lat_name), first(lon_name)) else {
+                continue;
+            };
+            if let Some((lat, lon)) = gps::coarsen_xmp(&lat, &lon, meters) {
+                rounded.push((lat_name, lat));
+                rounded.push((lon_name, lon));
+            }
+        }
+        rounded
     }
 
     /// Edits the XMP packet (creating one when there is none and `add` is
@@ -228,19 +271,31 @@ impl Metadata {
         set: &[(&str, &str, String)],
         add: &[iptc::XmpValue],
     ) -> (Vec<String>, Vec<String>) {
+        let keep_nested = |_: &str, _: &str| true;
+        self.apply_xmp_edit(&xmp::Edit {
+            keep,
+            keep_nested: &keep_nested,
+            set,
+            add,
+        })
+    }
+
+    /// [`edit_xmp`](Metadata::edit_xmp) with every part of the edit given,
+    /// what is removed from inside properties included.
+    fn apply_xmp_edit(&mut self, edit: &xmp::Edit) -> (Vec<String>, Vec<String>) {
         let Some(packet) = self.xmp.as_deref() else {
-            if add.is_empty() {
+            if edit.add.is_empty() {
                 return (Vec::new(), Vec::new());
             }
-            self.xmp = Some(xmp::packet_of(add));
-            let added = add
+            self.xmp = Some(xmp::packet_of(edit.add));
+            let added = edit
+                .add
                 .iter()
                 .map(|v| format!("{}:{}", v.prefix, v.name))
                 .collect();
             return (Vec::new(), added);
         };
-        let edit = xmp::Edit { keep, set, add };
-        match xmp::edit(packet, &edit) {
+        match xmp::edit(packet, edit) {
             Some(edited) => {
                 self.xmp = edited.packet;
                 (edited.removed, edited.added)
@@ -356,6 +411,186 @@ mod tests {
         let strip = MetadataPolicy::parse("strip").unwrap();
         let (out, _) = m.for_output(&strip, Format::WebP, 640, 480);
         assert_eq!(out, Metadata::default());
+    }
+
+    /// A packet with positions in other namespaces, in structures and in
+    /// `exif:` fields of every kind.
+    const HOSTILE: &str = concat!(
+        r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">"#,
+        r#"<rdf:Description rdf:about="" xmlns:exif="http://ns.adobe.com/exif/1.0/" "#,
+        r#"xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" "#,
+        r#"xmlns:drone-dji="http://www.dji.com/drone-dji/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/" "#,
+        r#"drone-dji:GpsLongtitude="+19.0402" drone-dji:AbsoluteAltitude="+120.5" "#,
+        r#"exif:GPSLatitude="47,29.8807N" exif:GPSLongitude="19,2.4141E" exif:GPSAltitude="1205/10" "#,
+        r#"exif:GPSDestLatitude="47.4981" exif:GPSDestLongitude="19,2.4100E" dc:format="image/jpeg">"#,
+        r#"<Iptc4xmpExt:LocationCreated rdf:parseType="Resource">"#,
+        r#"<Iptc4xmpExt:City>Budapest</Iptc4xmpExt:City>"#,
+        r#"<exif:GPSLatitude>47,29.8807N</exif:GPSLatitude>"#,
+        r#"</Iptc4xmpExt:LocationCreated>"#,
+        r#"</rdf:Description></rdf:RDF></x:xmpmeta>"#,
+    );
+
+    #[test]
+    fn web_removes_positions_of_every_namespace_and_structure() {
+        let m = Metadata {
+            xmp: Some(HOSTILE.as_bytes().to_vec()),
+            ..Metadata::default()
+        };
+        let web = MetadataPolicy::parse("web").unwrap();
+        let (out, report) = m.for_output(&web, Format::WebP, 640, 480);
+        let xmp = String::from_utf8(out.xmp.unwrap()).unwrap();
+        for gone in ["GPS", "Gps", "Altitude", "29.88", "2.41", "19.04", "47.49"] {
+            assert!(!xmp.contains(gone), "{gone} in {xmp}");
+        }
+        assert!(
+            xmp.contains("<Iptc4xmpExt:City>Budapest</Iptc4xmpExt:City>"),
+            "{xmp}"
+        );
+        assert!(xmp.contains(r#"dc:format="image/jpeg""#), "{xmp}");
+        for removed in [
+            "XMP:drone-dji:GpsLongtitude",
+            "XMP:drone-dji:AbsoluteAltitude",
+            "XMP:Iptc4xmpExt:LocationCreated/exif:GPSLatitude",
+        ] {
+            assert!(report.removed.iter().any(|r| r == removed), "{report:?}");
+        }
+        // keep keeps them all.
+        let (out, report) = m.for_output(&MetadataPolicy::KEEP, Format::WebP, 640, 480);
+        let xmp = String::from_utf8(out.xmp.unwrap()).unwrap();
+        assert!(report.removed.is_empty(), "{report:?}");
+        assert!(xmp.contains("drone-dji:GpsLongtitude") && xmp.contains("29.8807"));
+    }
+
+    #[test]
+    fn gps_distance_rounds_the_exif_coordinates_and_removes_other_positions() {
+        let m = Metadata {
+            xmp: Some(HOSTILE.as_bytes().to_vec()),
+            ..Metadata::default()
+        };
+        let policy = MetadataPolicy::parse("keep,gps=1km").unwrap();
+        let (out, report) = m.for_output(&policy, Format::WebP, 640, 480);
+        let xmp = String::from_utf8(out.xmp.unwrap()).unwrap();
+        let values = xmp::values(xmp.as_bytes());
+        let value = |name: &str| {
+            values
+                .iter()
+                .find(|(p, n, _)| p == "exif" && n == name)
+                .map(|(_, _, v)| v.clone())
+        };
+        let lat = gps::parse_xmp_coordinate(&value("GPSLatitude").unwrap()).unwrap();
+        let lon = gps::parse_xmp_coordinate(&value("GPSLongitude").unwrap()).unwrap();
+        let exact = 47.0 + 29.8807 / 60.0;
+        assert!(
+            (lat - exact).abs() > 1e-6 && (lat - exact).abs() < 0.005,
+            "{lat}"
+        );
+        assert!((lon - (19.0 + 2.4141 / 60.0)).abs() < 0.007, "{lon}");
+        assert_eq!(value("GPSAltitude").as_deref(), Some("1205/10"));
+        // The destination latitude does not parse: the pair goes.
+        assert_eq!(value("GPSDestLatitude"), None);
+        assert_eq!(value("GPSDestLongitude"), None);
+        for gone in [
+            "drone-dji:Gps",
+            "drone-dji:Abs",
+            "29.8807",
+            "2.4141",
+            "Altitude=\"+120",
+        ] {
+            assert!(!xmp.contains(gone), "{gone} in {xmp}");
+        }
+        assert!(
+            xmp.contains("<Iptc4xmpExt:City>Budapest</Iptc4xmpExt:City>"),
+            "{xmp}"
+        );
+        assert_eq!(
+            report.changed,
+            vec!["XMP:exif:GPSLatitude", "XMP:exif:GPSLongitude"]
+        );
+        for removed in [
+            "XMP:exif:GPSDestLatitude",
+            "XMP:exif:GPSDestLongitude",
+            "XMP:drone-dji:GpsLongtitude",
+            "XMP:Iptc4xmpExt:LocationCreated/exif:GPSLatitude",
+        ] {
+            assert!(report.removed.iter().any(|r| r == removed), "{report:?}");
+        }
+    }
+
+    #[test]
+    fn gps_distance_removes_what_it_cannot_round_in_exif() {
+        // The latitude is text, and the Exif IFD links a second GPS IFD.
+        let lon: Vec<u8> = [19u32, 1, 2, 1, 2484, 100]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let gps_ifd = [(0x0002, 2, 8, &b"47.4980\0"[..]), (0x0004, 5, 3, &lon[..])];
+        let build = |stray: u32| {
+            let make = [(0x010F, 2, 6, &b"Nikon\0"[..])];
+            exif::test_block(&make, &[(0x8825, 4, 1, &stray.to_le_bytes()[..])], &gps_ifd)
+        };
+        let stray = build(0).len() as u32;
+        let mut block = build(stray);
+        block.extend_from_slice(&1u16.to_le_bytes());
+        block.extend_from_slice(&[2, 0, 2, 0, 4, 0, 0, 0]);
+        block.extend_from_slice(b"47.5");
+        block.extend_from_slice(&0u32.to_le_bytes());
+        let m = Metadata {
+            exif: Some(block),
+            ..Metadata::default()
+        };
+        let policy = MetadataPolicy::parse("keep,gps=1km").unwrap();
+        let (out, report) = m.for_output(&policy, Format::Jpeg, 640, 480);
+        for removed in [
+            "EXIF:ExifIFD:Tag0x8825",
+            "EXIF:GPS:GPSLatitude",
+            "EXIF:GPS:GPSLongitude",
+        ] {
+            assert!(report.removed.iter().any(|r| r == removed), "{report:?}");
+        }
+        let exif = out.exif.unwrap();
+        assert_eq!(exif::fields(&exif), vec![(Ifd::Ifd0, 0x010F)]);
+        assert!(!exif.windows(4).any(|w| w == b"47.4" || w == b"47.5"));
+        assert!(!exif.windows(4).any(|w| w == 2484u32.to_le_bytes()));
+        let (_, report) = m.for_output(&MetadataPolicy::KEEP, Format::Jpeg, 640, 480);
+        assert!(report.removed.is_empty(), "{report:?}");
+    }
+
+    #[test]
+    fn photoshop_copies_of_exif_and_xmp_go_with_positions() {
+        let resource = |id: u16, data: &[u8]| {
+            let mut r = b"8BIM".to_vec();
+            r.extend_from_slice(&id.to_be_bytes());
+            r.extend_from_slice(&[0, 0]);
+            r.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            r.extend_from_slice(data);
+            if data.len() % 2 == 1 {
+                r.push(0);
+            }
+            r
+        };
+        let block = [
+            resource(0x03ED, &[0, 72, 0, 0, 0, 1, 0, 1, 0, 72, 0, 0, 0, 1, 0, 1]),
+            resource(0x0424, HOSTILE.as_bytes()),
+        ]
+        .concat();
+        let m = Metadata {
+            iptc: Some(block.clone()),
+            ..Metadata::default()
+        };
+        let web = MetadataPolicy::parse("web").unwrap();
+        let (out, report) = m.for_output(&web, Format::Jpeg, 640, 480);
+        assert!(
+            report
+                .removed
+                .iter()
+                .any(|r| r == "Photoshop:Resource0x0424"),
+            "{report:?}"
+        );
+        let kept = out.iptc.unwrap();
+        assert!(kept.starts_with(b"8BIM\x03\xED") && !kept.windows(3).any(|w| w == b"GPS"));
+        let with_gps = MetadataPolicy::parse("web,+gps").unwrap();
+        let (out, _) = m.for_output(&with_gps, Format::Jpeg, 640, 480);
+        assert_eq!(out.iptc, Some(block));
     }
 
     #[test]

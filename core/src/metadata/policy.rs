@@ -17,11 +17,24 @@
 //! `prefix:*` for a whole namespace), an IPTC dataset `iptc:Name`
 //! (`iptc:City`). Example: `web,+gps,-iptc:Contact`.
 //!
-//! Filters work by meaning across blocks: `gps` removes the EXIF GPS IFD and
-//! every `exif:GPS*` XMP copy of it.
+//! Filters work by meaning across blocks: `gps` removes the EXIF GPS IFD
+//! (and a second one a crafted block links from another IFD), every XMP
+//! property that carries a position in any namespace (`exif:GPSLatitude`,
+//! DJI's `drone-dji:GpsLongtitude` and `drone-dji:AbsoluteAltitude`: names
+//! starting with GPS or holding latitude, longitude or altitude), the same
+//! fields inside structures (`exif:GPSLatitude` in
+//! `Iptc4xmpExt:LocationCreated`) and Photoshop's copies of EXIF and XMP in
+//! the IPTC block.
+//!
+//! `gps=DISTANCE` rounds the EXIF GPS coordinates, whatever their shape
+//! (RATIONAL or SRATIONAL; degrees, degrees and minutes, or degrees,
+//! minutes and seconds), and the XMP `exif:` coordinates; what cannot be
+//! rounded is removed: a coordinate that does not read as a position, a
+//! position in another XMP namespace or inside a structure, a second GPS
+//! IFD. No exact position is left.
 
 use super::exif::Ifd;
-use super::iptc;
+use super::{gps, iptc};
 use crate::error::{Error, Result};
 use std::fmt;
 
@@ -48,9 +61,11 @@ pub enum Group {
     Iptc,
     /// The ICC profile.
     Icc,
-    /// The EXIF GPS IFD and XMP `exif:GPS*`.
+    /// The EXIF GPS IFD and every XMP property or structure field that
+    /// carries a position, in any namespace.
     Gps,
-    /// GPS plus IPTC and XMP place names (city, sublocation, state, country).
+    /// GPS plus IPTC and XMP place names (city, sublocation, state, country,
+    /// the location structures, `xmpDM:shotLocation`).
     Location,
     /// The EXIF MakerNote.
     MakerNote,
@@ -179,6 +194,14 @@ impl MetadataPolicy {
     /// are converted to sRGB first).
     pub fn keeps_icc(&self) -> bool {
         self.keeps(Field::Icc)
+    }
+
+    /// Whether positions go to the output as they are: no `gps=DISTANCE`,
+    /// and the EXIF and XMP GPS coordinates kept.
+    pub(crate) fn keeps_positions(&self) -> bool {
+        self.gps_precision_m.is_none()
+            && self.keeps(Field::Exif(Ifd::Gps, GPS_LATITUDE))
+            && self.keeps(Field::Xmp("exif", "GPSLatitude"))
     }
 
     /// Whether `field` goes to the output.
@@ -312,6 +335,8 @@ const MAKER_NOTE: u16 = 0x927C;
 const OWNER_NAME: u16 = 0xA430;
 const BODY_SERIAL: u16 = 0xA431;
 const LENS_SERIAL: u16 = 0xA435;
+/// The GPS IFD's GPSLatitude.
+const GPS_LATITUDE: u16 = 0x0002;
 
 fn in_group(group: Group, field: Field) -> bool {
     match (group, field) {
@@ -319,8 +344,10 @@ fn in_group(group: Group, field: Field) -> bool {
         | (Group::Xmp, Field::Xmp(..))
         | (Group::Iptc, Field::Iptc(..) | Field::Photoshop)
         | (Group::Icc, Field::Icc) => true,
-        (Group::Gps, Field::Exif(ifd, _)) => ifd == Ifd::Gps,
-        (Group::Gps, Field::Xmp(prefix, name)) => prefix == "exif" && name.starts_with("GPS"),
+        (Group::Gps, Field::Exif(ifd, tag)) => {
+            ifd == Ifd::Gps || gps::is_stray_gps_pointer(ifd, tag)
+        }
+        (Group::Gps, Field::Xmp(_, name)) => gps::is_position_name(name),
         (Group::Location, Field::Iptc(record, number)) => iptc::is_location(record, number),
         (Group::Location, Field::Xmp(prefix, name)) => {
             in_group(Group::Gps, field)
@@ -329,6 +356,7 @@ fn in_group(group: Group, field: Field) -> bool {
                     ("photoshop", "City" | "State" | "Country")
                         | ("Iptc4xmpCore", "Location" | "CountryCode")
                         | ("Iptc4xmpExt", "LocationCreated" | "LocationShown")
+                        | ("xmpDM", "shotLocation")
                 )
         }
         (Group::Location, _) => in_group(Group::Gps, field),
@@ -386,5 +414,38 @@ mod tests {
         assert!(!location.keeps(Field::Xmp("photoshop", "City")));
         assert!(!location.keeps(Field::Exif(Ifd::Gps, 1)));
         assert!(location.keeps(Field::Xmp("photoshop", "Credit")));
+    }
+
+    #[test]
+    fn gps_is_every_position_in_any_namespace() {
+        let web = MetadataPolicy::parse("web").unwrap();
+        for (prefix, name) in [
+            ("drone-dji", "GpsLongtitude"),
+            ("drone-dji", "AbsoluteAltitude"),
+            ("Camera", "GPSXYAccuracy"),
+            ("exif", "GPSDestLatitude"),
+            ("", "GPSLongitude"),
+        ] {
+            assert!(!web.keeps(Field::Xmp(prefix, name)), "{prefix}:{name}");
+        }
+        assert!(web.keeps(Field::Xmp("drone-dji", "FlightYawDegree")));
+        assert!(web.keeps(Field::Xmp("Iptc4xmpExt", "LocationCreated")));
+        // A GPS IFD linked from another IFD than IFD0 is GPS too.
+        assert!(!web.keeps(Field::Exif(Ifd::Exif, 0x8825)));
+        assert!(web.keeps(Field::Exif(Ifd::Ifd0, 0x0110)));
+        let location = MetadataPolicy::parse("-location").unwrap();
+        assert!(!location.keeps(Field::Xmp("xmpDM", "shotLocation")));
+        // Which policies carry positions as they are.
+        for (text, keeps) in [
+            ("keep", true),
+            ("web", false),
+            ("web,+gps", true),
+            ("keep,-gps", false),
+            ("keep,gps=1km", false),
+            ("strip", false),
+        ] {
+            let policy = MetadataPolicy::parse(text).unwrap();
+            assert_eq!(policy.keeps_positions(), keeps, "{text}");
+        }
     }
 }

@@ -25,10 +25,16 @@ fn text(data: &[u8], ifd: Ifd, tag: u16) -> Option<String> {
 }
 
 /// `YYYY:MM:DD` (and an optional ` HH:MM:SS`) as ISO 8601 `YYYY-MM-DD[THH:MM:SS]`.
+///
+/// The text comes from the file: a multi-byte char across byte 10 (full-width
+/// digits, say) or anywhere in the date makes it no date, rather than a panic.
 fn iso_date(exif_date: &str) -> Option<String> {
-    let (date, time) = exif_date.split_at(exif_date.len().min(10));
+    let split = exif_date.len().min(10);
+    let (date, time) = (exif_date.get(..split)?, exif_date.get(split..)?);
     let date = date.replace(':', "-");
-    let valid = date.len() == 10 && date.bytes().filter(|b| b.is_ascii_digit()).count() == 8;
+    let valid = date.len() == 10
+        && date.is_ascii()
+        && date.bytes().filter(|b| b.is_ascii_digit()).count() == 8;
     valid.then(|| match time.trim() {
         "" => date,
         t => format!("{date}T{t}"),
@@ -174,5 +180,21 @@ mod tests {
             Some("+02:00")
         );
         assert_eq!(offset("2008-10-22T16:28:39", "2008-10-23T14:27:07"), None);
+    }
+
+    #[test]
+    fn crafted_dates_do_not_panic() {
+        // Full-width digits: byte 10 falls inside a char.
+        assert_eq!(iso_date("２０２６-01-01"), None);
+        assert_eq!(iso_date("２０２６:01:01 12:00:00"), None);
+        assert_eq!(iso_date("2019:05:0é 12:30:00"), None);
+        // Ten bytes with eight digits, but not ASCII.
+        assert_eq!(iso_date("20190501é 12:30:00"), None);
+        // A time that is no time passes through, and yields no offset.
+        let local = iso_date("2019:05:01 12é4").unwrap();
+        assert_eq!(local, "2019-05-01T12é4");
+        assert_eq!(seconds(&local), None);
+        assert_eq!(offset_between(&local, "2019-05-01T10:29:58"), None);
+        assert_eq!(seconds("２０２６-01-01T00:00:00"), None);
     }
 }

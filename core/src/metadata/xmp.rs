@@ -1,6 +1,7 @@
 //! XMP: the top-level properties of a packet's `rdf:Description` elements,
 //! listed, removed, rewritten and added, with the rest of the packet copied
-//! event for event.
+//! event for event, less the fields inside properties (and elsewhere) that
+//! an edit refuses.
 //!
 //! Properties are named by a canonical prefix (`exif`, `dc`, `photoshop`...)
 //! found from their namespace URI, so a packet that binds `dc` to another
@@ -77,6 +78,10 @@ pub(crate) fn is_well_formed(packet: &[u8]) -> bool {
 pub(crate) struct Edit<'a> {
     /// Whether a top-level property `(prefix, name)` stays.
     pub keep: &'a dyn Fn(&str, &str) -> bool,
+    /// Whether any other element or attribute `(prefix, name)` stays: a
+    /// field of a structure (`exif:GPSLatitude` in `Iptc4xmpExt:LocationCreated`),
+    /// of an array item, or outside every `rdf:Description`.
+    pub keep_nested: &'a dyn Fn(&str, &str) -> bool,
     /// New values for simple properties that are present.
     pub set: &'a [(&'a str, &'a str, String)],
     /// Properties to add where the packet has none of that name.
@@ -87,7 +92,8 @@ pub(crate) struct Edit<'a> {
 pub(crate) struct Edited {
     /// The new packet; `None` when no property is left.
     pub packet: Option<Vec<u8>>,
-    /// `prefix:Name` of each property removed.
+    /// `prefix:Name` of each property removed; `prefix:Name/field:Name` for a
+    /// field removed from inside a property.
     pub removed: Vec<String>,
     /// `prefix:Name` of each property added.
     pub added: Vec<String>,
@@ -159,26 +165,55 @@ pub(crate) fn properties(packet: &[u8]) -> Vec<(String, String)> {
         found.push((p.to_string(), n.to_string()));
         true
     };
-    let _ = walk(packet, &mut record, &[], &[]);
+    let _ = walk(packet, &mut record, &|_, _| true, &[], &[]);
     found
 }
 
 /// Every top-level property with its value as text: simple values as they
 /// are, arrays and structures as their leaf texts joined by `; `.
 pub(crate) fn values(packet: &[u8]) -> Vec<(String, String, String)> {
+    read_values(packet)
+        .into_iter()
+        .map(|(prefix, name, value, _)| (prefix, name, value))
+        .collect()
+}
+
+/// The value of each top-level property `prefix:name` of the packet, in
+/// the order found: `Some(text)` for a simple value, `None` for one that is
+/// not plain text (an array, a structure, a resource, a qualified value).
+pub(crate) fn text_values(packet: &[u8], prefix: &str, name: &str) -> Vec<Option<String>> {
+    read_values(packet)
+        .into_iter()
+        .filter(|(p, n, _, _)| p == prefix && n == name)
+        .map(|(_, _, value, simple)| simple.then_some(value))
+        .collect()
+}
+
+/// Whether an element has attributes that make it more than plain text:
+/// fields of a structure, `rdf:parseType`, `rdf:resource`.
+fn has_property_attributes(start: &BytesStart, names: &Names) -> bool {
+    start
+        .attributes()
+        .with_checks(false)
+        .flatten()
+        .any(|a| is_property_attribute(a.key.as_ref(), names))
+}
+
+/// [`values`], with whether each value is simple text.
+fn read_values(packet: &[u8]) -> Vec<(String, String, String, bool)> {
     let mut reader = Reader::from_reader(packet);
     let mut names = Names::default();
     let mut found = Vec::new();
     let mut depth = 0usize;
     let mut description: Option<usize> = None;
-    // The property being read: (prefix, name, leaf texts, its depth).
-    let mut current: Option<(String, String, Vec<String>, usize)> = None;
+    // The property being read: (prefix, name, leaf texts, its depth, simple).
+    let mut current: Option<(String, String, Vec<String>, usize, bool)> = None;
     // Text of the current leaf (text events and entity references).
     let mut leaf = String::new();
     loop {
         let event = reader.read_event();
         if matches!(event, Ok(Event::Start(_) | Event::Empty(_) | Event::End(_))) {
-            if let Some((_, _, texts, _)) = current.as_mut() {
+            if let Some((_, _, texts, _, _)) = current.as_mut() {
                 let text = leaf.trim();
                 if !text.is_empty() {
                     texts.push(text.to_string());
@@ -194,11 +229,11 @@ pub(crate) fn values(packet: &[u8]) -> Vec<(String, String, String)> {
                 if description == Some(depth) {
                     description = None;
                 }
-                if let Some((prefix, name, texts, level)) = current.take() {
+                if let Some((prefix, name, texts, level, simple)) = current.take() {
                     if level == depth {
-                        found.push((prefix, name, texts.join("; ")));
+                        found.push((prefix, name, texts.join("; "), simple));
                     } else {
-                        current = Some((prefix, name, texts, level));
+                        current = Some((prefix, name, texts, level, simple));
                     }
                 }
                 continue;
@@ -224,7 +259,7 @@ pub(crate) fn values(packet: &[u8]) -> Vec<(String, String, String)> {
                         .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                         .map(|v| v.into_owned())
                         .unwrap_or_default();
-                    found.push((prefix, name, value));
+                    found.push((prefix, name, value, true));
                 }
             }
             if !is_empty {
@@ -233,8 +268,13 @@ pub(crate) fn values(packet: &[u8]) -> Vec<(String, String, String)> {
             }
             continue;
         }
+        if let Some((_, _, _, _, simple)) = current.as_mut() {
+            // An element inside a property: an array, a structure.
+            *simple = false;
+        }
         if current.is_none() && description.map(|d| d + 1) == Some(depth) {
             let (prefix, name) = names.split(start.name().as_ref());
+            let simple = !has_property_attributes(&start, &names);
             if is_empty {
                 // A property given as attributes of an empty element (a structure).
                 let texts: Vec<String> = start
@@ -247,10 +287,10 @@ pub(crate) fn values(packet: &[u8]) -> Vec<(String, String, String)> {
                             .map(|v| v.into_owned())
                     })
                     .collect();
-                found.push((prefix, name, texts.join("; ")));
+                found.push((prefix, name, texts.join("; "), simple));
                 continue;
             }
-            current = Some((prefix, name, Vec::new(), depth));
+            current = Some((prefix, name, Vec::new(), depth, simple));
         }
         if !is_empty {
             depth += 1;
@@ -275,8 +315,13 @@ pub(crate) fn edit(packet: &[u8], edit: &Edit) -> Option<Edited> {
         }
         stays
     };
-    let out = walk(packet, &mut keep, edit.set, &add)?;
+    let (out, nested) = walk(packet, &mut keep, edit.keep_nested, edit.set, &add)?;
     let left = present.len().saturating_sub(removed.len()) + add.len();
+    for field in nested {
+        if !removed.contains(&field) {
+            removed.push(field);
+        }
+    }
     Some(Edited {
         packet: (left > 0).then_some(out),
         removed,
@@ -327,14 +372,19 @@ fn property_xml(v: &XmpValue) -> String {
     format!("<{prefix}:{name} xmlns:{prefix}=\"{uri}\">{inner}</{prefix}:{name}>")
 }
 
-/// Copies the packet, dropping properties `keep` refuses, setting the values
-/// in `set`, and adding `add` at the end of the first `rdf:Description`.
+/// Copies the packet, dropping properties `keep` refuses and any other
+/// element or attribute `keep_nested` refuses, setting the values in `set`
+/// (the whole content of such a property becomes the new text), and adding
+/// `add` at the end of the first `rdf:Description`. Returns the packet and
+/// what `keep_nested` removed, as `prefix:Name/field:Name` inside a
+/// property, else `field:Name`.
 fn walk(
     packet: &[u8],
     keep: &mut dyn FnMut(&str, &str) -> bool,
+    keep_nested: &dyn Fn(&str, &str) -> bool,
     set: &[(&str, &str, String)],
     add: &[&XmpValue],
-) -> Option<Vec<u8>> {
+) -> Option<(Vec<u8>, Vec<String>)> {
     let mut reader = Reader::from_reader(packet);
     reader.config_mut().trim_text(false);
     let mut writer = Writer::new(Vec::with_capacity(packet.len()));
@@ -344,8 +394,9 @@ fn walk(
     let mut description: Option<usize> = None;
     // The depth a removed property's subtree ends at: events are dropped until then.
     let mut skip_to: Option<usize> = None;
-    // A value to write instead of the next text of a property being set.
-    let mut replace_text: Option<String> = None;
+    // The top-level property being copied: `prefix:Name` and its depth.
+    let mut property: Option<(String, usize)> = None;
+    let mut nested_removed: Vec<String> = Vec::new();
     let mut added = add.is_empty();
     let additions: String = add.iter().map(|v| property_xml(v)).collect();
     let set_value = |prefix: &str, name: &str| {
@@ -381,16 +432,10 @@ fn walk(
                     }
                 }
                 depth = depth.checked_sub(1)?;
-                replace_text = None;
-                writer.write_event(Event::End(end)).ok()?;
-                continue;
-            }
-            Event::Text(text) => {
-                match replace_text.take() {
-                    Some(value) => writer.write_event(Event::Text(BytesText::new(&value))),
-                    None => writer.write_event(Event::Text(text)),
+                if property.as_ref().is_some_and(|(_, level)| *level == depth) {
+                    property = None;
                 }
-                .ok()?;
+                writer.write_event(Event::End(end)).ok()?;
                 continue;
             }
             Event::Eof => break,
@@ -416,25 +461,116 @@ fn walk(
             }
             continue;
         }
-        if description.is_some() && description == Some(depth) {
-            let (prefix, name) = names.split(start.name().as_ref());
-            if !keep(&prefix, &name) {
-                if !is_empty {
-                    skip_to = Some(depth);
-                    depth += 1;
-                }
-                continue;
+        let (prefix, name) = names.split(start.name().as_ref());
+        let label = format!("{prefix}:{name}");
+        let top_level = description.is_some() && description == Some(depth);
+        let stays = if top_level {
+            keep(&prefix, &name)
+        } else {
+            keep_nested(&prefix, &name)
+        };
+        if !stays {
+            if !top_level {
+                nested_removed.push(match &property {
+                    Some((outer, _)) => format!("{outer}/{label}"),
+                    None => label,
+                });
             }
-            replace_text = set_value(&prefix, &name);
+            if !is_empty {
+                skip_to = Some(depth);
+                depth += 1;
+            }
+            continue;
         }
+        let context = match (top_level, &property) {
+            (true, _) => Some(label.as_str()),
+            (false, outer) => outer.as_ref().map(|(outer, _)| outer.as_str()),
+        };
+        let filtered = filter_attributes(&start, &names, keep_nested, context);
+        let start: BytesStart = match filtered {
+            Some((rebuilt, removed)) => {
+                nested_removed.extend(removed);
+                rebuilt
+            }
+            None => start,
+        };
         if is_empty {
             writer.write_event(Event::Empty(start)).ok()?;
-        } else {
+            continue;
+        }
+        if let Some(value) = set_value(&prefix, &name).filter(|_| top_level) {
+            // The new value replaces all the property held.
+            writer.write_event(Event::Start(start.borrow())).ok()?;
+            writer
+                .write_event(Event::Text(BytesText::new(&value)))
+                .ok()?;
+            writer.write_event(Event::End(start.to_end())).ok()?;
+            skip_to = Some(depth);
             depth += 1;
-            writer.write_event(Event::Start(start)).ok()?;
+            continue;
+        }
+        if top_level {
+            property = Some((label, depth));
+        }
+        depth += 1;
+        writer.write_event(Event::Start(start)).ok()?;
+    }
+    (depth == 0).then(|| (writer.into_inner(), nested_removed))
+}
+
+/// `start` without the attributes that are fields `keep` refuses (a
+/// structure's fields written as attributes, `<Iptc4xmpExt:LocationCreated
+/// exif:GPSLatitude="..."/>`), and those removed as `context/prefix:Name`
+/// (`prefix:Name` without a context); `None` when every attribute stays.
+fn filter_attributes(
+    start: &BytesStart,
+    names: &Names,
+    keep: &dyn Fn(&str, &str) -> bool,
+    context: Option<&str>,
+) -> Option<(BytesStart<'static>, Vec<String>)> {
+    let refused = |key: &[u8]| {
+        is_property_attribute(key, names) && {
+            let (prefix, name) = names.split(key);
+            !keep(&prefix, &name)
+        }
+    };
+    let attributes: Vec<_> = start.attributes().with_checks(false).flatten().collect();
+    if !attributes.iter().any(|a| refused(a.key.as_ref())) {
+        return None;
+    }
+    let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+    let mut out = BytesStart::new(name);
+    let mut removed = Vec::new();
+    for attr in &attributes {
+        let key = attr.key.as_ref();
+        if refused(key) {
+            let (prefix, name) = names.split(key);
+            removed.push(match context {
+                Some(outer) => format!("{outer}/{prefix}:{name}"),
+                None => format!("{prefix}:{name}"),
+            });
+        } else {
+            push_raw_attribute(&mut out, key, &attr.value);
         }
     }
-    (depth == 0).then(|| writer.into_inner())
+    Some((out, removed))
+}
+
+/// Adds an attribute with its value as it was written (escaped): a `"` that
+/// single quotes allowed is escaped for the double quotes it gets.
+fn push_raw_attribute(out: &mut BytesStart, key: &[u8], value: &[u8]) {
+    if !value.contains(&b'"') {
+        out.push_attribute((key, value));
+        return;
+    }
+    let mut escaped = Vec::with_capacity(value.len() + 8);
+    for &b in value {
+        match b {
+            b'"' => escaped.extend_from_slice(b"&quot;"),
+            b => escaped.push(b),
+        }
+    }
+    out.push_attribute((key, escaped.as_slice()));
 }
 
 /// `rdf:Description`'s start tag with property attributes filtered and set.
@@ -458,7 +594,157 @@ fn description_start(
                 continue;
             }
         }
-        out.push_attribute((key, attr.value.as_ref()));
+        push_raw_attribute(&mut out, key, attr.value.as_ref());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metadata::gps::is_position_name;
+
+    fn packet(body: &str) -> Vec<u8> {
+        format!(
+            "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"{RDF}\">{body}</rdf:RDF></x:xmpmeta>"
+        )
+        .into_bytes()
+    }
+
+    fn no_position(_: &str, name: &str) -> bool {
+        !is_position_name(name)
+    }
+
+    const HOSTILE: &str = concat!(
+        r#"<rdf:Description rdf:about="" xmlns:exif="http://ns.adobe.com/exif/1.0/" "#,
+        r#"xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" "#,
+        r#"xmlns:drone-dji="http://www.dji.com/drone-dji/1.0/" "#,
+        r#"drone-dji:GpsLatitude="47.4980" drone-dji:FlightYawDegree="+12.3">"#,
+        r#"<Iptc4xmpExt:LocationCreated rdf:parseType="Resource">"#,
+        r#"<Iptc4xmpExt:City>Budapest</Iptc4xmpExt:City>"#,
+        r#"<exif:GPSLatitude>47,29.88N</exif:GPSLatitude>"#,
+        r#"</Iptc4xmpExt:LocationCreated>"#,
+        r#"<Iptc4xmpExt:LocationShown><rdf:Bag>"#,
+        r#"<rdf:li Iptc4xmpExt:City="Pest" exif:GPSLongitude="19,2.41E"/>"#,
+        r#"</rdf:Bag></Iptc4xmpExt:LocationShown>"#,
+        r#"</rdf:Description>"#,
+        r#"<exif:Thing rdf:about="" xmlns:exif="http://ns.adobe.com/exif/1.0/">"#,
+        r#"<exif:GPSAltitude>120</exif:GPSAltitude></exif:Thing>"#,
+    );
+
+    #[test]
+    fn positions_go_from_inside_structures_and_typed_nodes() {
+        let edit_all = Edit {
+            keep: &no_position,
+            keep_nested: &no_position,
+            set: &[],
+            add: &[],
+        };
+        let edited = edit(&packet(HOSTILE), &edit_all).unwrap();
+        let text = String::from_utf8(edited.packet.unwrap()).unwrap();
+        for gone in ["GPS", "Gps", "47,29", "19,2.41", "47.4980", ">120<"] {
+            assert!(!text.contains(gone), "{gone} in {text}");
+        }
+        for stays in [
+            "<Iptc4xmpExt:City>Budapest</Iptc4xmpExt:City>",
+            r#"Iptc4xmpExt:City="Pest""#,
+            r#"drone-dji:FlightYawDegree="+12.3""#,
+        ] {
+            assert!(text.contains(stays), "{stays} not in {text}");
+        }
+        assert!(is_well_formed(text.as_bytes()), "{text}");
+        assert_eq!(
+            edited.removed,
+            vec![
+                "drone-dji:GpsLatitude",
+                "Iptc4xmpExt:LocationCreated/exif:GPSLatitude",
+                "Iptc4xmpExt:LocationShown/exif:GPSLongitude",
+                "exif:GPSAltitude",
+            ]
+        );
+        // Keeping everything changes nothing.
+        let keep_all = |_: &str, _: &str| true;
+        let unchanged = Edit {
+            keep: &keep_all,
+            keep_nested: &keep_all,
+            set: &[],
+            add: &[],
+        };
+        let edited = edit(&packet(HOSTILE), &unchanged).unwrap();
+        let text = String::from_utf8(edited.packet.unwrap()).unwrap();
+        assert!(text.contains("<exif:GPSLatitude>47,29.88N</exif:GPSLatitude>"));
+        assert!(edited.removed.is_empty());
+    }
+
+    #[test]
+    fn a_value_set_replaces_all_the_property_held() {
+        let body = concat!(
+            r#"<rdf:Description rdf:about="" xmlns:exif="http://ns.adobe.com/exif/1.0/">"#,
+            "<exif:GPSLatitude>\n <rdf:Alt><rdf:li>47,29.88N</rdf:li></rdf:Alt></exif:GPSLatitude>",
+            "<exif:GPSLongitude>19,2.41E</exif:GPSLongitude>",
+            "</rdf:Description>"
+        );
+        let p = packet(body);
+        assert_eq!(text_values(&p, "exif", "GPSLatitude"), vec![None]);
+        assert_eq!(
+            text_values(&p, "exif", "GPSLongitude"),
+            vec![Some("19,2.41E".to_string())]
+        );
+        let keep_all = |_: &str, _: &str| true;
+        let set = [
+            ("exif", "GPSLatitude", "47,30.0000N".to_string()),
+            ("exif", "GPSLongitude", "19,0.0000E".to_string()),
+        ];
+        let edited = edit(
+            &p,
+            &Edit {
+                keep: &keep_all,
+                keep_nested: &keep_all,
+                set: &set,
+                add: &[],
+            },
+        )
+        .unwrap();
+        let text = String::from_utf8(edited.packet.unwrap()).unwrap();
+        assert!(
+            text.contains("<exif:GPSLatitude>47,30.0000N</exif:GPSLatitude>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<exif:GPSLongitude>19,0.0000E</exif:GPSLongitude>"),
+            "{text}"
+        );
+        assert!(!text.contains("29.88") && !text.contains("2.41"), "{text}");
+        assert!(is_well_formed(text.as_bytes()), "{text}");
+    }
+
+    #[test]
+    fn attributes_in_single_quotes_stay_well_formed() {
+        let body = concat!(
+            r#"<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" "#,
+            r#"xmlns:exif="http://ns.adobe.com/exif/1.0/" dc:format='say "hi"' "#,
+            r#"exif:GPSLatitude="1,0N"><dc:coverage><rdf:Bag>"#,
+            r#"<rdf:li dc:x='a "b"' exif:GPSLongitude="2,0E"/></rdf:Bag></dc:coverage>"#,
+            r#"</rdf:Description>"#
+        );
+        let edited = edit(
+            &packet(body),
+            &Edit {
+                keep: &no_position,
+                keep_nested: &no_position,
+                set: &[],
+                add: &[],
+            },
+        )
+        .unwrap();
+        let out = edited.packet.unwrap();
+        assert!(is_well_formed(&out), "{}", String::from_utf8_lossy(&out));
+        let values = values(&out);
+        assert!(values.contains(&(
+            "dc".to_string(),
+            "format".to_string(),
+            "say \"hi\"".to_string()
+        )));
+        assert!(!String::from_utf8_lossy(&out).contains("GPS"));
+    }
 }

@@ -102,6 +102,8 @@ pub(crate) fn recompress(
     plan: impl FnOnce(&Header) -> Result<Option<(Metadata, Mode)>>,
 ) -> Result<Option<Streamed>> {
     let strict = !options.accept_truncated;
+    // Checked once here for every decoder below, which read the same input.
+    super::markers::check(input, true)?;
     let d = run_libjpeg(|| Ok(Decompressor::new(input, strict, true)))?;
     let (width, height) = (d.cinfo.image_width, d.cinfo.image_height);
     check_limit(width.into(), height.into(), options.max_pixels)?;

@@ -94,8 +94,10 @@ impl StripLayout {
             let (h, v) = options.subsampling.unwrap_or_default().chroma_span();
             (8 * h, 8 * v)
         };
-        let mcus_per_row = width.div_ceil(mcu_width);
-        let wanted = (strip_pixels / (u64::from(width) * u64::from(mcu_height))).max(1) as u32;
+        // Both divisors at least 1: a zero width must not divide by zero.
+        let mcus_per_row = width.div_ceil(mcu_width).max(1);
+        let wanted =
+            (strip_pixels / (u64::from(width) * u64::from(mcu_height)).max(1)).max(1) as u32;
         let mcu_rows = wanted.min(MAX_RESTART_INTERVAL / mcus_per_row).max(1);
         let rows = mcu_rows * mcu_height;
         StripLayout {
@@ -217,7 +219,8 @@ pub(crate) fn gathered(
     let layout = StripLayout::of(width, height, gray, options, GATHERED_STRIP_PIXELS);
     // A one-row image encoded like the strips: the source of the parameters
     // (components, sampling, quantization tables) the whole image shares.
-    let template = strip_jpeg(&one_row(width, gray), gray, options)?;
+    let mut blank = Vec::new();
+    let template = strip_jpeg(&one_row(&mut blank, width, gray)?, gray, options)?;
     run_libjpeg(|| {
         let template = Decompressor::new(&template, true, false);
         let mut c = Compressor::new();
@@ -441,12 +444,17 @@ impl GatheredStrips<'_> {
     }
 }
 
-/// One blank row of `width` gray or RGB pixels.
-fn one_row(width: u32, gray: bool) -> PixelsRef<'static> {
-    static BLANK: [u8; 65535 * 3] = [0; 65535 * 3];
+/// One blank row of `width` gray or RGB pixels, its samples held in
+/// `samples` (zeroed and sized by the row's real length: no fixed buffer
+/// bounds the width, which libjpeg checks and refuses past its limit).
+fn one_row(samples: &mut Vec<u8>, width: u32, gray: bool) -> Result<PixelsRef<'_>> {
     let layout = if gray { Layout::Gray } else { Layout::Rgb };
-    let row = width as usize * layout.channels();
-    PixelsRef::new(&BLANK[..row], width, 1, row, layout).expect("a row of at most 65535 pixels")
+    let row = (width as usize)
+        .checked_mul(layout.channels())
+        .ok_or_else(|| Error::InvalidArgument(format!("a row of {width} pixels is too long")))?;
+    samples.clear();
+    samples.resize(row, 0);
+    PixelsRef::new(samples, width, 1, row, layout)
 }
 
 /// The rows of a strip as a baseline JPEG of their own, encoded as the
@@ -585,7 +593,8 @@ fn header(
     metadata: &Metadata,
     options: &Options,
 ) -> Result<Vec<u8>> {
-    let blank = one_row(width, gray);
+    let mut samples = Vec::new();
+    let blank = one_row(&mut samples, width, gray)?;
     let jpeg = run_libjpeg(|| {
         let mut c = Compressor::new();
         configure(&mut c, width, 1, gray, options);
@@ -778,5 +787,20 @@ pub(crate) mod tests {
         let gray = StripLayout::new(20000, 20000, true, &options);
         assert_eq!(gray.rows % 8, 0);
         assert_eq!(gray.count, 20000usize.div_ceil(gray.rows as usize));
+        assert_eq!(StripLayout::new(0, 100, false, &options).rows % 16, 0);
+    }
+
+    #[test]
+    fn blank_rows_wider_than_65535_pixels_fit() {
+        let mut samples = Vec::new();
+        let row = one_row(&mut samples, 70_000, false).unwrap();
+        assert_eq!(row.rows().next().map(<[u8]>::len), Some(210_000));
+        let row = one_row(&mut samples, 3, true).unwrap();
+        assert_eq!(row.rows().next(), Some(&[0u8; 3][..]));
+        assert!(one_row(&mut samples, 0, false).is_err());
+        // Past libjpeg's limit the encode fails with an error, not a panic.
+        let shape = (70_000, 16, false);
+        let options = Options::default();
+        assert!(gathered(shape, &Metadata::default(), &options, |_| Ok(())).is_err());
     }
 }
