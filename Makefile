@@ -8,7 +8,7 @@ CARGO := cargo
 
 PYTHON_WHEELS := $(CARGO_TARGET_DIR)/wheels
 
-.PHONY: fuzz python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-alloc bench-stream bench-multisearch metadata-peers lint bench bench-ffi clean licenses header examples install
+.PHONY: fuzz python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-adversarial check-no-gpl test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-alloc bench-stream bench-multisearch metadata-peers lint bench bench-ffi clean licenses header examples install
 
 setup:
 	bash scripts/setup.sh
@@ -46,7 +46,7 @@ demo: build
 	$(PIXPRESS_BIN) compress $(addprefix $(PIXPRESS_CORPUS)/,jpeg png webp avif heic gif tiff) -o out --format webp --resize 1600x1600
 	@echo "outputs in out/"
 
-test: build test-rust test-c test-python test-node test-crash lint
+test: build test-rust test-c test-python test-adversarial test-node test-crash check-no-gpl lint
 
 test-rust:
 	$(CARGO) test --release --workspace --exclude pixpress-python --exclude pixpress-node
@@ -65,7 +65,7 @@ test-c-full: build
 # toolchain and cargo-fuzz (installed here if missing). CI replays the corpus
 # on stable instead: core/tests/fuzz_replay.rs, part of test-rust.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := exif xmp iptc icc container restore_record
+FUZZ_TARGETS := exif xmp iptc icc container restore_record compress session_log
 fuzz:
 	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 	cd fuzz && for t in $(FUZZ_TARGETS); do \
@@ -101,6 +101,15 @@ install:
 
 test-python:
 	python3 -m pytest tests/python -q
+
+# The default build holds no GPL code whatever the host has installed.
+check-no-gpl:
+	bash scripts/check-no-gpl.sh
+
+# Hostile inputs, hostile file systems and concurrent use (tests/adversarial),
+# each input built on the fly and judged by the file system or Pillow.
+test-adversarial:
+	python3 -m pytest tests/adversarial -q
 
 # Batch sessions under SIGKILL (tests/crash): the short form runs in `make test`,
 # the full one (300 files, 60 kills, 400 log cuts) in `make crash-test`.

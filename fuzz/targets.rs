@@ -76,6 +76,62 @@ pub fn container(data: &[u8]) {
     typed(pixpress::replace_metadata(data, &Metadata::default()));
 }
 
+/// An encoded file of any kind through the whole engine: probe, then
+/// compress to every output format (fastest effort, a pixel limit that keeps
+/// each run small, the `web` policy so every metadata path runs).
+pub fn compress(data: &[u8]) {
+    typed(pixpress::probe(data));
+    for format in ["jpeg", "png", "webp", "avif"] {
+        let options = Options::from_pairs([
+            ("format", format),
+            ("effort", "0"),
+            ("max_pixels", "1000000"),
+            ("metadata", "web,gps=1km"),
+            ("resize", "64x64"),
+        ])
+        .expect("valid options");
+        typed(pixpress::compress(data, &options));
+    }
+}
+
+/// Bytes appended to the log of a real session's state, which is then opened
+/// read-only: the log parser must stop at the first bad record, never panic.
+pub fn session_log(data: &[u8]) {
+    use std::sync::OnceLock;
+    static STATE: OnceLock<std::path::PathBuf> = OnceLock::new();
+    let state = STATE.get_or_init(|| {
+        let root = std::env::temp_dir().join(format!("pxp-fuzz-session-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("in")).expect("temp dir");
+        std::fs::write(root.join("in/a.jpg"), TINY_JPEG).expect("temp file");
+        let spec = pixpress::SessionSpec {
+            inputs: vec![root.join("in")],
+            output_dir: root.join("out"),
+            ..Default::default()
+        };
+        drop(pixpress::Session::create(spec).expect("session"));
+        root.join("out").join(pixpress::STATE_DIR_NAME)
+    });
+    let log = std::fs::read_dir(state)
+        .expect("state dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("log."))
+        })
+        .expect("a log");
+    let original = std::fs::read(&log).expect("log");
+    let mut fuzzed = original.clone();
+    fuzzed.extend_from_slice(data);
+    std::fs::write(&log, &fuzzed).expect("write log");
+    if let Some(session) = typed(pixpress::Session::open_read_only(state)) {
+        let _ = session.status();
+        let _ = session.failures();
+    }
+    std::fs::write(&log, &original).expect("restore log");
+}
+
 /// A restore record from untrusted bytes, applied.
 pub fn restore_record(data: &[u8]) {
     if let Some(record) = typed(RestoreRecord::from_bytes(data)) {

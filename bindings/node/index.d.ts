@@ -172,6 +172,8 @@ export declare class Session extends EventEmitter {
   failures(): SessionFailure[]
   /** Marks failed tasks pending again; returns how many. */
   retryFailed(): number
+  /** Closes the session: the state stays on disk, its lock is released. */
+  close(): void
   /** Stops a run once the tasks in flight finish. */
   cancel(): void
   /** Runs the job to its end; rejects with `PXP_ERR_CANCELLED` when aborted. */

@@ -322,6 +322,11 @@ class Session extends EventEmitter {
     return this._native.retryFailed()
   }
 
+  /** Closes the session: the state stays on disk and its lock is released. */
+  close() {
+    this._native.close()
+  }
+
   /** Stops a run once the tasks in flight finish. */
   cancel() {
     this._native.cancel()

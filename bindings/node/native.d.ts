@@ -40,6 +40,11 @@ export declare class NativeSession {
    * PXP_ERR_INVALID_ARGUMENT while another run of this session goes on).
    */
   run(): Promise<SessionProgress>
+  /**
+   * Closes the session: its state stays on disk and its lock is released,
+   * so another handle (or process) may open it. Later calls fail.
+   */
+  close(): void
   /** Stops a run once the tasks in flight finish (it rejects with PXP_ERR_CANCELLED). */
   cancel(): void
   /** Marks failed tasks pending again for the next run; returns how many. */

@@ -569,6 +569,9 @@ pub(crate) fn rewritten_metadata(
     let (width, height) = size;
     let (mut out, mut report) =
         metadata.for_pixels(&options.metadata, format, size, pixels_changed);
+    if !pixels_changed {
+        keep_orientation(metadata, &mut out, &mut report)?;
+    }
     if options.provenance {
         let parameters = parameters(options, format);
         crate::metadata::add_provenance(&mut out, metadata, source, &parameters);
@@ -582,6 +585,34 @@ pub(crate) fn rewritten_metadata(
         report.restore_record = (!record.is_empty()).then(|| record.to_bytes());
     }
     Ok((out, report))
+}
+
+/// Pixels left as they are (a lossless JPEG, a metadata rewrite) are shown
+/// upright only through their Orientation tag, so a policy never removes it
+/// there: a policy that drops EXIF leaves a block holding just the
+/// orientation; one that keeps EXIF but removes the tag is refused.
+fn keep_orientation(
+    source: &Metadata,
+    out: &mut Metadata,
+    report: &mut MetadataReport,
+) -> Result<()> {
+    let Some(orientation) = source.exif_orientation().filter(|o| (2..=8).contains(o)) else {
+        return Ok(());
+    };
+    if out.exif_orientation() == Some(orientation) {
+        return Ok(());
+    }
+    if out.exif.is_some() {
+        return Err(Error::option(
+            "metadata",
+            "the policy removes EXIF Orientation from pixels that are not turned (lossless or a metadata rewrite): the image would display turned; keep the tag or re-encode",
+        ));
+    }
+    out.exif = Some(crate::metadata::orientation_only_exif(orientation));
+    report
+        .removed
+        .retain(|field| field != "EXIF:IFD0:Orientation");
+    Ok(())
 }
 
 /// The options that shaped an output, in the option vocabulary, for the provenance record.

@@ -137,7 +137,10 @@ fn every_bad_corpus_file_goes_through_the_container_target() {
         return;
     }
     for file in &bad {
-        targets::container(&std::fs::read(file).expect("readable"));
+        let data = std::fs::read(file).expect("readable");
+        targets::container(&data);
+        targets::compress(&data);
+        targets::session_log(&data);
     }
     eprintln!("bad/: {} files", bad.len());
 }

@@ -1087,7 +1087,8 @@ pub struct SessionFailure {
 /// The shared state of a native session: the session itself (locked by a
 /// run), its cancel flag, and the latest progress for `status()` to read.
 struct SessionShared {
-    session: std::sync::Mutex<engine::Session>,
+    /// `None` once closed.
+    session: std::sync::Mutex<Option<engine::Session>>,
     /// Set on the JS thread when `run()` is called and cleared when its
     /// promise settles, so calls between the two see the session as busy
     /// even before the pool thread takes the lock.
@@ -1107,7 +1108,7 @@ fn wrap_session(session: engine::Session) -> NativeSession {
     let latest = SessionProgress::from(session.status());
     NativeSession {
         shared: Arc::new(SessionShared {
-            session: std::sync::Mutex::new(session),
+            session: std::sync::Mutex::new(Some(session)),
             running: AtomicBool::new(false),
             cancel: AtomicBool::new(false),
             latest: std::sync::Mutex::new(latest),
@@ -1127,7 +1128,13 @@ impl Task for RunTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         let shared = Arc::clone(&self.shared);
-        let mut session = shared.session.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = shared.session.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(session) = guard.as_mut() else {
+            let f = closed();
+            let reason = f.message.clone();
+            self.failure = Some(f);
+            return Err(Error::from_reason(reason));
+        };
         let mut report = |p: &engine::BatchProgress| {
             let mut latest = shared.latest.lock().unwrap_or_else(|e| e.into_inner());
             *latest = SessionProgress {
@@ -1216,6 +1223,14 @@ impl NativeSession {
         }))
     }
 
+    /// Closes the session: its state stays on disk and its lock is released,
+    /// so another handle (or process) may open it. Later calls fail.
+    #[napi]
+    pub fn close(&self) -> Result<(), Code> {
+        self.idle()?.take();
+        Ok(())
+    }
+
     /// Stops a run once the tasks in flight finish (it rejects with PXP_ERR_CANCELLED).
     #[napi]
     pub fn cancel(&self) {
@@ -1225,7 +1240,8 @@ impl NativeSession {
     /// Marks failed tasks pending again for the next run; returns how many.
     #[napi]
     pub fn retry_failed(&self) -> Result<u32, Code> {
-        let mut session = self.idle()?;
+        let mut guard = self.idle()?;
+        let session = guard.as_mut().ok_or_else(closed)?;
         let n = session.retry_failed().map_err(Failure::from)?;
         *self.shared.latest.lock().unwrap_or_else(|e| e.into_inner()) = session.status().into();
         Ok(n as u32)
@@ -1234,7 +1250,8 @@ impl NativeSession {
     /// The failed tasks.
     #[napi]
     pub fn failures(&self) -> Result<Vec<SessionFailure>, Code> {
-        let session = self.idle()?;
+        let guard = self.idle()?;
+        let session = guard.as_ref().ok_or_else(closed)?;
         Ok(session
             .failures()
             .into_iter()
@@ -1249,7 +1266,7 @@ impl NativeSession {
 
 impl NativeSession {
     /// The session when no run holds it (never blocks the event loop).
-    fn idle(&self) -> Result<std::sync::MutexGuard<'_, engine::Session>, Code> {
+    fn idle(&self) -> Result<std::sync::MutexGuard<'_, Option<engine::Session>>, Code> {
         if self.shared.running.load(Ordering::SeqCst) {
             return Err(busy().into());
         }
@@ -1258,6 +1275,14 @@ impl NativeSession {
             Err(std::sync::TryLockError::Poisoned(e)) => Ok(e.into_inner()),
             Err(std::sync::TryLockError::WouldBlock) => Err(busy().into()),
         }
+    }
+}
+
+/// The error for calls on a closed session.
+fn closed() -> Failure {
+    Failure {
+        code: engine::ErrorKind::InvalidArgument.code(),
+        message: "the session is closed".into(),
     }
 }
 

@@ -32,6 +32,10 @@ test('a session runs with progress events, then resumes with everything verified
   const out1 = fs.readFileSync(path.join(out, 'hopper.webp'))
   assert.equal(pixpress.probe(out1).format, 'webp')
 
+  // One handle at a time: a second is refused until the first is closed.
+  assert.throws(() => pixpress.Session.open(path.join(out, '.pixpress-session')), (e) => e.code === 'PXP_ERR_IO' && /in use by process/.test(e.message))
+  session.close()
+  assert.throws(() => session.failures(), { code: 'PXP_ERR_INVALID_ARGUMENT' })
   const again = pixpress.Session.open(path.join(out, '.pixpress-session'))
   const second = await again.run()
   assert.equal(second.done, status.done)
@@ -53,6 +57,7 @@ test('an AbortSignal cancels a run with PXP_ERR_CANCELLED; retryFailed and a dif
   await running.catch((e) => assert.equal(e.code, 'PXP_ERR_CANCELLED'))
   await session.run()
   assert.equal(session.retryFailed(), 1)
+  session.close()
   assert.throws(() => new pixpress.Session(src, out, { format: 'avif' }), { code: 'PXP_ERR_INVALID_ARGUMENT' })
   assert.throws(() => new pixpress.Session(src, path.join(root, 'o2'), { quality: 500 }), { code: 'PXP_ERR_INVALID_ARGUMENT' })
   fs.rmSync(root, { recursive: true })

@@ -39,6 +39,11 @@ fn raise(kind: ErrorKind, message: String) -> PyErr {
 
 /// The Python exception for a core error.
 pub(crate) fn to_py(e: Error) -> PyErr {
+    if e.kind() == ErrorKind::Interceptor {
+        if let Some(interrupt) = crate::interceptor::take_interrupt() {
+            return interrupt;
+        }
+    }
     raise(e.kind(), e.to_string())
 }
 

@@ -10,6 +10,27 @@ use std::sync::{Arc, Mutex};
 /// (the compress around it runs without it).
 pub(crate) struct PyInterceptor {
     callable: Py<PyAny>,
+    /// A `BaseException` that is not an `Exception` (KeyboardInterrupt,
+    /// SystemExit) the callable raised: the call re-raises it as it is
+    /// instead of an InterceptorError (see [`take_interrupt`]).
+    interrupt: Arc<Mutex<Option<PyErr>>>,
+}
+
+thread_local! {
+    /// The interrupt slot of the interceptor the calling thread parsed last.
+    static CALL_INTERRUPT: std::cell::RefCell<Option<Arc<Mutex<Option<PyErr>>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The KeyboardInterrupt (or other non-`Exception` `BaseException`) the
+/// calling thread's last interceptor raised, if any: an interceptor failure
+/// is then raised as that, so Ctrl-C stops the script as Python means it to.
+pub(crate) fn take_interrupt() -> Option<PyErr> {
+    CALL_INTERRUPT.with(|slot| {
+        let slot = slot.borrow();
+        let mut pending = slot.as_ref()?.lock().ok()?;
+        pending.take()
+    })
 }
 
 impl PyInterceptor {
@@ -20,8 +41,11 @@ impl PyInterceptor {
                 "invalid option `interceptor`: expected a callable taking a MetadataEdit",
             ));
         }
+        let interrupt = Arc::new(Mutex::new(None));
+        CALL_INTERRUPT.with(|slot| *slot.borrow_mut() = Some(Arc::clone(&interrupt)));
         Ok(engine::Interceptor::new(PyInterceptor {
             callable: callable.clone().unbind(),
+            interrupt,
         }))
     }
 }
@@ -33,10 +57,15 @@ impl engine::MetadataInterceptor for PyInterceptor {
             let handle = MetadataEdit {
                 inner: shared.clone(),
             };
-            self.callable
-                .call1(py, (handle,))
-                .map(|_| ())
-                .map_err(|e| format!("the Python interceptor raised {e}"))
+            self.callable.call1(py, (handle,)).map(|_| ()).map_err(|e| {
+                let message = format!("the Python interceptor raised {e}");
+                if !e.is_instance_of::<pyo3::exceptions::PyException>(py) {
+                    if let Ok(mut pending) = self.interrupt.lock() {
+                        *pending = Some(e);
+                    }
+                }
+                message
+            })
         })?;
         *edit = shared.lock().map_err(|_| "edit poisoned")?.clone();
         Ok(())

@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex};
 /// as keyword arguments.
 #[pyclass(module = "pixpress._pixpress", frozen)]
 pub struct Session {
-    inner: Mutex<engine::Session>,
+    /// `None` once closed.
+    inner: Mutex<Option<engine::Session>>,
     /// The counts, readable while `run` holds `inner`.
     watch: engine::StatusWatch,
     cancel: Arc<AtomicBool>,
@@ -48,18 +49,23 @@ fn progress_dict<'py>(py: Python<'py>, p: &BatchProgress) -> PyResult<Bound<'py,
     Ok(d)
 }
 
+/// The error for calls on a closed session.
+fn closed() -> PyErr {
+    errors::to_py(engine::Error::InvalidArgument("the session is closed".into()))
+}
+
 impl Session {
     fn wrap(session: engine::Session) -> Session {
         Session {
             watch: session.watch(),
-            inner: Mutex::new(session),
+            inner: Mutex::new(Some(session)),
             cancel: Arc::new(AtomicBool::new(false)),
         }
     }
 
     /// The session when no `run` holds it; otherwise a typed error at once
     /// (waiting, with the GIL held, would deadlock the run's callback).
-    fn idle(&self, what: &str) -> PyResult<std::sync::MutexGuard<'_, engine::Session>> {
+    fn idle(&self, what: &str) -> PyResult<std::sync::MutexGuard<'_, Option<engine::Session>>> {
         match self.inner.try_lock() {
             Ok(guard) => Ok(guard),
             Err(std::sync::TryLockError::Poisoned(e)) => Ok(e.into_inner()),
@@ -146,7 +152,7 @@ impl Session {
         let result = {
             let mut guard = self.idle("another run()")?;
             self.cancel.store(false, Ordering::SeqCst);
-            let session: &mut engine::Session = &mut guard;
+            let session = guard.as_mut().ok_or_else(closed)?;
             let cancel = Arc::clone(&self.cancel);
             py.detach(|| {
                 let mut report = |p: &BatchProgress| -> bool {
@@ -173,6 +179,13 @@ impl Session {
         status_dict(py, &status)
     }
 
+    /// Closes the session: its state stays on disk and its lock is released,
+    /// so another handle or process may open it; later calls fail.
+    fn close(&self) -> PyResult<()> {
+        self.idle("close()")?.take();
+        Ok(())
+    }
+
     /// Asks a running `run` to stop once the tasks in flight finish. Safe from any thread.
     fn cancel(&self) {
         self.cancel.store(true, Ordering::SeqCst);
@@ -182,13 +195,17 @@ impl Session {
     /// returns how many there were.
     fn retry_failed(&self, py: Python<'_>) -> PyResult<usize> {
         let mut guard = self.idle("retry_failed()")?;
-        let session: &mut engine::Session = &mut guard;
+        let session = guard.as_mut().ok_or_else(closed)?;
         py.detach(|| session.retry_failed()).map_err(errors::to_py)
     }
 
     /// The failed tasks as dicts: input, code, error.
     fn failures<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let failures = self.idle("failures()")?.failures();
+        let failures = self
+            .idle("failures()")?
+            .as_ref()
+            .ok_or_else(closed)?
+            .failures();
         let list = PyList::empty(py);
         for (input, kind, message) in failures {
             let d = PyDict::new(py);

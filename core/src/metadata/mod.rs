@@ -69,6 +69,21 @@ const ORIENTATION_TAG: u16 = 0x0112;
 const X_RESOLUTION_TAG: u16 = 0x011A;
 const RESOLUTION_UNIT_TAG: u16 = 0x0128;
 
+/// An EXIF block (a little-endian TIFF structure) holding only IFD0
+/// Orientation = `orientation`: what a stripped image whose pixels were not
+/// turned keeps.
+pub(crate) fn orientation_only_exif(orientation: u16) -> Vec<u8> {
+    let mut block = b"II*\0\x08\0\0\0".to_vec();
+    block.extend_from_slice(&1u16.to_le_bytes());
+    block.extend_from_slice(&ORIENTATION_TAG.to_le_bytes());
+    block.extend_from_slice(&3u16.to_le_bytes()); // SHORT
+    block.extend_from_slice(&1u32.to_le_bytes());
+    block.extend_from_slice(&orientation.to_le_bytes());
+    block.extend_from_slice(&[0, 0]);
+    block.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
+    block
+}
+
 impl Metadata {
     /// The EXIF Orientation value (1-8), if there is an EXIF block holding one.
     pub fn exif_orientation(&self) -> Option<u16> {
@@ -357,16 +372,15 @@ fn has_iptc_slot(format: Format) -> bool {
 mod tests {
     use super::*;
 
-    /// A little-endian TIFF structure with one IFD0 entry: Orientation = `value`.
-    fn exif_with_orientation(value: u16) -> Vec<u8> {
-        let mut t = b"II*\0\x08\0\0\0".to_vec();
-        t.extend_from_slice(&1u16.to_le_bytes());
-        t.extend_from_slice(&ORIENTATION_TAG.to_le_bytes());
-        t.extend_from_slice(&3u16.to_le_bytes()); // SHORT
-        t.extend_from_slice(&1u32.to_le_bytes());
-        t.extend_from_slice(&value.to_le_bytes());
-        t.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
-        t
+    #[test]
+    fn an_orientation_only_block_is_well_formed_exif() {
+        let block = orientation_only_exif(6);
+        assert!(exif::is_well_formed(&block));
+        let metadata = Metadata {
+            exif: Some(block),
+            ..Metadata::default()
+        };
+        assert_eq!(metadata.exif_orientation(), Some(6));
     }
 
     const PACKET: &str = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:tiff="http://ns.adobe.com/tiff/1.0/" xmlns:ex="http://ns.adobe.com/exif/1.0/" tiff:Orientation="6" ex:GPSLatitude="47,30N"><tiff:Make>Nikon</tiff:Make><ex:PixelXDimension>4000</ex:PixelXDimension><ex:GPSLongitude>19,2E</ex:GPSLongitude></rdf:Description><rdf:Description rdf:about=""><tiff:Orientation>8</tiff:Orientation></rdf:Description></rdf:RDF></x:xmpmeta>"#;
@@ -374,7 +388,7 @@ mod tests {
     #[test]
     fn reads_and_resets_orientation() {
         let mut m = Metadata {
-            exif: Some(exif_with_orientation(6)),
+            exif: Some(orientation_only_exif(6)),
             xmp: Some(PACKET.as_bytes().to_vec()),
             ..Metadata::default()
         };
@@ -595,10 +609,10 @@ mod tests {
 
     #[test]
     fn normalizes_exif_prefix() {
-        let raw = [EXIF_PREFIX, &exif_with_orientation(3)[..]].concat();
+        let raw = [EXIF_PREFIX, &orientation_only_exif(3)[..]].concat();
         assert_eq!(
             Metadata::normalize_exif(&raw),
-            Some(exif_with_orientation(3))
+            Some(orientation_only_exif(3))
         );
         assert_eq!(Metadata::normalize_exif(b"garbage"), None);
     }

@@ -70,6 +70,18 @@ class Session:
         """The failed tasks as dicts: input, code, error."""
         return self._native.failures()
 
+    def close(self) -> None:
+        """Closes the session: its state stays on disk and its lock is
+        released, so another handle or process may open it (also on leaving a
+        ``with`` block, and when the object is collected)."""
+        self._native.close()
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
     def results(self) -> Iterator[dict]:
         """Runs the job in a background thread, yielding each task's report.
 
