@@ -39,6 +39,12 @@ def test_run_then_resume_verifies_everything(job):
         if r["outcome"] == "compressed":
             with PILImage.open(r["output"]) as im:  # the independent judge reads every output
                 assert im.format == "WEBP" and max(im.size) <= 64
+    # One handle at a time: another is refused at once until this one closes.
+    with pytest.raises(pixpress.FileError, match="in use by process"):
+        pixpress.Session.open(out / ".pixpress-session")
+    session.close()
+    with pytest.raises(pixpress.InvalidArgumentError, match="closed"):
+        session.failures()
     again = pixpress.Session.open(out / ".pixpress-session")
     second = [r["outcome"] for r in again]  # iterating runs it in a thread
     assert second.count("verified") == total - 1 and "compressed" not in second
@@ -52,7 +58,9 @@ def test_leaving_the_iterator_early_cancels_and_keeps_what_finished(job):
             break
     status = session.status()
     assert status["done"] + status["failed"] >= 2 and status["pending"] > 0
-    status = pixpress.Session([src], out, format="png", jobs=1).run()
+    session.close()
+    with pixpress.Session([src], out, format="png", jobs=1) as resumed:
+        status = resumed.run()
     assert status["pending"] == 0
 
 
