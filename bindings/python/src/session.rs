@@ -51,7 +51,9 @@ fn progress_dict<'py>(py: Python<'py>, p: &BatchProgress) -> PyResult<Bound<'py,
 
 /// The error for calls on a closed session.
 fn closed() -> PyErr {
-    errors::to_py(engine::Error::InvalidArgument("the session is closed".into()))
+    errors::to_py(engine::Error::InvalidArgument(
+        "the session is closed".into(),
+    ))
 }
 
 impl Session {
