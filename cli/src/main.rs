@@ -274,14 +274,8 @@ fn compress_one(
     index: usize,
     options: &Options,
 ) -> Result<(u64, Compressed, PathBuf), Error> {
-    if let Some((kind, message)) = plan.problems().get(&index) {
-        return Err(match kind {
-            pixpress::ErrorKind::Io => Error::Io {
-                path: plan.input(index).display().to_string(),
-                source: std::io::Error::other(message.clone()),
-            },
-            _ => Error::InvalidArgument(message.clone()),
-        });
+    if let Some(problem) = plan.problem(index) {
+        return Err(problem);
     }
     let input = read_file(&plan.input(index))?;
     let out = pixpress::compress(&input, options)?;
@@ -332,10 +326,7 @@ fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
         include: &[],
         exclude: &[],
         naming: pixpress::DEFAULT_NAMING,
-        extension: match options.format {
-            pixpress::OutputFormat::Exact(format) => Some(format.extension()),
-            pixpress::OutputFormat::Same | pixpress::OutputFormat::Auto => None,
-        },
+        extension: options.format.extension(),
     })?;
     let started = Instant::now();
     let pool = rayon::ThreadPoolBuilder::new()

@@ -22,6 +22,17 @@ pub enum OutputFormat {
     Auto,
 }
 
+impl OutputFormat {
+    /// The output's file name extension when this fixes it; `None` when it is
+    /// known only once compressed (`same`, `auto`).
+    pub fn extension(self) -> Option<&'static str> {
+        match self {
+            OutputFormat::Exact(format) => Some(format.extension()),
+            OutputFormat::Same | OutputFormat::Auto => None,
+        }
+    }
+}
+
 /// The formats `format=auto` chooses from unless told otherwise.
 pub const DEFAULT_AUTO_FORMATS: [Format; 3] = [Format::Jpeg, Format::WebP, Format::Avif];
 

@@ -183,6 +183,19 @@ impl Plan {
         &self.problems
     }
 
+    /// The problem found for task `index` while planning, as the error the
+    /// task fails with (what `compress` reports; a session stores it).
+    pub fn problem(&self, index: usize) -> Option<Error> {
+        let (kind, message) = self.problems.get(&index)?;
+        Some(match kind {
+            ErrorKind::Io => Error::Io {
+                path: self.input(index).display().to_string(),
+                source: std::io::Error::other(message.clone()),
+            },
+            _ => Error::InvalidArgument(message.clone()),
+        })
+    }
+
     /// The input file of task `index`.
     pub fn input(&self, index: usize) -> PathBuf {
         let task = &self.tasks[index];

@@ -303,10 +303,7 @@ impl Session {
             include: &spec.include,
             exclude: &spec.exclude,
             naming: &spec.naming,
-            extension: match options.format {
-                crate::options::OutputFormat::Exact(format) => Some(format.extension()),
-                crate::options::OutputFormat::Same | crate::options::OutputFormat::Auto => None,
-            },
+            extension: options.format.extension(),
         })?;
         let mut entries = vec![Entry::default(); plan.len()];
         let mut errors = BTreeMap::new();
