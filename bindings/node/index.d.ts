@@ -67,7 +67,7 @@ export interface PixpressError extends Error {
 
 export type Input = Buffer | Uint8Array | ArrayBuffer
 
-/** Compresses on the libuv thread pool; the input is read in place, `data` is library memory. */
+/** Compresses on the libuv thread pool on a copy of the input; `data` is library memory. */
 export declare function compress(input: Input, options?: Options): Promise<Output>
 /** Compresses on the calling thread. */
 export declare function compressSync(input: Input, options?: Options): Output

@@ -2,8 +2,9 @@
 /**
  * pixpress for Node.js: the promise API over the native addon, and a fluent
  * form for people coming from sharp. Every compression runs on the libuv
- * thread pool; inputs are read in place and outputs are external buffers
- * over library memory. Errors carry `code` (`'PXP_ERR_CORRUPT'`, ...).
+ * thread pool on a copy of the input (a Buffer whose memory is transferred
+ * or detached mid-task is never read) and outputs are external buffers over
+ * library memory. Errors carry `code` (`'PXP_ERR_CORRUPT'`, ...).
  */
 const fs = require('node:fs')
 const { EventEmitter } = require('node:events')

@@ -91,8 +91,8 @@ export interface Candidate {
 }
 
 /**
- * Compresses an encoded image on the libuv thread pool. The input is read in
- * place and held alive until the task finishes; options are the core's keys.
+ * Compresses an encoded image on the libuv thread pool. The input is copied
+ * first (see [`Source`]); options are the core's keys.
  */
 export declare function compress(input: Buffer, options?: Record<string, string | number | boolean> | undefined | null, cancel?: CancelToken | undefined | null, interceptor?: (view: MetadataEditView) => MetadataEdits | undefined | void): Promise<Output>
 

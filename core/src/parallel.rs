@@ -91,6 +91,21 @@ pub(crate) fn run<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     run_given(rayon::current_num_threads(), work)
 }
 
+/// [`run`] for work that waits for its own rayon jobs by polling (oxipng's
+/// trials loop on `rayon::yield_local` until every trial is done). On a
+/// thread outside every pool that loop only spins, taking a core from the
+/// workers it waits for; so the work moves onto a worker, where waiting runs
+/// the awaited jobs, and the caller sleeps until it is done.
+pub(crate) fn run_on_a_worker<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    run(|| {
+        if rayon::current_thread_index().is_some() {
+            work()
+        } else {
+            rayon::scope(|_| work())
+        }
+    })
+}
+
 /// [`run`] for a global pool of `global_threads` threads.
 fn run_given<T: Send>(global_threads: usize, work: impl FnOnce() -> T + Send) -> T {
     if global_threads > 1 || rayon::current_thread_index().is_some() {
@@ -113,7 +128,7 @@ fn run_given<T: Send>(global_threads: usize, work: impl FnOnce() -> T + Send) ->
 
 #[cfg(test)]
 mod tests {
-    use super::run_given;
+    use super::{run_given, run_on_a_worker};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use std::time::{Duration, Instant};
@@ -152,5 +167,11 @@ mod tests {
     fn a_wider_global_pool_is_used_as_it_is() {
         let caller = std::thread::current().id();
         assert_eq!(run_given(2, || std::thread::current().id()), caller);
+    }
+
+    #[test]
+    fn polling_work_runs_on_a_worker_not_on_the_caller() {
+        assert!(rayon::current_thread_index().is_none());
+        assert!(run_on_a_worker(|| rayon::current_thread_index().is_some()));
     }
 }

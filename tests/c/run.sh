@@ -61,8 +61,9 @@ LD_LIBRARY_PATH=$lib "$CARGO_TARGET_DIR/examples-c/to_webp_dir" "$PIXPRESS_CORPU
 step "valgrind ($mode)"
 max=20000
 [ "$mode" = full ] && max=999999999
+# A bound on the run, so a hang fails here, by name, not the whole CI job.
 # Large SIMD codec functions exhaust valgrind's default translation budget.
-LD_LIBRARY_PATH=$lib PXP_TEST_MAX_BYTES=$max valgrind -q --vex-guest-max-insns=25 --leak-check=full \
+LD_LIBRARY_PATH=$lib PXP_TEST_MAX_BYTES=$max timeout $([ "$mode" = full ] && echo 4h || echo 20m) valgrind -q --vex-guest-max-insns=25 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --error-exitcode=99 \
     "$build/test_pixpress"
 echo "valgrind: clean"

@@ -1,8 +1,8 @@
 //! The native addon of the `pixpress` npm package. Compression runs on the
-//! libuv thread pool (`AsyncTask`), reads the caller's Buffer in place (the
-//! task holds a reference to it until it finishes) and hands the output to V8
-//! as an external buffer over library memory, without a copy. Failures are
-//! `Error`s whose `code` is the shared `PXP_ERR_*` name.
+//! libuv thread pool (`AsyncTask`) on a copy of the caller's bytes (a Buffer
+//! held by reference could be transferred or detached under the task) and
+//! hands the output to V8 as an external buffer over library memory, without
+//! a copy. Failures are `Error`s whose `code` is the shared `PXP_ERR_*` name.
 
 #![deny(clippy::all)]
 
@@ -240,7 +240,7 @@ impl From<engine::Analysis> for Analysis {
 
 /// One analysis on the libuv thread pool.
 pub struct AnalyzeTask {
-    input: Buffer,
+    input: Vec<u8>,
     options: Fallible<Options>,
     failure: Option<Failure>,
 }
@@ -280,7 +280,7 @@ pub fn analyze(
     options: Option<HashMap<String, Either3<String, f64, bool>>>,
 ) -> AsyncTask<AnalyzeTask> {
     AsyncTask::new(AnalyzeTask {
-        input,
+        input: input.to_vec(),
         options: parse_options(options),
         failure: None,
     })
@@ -300,8 +300,8 @@ pub fn analyze_sync(
 
 /// One score computation on the libuv thread pool.
 pub struct ScoreTask {
-    reference: Buffer,
-    distorted: Buffer,
+    reference: Vec<u8>,
+    distorted: Vec<u8>,
     metric: Fallible<engine::Metric>,
     failure: Option<Failure>,
 }
@@ -339,8 +339,8 @@ impl Task for ScoreTask {
 pub fn score(reference: Buffer, distorted: Buffer, metric: Option<String>) -> AsyncTask<ScoreTask> {
     let metric = parse_metric(metric);
     AsyncTask::new(ScoreTask {
-        reference,
-        distorted,
+        reference: reference.to_vec(),
+        distorted: distorted.to_vec(),
         metric,
         failure: None,
     })
@@ -583,8 +583,8 @@ impl From<engine::MetadataDiff> for MetadataDiff {
 
 /// One metadata read (or diff) on the libuv thread pool.
 pub struct MetadataTask {
-    first: Buffer,
-    second: Option<Buffer>,
+    first: Vec<u8>,
+    second: Option<Vec<u8>>,
     failure: Option<Failure>,
 }
 
@@ -626,7 +626,7 @@ impl Task for MetadataTask {
 #[napi(ts_return_type = "Promise<Array<MetadataField>>")]
 pub fn read_metadata(data: Buffer) -> AsyncTask<MetadataTask> {
     AsyncTask::new(MetadataTask {
-        first: data,
+        first: data.to_vec(),
         second: None,
         failure: None,
     })
@@ -644,8 +644,8 @@ pub fn read_metadata_sync(data: &[u8]) -> Result<Vec<MetadataField>, Code> {
 #[napi(ts_return_type = "Promise<MetadataDiff>")]
 pub fn diff_metadata(before: Buffer, after: Buffer) -> AsyncTask<MetadataTask> {
     AsyncTask::new(MetadataTask {
-        first: before,
-        second: Some(after),
+        first: before.to_vec(),
+        second: Some(after.to_vec()),
         failure: None,
     })
 }
@@ -727,19 +727,26 @@ impl CancelToken {
     }
 }
 
-/// What a compress task works on: the caller's buffer (held by reference) or a file.
+/// What a compress task works on: a copy of the caller's bytes, or a file.
+///
+/// The bytes are copied when the task is made, on the JavaScript thread: a
+/// Buffer held by reference could have its ArrayBuffer transferred or
+/// detached (`postMessage`, `structuredClone` with `transfer`) while the task
+/// reads it on another thread, and V8 may then free the memory under the
+/// read. The copy costs a fraction of a decode; outputs still reach V8
+/// without one.
 enum Source {
-    Bytes(Buffer),
+    Bytes(Vec<u8>),
     File {
         src: String,
         dst: String,
     },
     /// `rewriteMetadata`: the metadata options applied without re-encoding.
-    Rewrite(Buffer),
+    Rewrite(Vec<u8>),
     /// `restoreMetadata`: a file and its restore record.
     Restore {
-        file: Buffer,
-        record: Buffer,
+        file: Vec<u8>,
+        record: Vec<u8>,
     },
 }
 
@@ -822,8 +829,8 @@ fn task(
     }))
 }
 
-/// Compresses an encoded image on the libuv thread pool. The input is read in
-/// place and held alive until the task finishes; options are the core's keys.
+/// Compresses an encoded image on the libuv thread pool. The input is copied
+/// first (see [`Source`]); options are the core's keys.
 #[napi(ts_return_type = "Promise<Output>")]
 pub fn compress(
     input: Buffer,
@@ -832,7 +839,7 @@ pub fn compress(
     #[napi(ts_arg_type = "(view: MetadataEditView) => MetadataEdits | undefined | void")]
     interceptor: Option<JsInterceptor<'_>>,
 ) -> Result<AsyncTask<CompressTask>> {
-    task(Source::Bytes(input), options, cancel, interceptor)
+    task(Source::Bytes(input.to_vec()), options, cancel, interceptor)
 }
 
 /// Reads `src`, compresses it and writes `dst` atomically, on the libuv thread pool.
@@ -858,13 +865,14 @@ pub fn rewrite_metadata(
     #[napi(ts_arg_type = "(view: MetadataEditView) => MetadataEdits | undefined | void")]
     interceptor: Option<JsInterceptor<'_>>,
 ) -> Result<AsyncTask<CompressTask>> {
-    task(Source::Rewrite(input), options, None, interceptor)
+    task(Source::Rewrite(input.to_vec()), options, None, interceptor)
 }
 
 /// Puts back into an encoded JPEG, PNG or WebP the metadata a restore record
 /// holds (`output.metadata.restoreRecord`), without re-encoding pixels.
 #[napi(ts_return_type = "Promise<Output>")]
 pub fn restore_metadata(file: Buffer, record: Buffer) -> Result<AsyncTask<CompressTask>> {
+    let (file, record) = (file.to_vec(), record.to_vec());
     task(Source::Restore { file, record }, None, None, None)
 }
 

@@ -587,7 +587,7 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
         .map_or(DEFAULT_PRESET, |e| (e * 6).div_ceil(10));
     let mut png_options = oxipng::Options::from_preset(preset);
     png_options.strip = oxipng::StripChunks::None;
-    raw.create_optimized_png(&png_options).map_err(fail)
+    crate::parallel::run_on_a_worker(|| raw.create_optimized_png(&png_options)).map_err(fail)
 }
 
 #[cfg(test)]
