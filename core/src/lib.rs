@@ -140,20 +140,25 @@ pub fn decode(input: &[u8], options: &Options) -> Result<DecodedImage> {
 /// headers without decoding pixels where the format allows it (JPEG, WebP,
 /// AVIF, HEIC), so damage in the image data after the headers goes
 /// unnoticed here, as in exiftool; PNG, GIF, TIFF and BMP are decoded, and
-/// their blocks are those decoding gives.
+/// their blocks are those decoding gives, with the ICC profile as stored
+/// (decoding drops a CMYK profile, its pixels being RGB).
 pub fn read_metadata(input: &[u8]) -> Result<Metadata> {
-    catch_panic(
-        || match codecs::header_metadata(sniff(input)?, input, false) {
-            Some(metadata) => metadata,
-            None => {
-                let options = Options {
-                    orientation: OrientationMode::Keep,
-                    ..Options::default()
-                };
-                pipeline::decode(input, &options).map(|decoded| decoded.metadata)
-            }
-        },
-    )
+    catch_panic(|| {
+        let format = sniff(input)?;
+        if let Some(metadata) = codecs::header_metadata(format, input, false) {
+            return metadata;
+        }
+        let options = Options::default();
+        let request = codecs::DecodeRequest {
+            max_pixels: options.max_pixels,
+            accept_truncated: options.accept_truncated,
+            min_size: None,
+        };
+        let decoded = codecs::decode(format, input, &request)?;
+        let mut metadata = decoded.metadata;
+        metadata.icc = metadata.icc.or(decoded.dropped_icc);
+        Ok(metadata)
+    })
 }
 
 /// The metadata blocks [`decode`] gives with `orientation=keep`, read from

@@ -274,6 +274,7 @@ pub(crate) fn compress(
     // Turned pixels are other content: the input never stands in for them.
     let turned =
         options.orientation == OrientationMode::Apply && decoded.orientation != Orientation::Normal;
+    let dropped_icc = decoded.dropped_icc.is_some();
     let (mut image, metadata) = orient(
         decoded.image,
         decoded.metadata,
@@ -291,6 +292,7 @@ pub(crate) fn compress(
             Origin {
                 metadata: &metadata,
                 input: Some(input),
+                dropped_icc,
             },
             &candidates,
             options,
@@ -302,7 +304,7 @@ pub(crate) fn compress(
         let _span = tracing::debug_span!("pixpress.transform").entered();
         transform(image, plan, out_format, options)?
     };
-    let (metadata, metadata_report) = output_metadata(
+    let (metadata, mut metadata_report) = output_metadata(
         &metadata,
         options,
         out_format,
@@ -310,6 +312,7 @@ pub(crate) fn compress(
         image.height,
         Some(input),
     )?;
+    report_dropped_icc(&mut metadata_report, dropped_icc);
     timings.transform = transform_started.elapsed();
 
     progress.enter(Stage::Encode)?;
@@ -587,6 +590,15 @@ pub(crate) fn rewritten_metadata(
     Ok((out, report))
 }
 
+/// Lists `ICC` as removed in `report` when decoding dropped the input's
+/// profile (`dropped_icc`, see `codecs::Decoded`), which the policy step
+/// never saw: a CMYK profile, which does not describe the RGB pixels.
+fn report_dropped_icc(report: &mut MetadataReport, dropped_icc: bool) {
+    if dropped_icc && !report.removed.iter().any(|field| field == "ICC") {
+        report.removed.push("ICC".to_string());
+    }
+}
+
 /// Pixels left as they are (a lossless JPEG, a metadata rewrite) are shown
 /// upright only through their Orientation tag, so a policy never removes it
 /// there: a policy that drops EXIF leaves a block holding just the
@@ -690,12 +702,14 @@ fn compress_auto(
     Ok(out)
 }
 
-/// Where an image came from: its metadata, and the input bytes when the
-/// call had them (for the provenance record).
+/// Where an image came from: its metadata, the input bytes when the call
+/// had them (for the provenance record), and whether decoding dropped the
+/// input's ICC profile (for the report).
 #[derive(Clone, Copy)]
 struct Origin<'a> {
     metadata: &'a Metadata,
     input: Option<&'a [u8]>,
+    dropped_icc: bool,
 }
 
 /// The target `format=auto` meets when the options give none.
@@ -732,7 +746,7 @@ fn encode_auto(
     let mut last_error = None;
     for &format in candidates {
         let prepared = prepare(image.clone(), format, &options);
-        let (metadata, metadata_report) = output_metadata(
+        let (metadata, mut metadata_report) = output_metadata(
             origin.metadata,
             &options,
             format,
@@ -740,6 +754,7 @@ fn encode_auto(
             prepared.height,
             origin.input,
         )?;
+        report_dropped_icc(&mut metadata_report, origin.dropped_icc);
         match encode_prepared(format, &prepared, &metadata, &options) {
             Ok((data, Some(search))) => {
                 tried.push(Candidate {
@@ -875,6 +890,7 @@ pub(crate) fn encode_image(
             Origin {
                 metadata,
                 input: None,
+                dropped_icc: false,
             },
             &candidates,
             options,

@@ -191,6 +191,29 @@ fn rewriting_in_place_keeps_what_the_file_stores() {
     assert!(rewritten_files >= 1);
 }
 
+#[test]
+fn a_cmyk_profile_decoding_drops_is_reported_removed() {
+    // The pixels decode to RGB, which the CMYK profile does not describe.
+    for path in [
+        "jpeg/CMYK_with_profile.jpg",
+        "tiff/fogra-0-100-100-0_cmyk.tif",
+    ] {
+        let data = read(path);
+        assert!(
+            pixpress::read_metadata(&data).unwrap().icc.is_some(),
+            "{path}"
+        );
+        let out = compress(&data, &opts(&[("format", "png"), ("resize", "64x64")]))
+            .unwrap_or_else(|err| panic!("{path}: {err}"));
+        assert!(
+            out.metadata.removed.iter().any(|f| f == "ICC"),
+            "{path}: {:?}",
+            out.metadata
+        );
+        assert!(!probe(&out.data).unwrap().has_icc, "{path}");
+    }
+}
+
 /// The status each bad/ file must be refused with (`tests/bad_status.tsv`,
 /// shared by every face's tests).
 fn bad_statuses() -> std::collections::HashMap<String, String> {

@@ -218,6 +218,7 @@ pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Re
         image,
         metadata,
         orientation: Orientation::Normal,
+        dropped_icc: None,
     })
 }
 

@@ -374,10 +374,11 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
         read_rows(cinfo, &mut pixels, row_len)?;
         unsafe { jpeg_finish_decompress(cinfo) };
         let (w, h) = (out_w as u32, out_h as u32);
+        let mut dropped_icc = None;
         let image = if cmyk {
             let rgb = crate::color::cmyk_to_rgb(&pixels, metadata.icc.as_deref(), adobe)?;
             // The CMYK profile does not describe the RGB pixels, which are now sRGB.
-            metadata.icc = None;
+            dropped_icc = metadata.icc.take();
             Image::from_u8(w, h, Layout::Rgb, rgb)?
         } else {
             let layout = if channels == 1 {
@@ -392,6 +393,7 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
             image,
             metadata,
             orientation,
+            dropped_icc,
         })
     })
 }

@@ -42,6 +42,21 @@ pub(crate) struct Decoded {
     pub metadata: Metadata,
     /// The orientation still to apply to `image` to show it upright.
     pub orientation: Orientation,
+    /// The container's ICC profile when decoding dropped it from `metadata`
+    /// because it does not describe `image` (a CMYK profile once CMYK
+    /// samples are converted to RGB): the report lists it as removed.
+    pub dropped_icc: Option<Vec<u8>>,
+}
+
+impl Decoded {
+    /// Moves a CMYK profile from `metadata` to `dropped_icc`: decoded pixels
+    /// are never CMYK (a decoder converts CMYK samples to RGB), so the
+    /// profile would give them wrong colors in every viewer.
+    pub(crate) fn drop_cmyk_profile(&mut self) {
+        if self.metadata.has_cmyk_profile() {
+            self.dropped_icc = self.metadata.icc.take();
+        }
+    }
 }
 
 /// Refuses `width x height` above `max_pixels`, before anything is allocated.
@@ -94,17 +109,26 @@ pub(crate) fn header_metadata(
     data: &[u8],
     as_decoded: bool,
 ) -> Option<Result<Metadata>> {
-    match format {
-        Format::Jpeg => Some(jpeg::header_metadata(data, as_decoded)),
-        Format::WebP => Some(webp::header_metadata(data)),
-        Format::Avif | Format::Heic => Some(heif::header_metadata(format, data, as_decoded)),
-        Format::Png | Format::Gif | Format::Tiff | Format::Bmp => None,
-    }
+    let read = match format {
+        Format::Jpeg => jpeg::header_metadata(data, as_decoded),
+        Format::WebP => webp::header_metadata(data),
+        Format::Avif | Format::Heic => heif::header_metadata(format, data, as_decoded),
+        Format::Png | Format::Gif | Format::Tiff | Format::Bmp => return None,
+    };
+    Some(read.map(|mut metadata| {
+        // As decoded: [`decode`] drops a CMYK profile whatever the format.
+        if as_decoded && metadata.has_cmyk_profile() {
+            metadata.icc = None;
+        }
+        metadata
+    }))
 }
 
-/// Decodes `data` (already sniffed as `format`).
+/// Decodes `data` (already sniffed as `format`). A CMYK profile is dropped
+/// ([`Decoded::drop_cmyk_profile`]): the `image` crate's TIFF decoder, for
+/// one, turns CMYK samples into RGB and leaves the profile attached.
 pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
-    match format {
+    let mut decoded = match format {
         Format::Jpeg => jpeg::decode(data, request),
         Format::Png => png::decode(data, request),
         Format::WebP => webp::decode(data, request),
@@ -112,7 +136,9 @@ pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Re
         Format::Gif => gif::decode(data, request),
         Format::Tiff => tiff::decode(data, request),
         Format::Bmp => bmp::decode(data, request),
-    }
+    }?;
+    decoded.drop_cmyk_profile();
+    Ok(decoded)
 }
 
 /// Encodes `image` (already in a layout `format` accepts, see [`encodable_layout`]).

@@ -212,6 +212,7 @@ fn decode_partial(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
             ..Metadata::default()
         },
         orientation: Orientation::Normal,
+        dropped_icc: None,
     })
 }
 
@@ -367,7 +368,8 @@ fn raw_profile_bytes(text: &[u8]) -> Option<Vec<u8>> {
     (bytes.len() == length).then_some(bytes)
 }
 
-/// A `zTXt` chunk holding IPTC-IIM as a hex raw profile.
+/// A `zTXt` chunk holding IPTC-IIM, or a Photoshop resource block holding
+/// it among other resources, as a hex raw profile.
 fn iptc_chunk(iim: &[u8]) -> Vec<u8> {
     use std::fmt::Write;
     let mut text = format!("\niptc\n{:8}\n", iim.len());
@@ -397,8 +399,8 @@ fn text_chunks(metadata: &Metadata) -> Vec<([u8; 4], Vec<u8>)> {
     if let Some(xmp) = metadata.xmp.as_deref() {
         chunks.push((*b"iTXt", xmp_chunk(xmp)));
     }
-    if let Some(iim) = metadata.iptc_iim() {
-        chunks.push((*b"zTXt", iptc_chunk(&iim)));
+    if let Some(profile) = metadata.iptc_raw_profile() {
+        chunks.push((*b"zTXt", iptc_chunk(&profile)));
     }
     chunks
 }
@@ -621,6 +623,32 @@ mod tests {
             read(b"tEXt", &iptc_text("\niptc\n       2\n\u{ff11}c02\n")),
             None
         );
+    }
+
+    #[test]
+    fn photoshop_resources_beside_the_iim_are_written_and_read_back() {
+        let iim = [0x1C, 2, 90, 0, 3, b'Z', b'u', b'g'];
+        // ResolutionInfo (0x03ED), then the IIM resource.
+        let mut block = b"8BIM\x03\xED\0\0".to_vec();
+        block.extend_from_slice(&16u32.to_be_bytes());
+        block.extend_from_slice(&[0, 72, 0, 0, 0, 1, 0, 1, 0, 72, 0, 0, 0, 1, 0, 1]);
+        block.extend_from_slice(&Metadata::iptc_block_of(&iim));
+        let written = |iptc: Vec<u8>| {
+            let metadata = Metadata {
+                iptc: Some(iptc),
+                ..Metadata::default()
+            };
+            let (kind, body) = text_chunks(&metadata).pop().unwrap();
+            assert_eq!(&kind, b"zTXt");
+            body
+        };
+        let body = written(block.clone());
+        assert_eq!(iptc_from_text(b"zTXt", &body).unwrap(), Some(block));
+        // The IIM alone is written bare, as ImageMagick writes it.
+        let body = written(Metadata::iptc_block_of(&iim));
+        let what = "bytes a PNG IPTC raw profile inflates to";
+        let profile = raw_profile(b"zTXt", &body, &IPTC_KEYWORDS, what).unwrap();
+        assert_eq!(profile, Some(iim.to_vec()));
     }
 
     /// A little-endian TIFF structure with one IFD0 entry: Orientation = `value`.

@@ -138,6 +138,7 @@ pub(crate) fn decode_with(
         image,
         metadata,
         orientation: Orientation::from_exif(exif_value),
+        dropped_icc: None,
     })
 }
 

@@ -151,6 +151,7 @@ fn decode_fax(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
         image,
         metadata: Metadata::default(),
         orientation: Orientation::Normal,
+        dropped_icc: None,
     })
 }
 
@@ -162,11 +163,16 @@ mod tests {
     /// A one-pixel, uncompressed, 8-bit, three-sample little-endian TIFF
     /// with PhotometricInterpretation `photometric` and sample values `pixel`.
     fn tiff_1x1(photometric: u16, pixel: [u8; 3]) -> Vec<u8> {
-        const ENTRIES: u32 = 9;
-        let bits_at = 8 + 2 + ENTRIES * 12 + 4;
+        tiff_1x1_with_icc(photometric, pixel, None)
+    }
+
+    /// [`tiff_1x1`] with an ICC profile (tag 34675) after the pixel, if given.
+    fn tiff_1x1_with_icc(photometric: u16, pixel: [u8; 3], icc: Option<&[u8]>) -> Vec<u8> {
+        let entry_count = 9 + u32::from(icc.is_some());
+        let bits_at = 8 + 2 + entry_count * 12 + 4;
         let pixel_at = bits_at + 6;
-        // (tag, type, count, value); type 3 is SHORT, 4 LONG.
-        let entries: [(u16, u16, u32, u32); ENTRIES as usize] = [
+        // (tag, type, count, value); type 3 is SHORT, 4 LONG, 7 UNDEFINED.
+        let mut entries: Vec<(u16, u16, u32, u32)> = vec![
             (256, 3, 1, 1),                      // ImageWidth
             (257, 3, 1, 1),                      // ImageLength
             (258, 3, 3, bits_at),                // BitsPerSample: 8, 8, 8, out of line
@@ -177,9 +183,13 @@ mod tests {
             (278, 3, 1, 1),                      // RowsPerStrip
             (279, 4, 1, 3),                      // StripByteCounts
         ];
+        if let Some(icc) = icc {
+            // Out of line, at the even offset after the pixel.
+            entries.push((34675, 7, icc.len() as u32, pixel_at + 4));
+        }
         let mut file = b"II*\0".to_vec();
         file.extend(8u32.to_le_bytes());
-        file.extend((ENTRIES as u16).to_le_bytes());
+        file.extend((entry_count as u16).to_le_bytes());
         for (tag, kind, count, value) in entries {
             file.extend(tag.to_le_bytes());
             file.extend(kind.to_le_bytes());
@@ -190,6 +200,10 @@ mod tests {
         assert_eq!(file.len(), bits_at as usize);
         file.extend([8, 0, 8, 0, 8, 0]);
         file.extend(pixel);
+        if let Some(icc) = icc {
+            file.push(0);
+            file.extend(icc);
+        }
         file
     }
 
@@ -212,6 +226,25 @@ mod tests {
         let err = decode(&lab, &request()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::UnsupportedFormat, "{err}");
         assert!(err.to_string().contains("CIELab"), "{err}");
+    }
+
+    #[test]
+    fn a_cmyk_profile_on_rgb_pixels_is_dropped_and_kept_aside() {
+        // The image crate's decoder turns CMYK samples into RGB and leaves the
+        // profile attached; RGB samples tagged with a CMYK profile stand for that.
+        let mut profile = vec![0u8; 132];
+        profile[..4].copy_from_slice(&132u32.to_be_bytes());
+        profile[16..20].copy_from_slice(b"CMYK");
+        let file = tiff_1x1_with_icc(2, [10, 20, 30], Some(&profile[..]));
+        let decoded = super::super::decode(Format::Tiff, &file, &request()).unwrap();
+        assert_eq!(decoded.metadata.icc, None);
+        assert_eq!(decoded.dropped_icc, Some(profile.clone()));
+        // A profile of RGB data stays.
+        profile[16..20].copy_from_slice(b"RGB ");
+        let file = tiff_1x1_with_icc(2, [10, 20, 30], Some(&profile[..]));
+        let decoded = super::super::decode(Format::Tiff, &file, &request()).unwrap();
+        assert_eq!(decoded.metadata.icc, Some(profile));
+        assert_eq!(decoded.dropped_icc, None);
     }
 
     #[test]

@@ -137,6 +137,7 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
         image,
         metadata,
         orientation,
+        dropped_icc: None,
     })
 }
 

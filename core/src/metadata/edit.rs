@@ -327,7 +327,6 @@ impl Metadata {
                     name: name.clone(),
                     shape: XmpShape::Text,
                     values: vec![value_text],
-                    source: String::new(),
                 }];
                 if self.xmp.as_deref().is_some_and(|p| !xmp::is_well_formed(p)) {
                     return Err(bad_key(key, "the XMP packet is not well-formed"));

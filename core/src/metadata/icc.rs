@@ -11,6 +11,11 @@ fn signature(data: &[u8], at: usize) -> Option<String> {
     Some(String::from_utf8_lossy(bytes).trim_end().to_string())
 }
 
+/// Whether `profile` describes CMYK data (header color space `CMYK`).
+pub(crate) fn is_cmyk(profile: &[u8]) -> bool {
+    profile.get(16..20) == Some(&b"CMYK"[..])
+}
+
 /// `(name, value)` pairs: size, version, class, color space, connection
 /// space and description.
 pub(crate) fn summary(profile: &[u8]) -> Vec<(&'static str, String)> {

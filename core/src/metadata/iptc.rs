@@ -112,12 +112,18 @@ pub(crate) fn write_iim(datasets: &[Dataset]) -> Vec<u8> {
 
 /// A resource block holding one resource: the IIM stream `iim`.
 pub(crate) fn block_of(iim: &[u8]) -> Vec<u8> {
+    resource(IPTC_RESOURCE, iim)
+}
+
+/// One Photoshop image resource (`8BIM`, no name) holding `data`, padded to
+/// even length.
+pub(crate) fn resource(id: u16, data: &[u8]) -> Vec<u8> {
     let mut out = b"8BIM".to_vec();
-    out.extend_from_slice(&IPTC_RESOURCE.to_be_bytes());
+    out.extend_from_slice(&id.to_be_bytes());
     out.extend_from_slice(&[0, 0]);
-    out.extend_from_slice(&(iim.len() as u32).to_be_bytes());
-    out.extend_from_slice(iim);
-    if iim.len() % 2 == 1 {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    out.extend_from_slice(data);
+    if data.len() % 2 == 1 {
         out.push(0);
     }
     out
@@ -142,6 +148,64 @@ pub(crate) fn replace_iim(block: &[u8], iim: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&block_of(iim));
     }
     out
+}
+
+/// `block` (the Photoshop resources of a TIFF's tag 34377) with the IIM
+/// stream `iim` (of its tag 33723) in it, unless the block holds datasets of
+/// its own (which win): in place of an empty IIM resource, else at the end.
+/// Every other resource stays as stored, the IPTC digest included.
+pub(crate) fn with_iim(block: &[u8], iim: &[u8]) -> Vec<u8> {
+    if !datasets(block).is_empty() || parse_iim(iim).is_empty() {
+        return block.to_vec();
+    }
+    let mut out = Vec::with_capacity(block.len() + iim.len() + 12);
+    let mut wrote = false;
+    for resource in resources(block) {
+        match resource.id {
+            IPTC_RESOURCE if !wrote => {
+                out.extend_from_slice(&block_of(iim));
+                wrote = true;
+            }
+            IPTC_RESOURCE => {}
+            _ => out.extend_from_slice(resource.raw),
+        }
+    }
+    if !wrote {
+        out.extend_from_slice(&block_of(iim));
+    }
+    out
+}
+
+/// Whether `block` starts with a Photoshop resource.
+pub(crate) fn has_resources(block: &[u8]) -> bool {
+    !resources(block).is_empty()
+}
+
+/// The report names of the resources of `block` other than the IIM stream
+/// (`Photoshop:Resource0x03ED`, `Photoshop:Thumbnail`...), each once.
+pub(crate) fn resource_names(block: &[u8]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for resource in resources(block) {
+        let name = resource_name(resource.id);
+        if resource.id != IPTC_RESOURCE && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// What a raw profile holds for `block` (PNG's `Raw profile type iptc`):
+/// the bare IIM stream when the block holds no other resource, as
+/// ImageMagick writes it, else the whole resource block, as exiftool writes
+/// it (readers tell the two apart by the first byte), so that the other
+/// resources (resolution, IPTC digest...) are kept. `None` when there is
+/// nothing to write.
+pub(crate) fn raw_profile(block: &[u8]) -> Option<Vec<u8>> {
+    if resource_names(block).is_empty() {
+        iim(block)
+    } else {
+        Some(block.to_vec())
+    }
 }
 
 /// Whether `block` is a list of Photoshop resources from end to end, and
@@ -195,7 +259,15 @@ pub(crate) fn retain(
                 out.extend_from_slice(&block_of(&write_iim(&kept)))
             }
             (true, _) => out.extend_from_slice(resource.raw),
-            (false, IPTC_RESOURCE) => {}
+            (false, IPTC_RESOURCE) => {
+                // Only 1:90 and 2:00 were left: they go with the stream.
+                for d in &kept {
+                    let name = dataset_name(d.record, d.number);
+                    if !removed.contains(&name) {
+                        removed.push(name);
+                    }
+                }
+            }
             (false, id) => removed.push(resource_name(id)),
         }
     }
@@ -374,8 +446,6 @@ pub(crate) struct XmpValue {
     pub name: String,
     pub shape: XmpShape,
     pub values: Vec<String>,
-    /// The IPTC dataset it came from, for the report.
-    pub source: String,
 }
 
 /// The XMP properties the datasets of `block` map to.
@@ -405,10 +475,94 @@ pub(crate) fn to_xmp(block: &[u8]) -> Vec<XmpValue> {
                 name: name.to_string(),
                 shape,
                 values,
-                source: dataset_name(record, number),
             })
         })
         .collect()
+}
+
+/// What becomes of the datasets of `block` carried into XMP for a container
+/// without an IPTC slot, judged on the top-level properties of the packet
+/// written (`xmp`, as `(prefix, name, value)`, see `xmp::values`): a dataset
+/// whose property holds its value is moved there, whether it was added or
+/// already in the packet (a time, `TimeCreated`, is moved into its date's
+/// property when that holds the date and the time of day); every other
+/// dataset is removed: those XMP has no property for (`DocumentNotes`, the
+/// record versions, the character set) and those whose property holds
+/// another value. Returns `(name, prefix:Property)` for each dataset name
+/// moved, and each name removed; a name is moved when every dataset of it is.
+pub(crate) fn fate_in_xmp(
+    block: &[u8],
+    xmp: &[(String, String, String)],
+) -> (Vec<(String, String)>, Vec<String>) {
+    let all = datasets(block);
+    let utf8 = is_utf8(&all);
+    // Each dataset name, with where every dataset of it arrived (if they did).
+    let mut fate: Vec<(String, Option<String>)> = Vec::new();
+    for d in &all {
+        let name = dataset_name(d.record, d.number);
+        let arrived = arrival(d, &all, utf8, xmp);
+        match fate.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, to)) => {
+                if arrived.is_none() {
+                    *to = None;
+                }
+            }
+            None => fate.push((name, arrived)),
+        }
+    }
+    let mut moved = Vec::new();
+    let mut removed = Vec::new();
+    for (name, to) in fate {
+        match to {
+            Some(to) => moved.push((name, to)),
+            None => removed.push(name),
+        }
+    }
+    (moved, removed)
+}
+
+/// The property (`prefix:Property`) of `xmp` that holds dataset `d` of
+/// `all`, if one does: for a date its day, for a time (2:60, 2:63) its date's
+/// day and the time of day, for anything else the text as the whole value
+/// or as one item of it (white space aside).
+fn arrival(
+    d: &Dataset,
+    all: &[Dataset],
+    utf8: bool,
+    xmp: &[(String, String, String)],
+) -> Option<String> {
+    let (key, time) = match (d.record, d.number) {
+        (2, 60 | 63) => ((2, d.number - 5), Some(text(d, utf8))),
+        key => (key, None),
+    };
+    let &(_, (prefix, name, shape)) = TO_XMP.iter().find(|(k, _)| *k == key)?;
+    let found: Vec<&str> = xmp
+        .iter()
+        .filter(|(p, n, _)| p == prefix && n == name)
+        .map(|(_, _, v)| v.as_str())
+        .collect();
+    let holds = match shape {
+        XmpShape::Date => {
+            let date = match time {
+                Some(_) => all
+                    .iter()
+                    .find(|x| (x.record, x.number) == key)
+                    .map(|x| text(x, utf8))?,
+                None => text(d, utf8),
+            };
+            let expected = xmp_date(&date, time.as_deref())?;
+            // `YYYY-MM-DD`, and for a time `YYYY-MM-DDTHH:MM:SS`.
+            let end = if time.is_some() { 19 } else { 10 };
+            let wanted = expected.get(..end)?;
+            found.iter().any(|v| v.starts_with(wanted))
+        }
+        _ => {
+            let value = text(d, utf8);
+            let same = |a: &str| a.split_whitespace().eq(value.split_whitespace());
+            found.iter().any(|v| same(v) || v.split("; ").any(&same))
+        }
+    };
+    holds.then(|| format!("{prefix}:{name}"))
 }
 
 /// Whether `s` is ASCII digits only.
@@ -498,6 +652,25 @@ mod tests {
                 false
             ),
             "€x"
+        );
+    }
+
+    #[test]
+    fn record_versions_left_alone_go_with_the_stream_and_are_reported() {
+        let datasets =
+            [(1, 90, "\x1b%G"), (2, 0, "\0\x04"), (2, 90, "Zug")].map(|(record, number, data)| {
+                Dataset {
+                    record,
+                    number,
+                    data: data.as_bytes().to_vec(),
+                }
+            });
+        let b = block_of(&write_iim(&datasets));
+        let (kept, removed) = retain(&b, &|r, n| !is_location(r, n), &|_| true);
+        assert_eq!(kept, None);
+        assert_eq!(
+            removed,
+            vec!["City", "CodedCharacterSet", "ApplicationRecordVersion"]
         );
     }
 

@@ -47,11 +47,17 @@ pub struct Metadata {
 pub struct MetadataReport {
     /// Fields removed, as `EXIF:GPS:GPSLatitude`, `XMP:exif:GPSLatitude`,
     /// `IPTC:City`, `ICC` (a field of an XMP structure as
-    /// `XMP:Iptc4xmpExt:LocationCreated/exif:GPSLatitude`): by the policy, or
-    /// because they went stale (the EXIF thumbnail of re-encoded pixels).
+    /// `XMP:Iptc4xmpExt:LocationCreated/exif:GPSLatitude`): by the policy,
+    /// because they went stale (the EXIF thumbnail of re-encoded pixels),
+    /// because the output container has no slot for them (Photoshop
+    /// resources, as `Photoshop:Resource0x03ED`, and IPTC datasets XMP does
+    /// not hold, in WebP and AVIF), or because they do not describe the
+    /// decoded pixels (a CMYK profile once the pixels are RGB).
     pub removed: Vec<String>,
     /// Fields carried in another block because the output container has no
-    /// slot for theirs, as `IPTC:City -> XMP:photoshop:City`.
+    /// slot for theirs, as `IPTC:City -> XMP:photoshop:City` (also when the
+    /// XMP already held the value), `IPTC:TimeCreated ->
+    /// XMP:photoshop:DateCreated` for a time carried in its date.
     pub moved: Vec<String>,
     /// Fields kept with a changed value, as `EXIF:GPS:GPSLatitude` for a
     /// position coarsened by `gps=DISTANCE`.
@@ -164,6 +170,8 @@ impl Metadata {
             }
         }
         let mut moved_to_xmp = Vec::new();
+        // The IPTC block of a container without an IPTC slot, carried into XMP.
+        let mut carried = None;
         if let Some(block) = out.iptc.take() {
             // Photoshop's copies of EXIF and XMP go with the positions they may hold.
             let keeps_positions = policy.keeps_positions();
@@ -182,7 +190,12 @@ impl Metadata {
                     false => format!("IPTC:{f}"),
                 }));
             match kept {
-                Some(kept) if !has_iptc_slot(format) => moved_to_xmp = iptc::to_xmp(&kept),
+                Some(kept) if !has_iptc_slot(format) => {
+                    moved_to_xmp = iptc::to_xmp(&kept);
+                    // The other Photoshop resources have no slot either.
+                    report.removed.extend(iptc::resource_names(&kept));
+                    carried = Some(kept);
+                }
                 kept => out.iptc = kept,
             }
         }
@@ -229,18 +242,23 @@ impl Metadata {
             set: &set,
             add: &moved_to_xmp,
         };
-        let (removed, added) = out.apply_xmp_edit(&edit);
+        let (removed, _) = out.apply_xmp_edit(&edit);
         report
             .removed
             .extend(removed.iter().map(|f| format!("XMP:{f}")));
-        for v in moved_to_xmp.iter().filter(|v| {
-            added
-                .iter()
-                .any(|a| *a == format!("{}:{}", v.prefix, v.name))
-        }) {
+        if let Some(block) = carried {
+            // Judged on the packet written: a dataset is moved when its
+            // property holds its value (added now or there already), else removed.
+            let values = out.xmp.as_deref().map(xmp::values).unwrap_or_default();
+            let (moved, removed) = iptc::fate_in_xmp(&block, &values);
+            report.moved.extend(
+                moved
+                    .iter()
+                    .map(|(from, to)| format!("IPTC:{from} -> XMP:{to}")),
+            );
             report
-                .moved
-                .push(format!("IPTC:{} -> XMP:{}:{}", v.source, v.prefix, v.name));
+                .removed
+                .extend(removed.iter().map(|f| format!("IPTC:{f}")));
         }
         if out.icc.is_some() && !policy.keeps(Field::Icc) {
             out.icc = None;
@@ -321,17 +339,22 @@ impl Metadata {
 
     /// The metadata of a TIFF file: its IFD0 is both the image directory and
     /// the EXIF, so the EXIF block is rebuilt from the descriptive tags; XMP
-    /// (tag 700), IPTC (33723, or the Photoshop resources of 34377) and ICC
-    /// (34675) are read from their tags. What `decoded` already holds wins.
+    /// (tag 700) and ICC (34675) are read from their tags, and the IPTC block
+    /// from the Photoshop resources of 34377 with the IIM of 33723 added
+    /// when the resources hold none. What `decoded` already holds wins.
     pub(crate) fn from_tiff_file(file: &[u8], decoded: Metadata) -> Metadata {
         const XMP_TAG: u16 = 700;
         const IPTC_TAG: u16 = 33723;
         const PHOTOSHOP_TAG: u16 = 34377;
         const ICC_TAG: u16 = 34675;
-        let photoshop = exif::tiff_tag_bytes(file, PHOTOSHOP_TAG)
-            .filter(|block| !iptc::datasets(block).is_empty());
-        let iptc = photoshop
-            .or_else(|| exif::tiff_tag_bytes(file, IPTC_TAG).map(|iim| iptc::block_of(&iim)));
+        let photoshop =
+            exif::tiff_tag_bytes(file, PHOTOSHOP_TAG).filter(|block| iptc::has_resources(block));
+        let iim = exif::tiff_tag_bytes(file, IPTC_TAG);
+        let iptc = match (photoshop, iim) {
+            (Some(block), Some(iim)) => Some(iptc::with_iim(&block, &iim)),
+            (Some(block), None) => Some(block),
+            (None, iim) => iim.map(|iim| iptc::block_of(&iim)),
+        };
         Metadata {
             exif: exif::from_tiff_file(file).or(decoded.exif),
             xmp: decoded.xmp.or_else(|| exif::tiff_tag_bytes(file, XMP_TAG)),
@@ -347,10 +370,18 @@ impl Metadata {
         is_tiff.then(|| body.to_vec())
     }
 
-    /// The IIM stream of the IPTC block, for containers that store it bare
-    /// (PNG's `Raw profile type iptc`).
-    pub(crate) fn iptc_iim(&self) -> Option<Vec<u8>> {
-        iptc::iim(self.iptc.as_deref()?)
+    /// What PNG's `Raw profile type iptc` holds for the IPTC block: the bare
+    /// IIM stream when the block holds no other Photoshop resource, else the
+    /// whole block (as exiftool writes it, and as
+    /// [`iptc_block_of`](Metadata::iptc_block_of) reads it back).
+    pub(crate) fn iptc_raw_profile(&self) -> Option<Vec<u8>> {
+        iptc::raw_profile(self.iptc.as_deref()?)
+    }
+
+    /// Whether the ICC profile is one of CMYK data, which describes no
+    /// decoded pixels (pixpress converts CMYK samples to RGB).
+    pub(crate) fn has_cmyk_profile(&self) -> bool {
+        self.icc.as_deref().is_some_and(icc::is_cmyk)
     }
 
     /// The IPTC block (a Photoshop resource block) for IPTC found bare:
@@ -370,6 +401,7 @@ fn has_iptc_slot(format: Format) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::iptc::resource;
     use super::*;
 
     #[test]
@@ -571,17 +603,6 @@ mod tests {
 
     #[test]
     fn photoshop_copies_of_exif_and_xmp_go_with_positions() {
-        let resource = |id: u16, data: &[u8]| {
-            let mut r = b"8BIM".to_vec();
-            r.extend_from_slice(&id.to_be_bytes());
-            r.extend_from_slice(&[0, 0]);
-            r.extend_from_slice(&(data.len() as u32).to_be_bytes());
-            r.extend_from_slice(data);
-            if data.len() % 2 == 1 {
-                r.push(0);
-            }
-            r
-        };
         let block = [
             resource(0x03ED, &[0, 72, 0, 0, 0, 1, 0, 1, 0, 72, 0, 0, 0, 1, 0, 1]),
             resource(0x0424, HOSTILE.as_bytes()),
@@ -605,6 +626,108 @@ mod tests {
         let with_gps = MetadataPolicy::parse("web,+gps").unwrap();
         let (out, _) = m.for_output(&with_gps, Format::Jpeg, 640, 480);
         assert_eq!(out.iptc, Some(block));
+    }
+
+    #[test]
+    fn iptc_without_a_slot_is_reported_moved_or_removed_dataset_by_dataset() {
+        let datasets = [
+            (1, 90, "\x1b%G"),
+            (2, 0, "\0\x04"),
+            (2, 90, "Budapest"), // photoshop:City, already in the packet
+            (2, 101, "Hungary"), // photoshop:Country, added
+            (2, 95, "Pest"),     // photoshop:State, in the packet with another value
+            (2, 55, "20060712"), // photoshop:DateCreated, added with the time
+            (2, 60, "101010+0200"),
+            (2, 230, "notes"), // DocumentNotes: no XMP property
+        ]
+        .map(|(record, number, data)| iptc::Dataset {
+            record,
+            number,
+            data: data.as_bytes().to_vec(),
+        });
+        let block = [
+            resource(0x03ED, &[0; 16]),
+            iptc::block_of(&iptc::write_iim(&datasets)),
+        ]
+        .concat();
+        let packet = concat!(
+            r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">"#,
+            r#"<rdf:Description rdf:about="" xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/">"#,
+            r#"<photoshop:City>Budapest</photoshop:City><photoshop:State>Buda</photoshop:State>"#,
+            r#"</rdf:Description></rdf:RDF></x:xmpmeta>"#,
+        );
+        let m = Metadata {
+            xmp: Some(packet.as_bytes().to_vec()),
+            iptc: Some(block.clone()),
+            ..Metadata::default()
+        };
+        let (out, report) = m.for_output(&MetadataPolicy::KEEP, Format::WebP, 640, 480);
+        assert_eq!(out.iptc, None);
+        assert_eq!(
+            report.moved,
+            vec![
+                "IPTC:City -> XMP:photoshop:City",
+                "IPTC:Country-PrimaryLocationName -> XMP:photoshop:Country",
+                "IPTC:DateCreated -> XMP:photoshop:DateCreated",
+                "IPTC:TimeCreated -> XMP:photoshop:DateCreated",
+            ]
+        );
+        assert_eq!(
+            report.removed,
+            vec![
+                "Photoshop:Resource0x03ED",
+                "IPTC:CodedCharacterSet",
+                "IPTC:ApplicationRecordVersion",
+                "IPTC:Province-State",
+                "IPTC:2:230",
+            ]
+        );
+        let xmp = String::from_utf8(out.xmp.unwrap()).unwrap();
+        assert_eq!(xmp.matches("photoshop:City>").count(), 2, "{xmp}");
+        assert!(
+            xmp.contains("<photoshop:State>Buda</photoshop:State>"),
+            "{xmp}"
+        );
+        assert!(xmp.contains("2006-07-12T10:10:10+02:00"), "{xmp}");
+        // A container with an IPTC slot keeps the block as it is.
+        let (out, report) = m.for_output(&MetadataPolicy::KEEP, Format::Jpeg, 640, 480);
+        assert_eq!(out.iptc, Some(block));
+        assert!(
+            report.moved.is_empty() && report.removed.is_empty(),
+            "{report:?}"
+        );
+    }
+
+    #[test]
+    fn a_tiff_s_photoshop_resources_are_read_with_or_without_iptc() {
+        let iim = |city: &[u8]| {
+            iptc::write_iim(&[iptc::Dataset {
+                record: 2,
+                number: 90,
+                data: city.to_vec(),
+            }])
+        };
+        let (zug, bern) = (iim(&b"Zug"[..]), iim(&b"Bern"[..]));
+        let resources = [resource(0x03ED, &[0; 16]), resource(0x0425, &[7; 16])].concat();
+        let own = [resources.clone(), iptc::block_of(&bern)].concat();
+        let tiff = |iptc_tag: Option<&[u8]>, photoshop_tag: Option<&[u8]>| {
+            let mut entries: Vec<exif::TestEntry> = vec![(0x010F, 2, 6, &b"Nikon\0"[..])];
+            if let Some(bytes) = iptc_tag {
+                entries.push((33723, 7, bytes.len() as u32, bytes));
+            }
+            if let Some(bytes) = photoshop_tag {
+                entries.push((34377, 7, bytes.len() as u32, bytes));
+            }
+            let file = exif::test_block(&entries, &[], &[]);
+            Metadata::from_tiff_file(&file, Metadata::default()).iptc
+        };
+        // The resources alone, the IIM alone, the two combined (the digest kept).
+        assert_eq!(tiff(None, Some(&resources[..])), Some(resources.clone()));
+        assert_eq!(tiff(Some(&zug[..]), None), Some(iptc::block_of(&zug)));
+        let both = [resources.clone(), iptc::block_of(&zug)].concat();
+        assert_eq!(tiff(Some(&zug[..]), Some(&resources[..])), Some(both));
+        // IIM among the resources wins over tag 33723.
+        assert_eq!(tiff(Some(&zug[..]), Some(&own[..])), Some(own.clone()));
     }
 
     #[test]

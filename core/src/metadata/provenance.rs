@@ -121,7 +121,6 @@ pub(crate) fn add(
             name: name.to_string(),
             shape: XmpShape::Text,
             values: vec![value.clone()],
-            source: String::new(),
         })
         .collect();
     let set: Vec<(&str, &str, String)> = values
