@@ -106,6 +106,11 @@ pub enum Error {
     /// A bug or a panic inside pixpress or a codec it uses.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A batch session's state on disk does not decode: altered from outside
+    /// or damaged by the disk (a torn last write is not damage: it is cut
+    /// off). Its kind is [`ErrorKind::Corrupt`].
+    #[error("session state is damaged: {0}")]
+    DamagedState(String),
     /// A metadata interceptor failed, panicked, or left metadata that is not
     /// well-formed; nothing was written.
     #[error("metadata interceptor: {0}")]
@@ -195,6 +200,7 @@ impl Error {
             Error::Cancelled => ErrorKind::Cancelled,
             Error::TargetUnreachable { .. } => ErrorKind::TargetUnreachable,
             Error::Encode { .. } | Error::Internal(_) => ErrorKind::Internal,
+            Error::DamagedState(_) => ErrorKind::Corrupt,
             Error::Interceptor(_) => ErrorKind::Interceptor,
         }
     }

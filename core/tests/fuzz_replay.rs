@@ -127,6 +127,16 @@ fn containers_and_restore_records_survive_their_corpus_and_mutants() {
 }
 
 #[test]
+fn session_logs_survive_their_corpus_and_mutants() {
+    // Holds the fuzzer's first finding: a checksummed block of unknown kind
+    // was PXP_ERR_INTERNAL, not a typed damaged-state error.
+    eprintln!(
+        "session_log: {} inputs",
+        replay("session_log", targets::session_log)
+    );
+}
+
+#[test]
 fn every_bad_corpus_file_goes_through_the_container_target() {
     let corpus = std::env::var("PIXPRESS_CORPUS")
         .map(PathBuf::from)

@@ -59,7 +59,7 @@ pub(crate) fn apply(block: &mut [u8], delta: &[u8]) -> Result<()> {
 }
 
 fn bad() -> Error {
-    Error::Internal("checkpoint delta does not fit its block".into())
+    Error::DamagedState("checkpoint delta does not fit its block".into())
 }
 
 /// Appends `value` as an LEB128 varint.

@@ -372,9 +372,9 @@ impl Session {
     }
 
     fn from_store(state_dir: &Path, store: Store) -> Result<Session> {
-        let missing = |what: &str| Error::Internal(format!("session state has no {what}"));
+        let missing = |what: &str| Error::DamagedState(format!("no {what}"));
         let meta: Meta = serde_json::from_slice(store.block(META_BLOCK).ok_or(missing("spec"))?)
-            .map_err(|e| Error::Internal(format!("session spec is damaged: {e}")))?;
+            .map_err(|e| Error::DamagedState(format!("spec: {e}")))?;
         let tasks = task::decode_tasks(store.block(TASKS_BLOCK).ok_or(missing("task list"))?)?;
         let mut entries = Vec::with_capacity(tasks.len());
         for page in 0..page_count(tasks.len()) {
@@ -645,7 +645,7 @@ impl Session {
     /// Counts the run, makes the log durable, compacts when the log is long.
     fn finish_run(&mut self) -> Result<()> {
         let mut meta: Meta = serde_json::from_slice(self.store.block(META_BLOCK).unwrap_or(b"{}"))
-            .map_err(|e| Error::Internal(format!("session spec is damaged: {e}")))?;
+            .map_err(|e| Error::DamagedState(format!("spec: {e}")))?;
         meta.runs += 1;
         self.store
             .put(META_BLOCK, BlockKind::Meta, encode_meta(&meta)?)?;
@@ -983,7 +983,7 @@ fn decode_errors(data: &[u8], errors: &mut BTreeMap<u32, String>) -> Result<()> 
         let len = delta::get_varint(data, &mut pos)? as usize;
         let text = data
             .get(pos..pos + len)
-            .ok_or_else(|| Error::Internal("session error page is damaged".into()))?;
+            .ok_or_else(|| Error::DamagedState("error page".into()))?;
         errors.insert(index, String::from_utf8_lossy(text).into_owned());
         pos += len;
     }

@@ -83,7 +83,7 @@ pub(crate) struct Store {
 }
 
 fn corrupt(detail: impl std::fmt::Display) -> Error {
-    Error::Internal(format!("session state is damaged: {detail}"))
+    Error::DamagedState(detail.to_string())
 }
 
 /// Whether `dir` holds a session's state (its snapshot manifest).

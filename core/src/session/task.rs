@@ -109,7 +109,7 @@ pub(crate) fn decode_tasks(data: &[u8]) -> Result<Vec<Task>> {
         let len = get_varint(data, &mut pos)? as usize;
         let bytes = data
             .get(pos..pos + len)
-            .ok_or_else(|| Error::Internal("session task list is damaged".into()))?;
+            .ok_or_else(|| Error::DamagedState("task list".into()))?;
         pos += len;
         tasks.push(Task {
             root,
