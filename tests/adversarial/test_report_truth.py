@@ -397,6 +397,17 @@ def cell_of(judged, path, fmt, policy):
     return cell, src, out
 
 
+def cells(judged, fmt, policy, problems):
+    """(path, report, input Tags, output Tags) of every cell of `fmt` and
+    `policy` that has an output; a cell without one adds its problem."""
+    for path in PATHS:
+        got = cell_of(judged, path, fmt, policy)
+        if isinstance(got, str):
+            problems.append(got)
+        else:
+            yield (path, *got)
+
+
 def universe(judged, path):
     """Every field of the input as the report names them: read_metadata's,
     and the Photoshop resources exiftool sees."""
@@ -479,12 +490,7 @@ def kept_problems(judged, fmt, policy, photoshop):
     """The fields of the inputs (Photoshop resources, or the others) that the
     report neither removes nor moves and that are not in the output."""
     problems = []
-    for path in PATHS:
-        got = cell_of(judged, path, fmt, policy)
-        if isinstance(got, str):
-            problems.append(got)
-            continue
-        cell, src, out = got
+    for path, cell, src, out in cells(judged, fmt, policy, problems):
         for key in universe(judged, path):
             if key.startswith("Photoshop:") != photoshop:
                 continue
@@ -520,12 +526,7 @@ def test_kept_photoshop_resources_are_in_the_output(judged, fmt, policy):
 def test_removed_fields_are_not_in_the_output(judged, fmt, policy):
     """Nothing the report removes is in the output."""
     problems = []
-    for path in PATHS:
-        got = cell_of(judged, path, fmt, policy)
-        if isinstance(got, str):
-            problems.append(got)
-            continue
-        cell, src, out = got
+    for path, cell, src, out in cells(judged, fmt, policy, problems):
         for key in cell["removed"]:
             left = sorted((i for i in identities(key, src) if i in out.by_id), key=str)
             if left:
@@ -540,12 +541,7 @@ def test_moved_and_changed_fields_arrive(judged, fmt, policy):
     slot for its block, not at its source); a changed field is there; a time
     dataset carried in a moved date is in that date."""
     problems = []
-    for path in PATHS:
-        got = cell_of(judged, path, fmt, policy)
-        if isinstance(got, str):
-            problems.append(got)
-            continue
-        cell, src, out = got
+    for path, cell, src, out in cells(judged, fmt, policy, problems):
         where = label(path, fmt, policy)
         for source, dest in moved_pairs(cell).items():
             arrived = identities(dest, out)
@@ -588,12 +584,7 @@ def test_unchanged_fields_keep_their_values(judged, fmt, policy):
     Orientation becomes 1, the pixel dimensions the output's, MakerNote
     offsets (`...Start`, `...Offset`) move with the block."""
     problems = []
-    for path in PATHS:
-        got = cell_of(judged, path, fmt, policy)
-        if isinstance(got, str):
-            problems.append(got)
-            continue
-        cell, src, out = got
+    for path, cell, src, out in cells(judged, fmt, policy, problems):
         changed = set()
         for key in cell["changed"]:
             changed |= identities(key, src)
