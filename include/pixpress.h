@@ -7,8 +7,10 @@
  * Conventions:
  * - Functions that can fail return a pxp_status; on failure the detail is in
  *   pxp_last_error_message() on the same thread.
- * - Handles (pxp_options, pxp_buffer, pxp_image) are opaque; each has a
- *   *_free function, and *_free(NULL) does nothing.
+ * - Handles (pxp_options, pxp_buffer, pxp_image, pxp_metadata, pxp_analysis,
+ *   pxp_session, pxp_session_spec) are opaque; each has a *_free function,
+ *   and *_free(NULL) does nothing. pxp_metadata_edit is lent to an
+ *   interceptor for the length of its call and is never freed by the host.
  * - Plain structs (pxp_info, pxp_progress) start with `size_t struct_size`,
  *   which the side that allocates sets to sizeof, so they can grow.
  * - No call keeps a pointer it was given after it returns.

@@ -1,4 +1,6 @@
-//! The `pixpress` command: compress images in bulk, and inspect them.
+//! The `pixpress` command: `compress` and `batch` (resumable) over files and
+//! directories, `score` and `analyze` for quality, `meta show`, `diff`, `write`
+//! and `restore` for metadata, `info` for a file's header.
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};

@@ -104,8 +104,9 @@ pub struct Options {
     /// `quality`: 1-100 for lossy encoders; `None` means the encoder's default
     /// (JPEG 80, WebP 80, AVIF 60).
     pub quality: Option<u8>,
-    /// `lossless`: lossless WebP/AVIF; for JPEG to JPEG, re-encode the DCT
-    /// coefficients without touching pixels (as `jpegtran -optimize -progressive`).
+    /// `lossless`: lossless WebP (PNG is always lossless; lossless AVIF is
+    /// refused with `PXP_ERR_UNSUPPORTED_FORMAT`); for JPEG to JPEG, re-encode
+    /// the DCT coefficients without touching pixels (as `jpegtran -optimize -progressive`).
     pub lossless: bool,
     /// `progressive`: progressive JPEG (default true).
     pub progressive: bool,

@@ -320,7 +320,8 @@ fn photos() -> Vec<Entry> {
 
 /// The 35 dB bar is checked on the large photos: on several small, noisy corpus
 /// photos libjpeg-turbo itself (Pillow, quality 80) measures 33.3-35.0 dB, so
-/// there `tests/python/test_fidelity.py` compares against Pillow instead.
+/// there `tests/python/test_judged.py` (`test_jpeg_q80_against_pillow`) compares
+/// against Pillow instead.
 #[test]
 fn lossy_outputs_at_quality_80_keep_psnr_above_35_db() {
     for path in LARGE_PHOTOS {
