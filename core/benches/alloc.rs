@@ -33,23 +33,34 @@ fn record(size: usize) {
     }
 }
 
+// SAFETY: every method forwards its arguments unchanged to `System`, which
+// upholds the `GlobalAlloc` contract; `record` only bumps atomics and never
+// allocates, so it cannot re-enter the allocator or unwind.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         record(layout.size());
+        // SAFETY: the caller of `alloc` guarantees `layout` has non-zero size,
+        // which is all `System.alloc` requires.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         record(layout.size());
+        // SAFETY: as for `alloc`, the caller guarantees a non-zero-size `layout`.
         unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         record(new_size);
+        // SAFETY: the caller guarantees `ptr` came from this allocator with
+        // `layout` and `new_size` is valid; this allocator hands out only
+        // `System` blocks, so `ptr` is a `System` block with that layout.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller guarantees `ptr` was allocated by this allocator
+        // with `layout`, i.e. by `System` (every block here comes from it).
         unsafe { System.dealloc(ptr, layout) }
     }
 }

@@ -25,7 +25,9 @@ pub(crate) fn is_abandoned_temp(name: &std::ffi::OsStr) -> bool {
         .and_then(|pid| pid.parse::<libc::pid_t>().ok());
     match pid {
         Some(pid) if pid > 0 => {
-            // SAFETY: signal 0 only checks that the process exists.
+            // SAFETY: `kill` takes plain integers and touches no memory of
+            // ours; signal 0 sends nothing and only checks that the process
+            // exists, and the guard above keeps `pid` positive (not a group).
             let missing = unsafe { libc::kill(pid, 0) } != 0;
             missing && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
         }
@@ -72,7 +74,8 @@ pub(crate) fn create_temp_beside(path: &Path) -> std::io::Result<(File, PathBuf)
 /// 64 bits from the kernel's random source.
 fn random_u64() -> std::io::Result<u64> {
     let mut bytes = [0u8; 8];
-    // SAFETY: `bytes` is a valid, writable buffer of the length passed.
+    // SAFETY: `bytes` is a live, writable stack buffer and `bytes.len()` (8)
+    // is exactly its size, so the kernel writes only within it.
     let got = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
     if got != bytes.len() as isize {
         return Err(std::io::Error::last_os_error());
@@ -100,6 +103,24 @@ fn keep_mode_and_owner(file: &File, path: &Path) -> std::io::Result<()> {
     // Either failing leaves the new file owned by the writer, as `cp` would.
     let _ = std::os::unix::fs::fchown(file, Some(old.uid()), Some(old.gid()));
     Ok(())
+}
+
+/// Where the restore record of the output at `output` is kept: `OUTPUT.pxpr`
+/// beside it (what `pixpress meta restore OUTPUT` reads).
+pub fn restore_record_path(output: &Path) -> PathBuf {
+    let mut path = output.as_os_str().to_owned();
+    path.push(".pxpr");
+    PathBuf::from(path)
+}
+
+/// Writes a compression's output file to `path` and, when it carries a
+/// restore record, the record beside it ([`restore_record_path`]) first, both
+/// atomically: an output on disk always has its record.
+pub fn write_output(path: &Path, out: &crate::Compressed) -> Result<()> {
+    if let Some(record) = &out.metadata.restore_record {
+        write_atomic(&restore_record_path(path), record)?;
+    }
+    write_atomic(path, &out.data)
 }
 
 /// Writes `data` to `path` atomically: a temporary file in the same directory

@@ -15,10 +15,27 @@
 //! Every face of pixpress (the CLI, the C ABI, Python, Node) parses options
 //! with [`Options::set`] and maps errors from [`Error::kind`], so they share
 //! one vocabulary.
+//!
+//! # The metadata functions, one family
+//!
+//! Five functions read or write metadata without re-encoding pixels; each
+//! name says what it does to which side:
+//!
+//! | function | in | out |
+//! |---|---|---|
+//! | [`read_metadata`] | an encoded file | its blocks as stored (what `pixpress meta show` lists) |
+//! | [`decoded_metadata`] | an encoded file | the blocks a [`decode`] would give (a CMYK profile dropped, HEIF orientation reset) |
+//! | [`replace_metadata`] | a file and [`Metadata`] | the file with exactly those blocks |
+//! | [`rewrite_metadata`] | a file and [`Options`] | the file as a compress's metadata rules would leave it (policy, provenance, interceptor, restore record) |
+//! | [`restore_metadata`] | a file and a restore record | the file with what the record holds put back |
+//!
+//! [`compress`] applies the same rules as [`rewrite_metadata`] on the way
+//! through; [`Metadata::diff`] compares two files' fields.
 
 #![warn(missing_docs)]
 
 mod budget;
+mod buffer_pool;
 mod codecs;
 mod color;
 mod error;
@@ -27,39 +44,37 @@ mod format;
 mod info;
 mod io;
 mod metadata;
-mod metrics;
 mod options;
 mod orient;
 mod parallel;
 mod pipeline;
 mod pixels;
 mod plan;
-mod pool;
 mod progress;
 mod quality;
 mod resize;
 mod session;
+mod telemetry;
 
 pub use budget::{memory_budget, set_memory_budget};
+pub use buffer_pool::{pool_limit, pool_stats, set_pool_limit, trim_pools, PoolStats};
 pub use error::{Error, ErrorKind, Result};
 pub use format::{sniff, Format};
 pub use info::Info;
-pub use io::write_atomic;
+pub use io::{restore_record_path, write_atomic, write_output};
 pub use metadata::{
     Block, Group, Ifd, Interceptor, Metadata, MetadataDiff, MetadataEdit, MetadataField,
     MetadataInterceptor, MetadataPolicy, MetadataReport, Preset, RestoreRecord, Rule, Selector,
     MAX_INTERCEPTED_BYTES,
 };
-pub use metrics::{metrics_prometheus, stats, MetricStage, StageStats, Stats, BUCKET_BOUNDS};
 pub use options::{
-    Fit, Options, OrientationMode, OutputFormat, Subsampling, DEFAULT_AUTO_FORMATS,
+    Fit, OptionValue, Options, OrientationMode, OutputFormat, Subsampling, DEFAULT_AUTO_FORMATS,
     DEFAULT_INTERCEPTOR_TIMEOUT, DEFAULT_MAX_PIXELS, OPTION_KEYS,
 };
 pub use orient::Orientation;
 pub use pipeline::{Candidate, Compressed, DecodedImage, Timings};
 pub use pixels::{Image, Layout, PixelsRef, Rgba8, Samples};
 pub use plan::{Plan, PlanSpec};
-pub use pool::{pool_limit, pool_stats, set_pool_limit, trim_pools, PoolStats};
 pub use progress::{Progress, Stage};
 pub use quality::{
     parse_byte_size, score_images, vision_tables, Analysis, Metric, QuantTables, RatePoint,
@@ -70,6 +85,7 @@ pub use session::{
     TaskOutcome, TaskReport, DEFAULT_NAMING, DEFAULT_STRIP_PIXELS, IMAGE_EXTENSIONS,
     STATE_DIR_NAME,
 };
+pub use telemetry::{metrics_prometheus, stats, MetricStage, StageStats, Stats, BUCKET_BOUNDS};
 
 use error::catch_panic;
 use progress::Reporter;
@@ -84,7 +100,7 @@ pub(crate) fn admitted_and_counted(
 ) -> Result<Compressed> {
     parallel::watch_forks();
     budget::admitted(estimate, || {
-        metrics::observe(bytes_in, || catch_panic(work))
+        telemetry::observe(bytes_in, || catch_panic(work))
     })
 }
 
@@ -280,11 +296,19 @@ pub fn analyze(input: &[u8], options: &Options) -> Result<Analysis> {
 
 /// Reads `input_path`, compresses it and writes the result to `output_path`
 /// atomically: on any failure no file (and no partial file) is left there.
+/// An output that is the input itself (through any symlink) is refused with
+/// [`Error::InvalidArgument`]: an output never replaces an input.
 pub fn compress_file(
     input_path: &std::path::Path,
     output_path: &std::path::Path,
     options: &Options,
 ) -> Result<Compressed> {
+    if plan::same_file(input_path, output_path) {
+        return Err(Error::InvalidArgument(format!(
+            "{} is the input; an output never replaces an input",
+            output_path.display()
+        )));
+    }
     let input = std::fs::read(input_path).map_err(|e| Error::io(input_path, e))?;
     let out = compress(&input, options)?;
     write_atomic(output_path, &out.data)?;

@@ -220,6 +220,8 @@ pub const OPTION_KEYS: &[&str] = &[
     "progressive",
     "subsampling",
     "effort",
+    "webp_method",
+    "avif_speed",
     "resize",
     "fit",
     "enlarge",
@@ -240,6 +242,46 @@ pub const OPTION_KEYS: &[&str] = &[
     "sns",
     "tune",
 ];
+
+/// One option value as a face receives it, before it becomes the text
+/// [`Options::set`] parses: the one conversion from numbers, booleans, pairs
+/// and lists that every face shares.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptionValue {
+    /// No value (Python `None`, JavaScript `null`): the option's default.
+    Default,
+    /// Text, passed as it is.
+    Text(String),
+    /// `true` or `false`.
+    Bool(bool),
+    /// A whole number.
+    Int(i64),
+    /// A number; a whole one is written without a fraction (`80.0` is `80`).
+    Number(f64),
+    /// A `(width, height)` box; `None` leaves that side free (`800x`).
+    Pair(Option<u32>, Option<u32>),
+    /// A list of names, written comma-separated (`jpeg,webp`).
+    List(Vec<String>),
+}
+
+impl OptionValue {
+    /// The value's text form, as [`Options::set`] parses it.
+    pub fn to_text(&self) -> String {
+        let side = |s: &Option<u32>| s.map_or(String::new(), |v| v.to_string());
+        match self {
+            OptionValue::Default => String::new(),
+            OptionValue::Text(text) => text.clone(),
+            OptionValue::Bool(b) => b.to_string(),
+            OptionValue::Int(n) => n.to_string(),
+            OptionValue::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
+                format!("{}", *n as i64)
+            }
+            OptionValue::Number(n) => n.to_string(),
+            OptionValue::Pair(w, h) => format!("{}x{}", side(w), side(h)),
+            OptionValue::List(names) => names.join(","),
+        }
+    }
+}
 
 impl Options {
     /// Sets one option from its string form, as every face passes them.
@@ -262,6 +304,16 @@ impl Options {
                 self.subsampling = parse_optional(key, value, |v| parse_subsampling(key, v))?
             }
             "effort" => self.effort = parse_optional(key, value, |v| parse_range(key, v, 0, 10))?,
+            "webp_method" => {
+                self.effort = parse_optional(key, value, |v| {
+                    parse_range(key, v, 0, 6).map(crate::codecs::webp::effort_for_method)
+                })?
+            }
+            "avif_speed" => {
+                self.effort = parse_optional(key, value, |v| {
+                    parse_range(key, v, 0, 10).map(crate::codecs::avif::effort_for_speed)
+                })?
+            }
             "resize" => self.resize = parse_optional(key, value, |v| parse_box(key, v))?,
             "fit" => {
                 self.fit = match value {
@@ -344,6 +396,13 @@ impl Options {
             }
         }
         Ok(())
+    }
+
+    /// Sets one option from a typed value, as the faces receive them (a
+    /// Python `int`, a JavaScript `number`, a C `uint32_t`, a pair, a list):
+    /// the value's text form ([`OptionValue::to_text`]) goes to [`Options::set`].
+    pub fn set_value(&mut self, key: &str, value: &OptionValue) -> Result<()> {
+        self.set(key, &value.to_text())
     }
 
     /// Builds options from key/value pairs, failing on the first bad one.
@@ -528,6 +587,38 @@ fn parse_color(key: &str, value: &str) -> Result<Rgba8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_values_become_the_text_set_parses() {
+        let cases = [
+            (OptionValue::Default, ""),
+            (OptionValue::Text("webp".into()), "webp"),
+            (OptionValue::Bool(true), "true"),
+            (OptionValue::Int(-3), "-3"),
+            (OptionValue::Number(80.0), "80"),
+            (OptionValue::Number(0.5), "0.5"),
+            (OptionValue::Pair(Some(800), None), "800x"),
+            (OptionValue::Pair(None, Some(600)), "x600"),
+            (
+                OptionValue::List(vec!["jpeg".into(), "webp".into()]),
+                "jpeg,webp",
+            ),
+        ];
+        for (value, text) in cases {
+            assert_eq!(value.to_text(), text);
+        }
+        let mut o = Options::default();
+        o.set_value("quality", &OptionValue::Number(75.0)).unwrap();
+        o.set_value("resize", &OptionValue::Pair(Some(800), None))
+            .unwrap();
+        o.set_value("webp_method", &OptionValue::Int(4)).unwrap();
+        assert_eq!(
+            (o.quality, o.resize, o.effort),
+            (Some(75), Some((Some(800), None)), Some(6))
+        );
+        o.set_value("quality", &OptionValue::Default).unwrap();
+        assert_eq!(o.quality, None);
+    }
 
     #[test]
     fn sets_every_documented_key() {

@@ -90,7 +90,7 @@ const TILE: usize = 64;
 /// Moves every pixel to its upright place: output (x, y) takes source
 /// `source_of(x, y)`. The source position is affine in (x, y), so the walk
 /// steps through the source by two fixed strides, tile by tile.
-fn reorder<T: crate::pool::Pooled>(
+fn reorder<T: crate::buffer_pool::Pooled>(
     src: &[T],
     w: usize,
     h: usize,
@@ -117,7 +117,7 @@ fn reorder<T: crate::pool::Pooled>(
     };
     let origin = index(0, 0);
     let (step_x, step_y) = (index(1, 0) - origin, index(0, 1) - origin);
-    let mut out = crate::pool::zeroed(src.len());
+    let mut out = crate::buffer_pool::zeroed(src.len());
     let row_len = out_w * ch;
     for (band, rows) in out.chunks_mut(TILE * row_len).enumerate() {
         for left in (0..out_w).step_by(TILE) {

@@ -34,7 +34,8 @@ pub(crate) fn watch_forks() {
     static REGISTERED: Once = Once::new();
     REGISTERED.call_once(|| {
         // SAFETY: `mark_forked` is a valid `extern "C" fn()` for the life of
-        // the process and does nothing but an atomic store.
+        // the process and does nothing but an atomic store (async-signal-safe,
+        // as a child handler after fork must be); the NULL handlers are allowed.
         unsafe {
             libc::pthread_atfork(None, None, Some(mark_forked));
         }

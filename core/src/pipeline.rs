@@ -809,7 +809,10 @@ fn encode_prepared(
             let started = Instant::now();
             let _span = tracing::debug_span!("pixpress.search", format = format.name()).entered();
             let (data, report) = quality::encode_tuned(image, metadata, format, options, target)?;
-            crate::metrics::record_stage(crate::metrics::MetricStage::Search, started.elapsed());
+            crate::telemetry::record_stage(
+                crate::telemetry::MetricStage::Search,
+                started.elapsed(),
+            );
             Ok((data, Some(report)))
         }
         None => Ok((codecs::encode(format, image, metadata, options)?, None)),

@@ -84,7 +84,7 @@ impl Samples {
 impl Drop for Samples {
     /// Shelves the buffer in the pool for the next image of its size ([`crate::set_pool_limit`]).
     fn drop(&mut self) {
-        crate::pool::give_samples(self);
+        crate::buffer_pool::give_samples(self);
     }
 }
 
@@ -205,7 +205,7 @@ impl Image {
     /// The 8-bit samples, reducing 16-bit ones with rounding where needed.
     pub fn into_u8(mut self) -> Image {
         if let Samples::U16(data) = &self.samples {
-            let mut narrow = crate::pool::take(data.len());
+            let mut narrow = crate::buffer_pool::take(data.len());
             narrow.extend(data.iter().map(|&v| u16_to_u8(v)));
             self.samples = Samples::U8(narrow);
         }
@@ -215,7 +215,7 @@ impl Image {
     /// The 16-bit samples, widening 8-bit ones exactly (255 maps to 65535).
     pub fn into_u16(mut self) -> Image {
         if let Samples::U8(data) = &self.samples {
-            let mut wide = crate::pool::take(data.len());
+            let mut wide = crate::buffer_pool::take(data.len());
             wide.extend(data.iter().map(|&v| u8_to_u16(v)));
             self.samples = Samples::U16(wide);
         }
@@ -390,7 +390,7 @@ fn check_len(width: u32, height: u32, layout: Layout, len: usize) -> Result<()> 
 }
 
 /// A sample type that can be blended: u8 or u16.
-trait Sample: crate::pool::Pooled + Into<u32> + TryFrom<u32> {}
+trait Sample: crate::buffer_pool::Pooled + Into<u32> + TryFrom<u32> {}
 impl Sample for u8 {}
 impl Sample for u16 {}
 
@@ -407,7 +407,7 @@ fn convert_samples<T: Sample>(
         let mixed = (v.into() * a + bg.into() * (max - a) + max / 2) / max;
         T::try_from(mixed).unwrap_or(opaque)
     };
-    let mut out = crate::pool::take(data.len() / fc * tc);
+    let mut out = crate::buffer_pool::take(data.len() / fc * tc);
     for px in data.chunks_exact(fc) {
         // Color channels of the source, as RGB.
         let rgb = if from.is_color() {

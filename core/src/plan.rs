@@ -62,6 +62,15 @@ fn file_id(meta: &fs::Metadata) -> FileId {
     (meta.dev(), meta.ino())
 }
 
+/// Whether `a` and `b` name one existing file (same device and inode, through
+/// any symlink).
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(a), Ok(b)) => file_id(&a) == file_id(&b),
+        _ => false,
+    }
+}
+
 /// What a run is over, before any file is looked at.
 #[derive(Debug, Clone, Copy)]
 pub struct PlanSpec<'a> {
@@ -219,10 +228,8 @@ impl Plan {
         let Ok(meta) = fs::metadata(output) else {
             return Ok(());
         };
-        let id = file_id(&meta);
-        let input = self.input(index);
-        let own = fs::metadata(&input).is_ok_and(|m| file_id(&m) == id);
-        if own || self.inputs_in_output.contains(&id) {
+        let own = same_file(&self.input(index), output);
+        if own || self.inputs_in_output.contains(&file_id(&meta)) {
             return Err(Error::InvalidArgument(format!(
                 "{} is an input{}; an output never replaces an input (choose another output directory or format)",
                 output.display(),
@@ -490,6 +497,29 @@ mod tests {
             Err(Error::InvalidArgument(_))
         ));
         assert!(plan.check_output(0, &plan.output(0, Format::WebP)).is_ok());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn compress_file_never_replaces_its_input() {
+        let dir = temp_dir("compress-file");
+        let input = dir.join("x.png");
+        fs::write(&input, b"not even an image").unwrap();
+        std::os::unix::fs::symlink(&input, dir.join("link.png")).unwrap();
+        for output in [
+            input.clone(),
+            dir.join("link.png"),
+            dir.join(".").join("x.png"),
+        ] {
+            let refused = crate::compress_file(&input, &output, &crate::Options::default());
+            assert!(
+                matches!(refused, Err(Error::InvalidArgument(_))),
+                "{output:?}"
+            );
+        }
+        assert_eq!(fs::read(&input).unwrap(), b"not even an image");
+        assert!(same_file(&input, &dir.join("link.png")));
+        assert!(!same_file(&input, &dir.join("missing.png")));
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -115,8 +115,13 @@ pub(crate) fn resize(image: &Image, output: (u32, u32)) -> Result<Image> {
     let pt = pixel_type(image.layout, sixteen);
     let src = ImageRef::new(image.width, image.height, bytes, pt).map_err(|e| fail(&e))?;
     let out_bytes = output.0 as usize * output.1 as usize * pt.size();
-    let mut dst = FirImage::from_vec_u8(output.0, output.1, crate::pool::zeroed(out_bytes), pt)
-        .map_err(|e| fail(&e))?;
+    let mut dst = FirImage::from_vec_u8(
+        output.0,
+        output.1,
+        crate::buffer_pool::zeroed(out_bytes),
+        pt,
+    )
+    .map_err(|e| fail(&e))?;
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
         .fit_into_destination(Some((0.5, 0.5)));
@@ -124,12 +129,12 @@ pub(crate) fn resize(image: &Image, output: (u32, u32)) -> Result<Image> {
         .map_err(|e| fail(&e))?;
     let out = dst.into_vec();
     if sixteen {
-        let mut samples = crate::pool::take(out.len() / 2);
+        let mut samples = crate::buffer_pool::take(out.len() / 2);
         samples.extend(
             out.chunks_exact(2)
                 .map(|b| u16::from_ne_bytes([b[0], b[1]])),
         );
-        crate::pool::give(out);
+        crate::buffer_pool::give(out);
         Image::from_u16(output.0, output.1, image.layout, samples)
     } else {
         Image::from_u8(output.0, output.1, image.layout, out)
@@ -220,9 +225,13 @@ impl Bands {
         )
         .map_err(|e| fail(&e))?;
         let out_bytes = self.output.0 as usize * count as usize * pt.size();
-        let mut dst =
-            FirImage::from_vec_u8(self.output.0, count, crate::pool::zeroed(out_bytes), pt)
-                .map_err(|e| fail(&e))?;
+        let mut dst = FirImage::from_vec_u8(
+            self.output.0,
+            count,
+            crate::buffer_pool::zeroed(out_bytes),
+            pt,
+        )
+        .map_err(|e| fail(&e))?;
         let scale = self.scale();
         let (left, top, width, _) = self.crop;
         let band_top = (top + f64::from(first) * scale - f64::from(start)).max(0.0);

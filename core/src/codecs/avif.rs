@@ -20,6 +20,20 @@ const DEFAULT_SPEED: u8 = 6;
 /// with them at SSIMULACRA2 73 on that photo.
 const QM_FROM_SPEED: u8 = 6;
 
+/// aom's speed (9 fastest - 0 slowest) for an effort (0-10): effort 0-10
+/// spread over speeds 9-0, so sharp's effort 4 (of 9) is effort 4 here and
+/// aom speed 5 in both.
+fn speed_for_effort(effort: u8) -> u8 {
+    9 - (u16::from(effort.min(10)) * 9 + 5) as u8 / 10
+}
+
+/// The effort that gives aom `speed` (0-9; 10 counts as 9, as in Pillow):
+/// the `avif_speed` option, as Pillow's `speed` names it (sharp's AVIF
+/// `effort` is 9 minus it).
+pub(crate) fn effort_for_speed(speed: u8) -> u8 {
+    ((u16::from(9 - speed.min(9)) * 10 + 4) / 9) as u8
+}
+
 pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> Result<Vec<u8>> {
     if options.lossless {
         return Err(Error::option(
@@ -28,11 +42,7 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
         ));
     }
     let quality = options.quality.unwrap_or(DEFAULT_QUALITY);
-    // Effort 0-10 spread over aom's speeds 9-0, so sharp's effort 4 (of 9) is
-    // effort 4 here and aom speed 5 in both.
-    let speed = options.effort.map_or(DEFAULT_SPEED, |e| {
-        9 - (u16::from(e.min(10)) * 9 + 5) as u8 / 10
-    });
+    let speed = options.effort.map_or(DEFAULT_SPEED, speed_for_effort);
     let chroma = options.subsampling.unwrap_or(Subsampling::S444).name();
     let threads = rayon::current_num_threads().clamp(1, 64) as i32;
     let mut parameters = vec![
@@ -62,4 +72,18 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
             parameters,
         },
     )
+}
+
+#[cfg(test)]
+mod speed_tests {
+    use super::*;
+
+    #[test]
+    fn every_speed_has_an_effort_that_gives_it_back() {
+        for speed in 0..=9 {
+            assert_eq!(speed_for_effort(effort_for_speed(speed)), speed);
+        }
+        assert_eq!(effort_for_speed(10), effort_for_speed(9));
+        assert_eq!(speed_for_effort(4), 5);
+    }
 }

@@ -196,7 +196,7 @@ pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Re
     let row_samples = w as usize * layout.channels();
     let image = if high {
         let max = (1u32 << plane.bits_per_pixel.clamp(9, 16)) - 1;
-        let mut out = crate::pool::take(row_samples * h as usize);
+        let mut out = crate::buffer_pool::take(row_samples * h as usize);
         for row in plane.data.chunks(plane.stride).take(h as usize) {
             out.extend(row[..row_samples * 2].chunks_exact(2).map(|b| {
                 let v = u32::from(u16::from_le_bytes([b[0], b[1]])).min(max);
@@ -205,7 +205,7 @@ pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Re
         }
         Image::from_u16(w, h, layout, out)?
     } else {
-        let mut out = crate::pool::take(row_samples * h as usize);
+        let mut out = crate::buffer_pool::take(row_samples * h as usize);
         for row in plane.data.chunks(plane.stride).take(h as usize) {
             out.extend_from_slice(&row[..row_samples]);
         }
@@ -331,7 +331,7 @@ pub(crate) fn decode_ycbcr420(
     } else {
         let turned = [y, cb, cr].map(|p| {
             let row = p.width as usize;
-            let mut samples = crate::pool::take(row * p.height as usize);
+            let mut samples = crate::buffer_pool::take(row * p.height as usize);
             for line in p.data.chunks(p.stride).take(p.height as usize) {
                 samples.extend_from_slice(&line[..row]);
             }

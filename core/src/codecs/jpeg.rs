@@ -67,12 +67,23 @@ fn is_benign_warning(code: c_int) -> bool {
 }
 
 fn failure_of(cinfo: &mut jpeg_common_struct) -> LibjpegFailure {
-    // SAFETY: `cinfo.err` was set to a live error manager before any libjpeg call.
+    // SAFETY: libjpeg calls this only for an object whose `err` points to the
+    // boxed error manager `Decompressor::new`/`Compressor::new` set before
+    // creating it, which lives (in `_err`) as long as that object.
     let err = unsafe { &*cinfo.err };
-    let buffer = [0u8; 80];
+    let mut buffer = [0u8; 80];
     if let Some(format_message) = err.format_message {
-        // SAFETY: libjpeg writes at most 80 bytes (JMSG_LENGTH_MAX) into the buffer.
-        unsafe { format_message(cinfo, &buffer) };
+        // mozjpeg-sys types the buffer `&[u8; 80]`, but libjpeg writes into it:
+        // call it through the C signature, with a pointer we may write through.
+        type FormatMessage = unsafe extern "C-unwind" fn(&mut jpeg_common_struct, *mut u8);
+        // SAFETY: the two signatures differ only in the buffer argument, a
+        // shared reference against a raw pointer to the same 80 bytes: one
+        // pointer-sized argument in the C ABI either way.
+        let format_message: FormatMessage = unsafe { std::mem::transmute(format_message) };
+        // SAFETY: `cinfo` is the live object libjpeg handed us; libjpeg writes
+        // at most JMSG_LENGTH_MAX (80) bytes into `buffer`, which is 80 bytes
+        // and mutably borrowed for the call.
+        unsafe { format_message(cinfo, buffer.as_mut_ptr()) };
     }
     let text = buffer.split(|&c| c == 0).next().unwrap_or_default();
     LibjpegFailure {
@@ -86,7 +97,7 @@ extern "C-unwind" fn error_exit(cinfo: &mut jpeg_common_struct) {
 }
 
 extern "C-unwind" fn strict_emit_message(cinfo: &mut jpeg_common_struct, level: c_int) {
-    // SAFETY: as in `failure_of`.
+    // SAFETY: as in `failure_of`: `cinfo.err` is the live boxed error manager.
     let code = unsafe { (*cinfo.err).msg_code };
     if level < 0 && !is_benign_warning(code) {
         resume_unwind(Box::new(failure_of(cinfo)));
@@ -96,8 +107,11 @@ extern "C-unwind" fn strict_emit_message(cinfo: &mut jpeg_common_struct, level: 
 extern "C-unwind" fn lenient_emit_message(_cinfo: &mut jpeg_common_struct, _level: c_int) {}
 
 fn error_mgr(strict: bool) -> Box<jpeg_error_mgr> {
-    // SAFETY: a zeroed jpeg_error_mgr is valid input to jpeg_std_error, which fills it.
+    // SAFETY: `jpeg_error_mgr` is a C struct of integers, raw pointers and
+    // `Option` function pointers, all valid when zeroed; jpeg_std_error fills it.
     let mut err: Box<jpeg_error_mgr> = Box::new(unsafe { mem::zeroed() });
+    // SAFETY: `err` is a valid, exclusively borrowed error manager; the call
+    // only stores libjpeg's defaults into it and cannot fail.
     unsafe { jpeg_std_error(&mut err) };
     err.error_exit = Some(error_exit);
     err.emit_message = Some(if strict {
@@ -139,10 +153,20 @@ impl Decompressor {
     /// Creates a decompressor over `data`, saving the APP and COM markers when asked.
     fn new(data: &[u8], strict: bool, save_markers: bool) -> Decompressor {
         let mut err = error_mgr(strict);
-        // SAFETY: zeroed is the documented starting state before jpeg_create_decompress.
+        // SAFETY: all-zero is a valid `jpeg_decompress_struct` (integers, raw
+        // pointers, `Option` fn pointers, enums whose 0 is a variant) and the
+        // documented state before jpeg_create_decompress.
         let mut cinfo: Box<jpeg_decompress_struct> = Box::new(unsafe { mem::zeroed() });
         cinfo.common.err = &mut *err;
         let mut d = Decompressor { cinfo, _err: err };
+        // SAFETY: `d.cinfo` is zeroed with `err` set to the boxed manager `d`
+        // owns. `jpeg_mem_src` keeps a pointer to `data` without copying: every
+        // caller keeps `data` alive for as long as the `Decompressor` (it is a
+        // local of the function borrowing `data`, or held in a struct with
+        // that borrow's lifetime, `DecodedRows`); the type does not enforce
+        // it. Errors unwind through `error_exit` (mozjpeg-sys is built with
+        // unwinding and declares these "C-unwind"), and `d`, already built,
+        // is destroyed by its `Drop`.
         unsafe {
             jpeg_create_decompress(&mut *d.cinfo);
             jpeg_mem_src(&mut d.cinfo, data.as_ptr(), data.len() as c_ulong);
@@ -161,8 +185,13 @@ impl Decompressor {
         let mut out = Vec::new();
         let mut node = self.cinfo.marker_list;
         while !node.is_null() {
-            // SAFETY: libjpeg keeps the marker list alive until the decompressor is destroyed.
+            // SAFETY: `node` is non-null (loop condition) and a saved marker
+            // in the decompressor's JPOOL_IMAGE pool, freed only by
+            // jpeg_finish/abort/destroy, which all need `&mut self`: the
+            // `&self` borrow the returned slices carry rules them out.
             let m = unsafe { &*node };
+            // SAFETY: libjpeg saved `data_length` bytes at the non-null
+            // `m.data` (right after the node), alive as `node` is (above).
             let data = unsafe { std::slice::from_raw_parts(m.data, m.data_length as usize) };
             out.push((m.marker, data));
             node = m.next;
@@ -173,6 +202,9 @@ impl Decompressor {
 
 impl Drop for Decompressor {
     fn drop(&mut self) {
+        // SAFETY: `self.cinfo` was created by jpeg_create_decompress in `new`
+        // (before any call that can fail) and is destroyed only here, once;
+        // destroying is valid in any state, also after an error unwound.
         unsafe { jpeg_destroy_decompress(&mut self.cinfo) };
     }
 }
@@ -187,7 +219,8 @@ struct Compressor {
 impl Compressor {
     fn new() -> Compressor {
         let mut err = error_mgr(true);
-        // SAFETY: as for the decompressor.
+        // SAFETY: as for the decompressor: all-zero is a valid
+        // `jpeg_compress_struct` and the state before jpeg_create_compress.
         let mut cinfo: Box<jpeg_compress_struct> = Box::new(unsafe { mem::zeroed() });
         cinfo.common.err = &mut *err;
         let mut c = Compressor {
@@ -195,6 +228,10 @@ impl Compressor {
             _err: err,
             out: Box::new((std::ptr::null_mut(), 0)),
         };
+        // SAFETY: `c.cinfo` is zeroed with `err` set to the boxed manager `c`
+        // owns. `jpeg_mem_dest` keeps pointers to both halves of `*c.out`,
+        // a heap allocation that does not move when `c` does and lives as
+        // long as `c.cinfo` (freed in `Drop` after the destroy).
         unsafe {
             jpeg_create_compress(&mut *c.cinfo);
             let (buf, len) = &mut *c.out;
@@ -204,16 +241,23 @@ impl Compressor {
     }
 
     fn set_bool(&mut self, param: J_BOOLEAN_PARAM, value: bool) {
+        // SAFETY: `self.cinfo` is a created compressor (see `new`); the call
+        // only stores a flag, erroring (an unwind) on an unknown parameter.
         unsafe { jpeg_c_set_bool_param(&mut self.cinfo, param, value as boolean) };
     }
 
     /// Whether mozjpeg will search its scan script (`optimize_scans`): then
     /// it picks scans by their places in the script, which must stay whole.
     fn searches_scans(&self) -> bool {
+        // SAFETY: `self.cinfo` is a created compressor; the call only reads a flag.
         unsafe { jpeg_c_get_bool_param(&self.cinfo, J_BOOLEAN_PARAM::JBOOLEAN_OPTIMIZE_SCANS) != 0 }
     }
 
     fn write_marker(&mut self, marker: c_int, payload: &[u8]) {
+        // SAFETY: `self.cinfo` is a created compressor; libjpeg copies
+        // `payload` (read only during the call) and refuses, by an unwinding
+        // error, a length over 65533 or a call in the wrong state; the `as
+        // c_uint` cast can only shorten what it reads.
         unsafe {
             jpeg_write_marker(
                 &mut self.cinfo,
@@ -226,15 +270,25 @@ impl Compressor {
 
     /// Finishes the file and returns its bytes.
     fn finish(mut self) -> Vec<u8> {
+        // SAFETY: `self.cinfo` is a created compressor whose caller started
+        // it; a wrong state or an error unwinds, and `Drop` still cleans up.
         unsafe { jpeg_finish_compress(&mut self.cinfo) };
         let (buf, len) = *self.out;
-        // SAFETY: after jpeg_finish_compress the buffer holds `len` bytes.
+        // SAFETY: after jpeg_finish_compress the memory destination's
+        // term_destination set `out` to its current (non-null, malloc'd)
+        // buffer and the `len` bytes written into it; the copy is made before
+        // `Drop` frees it.
         unsafe { std::slice::from_raw_parts(buf, len as usize) }.to_vec()
     }
 }
 
 impl Drop for Compressor {
     fn drop(&mut self) {
+        // SAFETY: `self.cinfo` was created in `new` and is destroyed only
+        // here; `dest`, when set, is the memory destination `new` installed,
+        // whose term_destination only stores the current buffer into `out`.
+        // That buffer came from libjpeg's `malloc`, is owned by us once
+        // named in `out`, and is freed once, after the destroy.
         unsafe {
             // The memory destination names its buffer in `out` only when the
             // file is finished; an encode abandoned after the buffer grew
@@ -363,6 +417,8 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
             _ if cmyk => J_COLOR_SPACE::JCS_CMYK,
             _ => J_COLOR_SPACE::JCS_RGB,
         };
+        // SAFETY: `cinfo` is the decompressor `Decompressor::new` created and
+        // read the header of; only output parameters were changed since.
         unsafe { jpeg_start_decompress(cinfo) };
         let (out_w, out_h, channels) = (
             cinfo.output_width as usize,
@@ -370,8 +426,11 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
             cinfo.output_components as usize,
         );
         let row_len = out_w * channels;
-        let mut pixels = crate::pool::zeroed::<u8>(row_len * out_h);
+        let mut pixels = crate::buffer_pool::zeroed::<u8>(row_len * out_h);
         read_rows(cinfo, &mut pixels, row_len)?;
+        // SAFETY: `cinfo` is started and `read_rows` read every output row
+        // (else it returned an error); the saved markers borrowed earlier
+        // are no longer used (the borrow checker ends them at `&mut *d.cinfo`).
         unsafe { jpeg_finish_decompress(cinfo) };
         let (w, h) = (out_w as u32, out_h as u32);
         let mut dropped_icc = None;
@@ -410,6 +469,11 @@ fn read_rows(cinfo: &mut jpeg_decompress_struct, rows: &mut [u8], row_len: usize
                 .take(16)
                 .map(<[u8]>::as_mut_ptr),
         );
+        // SAFETY: `cinfo` is a started decompressor; each of the (at most 16)
+        // pointers addresses a distinct `row_len`-byte row of `rows`, which
+        // is not otherwise touched until the call returns. Every caller
+        // passes `row_len` = output_width * output_components of `cinfo`,
+        // exactly what libjpeg writes per row (this function cannot check it).
         let read = unsafe {
             jpeg_read_scanlines(cinfo, pointers.as_mut_ptr(), pointers.len() as JDIMENSION)
         };
@@ -690,6 +754,8 @@ fn encode_whole(pixels: &PixelsRef, metadata: &Metadata, options: &Options) -> R
         let mut c = Compressor::new();
         configure(&mut c, pixels.width(), pixels.height(), gray, options);
         set_output_scans(&mut c, options);
+        // SAFETY: `c` is a created compressor with its image and parameters
+        // set by `configure`; a state error unwinds to `run_libjpeg`.
         unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
         write_metadata(&mut c, metadata);
         write_rows(&mut c, pixels.rows());
@@ -733,6 +799,7 @@ pub(crate) fn encode_ycbcr420(
         c.cinfo.in_color_space = J_COLOR_SPACE::JCS_YCbCr;
         c.cinfo.raw_data_in = 1;
         set_output_scans(&mut c, options);
+        // SAFETY: as in `encode_whole`: a created, configured compressor.
         unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
         write_metadata(&mut c, metadata);
         // One iMCU row at a time (16 luma rows, 8 chroma rows), copied into
@@ -767,8 +834,12 @@ pub(crate) fn encode_ycbcr420(
                 row_pointers[1].as_ptr(),
                 row_pointers[2].as_ptr(),
             ];
-            // SAFETY: three components of 16, 8 and 8 rows of at least
-            // width_in_blocks * 8 samples each, as jpeg_write_raw_data reads.
+            // SAFETY: three components of 16, 8 and 8 rows (4:2:0, which the
+            // caller checked `options` asks for) of padded_widths samples each,
+            // at least width_in_blocks * 8 per component, as
+            // jpeg_write_raw_data reads; the row pointers point into
+            // `buffers`, not touched again until the call returns, and libjpeg
+            // only reads through them (so the cast from `*const` is harmless).
             unsafe {
                 jpeg_write_raw_data(&mut c.cinfo, planes.as_mut_ptr().cast(), 16);
             }
@@ -808,6 +879,10 @@ fn configure(c: &mut Compressor, width: u32, height: u32, gray: bool, options: &
     } else {
         JINT_COMPRESS_PROFILE_VALUE::JCP_FASTEST
     };
+    // SAFETY: `cinfo` is a created compressor (`Compressor::new`) with
+    // `in_color_space` set, as jpeg_set_defaults needs; these calls only
+    // store parameters and allocate tables in its pools, and an invalid
+    // value errors by unwinding.
     unsafe {
         jpeg_c_set_int_param(cinfo, J_INT_PARAM::JINT_COMPRESS_PROFILE, profile as c_int);
         jpeg_set_defaults(cinfo);
@@ -822,10 +897,12 @@ fn configure(c: &mut Compressor, width: u32, height: u32, gray: bool, options: &
     if let QuantTables::Vision { ppd } = options.tables {
         let (luma, chroma) =
             vision_tables(ppd, options.subsampling.unwrap_or_default().chroma_span());
+        // SAFETY: a pure function of an integer; it touches no memory.
         let scale = unsafe { jpeg_quality_scaling(c_int::from(quality)) };
         for (slot, table) in [luma, chroma].iter().enumerate() {
             let table = table.map(c_uint::from);
-            // SAFETY: a 64-entry table; libjpeg copies it.
+            // SAFETY: `table` is a 64-entry array (DCTSIZE2, all libjpeg reads)
+            // that libjpeg copies into a table of its own; `slot` is 0 or 1.
             unsafe { jpeg_add_quant_table(cinfo, slot as c_int, table.as_ptr(), scale, 1) };
         }
     }
@@ -836,7 +913,9 @@ fn configure(c: &mut Compressor, width: u32, height: u32, gray: bool, options: &
     c.set_bool(J_BOOLEAN_PARAM::JBOOLEAN_OPTIMIZE_SCANS, false);
     if !gray {
         let (h, v) = options.subsampling.unwrap_or_default().chroma_span();
-        // SAFETY: jpeg_set_defaults allocated three components for YCbCr.
+        // SAFETY: jpeg_set_defaults (above) allocated MAX_COMPONENTS entries
+        // at `comp_info` and, for RGB input, set up three YCbCr components;
+        // no other reference to them exists while `comps` lives.
         let comps = unsafe { std::slice::from_raw_parts_mut(c.cinfo.comp_info, 3) };
         comps[0].h_samp_factor = h as c_int;
         comps[0].v_samp_factor = v as c_int;
@@ -858,6 +937,7 @@ fn configure(c: &mut Compressor, width: u32, height: u32, gray: bool, options: &
 fn set_output_scans(c: &mut Compressor, options: &Options) {
     let effort = options.effort.unwrap_or(DEFAULT_EFFORT);
     c.cinfo.optimize_coding = 1;
+    // SAFETY: `c` is a created compressor; the call only stores a parameter.
     unsafe {
         jpeg_c_set_int_param(
             &mut c.cinfo,
@@ -870,6 +950,8 @@ fn set_output_scans(c: &mut Compressor, options: &Options) {
         effort >= SCAN_SEARCH_EFFORT,
     );
     if options.progressive {
+        // SAFETY: `c` is a created compressor with its components set; the
+        // script is allocated in its own pool and stays with it.
         unsafe { jpeg_simple_progression(&mut c.cinfo) };
     } else {
         c.cinfo.num_scans = 0;
@@ -887,6 +969,11 @@ fn write_rows<'a>(c: &mut Compressor, rows: impl Iterator<Item = &'a [u8]>) {
         if ptrs.is_empty() {
             break;
         }
+        // SAFETY: `c` is started; each pointer is the start of a row borrowed
+        // from `rows` for 'a, alive during the call, and libjpeg only reads
+        // through it. libjpeg reads image_width * input_components bytes per
+        // row: every caller passes rows of exactly that length (`configure`
+        // with the rows' width and gray/RGB layout); this function cannot check it.
         unsafe { jpeg_write_scanlines(&mut c.cinfo, ptrs.as_mut_ptr(), ptrs.len() as JDIMENSION) };
     }
 }
@@ -909,16 +996,24 @@ pub(crate) fn optimize_lossless(
             d.cinfo.image_height.into(),
             max_pixels,
         )?;
+        // SAFETY: `d` has read its header; with a (non-suspending) memory
+        // source the call returns the arrays, owned by `d`, or unwinds.
         let coefficients = unsafe { jpeg_read_coefficients(&mut d.cinfo) };
         let mut c = Compressor::new();
+        // SAFETY: `d` has read its coefficients and `c` is freshly created;
+        // libjpeg copies the parameters (no pointers into `d` are kept).
         unsafe { jpeg_copy_critical_parameters(&d.cinfo, &mut c.cinfo) };
         c.cinfo.optimize_coding = 1;
         if progressive {
+            // SAFETY: `c` has its components (copied above).
             unsafe { jpeg_simple_progression(&mut c.cinfo) };
         } else {
             c.cinfo.num_scans = 0;
             c.cinfo.scan_info = std::ptr::null();
         }
+        // SAFETY: `coefficients` are `d`'s arrays, which `d` (declared before
+        // `c`, so dropped after it) keeps alive until `c.finish()` below,
+        // followed by jpeg_finish_decompress; `c` has `d`'s parameters.
         unsafe { jpeg_write_coefficients(&mut c.cinfo, coefficients) };
         let (writes_jfif, writes_adobe) = (
             c.cinfo.write_JFIF_header != 0,
@@ -934,6 +1029,7 @@ pub(crate) fn optimize_lossless(
             }
         }
         let out = c.finish();
+        // SAFETY: `d` read all its coefficients; `c`, which used them, is finished.
         unsafe { jpeg_finish_decompress(&mut d.cinfo) };
         Ok(out)
     })
@@ -948,6 +1044,7 @@ mod tests {
         run_libjpeg(|| {
             let mut c = Compressor::new();
             configure(&mut c, 16, 16, true, &Options::default());
+            // SAFETY: a created, configured compressor.
             unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
             // Far more than the destination's first 4096 bytes.
             c.write_marker(COM, &[b'x'; 60000]);

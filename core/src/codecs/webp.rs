@@ -15,7 +15,18 @@ use std::ffi::c_int;
 use std::ptr;
 
 /// WebP `method` (0-6) when the caller gives no effort; libwebp's own default.
-const DEFAULT_METHOD: c_int = 4;
+const DEFAULT_METHOD: u8 = 4;
+
+/// libwebp's `method` (0 fastest - 6 smallest) for an effort (0-10).
+fn method_for_effort(effort: u8) -> u8 {
+    (effort.min(10) * 6).div_ceil(10)
+}
+
+/// The lowest effort that gives WebP `method` (0-6): the `webp_method`
+/// option, as Pillow's `method` and sharp's WebP `effort` name it.
+pub(crate) fn effort_for_method(method: u8) -> u8 {
+    method.min(6) * 10 / 6
+}
 
 fn webp_data(data: &[u8]) -> WebPData {
     WebPData {
@@ -30,8 +41,12 @@ struct Demuxer(*mut WebPDemuxer);
 impl Demuxer {
     fn new(data: &[u8]) -> Result<Demuxer> {
         let input = webp_data(data);
-        // SAFETY: `input` borrows `data`, which outlives the demuxer (it is used only inside this module's calls).
         let demux =
+            // SAFETY: `input` is a valid `WebPData` over `data`; libwebp copies the
+            // struct's fields and keeps (without copying) a pointer to the bytes,
+            // so `data` must outlive the demuxer: every caller in this module
+            // drops the `Demuxer` before the function that borrowed `data`
+            // returns (`Demuxer` itself carries no lifetime to enforce it).
             unsafe { WebPDemuxInternal(&input, 0, ptr::null_mut(), WebPGetDemuxABIVersion()) };
         if demux.is_null() {
             return Err(Error::corrupt(
@@ -43,16 +58,26 @@ impl Demuxer {
     }
 
     fn get(&self, feature: WebPFormatFeature) -> u32 {
+        // SAFETY: `self.0` is the non-null demuxer `new` checked, not yet
+        // deleted (only `Drop` deletes it), and its input bytes are alive (see `new`).
         unsafe { WebPDemuxGetI(self.0, feature) }
     }
 
     /// The payload of the first chunk named `fourcc`.
     fn chunk(&self, fourcc: &[u8; 4]) -> Option<Vec<u8>> {
+        // SAFETY: `WebPChunkIterator` is a plain C struct of integers and
+        // pointers, for which all-zero bytes are a valid value.
         let mut iter: WebPChunkIterator = unsafe { std::mem::zeroed() };
+        // SAFETY: `self.0` is the live demuxer (see `get`); `fourcc` is 4
+        // readable bytes, all libwebp reads of it; `iter` is writable.
         let found = unsafe { WebPDemuxGetChunk(self.0, fourcc.as_ptr().cast(), 1, &mut iter) } != 0;
         let payload = found.then(|| {
+            // SAFETY: on success libwebp set `iter.chunk` to `size` bytes inside
+            // the demuxer's input (`data`, alive, see `new`), non-null.
             unsafe { std::slice::from_raw_parts(iter.chunk.bytes, iter.chunk.size) }.to_vec()
         });
+        // SAFETY: `iter` was zeroed or filled by `WebPDemuxGetChunk`; releasing
+        // it frees nothing it does not own (it is a no-op in libwebp).
         unsafe { WebPDemuxReleaseChunkIterator(&mut iter) };
         payload
     }
@@ -71,12 +96,18 @@ impl Demuxer {
 
 impl Drop for Demuxer {
     fn drop(&mut self) {
+        // SAFETY: `self.0` is the non-null demuxer made by `new`, owned by this
+        // value alone (not `Clone`, never handed out), deleted only here, once.
         unsafe { WebPDemuxDelete(self.0) };
     }
 }
 
 fn features(data: &[u8]) -> Result<WebPBitstreamFeatures> {
+    // SAFETY: `WebPBitstreamFeatures` is a plain C struct of integers; all-zero
+    // bytes are a valid value.
     let mut features: WebPBitstreamFeatures = unsafe { std::mem::zeroed() };
+    // SAFETY: `data.as_ptr()` and `data.len()` describe one live slice that
+    // libwebp only reads during the call; `features` is writable.
     let status = unsafe { WebPGetFeatures(data.as_ptr(), data.len(), &mut features) };
     match status {
         VP8StatusCode::VP8_STATUS_OK => Ok(features),
@@ -149,13 +180,20 @@ fn decode_still(data: &[u8], alpha: bool) -> Result<Image> {
     } else {
         WEBP_CSP_MODE::MODE_RGB
     };
+    // SAFETY: `data` is a live slice read only during the call; `config` was
+    // initialised by `WebPDecoderConfig::new` (WebPInitDecoderConfig), so its
+    // output buffer is internal: libwebp allocates it, freed below.
     let status = unsafe { WebPDecode(data.as_ptr(), data.len(), &mut config) };
     let result = if status == VP8StatusCode::VP8_STATUS_OK {
         let out = &config.output;
-        // SAFETY: an RGB(A) colorspace was requested, so the RGBA member of the union is the live one.
+        // SAFETY: an RGB(A) colorspace was requested, so the RGBA member of the
+        // union is the live one (both members are plain pointers and integers).
         let rgba = unsafe { out.u.RGBA };
         let layout = if alpha { Layout::Rgba } else { Layout::Rgb };
         let row = out.width as usize * layout.channels();
+        // SAFETY: after `VP8_STATUS_OK` libwebp's internal output buffer holds
+        // `rgba.size` (stride * height) bytes at the non-null `rgba.rgba`; it
+        // lives until `WebPFreeDecBuffer` below, after the copy is made.
         let bytes = unsafe { std::slice::from_raw_parts(rgba.rgba, rgba.size) };
         let pixels: Vec<u8> = bytes
             .chunks(rgba.stride as usize)
@@ -167,6 +205,9 @@ fn decode_still(data: &[u8], alpha: bool) -> Result<Image> {
     } else {
         Err(status_error(status))
     };
+    // SAFETY: `config.output` was initialised by `WebPDecoderConfig::new` and
+    // only filled by `WebPDecode`; freeing is valid on success or failure, and
+    // `bytes` (the only borrow of it) is gone by now.
     unsafe { WebPFreeDecBuffer(&mut config.output) };
     result
 }
@@ -174,9 +215,16 @@ fn decode_still(data: &[u8], alpha: bool) -> Result<Image> {
 /// The first frame of an animation, composited on its canvas (RGBA).
 fn decode_first_frame(data: &[u8]) -> Result<Image> {
     let input = webp_data(data);
+    // SAFETY: `WebPAnimDecoderOptions` is a plain C struct of an enum whose
+    // zero value (`MODE_RGB`) is valid and integers; all-zero is valid.
     let mut options: WebPAnimDecoderOptions = unsafe { std::mem::zeroed() };
+    // SAFETY: `options` is a valid, writable struct of the ABI version the
+    // wrapper passes.
     unsafe { WebPAnimDecoderOptionsInit(&mut options) };
     options.color_mode = WEBP_CSP_MODE::MODE_RGBA;
+    // SAFETY: `input` describes `data`, which libwebp references without
+    // copying and which outlives `decoder` (deleted at the end of this
+    // function); `options` was initialised just above.
     let decoder = unsafe { WebPAnimDecoderNew(&input, &options) };
     if decoder.is_null() {
         return Err(Error::corrupt(
@@ -187,12 +235,17 @@ fn decode_first_frame(data: &[u8]) -> Result<Image> {
     let mut info: WebPAnimInfo = WebPAnimInfo::default();
     let mut frame: *mut u8 = ptr::null_mut();
     let mut timestamp = 0;
+    // SAFETY: `decoder` was checked non-null above and is not yet deleted;
+    // `info`, `frame` and `timestamp` are writable locals.
     let ok = unsafe {
         WebPAnimDecoderGetInfo(decoder, &mut info) != 0
             && WebPAnimDecoderGetNext(decoder, &mut frame, &mut timestamp) != 0
     };
     let result = if ok && !frame.is_null() {
         let len = info.canvas_width as usize * info.canvas_height as usize * 4;
+        // SAFETY: `frame` is non-null (checked) and, with `MODE_RGBA`, is the
+        // decoder's canvas of canvas_width * canvas_height * 4 bytes, valid
+        // until the next `GetNext` or `Delete`; it is copied before either.
         let pixels = unsafe { std::slice::from_raw_parts(frame, len) }.to_vec();
         Image::from_u8(info.canvas_width, info.canvas_height, Layout::Rgba, pixels)
     } else {
@@ -201,6 +254,8 @@ fn decode_first_frame(data: &[u8]) -> Result<Image> {
             "libwebp could not decode the first animation frame",
         ))
     };
+    // SAFETY: `decoder` is non-null, owned here, deleted once; `pixels` was
+    // copied out of its canvas before this.
     unsafe { WebPAnimDecoderDelete(decoder) };
     result
 }
@@ -222,12 +277,12 @@ pub(crate) fn encode(
         WebPConfig::new().map_err(|_| Error::Internal("libwebp version mismatch".into()))?;
     if options.lossless {
         let level = c_int::from(options.effort.map_or(6, |e| (e * 9).div_ceil(10)));
+        // SAFETY: `config` was initialised by `WebPConfig::new`; libwebp
+        // checks `level` (0-9) itself and leaves `config` as it was if not.
         unsafe { WebPConfigLosslessPreset(&mut config, level) };
     } else {
         config.quality = quality;
-        config.method = options
-            .effort
-            .map_or(DEFAULT_METHOD, |e| c_int::from((e * 6).div_ceil(10)));
+        config.method = c_int::from(options.effort.map_or(DEFAULT_METHOD, method_for_effort));
         if let Some(sns) = options.sns {
             config.sns_strength = c_int::from(sns);
         }
@@ -236,6 +291,7 @@ pub(crate) fn encode(
     // Lossless means every sample, including the color under fully transparent pixels.
     config.exact = c_int::from(options.lossless);
     config.alpha_quality = c_int::from(options.alpha_quality.unwrap_or(100));
+    // SAFETY: `config` is an initialised `WebPConfig` that libwebp only reads.
     if unsafe { WebPValidateConfig(&config) } == 0 {
         return Err(Error::encode(
             Format::WebP,
@@ -249,10 +305,18 @@ pub(crate) fn encode(
     picture.height = pixels.height() as c_int;
     let stride = c_int::try_from(pixels.stride())
         .map_err(|_| Error::InvalidArgument("row stride above 2 GiB".into()))?;
+    // SAFETY: `WebPMemoryWriter` is a plain C struct (pointer and sizes);
+    // all-zero bytes are a valid value.
     let mut writer: WebPMemoryWriter = unsafe { std::mem::zeroed() };
+    // SAFETY: `writer` is a valid, writable struct; Init only resets it.
     unsafe { WebPMemoryWriterInit(&mut writer) };
     picture.writer = Some(WebPMemoryWrite);
     picture.custom_ptr = (&mut writer as *mut WebPMemoryWriter).cast();
+    // SAFETY: `picture` was initialised by `WebPPicture::new`; `PixelsRef::new`
+    // guarantees `pixels` holds `height` rows of `stride` bytes (the last
+    // row at least width * channels), which is all libwebp reads, and
+    // `channels` (4 or 3, `is_color` checked) picks the matching importer;
+    // the pixels are 8-bit (`PixelsRef` is a `&[u8]`).
     let imported = unsafe {
         if channels == 4 {
             WebPPictureImportRGBA(&mut picture, pixels.as_ptr(), stride)
@@ -260,10 +324,18 @@ pub(crate) fn encode(
             WebPPictureImportRGB(&mut picture, pixels.as_ptr(), stride)
         }
     };
+    // SAFETY: `config` was validated above; `picture` holds the imported
+    // pixels, and its `custom_ptr` points at `writer`, a local that is not
+    // moved and lives until `WebPMemoryWriterClear` below.
     let encoded = imported != 0 && unsafe { WebPEncode(&config, &mut picture) } != 0;
     let error_code = picture.error_code;
     let bitstream =
+        // SAFETY: only after a successful encode, when `writer.mem` is the
+        // non-null buffer libwebp grew to hold `writer.size` written bytes;
+        // copied before `WebPMemoryWriterClear` frees it.
         encoded.then(|| unsafe { std::slice::from_raw_parts(writer.mem, writer.size) }.to_vec());
+    // SAFETY: `picture` and `writer` were initialised above and each is freed
+    // once here; the bitstream was copied out of `writer` already.
     unsafe {
         WebPPictureFree(&mut picture);
         WebPMemoryWriterClear(&mut writer);
@@ -333,6 +405,9 @@ pub(crate) fn replace_metadata_under(
         (b"XMP \0", metadata.xmp.as_deref()),
     ];
     let input = webp_data(bitstream);
+    // SAFETY: `input` describes `bitstream`, which libwebp references without
+    // copying (copy_data = 0) and which outlives `mux` (deleted at the end of
+    // this function).
     let mux = unsafe { WebPMuxCreateInternal(&input, 0, WebPGetMuxABIVersion()) };
     if mux.is_null() {
         return Err(Error::corrupt(
@@ -345,8 +420,12 @@ pub(crate) fn replace_metadata_under(
         let status = match data {
             Some(data) => {
                 let chunk = webp_data(data);
+                // SAFETY: `mux` was checked non-null; `name` has the 4 bytes
+                // (plus NUL) libwebp reads; `chunk` describes the live `data`,
+                // which libwebp copies (copy_data = 1).
                 unsafe { WebPMuxSetChunk(mux, name.as_ptr().cast(), &chunk, 1) }
             }
+            // SAFETY: `mux` was checked non-null; `name` has the 4 bytes libwebp reads.
             None => match unsafe { WebPMuxDeleteChunk(mux, name.as_ptr().cast()) } {
                 WebPMuxError::WEBP_MUX_NOT_FOUND => WebPMuxError::WEBP_MUX_OK,
                 status => status,
@@ -356,6 +435,8 @@ pub(crate) fn replace_metadata_under(
     }
     if !policy.keeps_everything() {
         for fourcc in unknown_chunks(bitstream) {
+            // SAFETY: `mux` was checked non-null; `fourcc` is a `[u8; 4]` and
+            // libwebp reads exactly 4 bytes of it (no NUL needed).
             let status = unsafe { WebPMuxDeleteChunk(mux, fourcc.as_ptr().cast()) };
             ok &= matches!(
                 status,
@@ -364,9 +445,15 @@ pub(crate) fn replace_metadata_under(
         }
     }
     let mut assembled = WebPData::default();
+    // SAFETY: `mux` was checked non-null and its borrowed input (`bitstream`)
+    // is alive; `assembled` is a writable, empty `WebPData`.
     ok &= unsafe { WebPMuxAssemble(mux, &mut assembled) } == WebPMuxError::WEBP_MUX_OK;
     let out =
+        // SAFETY: only when assembly succeeded, so `assembled` is a non-null
+        // libwebp allocation of `size` bytes; copied before `WebPDataClear`.
         ok.then(|| unsafe { std::slice::from_raw_parts(assembled.bytes, assembled.size) }.to_vec());
+    // SAFETY: `assembled` is either libwebp's allocation or empty (null, which
+    // `WebPDataClear` accepts); `mux` is non-null and deleted once, here.
     unsafe {
         WebPDataClear(&mut assembled);
         WebPMuxDelete(mux);
@@ -411,5 +498,19 @@ mod status_tests {
                 limit: 0
             }
         ));
+    }
+}
+
+#[cfg(test)]
+mod method_tests {
+    use super::*;
+
+    #[test]
+    fn every_method_has_an_effort_that_gives_it_back() {
+        for method in 0..=6 {
+            assert_eq!(method_for_effort(effort_for_method(method)), method);
+        }
+        assert_eq!(method_for_effort(4), 3);
+        assert_eq!(effort_for_method(4), 6);
     }
 }

@@ -264,7 +264,7 @@ impl Metadata {
             out.icc = None;
             report.removed.push("ICC".to_string());
         }
-        crate::metrics::record_stage(crate::metrics::MetricStage::Metadata, started.elapsed());
+        crate::telemetry::record_stage(crate::telemetry::MetricStage::Metadata, started.elapsed());
         (out, report)
     }
 

@@ -402,12 +402,12 @@ fn mosaic(image: &Image) -> Image {
     let (width, height) = (MOSAIC_COLUMNS as u32 * TILE, mosaic_rows as u32 * TILE);
     let samples = match &image.samples {
         Samples::U8(src) => {
-            let mut dst = crate::pool::zeroed(width as usize * height as usize * channels);
+            let mut dst = crate::buffer_pool::zeroed(width as usize * height as usize * channels);
             copy_tiles(src, &mut dst, &copy_plan(image, &picked, width));
             Samples::U8(dst)
         }
         Samples::U16(src) => {
-            let mut dst = crate::pool::zeroed(width as usize * height as usize * channels);
+            let mut dst = crate::buffer_pool::zeroed(width as usize * height as usize * channels);
             copy_tiles(src, &mut dst, &copy_plan(image, &picked, width));
             Samples::U16(dst)
         }

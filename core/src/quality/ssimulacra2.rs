@@ -15,8 +15,8 @@
 // (`sums.ssim[c]`, `img1[c]`, `planes[c]`); by index reads as the formulas do.
 #![allow(clippy::needless_range_loop)]
 
+use crate::buffer_pool::Scratch;
 use crate::error::{Error, Result};
-use crate::pool::Scratch;
 use rayon::prelude::*;
 
 /// An image as three planes of linear R, G and B.

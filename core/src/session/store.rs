@@ -411,7 +411,8 @@ fn lock_dir(dir: &Path) -> Result<File> {
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(&path)
         .map_err(|e| Error::io(&path, e))?;
-    // SAFETY: the descriptor is open for the duration of the call.
+    // SAFETY: `flock` takes a plain descriptor and touches no memory of ours;
+    // the descriptor is owned by `file`, which is alive for the whole call.
     if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
         let holder = fs::read_to_string(&path).unwrap_or_default();
         let holder = match holder.trim() {

@@ -150,7 +150,7 @@ pub(crate) fn recompress(
         strip: Vec::new(),
     };
     let out = encode_striped(&mut source, &out_metadata, options, &mut Unkept);
-    crate::pool::give(std::mem::take(&mut source.strip));
+    crate::buffer_pool::give(std::mem::take(&mut source.strip));
     Ok(Some(Streamed {
         data: out?,
         size: (width, height),
@@ -197,6 +197,8 @@ fn decoder_at<'d>(
         } else {
             J_COLOR_SPACE::JCS_RGB
         };
+        // SAFETY: `d` was just created and read its header
+        // (`Decompressor::new`); only the output colour space changed since.
         unsafe { jpeg_start_decompress(&mut d.cinfo) };
         *decoder = Some(d);
     }
@@ -214,14 +216,18 @@ impl StripSource for DecodedRows<'_> {
         let row_len = width as usize * layout.channels();
         let mut strip = std::mem::take(&mut self.strip);
         if strip.len() < row_len * count as usize {
-            crate::pool::give(strip);
-            strip = crate::pool::zeroed(row_len * count as usize);
+            crate::buffer_pool::give(strip);
+            strip = crate::buffer_pool::zeroed(row_len * count as usize);
         }
         let (input, strict) = (self.input, self.strict);
         let decoder = &mut self.decoder;
         let read = run_libjpeg(|| {
             let cinfo = &mut *decoder_at(decoder, input, strict, gray, first).cinfo;
             while cinfo.output_scanline < first {
+                // SAFETY: `cinfo` is started (`decoder_at`), reads from a memory
+                // source (not a suspending one, where skipping is undefined),
+                // is not in raw or buffered-image mode, and the count is
+                // positive (loop condition).
                 let skipped = unsafe { jpeg_skip_scanlines(cinfo, first - cinfo.output_scanline) };
                 if skipped == 0 {
                     return Err(Error::truncated(
@@ -266,6 +272,8 @@ fn overlapped(
                         return Ok(());
                     }
                 }
+                // SAFETY: `cinfo` is started and every output row was read
+                // (loop condition); it is used on this thread only.
                 unsafe { jpeg_finish_decompress(cinfo) };
                 Ok(())
             })
@@ -276,6 +284,8 @@ fn overlapped(
             let mut c = Compressor::new();
             configure(&mut c, width, height, gray, options);
             set_output_scans(&mut c, options);
+            // SAFETY: a created compressor configured for `width` x `height`
+            // gray or RGB rows, which are what `write_rows` then gets.
             unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
             write_metadata(&mut c, metadata);
             let mut rows = 0;
@@ -344,6 +354,8 @@ fn parallel(
                     cinfo.scale_num = super::shrink_numerator(width, height, min_size);
                     cinfo.scale_denom = 8;
                     // A progressive input is entropy decoded whole here.
+                    // SAFETY: `d` was just created and read its header; only
+                    // output parameters changed since.
                     unsafe { jpeg_start_decompress(cinfo) };
                     *decode_time += started.elapsed();
                     let decoded = (cinfo.output_width, cinfo.output_height);
@@ -377,6 +389,9 @@ fn parallel(
                             record(job.run(index, rows, start));
                         }
                     }
+                    // SAFETY: `cinfo` is started and used on this thread only;
+                    // rows left unread make libjpeg fail (an unwind to
+                    // `run_libjpeg`), not misbehave.
                     unsafe { jpeg_finish_decompress(cinfo) };
                     Ok(())
                 })
@@ -465,14 +480,14 @@ impl StripJob<'_, '_> {
                 .clocks
                 .resize
                 .time(|| bands.resize(&rows, start, first, count))?;
-            crate::pool::give(std::mem::replace(&mut rows, resized));
+            crate::buffer_pool::give(std::mem::replace(&mut rows, resized));
         }
         let put = self.clocks.quantize.time(|| {
             let stride = self.output.0 as usize * self.layout.channels();
             let pixels = PixelsRef::new(&rows, self.output.0, count, stride, self.layout)?;
             self.strips.put(index, &pixels)
         });
-        crate::pool::give(rows);
+        crate::buffer_pool::give(rows);
         put
     }
 }
@@ -511,7 +526,7 @@ impl Carried {
         decode_time: &mut std::time::Duration,
     ) -> Result<Vec<u8>> {
         let row_len = self.row_len;
-        let mut rows = crate::pool::zeroed::<u8>((end - start) as usize * row_len);
+        let mut rows = crate::buffer_pool::zeroed::<u8>((end - start) as usize * row_len);
         let next = cinfo.output_scanline;
         if start < next {
             let from = (start - self.start) as usize * row_len;

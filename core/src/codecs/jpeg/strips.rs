@@ -38,7 +38,7 @@ const MAX_RESTART_INTERVAL: u32 = 65535;
 /// Strips encoded with optimal Huffman tables to plan the shared ones.
 pub(crate) const SAMPLED_STRIPS: usize = 8;
 
-extern "C" {
+extern "C-unwind" {
     /// libjpeg's Huffman table builder (jchuff.c): code lengths limited to
     /// 16 bits from 257 symbol frequencies (the last one reserved, set to 1).
     fn jpeg_gen_optimal_table(
@@ -224,13 +224,17 @@ pub(crate) fn gathered(
     run_libjpeg(|| {
         let template = Decompressor::new(&template, true, false);
         let mut c = Compressor::new();
+        // SAFETY: `template` has read its header and `c` is freshly created;
+        // libjpeg copies the parameters, keeping no pointer into `template`.
         unsafe { jpeg_copy_critical_parameters(&template.cinfo, &mut c.cinfo) };
         c.cinfo.image_height = height;
         let max_h = template.cinfo.max_h_samp_factor as u32;
         let max_v = template.cinfo.max_v_samp_factor as u32;
         let components = template.cinfo.num_components as usize;
-        // SAFETY: the decompressor holds `num_components` component infos.
         let sampling: Vec<(u32, u32)> =
+            // SAFETY: after the header, `comp_info` holds `num_components`
+            // entries in the decompressor's pool, alive while `template` is
+            // and not written while this shared slice is used.
             unsafe { std::slice::from_raw_parts(template.cinfo.comp_info, components) }
                 .iter()
                 .map(|comp| (comp.h_samp_factor as u32, comp.v_samp_factor as u32))
@@ -250,7 +254,10 @@ pub(crate) fn gathered(
             .iter()
             .zip(&sizes)
             .map(|(&(h, v), &(width, height))| {
-                // SAFETY: requested before jpeg_write_coefficients realizes them.
+                // SAFETY: `mem` is `c`'s memory manager, valid while `c` lives;
+                // virtual arrays may be requested (in JPOOL_IMAGE) until
+                // jpeg_write_coefficients realizes them, below; `maxaccess`
+                // `v` covers every access made (1 row here, `v` rows by libjpeg).
                 unsafe {
                     ((*mem).request_virt_barray.expect("libjpeg memory manager"))(
                         &mut c.cinfo.common,
@@ -271,7 +278,9 @@ pub(crate) fn gathered(
         let split =
             (rayon::current_num_threads() > 1 && c.cinfo.num_scans > 0 && !c.searches_scans())
                 .then(|| {
-                    // SAFETY: set_output_scans left a script of `num_scans` scans.
+                    // SAFETY: set_output_scans left `scan_info` pointing to a
+                    // script of `num_scans` (> 0, checked) scans in `c`'s pool,
+                    // not changed while `script` is used (SplitScript copies it).
                     let script = unsafe {
                         std::slice::from_raw_parts(c.cinfo.scan_info, c.cinfo.num_scans as usize)
                     };
@@ -284,15 +293,27 @@ pub(crate) fn gathered(
                 .flatten();
         // Read before this: for a sequential file libjpeg sets `num_scans`
         // to 1 here, with no script behind it.
+        // SAFETY: `arrays` holds one requested array per component of `c`
+        // (copied from `template`); libjpeg keeps the pointer to the `arrays`
+        // buffer, which is neither changed nor moved afterwards; `c` reads it
+        // only in `finish`, made while `arrays` lives, and its `Drop` (which
+        // may run after `arrays` is dropped, on an error) does not read it.
         unsafe { jpeg_write_coefficients(&mut c.cinfo, arrays.as_mut_ptr()) };
         let mut writers = split.as_ref().map(|split| {
             [0, 1].map(|part| {
                 let mut writer = Compressor::new();
+                // SAFETY: as for `c` above: a header-read template, a fresh compressor.
                 unsafe { jpeg_copy_critical_parameters(&template.cinfo, &mut writer.cinfo) };
                 writer.cinfo.image_height = height;
                 super::set_output_scans(&mut writer, options);
                 writer.cinfo.scan_info = split.part(part).as_ptr();
                 writer.cinfo.num_scans = split.part(part).len() as c_int;
+                // SAFETY: `arrays` (realized by `c`, which frees them only when
+                // dropped, after both writers finished) has one array per
+                // component; `scan_info` points into `split`'s heap data, which
+                // lives until after the writers finish. Each writer only reads
+                // the arrays through libjpeg's access_virt_barray (writable =
+                // FALSE); see the note at `Apart` on the padding rows.
                 unsafe { jpeg_write_coefficients(&mut writer.cinfo, arrays.as_mut_ptr()) };
                 writer
             })
@@ -309,6 +330,10 @@ pub(crate) fn gathered(
             .zip(&sizes)
             .map(|(&array, &(_, height))| {
                 (0..height)
+                    // SAFETY: `array` was realized by `c`'s jpeg_write_coefficients
+                    // and `row` < `height` <= its rows; with no backing store
+                    // (jmemnobs) a realized array is wholly in memory, so the
+                    // returned row address stays valid until `c` is destroyed.
                     .map(|row| unsafe {
                         *((*mem).access_virt_barray.expect("libjpeg memory manager"))(
                             &mut c.cinfo.common,
@@ -365,9 +390,16 @@ impl Apart {
     }
 }
 
-// SAFETY: a libjpeg object belongs to no thread; it is used by one at a time,
-// and the coefficient arrays the two encoders of a split script share are
-// only read while they write, and freed only after both finished.
+// SAFETY: a libjpeg object belongs to no thread (no thread-local state; its
+// memory comes from malloc) and its error manager moves with it; an `Apart`
+// is used by one thread at a time (moved into one `rayon::join` closure).
+// The coefficient arrays the two encoders of a split script share are owned
+// by `c`, which outlives both and is not used meanwhile, and the encoders
+// only read their rows. Caveat: libjpeg's access_virt_barray re-zeroes a
+// component's padding block rows (past the image's, up to a multiple of its
+// v_samp_factor), never touched by the `rows` loop above, on every read
+// access, so both encoders may write those zeros at the same time: a
+// formal data race, though every write stores the same zeros.
 unsafe impl Send for Apart {}
 
 /// The whole image's coefficient arrays as the strips of a [`gathered`]
@@ -413,19 +445,33 @@ impl GatheredStrips<'_> {
         let jpeg = strip_jpeg(pixels, self.gray, self.options)?;
         run_libjpeg(|| {
             let mut d = Decompressor::new(&jpeg, true, false);
+            // SAFETY: `d` read its header from a memory source (non-suspending):
+            // the call returns the arrays, owned by `d`, or unwinds.
             let source = unsafe { jpeg_read_coefficients(&mut d.cinfo) };
             let source_mem = d.cinfo.common.mem;
             for (k, component) in self.components.iter().enumerate() {
                 let (width, height) = component.size;
                 let first_row = index as u32 * component.rows_per_strip;
-                // SAFETY: component `k` exists in the strip too.
+                // SAFETY: the strip was encoded by `strip_jpeg` with the same
+                // gray flag and options as the template, so it has as many
+                // components (`comp_info` entries) as `self.components`, k < that.
                 let comp = unsafe { &*d.cinfo.comp_info.add(k) };
                 let count = comp.height_in_blocks.min(height.saturating_sub(first_row));
                 let blocks = comp.width_in_blocks.min(width) as usize;
                 for row in 0..count {
-                    // SAFETY: a row of the strip's array, read alone, and a
-                    // row of the image's array no other strip writes (each
-                    // strip is put at most once, checked above); both hold at least `blocks` blocks.
+                    // SAFETY: `source` has an array per component (as above) and
+                    // `row` < the strip's height_in_blocks, so libjpeg returns a
+                    // row of the strip's own array, read only here. `to` is row
+                    // `first_row + row` (< `height`, so in `rows`) of the image's
+                    // array, kept alive by the `c` of `gathered` for the whole
+                    // fill. Strips are whole iMCU rows, so strip `index` covers
+                    // block rows first_row..first_row + rows_per_strip, which no
+                    // other strip writes (each strip is put at most once,
+                    // checked above) and nothing reads during the fill;
+                    // provided `pixels` has at most `layout.rows` rows, which
+                    // both callers ensure (`rows_from` clamps, `output_rows`)
+                    // but this safe fn does not check. Both rows hold at least
+                    // `blocks` blocks.
                     unsafe {
                         let from = *((*source_mem).access_virt_barray.expect("memory manager"))(
                             &mut d.cinfo.common,
@@ -465,6 +511,10 @@ fn strip_jpeg(rows: &PixelsRef, gray: bool, options: &Options) -> Result<Vec<u8>
         let mut c = Compressor::new();
         configure(&mut c, rows.width(), rows.height(), gray, options);
         c.cinfo.optimize_coding = 1;
+        // SAFETY: a created, configured compressor. `write_rows` then gets
+        // rows of `width` * 1 or 3 bytes as `configure` declared, provided
+        // `gray` matches `rows.layout()`, which every caller ensures (gray
+        // comes from `is_gray` or the same shape the rows were built with).
         unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
         write_rows(&mut c, rows.rows());
         Ok(c.finish())
@@ -476,15 +526,21 @@ fn strip_jpeg(rows: &PixelsRef, gray: bool, options: &Options) -> Result<Vec<u8>
 fn retable(jpeg: &[u8], tables: &Frequencies) -> Result<Vec<u8>> {
     let out = run_libjpeg(|| {
         let mut d = Decompressor::new(jpeg, true, false);
+        // SAFETY: `d` read its header from a memory source: the call returns
+        // the arrays, owned by `d`, or unwinds.
         let coefficients = unsafe { jpeg_read_coefficients(&mut d.cinfo) };
         let mut c = Compressor::new();
+        // SAFETY: `d` has read its coefficients; `c` is freshly created.
         unsafe { jpeg_copy_critical_parameters(&d.cinfo, &mut c.cinfo) };
         c.cinfo.optimize_coding = 0;
         c.cinfo.num_scans = 0;
         c.cinfo.scan_info = std::ptr::null();
         install_huffman(&mut c, tables);
+        // SAFETY: `coefficients` are `d`'s arrays; `d`, declared before `c`,
+        // outlives it, and is finished only after `c.finish()`.
         unsafe { jpeg_write_coefficients(&mut c.cinfo, coefficients) };
         let out = c.finish();
+        // SAFETY: `d` read all its coefficients and `c`, their user, is finished.
         unsafe { jpeg_finish_decompress(&mut d.cinfo) };
         Ok(out)
     })?;
@@ -576,8 +632,11 @@ fn install_huffman(c: &mut Compressor, tables: &Frequencies) {
             continue;
         }
         let mut freq = *freq;
-        // SAFETY: jpeg_set_defaults allocated the table; libjpeg reads 257
-        // frequencies and writes the table's bits and values.
+        // SAFETY: `htbl` is non-null (checked), a table jpeg_set_defaults
+        // allocated in `c`'s pool; `freq` is a local array of the 257
+        // frequencies libjpeg reads and overwrites; it writes the table's
+        // bits and values. It may call error_exit (JERR_HUFF_CLEN_OVERFLOW),
+        // whose unwind crosses it soundly: it is declared "C-unwind" (above).
         unsafe { jpeg_gen_optimal_table(&mut *c.cinfo, htbl, freq.as_mut_ptr()) };
     }
 }
@@ -602,6 +661,8 @@ fn header(
         c.set_bool(J_BOOLEAN_PARAM::JBOOLEAN_TRELLIS_QUANT, false);
         c.set_bool(J_BOOLEAN_PARAM::JBOOLEAN_TRELLIS_QUANT_DC, false);
         install_huffman(&mut c, tables);
+        // SAFETY: a created compressor configured for `blank`, a one-row
+        // image of the same width and gray/RGB layout.
         unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
         write_metadata(&mut c, metadata);
         write_rows(&mut c, blank.rows());
