@@ -27,10 +27,13 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
     let lib_path = target.join("release/libpixpress.so");
-    // SAFETY: loading our own library, whose initialisers are Rust's and the codecs'.
+    // SAFETY: loading our own library, whose initialisers (Rust's and the
+    // codecs') have no preconditions; `lib` lives to the end of `main`.
     let lib = unsafe { libloading::Library::new(&lib_path) }
         .expect("libpixpress.so: run `make build` first");
-    // SAFETY: the signatures match include/pixpress.h.
+    // SAFETY: the function types match include/pixpress.h (handles as
+    // `c_void` pointers, pxp_status as its 32-bit value); the copied function
+    // pointers are only called while `lib` is loaded (to the end of `main`).
     let (options_new, options_set, compress, buffer_len, buffer_free) = unsafe {
         (
             *lib.get::<OptionsNew>(b"pxp_options_new").unwrap(),
@@ -58,10 +61,12 @@ fn main() {
     println!("|---|---:|---:|---:|");
     for (name, pairs) in cases {
         let options = engine::Options::from_pairs(pairs.iter().copied()).unwrap();
-        // SAFETY: a fresh handle, set through the C API with NUL-terminated strings.
+        // SAFETY: pxp_options_new has no preconditions.
         let handle = unsafe { options_new() };
         for (k, v) in pairs {
             let (k, v) = (CString::new(*k).unwrap(), CString::new(*v).unwrap());
+            // SAFETY: `handle` is a live options handle used by this thread
+            // only; `k` and `v` are NUL-terminated and alive for the call.
             assert_eq!(unsafe { options_set(handle, k.as_ptr(), v.as_ptr()) }, 0);
         }
         let (mut rust, mut c) = (Vec::new(), Vec::new());
@@ -71,13 +76,17 @@ fn main() {
             let rust_ms = started.elapsed().as_secs_f64() * 1e3;
             let started = Instant::now();
             let mut buffer = std::ptr::null_mut();
-            // SAFETY: valid input, handle and out pointer.
             assert_eq!(
+                // SAFETY: `input` is `input.len()` readable bytes, `handle` a
+                // live options handle, `buffer` a writable out slot.
                 unsafe { compress(input.as_ptr(), input.len(), handle, &mut buffer) },
                 0
             );
             let c_ms = started.elapsed().as_secs_f64() * 1e3;
+            // SAFETY: pxp_compress returned PXP_OK (asserted), so `buffer` is a
+            // live buffer.
             assert_eq!(unsafe { buffer_len(buffer) }, out.data.len());
+            // SAFETY: `buffer` is live, freed once here and not used after.
             unsafe { buffer_free(buffer) };
             if round >= 2 {
                 rust.push(rust_ms);

@@ -52,7 +52,12 @@ pub unsafe extern "C" fn pxp_analyze(
     out: *mut *mut pxp_analysis,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `out` is NULL (refused by `init_out`)
+        // or a writable `*mut` slot the caller does not touch during the call.
         let slot = unsafe { init_out(out) }?;
+        // SAFETY: by this export's contract `input` points to `input_len` readable bytes
+        // (or is NULL with 0) that stay valid and unchanged during the call,
+        // the only time the slice is used.
         let input = unsafe { bytes(input, input_len, "input") }?;
         let defaults = Options::default();
         let analysis = engine::analyze(input, options_or_default(o, &defaults))?;
@@ -72,6 +77,8 @@ pub unsafe extern "C" fn pxp_analyze(
 /// `a` is NULL or a live analysis.
 #[no_mangle]
 pub unsafe extern "C" fn pxp_analysis_len(a: *const pxp_analysis) -> usize {
+    // SAFETY: by this export's contract `a` is NULL or a live analysis; it
+    // is immutable, so reading it from any thread is sound.
     unsafe { read_handle(a, 0, |a| a.analysis.points.len()) }
 }
 
@@ -89,11 +96,13 @@ pub unsafe extern "C" fn pxp_analysis_point(
     point: *mut pxp_rate_point,
 ) -> bool {
     boundary::value(false, || {
-        // SAFETY: the caller passes NULL or a live analysis.
+        // SAFETY: by this export's contract `a` is NULL (`None`) or a live,
+        // immutable analysis.
         let Some(p) = (unsafe { a.as_ref() }).and_then(|a| a.analysis.points.get(index)) else {
             return false;
         };
-        // SAFETY: `point` is NULL or a pxp_rate_point, which begins with its size.
+        // SAFETY: by this export's contract `point` is NULL or a caller's
+        // pxp_rate_point, which begins with its `size_t struct_size`.
         let Ok(len) = (unsafe { boundary::sized_len(point, "point", "pxp_rate_point") }) else {
             return false;
         };
@@ -105,7 +114,9 @@ pub unsafe extern "C" fn pxp_analysis_point(
             score: p.score,
             pareto: p.pareto,
         };
-        // SAFETY: `point` has struct_size >= len writable bytes.
+        // SAFETY: `point` is non-null (sized_len checked) with
+        // `struct_size` writable bytes (contract), and `len` is
+        // min(struct_size, size_of::<pxp_rate_point>()).
         unsafe { boundary::write_prefix(point, &full, len) };
         true
     })
@@ -119,6 +130,9 @@ pub unsafe extern "C" fn pxp_analysis_point(
 /// `a` is NULL or a live analysis.
 #[no_mangle]
 pub unsafe extern "C" fn pxp_analysis_json(a: *const pxp_analysis) -> *const c_char {
+    // SAFETY: by this export's contract `a` is NULL or a live analysis; it
+    // is immutable, so reading it from any thread is sound.
+    // The pointer returned is owned by `a`, valid until pxp_analysis_free.
     unsafe { read_handle(a, std::ptr::null(), |a| a.json.as_ptr()) }
 }
 
@@ -129,6 +143,9 @@ pub unsafe extern "C" fn pxp_analysis_json(a: *const pxp_analysis) -> *const c_c
 /// `a` is NULL or a live analysis.
 #[no_mangle]
 pub unsafe extern "C" fn pxp_analysis_svg(a: *const pxp_analysis) -> *const c_char {
+    // SAFETY: by this export's contract `a` is NULL or a live analysis; it
+    // is immutable, so reading it from any thread is sound.
+    // The pointer returned is owned by `a`, valid until pxp_analysis_free.
     unsafe { read_handle(a, std::ptr::null(), |a| a.svg.as_ptr()) }
 }
 
@@ -138,5 +155,7 @@ pub unsafe extern "C" fn pxp_analysis_svg(a: *const pxp_analysis) -> *const c_ch
 /// `a` is NULL or a live analysis; it is invalid afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn pxp_analysis_free(a: *mut pxp_analysis) {
+    // SAFETY: by this export's contract `a` is NULL or a live analysis made by
+    // this library (`Box::into_raw`), not used afterwards.
     unsafe { boundary::free_handle(a) }
 }

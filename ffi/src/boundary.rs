@@ -67,7 +67,8 @@ pub(crate) unsafe fn read_handle<H, T: Copy>(
     fallback: T,
     read: impl FnOnce(&H) -> T,
 ) -> T {
-    // SAFETY: the caller's contract.
+    // SAFETY: the caller guarantees `ptr` is NULL (`as_ref` gives `None`) or
+    // points to a live, aligned `H` not mutated during this call.
     value(fallback, || unsafe { ptr.as_ref() }.map_or(fallback, read))
 }
 
@@ -78,7 +79,9 @@ pub(crate) unsafe fn read_handle<H, T: Copy>(
 pub(crate) unsafe fn free_handle<H>(ptr: *mut H) {
     value((), || {
         if !ptr.is_null() {
-            // SAFETY: the caller's contract.
+            // SAFETY: `ptr` is non-null (checked) and, by the caller's
+            // contract, a handle this crate made with `Box::into_raw`, not
+            // freed before and not used after.
             drop(unsafe { Box::from_raw(ptr) });
         }
     })
@@ -103,7 +106,9 @@ pub(crate) unsafe fn sized_len<T>(
     if out.is_null() {
         return Err(invalid(format!("`{name}` is NULL")));
     }
-    // SAFETY: the caller's contract: the struct begins with its size.
+    // SAFETY: `out` is non-null (checked) and, by the caller's contract,
+    // points to a caller struct that begins with an initialised, aligned
+    // `size_t`, which is all this reads.
     let size = unsafe { out.cast::<usize>().read() };
     if size < std::mem::size_of::<usize>() {
         return Err(invalid(format!(
@@ -119,7 +124,9 @@ pub(crate) unsafe fn sized_len<T>(
 /// # Safety
 /// `out` points to at least `len` writable bytes; `len <= size_of::<T>()`.
 pub(crate) unsafe fn write_prefix<T>(out: *mut T, value: &T, len: usize) {
-    // SAFETY: the caller's contract; `value` has `len` readable bytes.
+    // SAFETY: by the caller's contract `out` has `len` writable bytes and
+    // `len <= size_of::<T>()`, so `value` (a live `&T`) has `len` readable
+    // bytes; `value` is the callee's own struct, so the two do not overlap.
     unsafe {
         std::ptr::copy_nonoverlapping((value as *const T).cast::<u8>(), out.cast::<u8>(), len)
     }
@@ -130,7 +137,8 @@ pub(crate) unsafe fn write_prefix<T>(out: *mut T, value: &T, len: usize) {
 /// # Safety
 /// `ptr` is NULL or points to a live `T` for the returned lifetime.
 pub(crate) unsafe fn arg<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, Error> {
-    // SAFETY: the caller's contract.
+    // SAFETY: the caller guarantees `ptr` is NULL (`None`) or points to a
+    // live, aligned `T` that stays valid and unmutated for `'a`.
     unsafe { ptr.as_ref() }.ok_or_else(|| invalid(format!("`{name}` is NULL")))
 }
 
@@ -139,7 +147,8 @@ pub(crate) unsafe fn arg<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, Erro
 /// # Safety
 /// `ptr` is NULL or points to a live `T`, not aliased, for the returned lifetime.
 pub(crate) unsafe fn arg_mut<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, Error> {
-    // SAFETY: the caller's contract.
+    // SAFETY: the caller guarantees `ptr` is NULL (`None`) or points to a
+    // live, aligned `T` that nothing else accesses for `'a`.
     unsafe { ptr.as_mut() }.ok_or_else(|| invalid(format!("`{name}` is NULL")))
 }
 
@@ -151,7 +160,9 @@ pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize, name: &str) -> Result
     match (ptr.is_null(), len) {
         (true, 0) => Ok(&[]),
         (true, _) => Err(invalid(format!("`{name}` is NULL"))),
-        // SAFETY: the caller's contract.
+        // SAFETY: `ptr` is non-null (this arm) and, by the caller's contract,
+        // points to `len` initialised bytes of one allocation (so `len` <=
+        // isize::MAX) not mutated for `'a`; `u8` needs no alignment.
         (false, _) => Ok(unsafe { std::slice::from_raw_parts(ptr, len) }),
     }
 }
@@ -161,8 +172,11 @@ pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize, name: &str) -> Result
 /// # Safety
 /// `ptr` is NULL or a NUL-terminated string alive for the returned lifetime.
 pub(crate) unsafe fn text<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Error> {
+    // SAFETY: our caller guarantees `ptr` is NULL or a NUL-terminated string
+    // alive for `'a`, so its first byte is a live `c_char`, as `arg` needs.
     let c = unsafe { arg(ptr, name) }?;
-    // SAFETY: non-NULL and NUL-terminated by the caller's contract.
+    // SAFETY: `c` is non-NULL (`arg` checked) and, by the caller's contract,
+    // starts a NUL-terminated string alive and unchanged for `'a`.
     unsafe { CStr::from_ptr(c) }
         .to_str()
         .map_err(|_| invalid(format!("`{name}` is not UTF-8")))
@@ -177,8 +191,10 @@ pub(crate) unsafe fn path<'a>(
     name: &str,
 ) -> Result<&'a std::path::Path, Error> {
     use std::os::unix::ffi::OsStrExt;
+    // SAFETY: as in `text`: NULL, or a NUL-terminated string alive for `'a`.
     let c = unsafe { arg(ptr, name) }?;
-    // SAFETY: non-NULL and NUL-terminated by the caller's contract.
+    // SAFETY: `c` is non-NULL (`arg` checked) and, by the caller's contract,
+    // starts a NUL-terminated string alive and unchanged for `'a`.
     let raw = unsafe { CStr::from_ptr(c) }.to_bytes();
     if raw.is_empty() {
         return Err(invalid(format!("`{name}` is empty")));
@@ -192,6 +208,8 @@ pub(crate) unsafe fn path<'a>(
 /// # Safety
 /// `out` is NULL or writable.
 pub(crate) unsafe fn init_out<'a, T>(out: *mut *mut T) -> Result<&'a mut *mut T, Error> {
+    // SAFETY: our caller guarantees `out` is NULL or a writable, aligned
+    // `*mut T` slot that nothing else uses during the call.
     let slot = unsafe { arg_mut(out, "out") }?;
     *slot = std::ptr::null_mut();
     Ok(slot)

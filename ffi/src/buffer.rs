@@ -12,7 +12,9 @@ pub struct pxp_buffer {
 
 /// Runs `read` on the buffer, or returns `fallback` for NULL.
 fn read<T: Copy>(b: *const pxp_buffer, fallback: T, read: impl FnOnce(&Compressed) -> T) -> T {
-    // SAFETY: the exported functions document that `b` is NULL or a live buffer.
+    // SAFETY: every caller is an export whose `# Safety` requires `b` to be
+    // NULL or a live buffer, and passes its own `b` unchanged. (This helper
+    // is a safe fn over a raw pointer: sound only through those callers.)
     unsafe { boundary::read_handle(b, fallback, |b| read(&b.compressed)) }
 }
 
@@ -77,5 +79,7 @@ pub unsafe extern "C" fn pxp_buffer_unchanged(b: *const pxp_buffer) -> bool {
 /// `b` is NULL or a live buffer; it is invalid afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn pxp_buffer_free(b: *mut pxp_buffer) {
+    // SAFETY: by this export's contract `b` is NULL or a live buffer made by
+    // this library (`Box::into_raw`), not used afterwards.
     unsafe { boundary::free_handle(b) }
 }

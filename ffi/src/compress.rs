@@ -76,6 +76,8 @@ pub unsafe extern "C" fn pxp_compress(
     o: *const pxp_options,
     out: *mut *mut pxp_buffer,
 ) -> pxp_status {
+    // SAFETY: this export's contract on `input`, `o` and `out` is the one
+    // pxp_compress_with_progress needs; a NULL `progress` needs nothing.
     unsafe { pxp_compress_with_progress(input, input_len, o, None, std::ptr::null_mut(), out) }
 }
 
@@ -94,7 +96,12 @@ pub unsafe extern "C" fn pxp_compress_with_progress(
     out: *mut *mut pxp_buffer,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `out` is NULL (refused by `init_out`)
+        // or a writable `*mut` slot the caller does not touch during the call.
         let slot = unsafe { init_out(out) }?;
+        // SAFETY: by this export's contract `input` points to `input_len` readable bytes
+        // (or is NULL with 0) that stay valid and unchanged during the call,
+        // the only time the slice is used.
         let input = unsafe { bytes(input, input_len, "input") }?;
         let defaults = Options::default();
         let options = options_or_default(o, &defaults);
@@ -107,7 +114,9 @@ pub unsafe extern "C" fn pxp_compress_with_progress(
                         stage: p.stage.into(),
                         fraction: f64::from(p.fraction),
                     };
-                    // SAFETY: the caller vouches for the callback and its user data.
+                    // SAFETY: by this export's contract `callback` is safe to
+                    // call with `user_data`; `c` is a local alive for the call;
+                    // it runs on the calling thread, inside this export.
                     unsafe { callback(user_data, &c) == 0 }
                 };
                 engine::compress_with_progress(input, options, &mut report)?
@@ -132,7 +141,10 @@ pub unsafe extern "C" fn pxp_compress_file(
     o: *const pxp_options,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `input_path` is NULL or a
+        // NUL-terminated string, alive and unchanged during the call.
         let input = unsafe { path(input_path, "input_path") }?;
+        // SAFETY: as above, for `output_path`.
         let output = unsafe { path(output_path, "output_path") }?;
         let defaults = Options::default();
         engine::compress_file(input, output, options_or_default(o, &defaults)).map(drop)
@@ -153,7 +165,12 @@ pub unsafe extern "C" fn pxp_probe(
     info: *mut pxp_info,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `info` is NULL or a caller's
+        // `pxp_info`, which begins with its `size_t struct_size`.
         let len = unsafe { boundary::sized_len(info, "info", "pxp_info") }?;
+        // SAFETY: by this export's contract `input` points to `input_len` readable bytes
+        // (or is NULL with 0) that stay valid and unchanged during the call,
+        // the only time the slice is used.
         let input = unsafe { bytes(input, input_len, "input") }?;
         let probed = engine::probe(input)?;
         let full = pxp_info {
@@ -172,7 +189,9 @@ pub unsafe extern "C" fn pxp_probe(
             dpi_x: probed.dpi.map_or(0.0, |d| d.0),
             dpi_y: probed.dpi.map_or(0.0, |d| d.1),
         };
-        // SAFETY: `info` has struct_size >= len writable bytes.
+        // SAFETY: `info` is non-null (sized_len checked) with `struct_size`
+        // writable bytes (contract), and `len` is
+        // min(struct_size, size_of::<pxp_info>()).
         unsafe { boundary::write_prefix(info, &full, len) };
         Ok(())
     })

@@ -30,7 +30,12 @@ pub unsafe extern "C" fn pxp_decode(
     out: *mut *mut pxp_image,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `out` is NULL (refused by `init_out`)
+        // or a writable `*mut` slot the caller does not touch during the call.
         let slot = unsafe { init_out(out) }?;
+        // SAFETY: by this export's contract `input` points to `input_len` readable bytes
+        // (or is NULL with 0) that stay valid and unchanged during the call,
+        // the only time the slice is used.
         let input = unsafe { bytes(input, input_len, "input") }?;
         let defaults = Options::default();
         let decoded = engine::decode(input, options_or_default(o, &defaults))?;
@@ -41,7 +46,9 @@ pub unsafe extern "C" fn pxp_decode(
 
 /// Runs `read` on the image, or returns `fallback` for NULL.
 fn read<T: Copy>(i: *const pxp_image, fallback: T, read: impl FnOnce(&DecodedImage) -> T) -> T {
-    // SAFETY: the exported functions document that `i` is NULL or a live image.
+    // SAFETY: every caller is an export whose `# Safety` requires `i` to be
+    // NULL or a live image, and passes its own `i` unchanged. (This helper is
+    // a safe fn over a raw pointer: sound only through those callers.)
     unsafe { boundary::read_handle(i, fallback, |i| read(&i.decoded)) }
 }
 
@@ -119,6 +126,8 @@ pub unsafe extern "C" fn pxp_image_source_format(i: *const pxp_image) -> pxp_for
 /// `i` is NULL or a live image; it is invalid afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn pxp_image_free(i: *mut pxp_image) {
+    // SAFETY: by this export's contract `i` is NULL or a live image made by
+    // this library (`Box::into_raw`), not used afterwards.
     unsafe { boundary::free_handle(i) }
 }
 
@@ -143,6 +152,8 @@ pub unsafe extern "C" fn pxp_encode(
     out: *mut *mut pxp_buffer,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `out` is NULL (refused by `init_out`)
+        // or a writable `*mut` slot the caller does not touch during the call.
         let slot = unsafe { init_out(out) }?;
         let layout = layout_from_c(layout)
             .ok_or_else(|| invalid(format!("{layout} is not a pxp_layout value")))?;
@@ -157,6 +168,10 @@ pub unsafe extern "C" fn pxp_encode(
                     invalid(format!("{width}x{height} with stride {stride} overflows"))
                 })?,
         };
+        // SAFETY: by this export's contract `pixels` points to
+        // `stride * (height - 1) + width * channels` readable bytes, which is
+        // `len` as computed (checked for overflow) above; they stay valid and
+        // unchanged during the call, the only time the slice is used.
         let data = unsafe { bytes(pixels, len, "pixels") }?;
         let view = PixelsRef::new(data, width, height, stride, layout)?;
         let defaults = Options::default();

@@ -41,8 +41,13 @@ pub unsafe extern "C" fn pxp_metadata_read(
     out: *mut *mut pxp_metadata,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `out` is NULL (refused) or a writable
+        // `*mut` slot the caller does not touch during the call.
         let out = unsafe { arg_mut(out, "out") }?;
         *out = std::ptr::null_mut();
+        // SAFETY: by this export's contract `input` points to `input_len` readable bytes
+        // (or is NULL with 0) that stay valid and unchanged during the call,
+        // the only time the slice is used.
         let input = unsafe { bytes(input, input_len, "input") }?;
         let metadata = engine::read_metadata(input)?;
         *out = Box::into_raw(Box::new(pxp_metadata::new(metadata)));
@@ -56,6 +61,7 @@ pub unsafe extern "C" fn pxp_metadata_read(
 /// `m` is NULL or a live handle.
 #[no_mangle]
 pub unsafe extern "C" fn pxp_metadata_count(m: *const pxp_metadata) -> usize {
+    // SAFETY: by this export's contract `m` is NULL or a live, immutable handle.
     unsafe { boundary::read_handle(m, 0, |m| m.fields.len()) }
 }
 
@@ -72,7 +78,11 @@ pub unsafe extern "C" fn pxp_metadata_field(
     value: *mut *const c_char,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `m` is NULL or a live, immutable handle,
+        // which outlives the pointers into it handed back (valid while `m` lives).
         let m = unsafe { arg(m, "metadata") }?;
+        // SAFETY: by this export's contract `key` and `value` are NULL (refused)
+        // or writable `*const c_char` slots, distinct and untouched during the call.
         let (key, value) = (unsafe { arg_mut(key, "key") }?, unsafe {
             arg_mut(value, "value")
         }?);
@@ -97,6 +107,8 @@ pub unsafe extern "C" fn pxp_metadata_get(
     key: *const c_char,
 ) -> *const c_char {
     boundary::value(std::ptr::null(), || {
+        // SAFETY: by this export's contract `m` is NULL or a live, immutable
+        // handle, and `key` NULL or a NUL-terminated string alive during the call.
         let (Ok(m), Ok(key)) = (unsafe { arg(m, "metadata") }, unsafe { text(key, "key") }) else {
             return std::ptr::null();
         };
@@ -115,6 +127,7 @@ pub unsafe extern "C" fn pxp_metadata_get(
 #[no_mangle]
 pub unsafe extern "C" fn pxp_metadata_json(m: *const pxp_metadata) -> *mut c_char {
     boundary::value(std::ptr::null_mut(), || {
+        // SAFETY: by this export's contract `m` is NULL or a live, immutable handle.
         let Ok(m) = (unsafe { arg(m, "metadata") }) else {
             return std::ptr::null_mut();
         };
@@ -134,6 +147,8 @@ pub unsafe extern "C" fn pxp_metadata_diff_json(
     after: *const pxp_metadata,
 ) -> *mut c_char {
     boundary::value(std::ptr::null_mut(), || {
+        // SAFETY: by this export's contract `before` and `after` are NULL or live,
+        // immutable handles (they may be the same one: both are shared borrows).
         let (Ok(a), Ok(b)) = (unsafe { arg(before, "before") }, unsafe {
             arg(after, "after")
         }) else {
@@ -153,6 +168,8 @@ fn owned_string(text: String) -> *mut c_char {
 /// `m` is NULL or a live handle; it is invalid afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn pxp_metadata_free(m: *mut pxp_metadata) {
+    // SAFETY: by this export's contract `m` is NULL or a live handle made by
+    // this library (`Box::into_raw`), not used afterwards.
     unsafe { boundary::free_handle(m) }
 }
 
@@ -168,6 +185,8 @@ pub unsafe extern "C" fn pxp_buffer_restore_record(
     data: *mut *const u8,
 ) -> usize {
     boundary::value(0, || {
+        // SAFETY: by this export's contract `b` is NULL or a live, immutable buffer
+        // (which owns the record pointed to), and `data` NULL or a writable slot.
         let (Ok(b), Ok(data)) = (unsafe { arg(b, "buffer") }, unsafe {
             arg_mut(data, "data")
         }) else {
@@ -194,8 +213,13 @@ pub unsafe extern "C" fn pxp_rewrite_metadata(
     out: *mut *mut pxp_buffer,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `out` is NULL (refused) or a writable
+        // `*mut` slot the caller does not touch during the call.
         let out = unsafe { arg_mut(out, "out") }?;
         *out = std::ptr::null_mut();
+        // SAFETY: by this export's contract `input` points to `input_len` readable bytes
+        // (or is NULL with 0) that stay valid and unchanged during the call,
+        // the only time the slice is used.
         let input = unsafe { bytes(input, input_len, "input") }?;
         let default = engine::Options::default();
         let options = crate::options::options_or_default(o, &default);
@@ -220,9 +244,17 @@ pub unsafe extern "C" fn pxp_restore_metadata(
     out: *mut *mut pxp_buffer,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `out` is NULL (refused) or a writable
+        // `*mut` slot the caller does not touch during the call.
         let out = unsafe { arg_mut(out, "out") }?;
         *out = std::ptr::null_mut();
+        // SAFETY: by this export's contract `input` points to `input_len` readable bytes
+        // (or is NULL with 0) that stay valid and unchanged during the call,
+        // the only time the slice is used.
         let input = unsafe { bytes(input, input_len, "input") }?;
+        // SAFETY: by this export's contract `record` points to `record_len` readable bytes
+        // (or is NULL with 0) that stay valid and unchanged during the call,
+        // the only time the slice is used.
         let record = unsafe { bytes(record, record_len, "record") }?;
         let compressed = engine::restore_metadata(input, record)?;
         *out = Box::into_raw(Box::new(pxp_buffer { compressed }));
@@ -255,17 +287,26 @@ struct CInterceptor {
     user_data: *mut c_void,
 }
 
-// SAFETY: the caller of pxp_options_set_interceptor promises the callback
-// and its user data may be used from any thread that makes calls.
+// SAFETY: the only non-`Send` field is the raw `user_data`, which this type
+// never dereferences; the caller of pxp_options_set_interceptor promised the
+// callback may be called with it from any thread that makes calls with the
+// options (see its `# Safety`), so moving the pair to such a thread is sound.
 unsafe impl Send for CInterceptor {}
+// SAFETY: `CInterceptor` is only read (its fields are never changed after
+// construction) and `intercept` takes `&self`; calling the callback from
+// several threads at once is what the caller of
+// pxp_options_set_interceptor promised is safe (see its `# Safety`).
 unsafe impl Sync for CInterceptor {}
 
 impl engine::MetadataInterceptor for CInterceptor {
     fn intercept(&self, edit: &mut MetadataEdit) -> Result<(), String> {
         let view = pxp_metadata::new(edit.metadata().clone());
         let mut handle = pxp_metadata_edit { edit };
-        // SAFETY: the caller's contract for the callback; both pointers live
-        // for the duration of the call.
+        // SAFETY: the caller of pxp_options_set_interceptor promised the
+        // callback is safe to call with `user_data` on this thread; `view`
+        // and `handle` are locals alive for the whole call, and `handle.edit`
+        // is derived from the `&mut` edit we hold, used by nothing else until
+        // the callback returns (the handle is documented valid only during it).
         let code = unsafe { (self.callback)(self.user_data, &view, &mut handle) };
         match code {
             0 => Ok(()),
@@ -294,6 +335,8 @@ pub unsafe extern "C" fn pxp_options_set_interceptor(
     user_data: *mut c_void,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `o` is NULL or a live handle no other
+        // thread uses during the call, so the `&mut` is exclusive.
         let o = unsafe { arg_mut(o, "options") }?;
         o.inner.interceptor = callback.map(|callback| {
             engine::Interceptor::new(CInterceptor {
@@ -318,7 +361,11 @@ pub unsafe extern "C" fn pxp_metadata_edit_set(
     value: *const c_char,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `e` is NULL or the handle given to the
+        // callback that is running now (so its edit is alive and borrowed by nothing else).
         let edit = unsafe { edit_of(e) }?;
+        // SAFETY: by this export's contract `key` and `value` are NULL or
+        // NUL-terminated strings, alive and unchanged during the call.
         edit.set(unsafe { text(key, "key") }?, unsafe {
             text(value, "value")
         }?)
@@ -336,7 +383,11 @@ pub unsafe extern "C" fn pxp_metadata_edit_remove(
     key: *const c_char,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `e` is NULL or the handle given to the
+        // callback that is running now (so its edit is alive and borrowed by nothing else).
         let edit = unsafe { edit_of(e) }?;
+        // SAFETY: by this export's contract `key` is NULL or a NUL-terminated
+        // string, alive and unchanged during the call.
         edit.remove(unsafe { text(key, "key") }?).map(|_| ())
     })
 }
@@ -346,7 +397,11 @@ pub unsafe extern "C" fn pxp_metadata_edit_remove(
 /// # Safety
 /// `e` is NULL or the handle given to the running callback.
 unsafe fn edit_of<'a>(e: *mut pxp_metadata_edit) -> Result<&'a mut MetadataEdit, engine::Error> {
+    // SAFETY: our caller guarantees `e` is NULL or the handle given to the
+    // running callback: a live `pxp_metadata_edit` on the interceptor's stack.
     let handle = unsafe { arg_mut(e, "edit") }?;
-    // SAFETY: the handle points to the edit for the duration of the callback.
+    // SAFETY: `intercept` made `handle.edit` from its live `&mut MetadataEdit`
+    // and does not touch that edit until the callback (the only place `e`
+    // is valid, per the contract) returns, so this `&mut` is exclusive.
     Ok(unsafe { &mut *handle.edit })
 }

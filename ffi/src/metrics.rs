@@ -4,6 +4,7 @@
 use crate::boundary;
 use crate::status::pxp_status;
 use std::ffi::{c_char, CString};
+use std::sync::OnceLock;
 
 /// The stages whose durations are measured, indexing the `stage_*` arrays
 /// of pxp_stats.
@@ -28,21 +29,42 @@ pub enum pxp_metric_stage {
 /// as the Prometheus text labels it; a static string, NULL out of range.
 #[no_mangle]
 pub extern "C" fn pxp_metric_stage_name(stage: u32) -> *const c_char {
-    const NAMES: [&std::ffi::CStr; PXP_METRIC_STAGES] = [
-        c"decode",
-        c"transform",
-        c"encode",
-        c"search",
-        c"metadata",
-        c"checkpoint",
-    ];
+    // The core's names, NUL-terminated once for the life of the process.
+    static NAMES: OnceLock<Vec<CString>> = OnceLock::new();
     NAMES
+        .get_or_init(|| {
+            engine::MetricStage::ALL
+                .iter()
+                .filter_map(|s| CString::new(s.name()).ok())
+                .collect()
+        })
         .get(stage as usize)
         .map_or(std::ptr::null(), |name| name.as_ptr())
 }
 
 /// How many stages pxp_stats counts.
 pub const PXP_METRIC_STAGES: usize = 6;
+const _: () = assert!(
+    matches!(
+        engine::MetricStage::ALL[pxp_metric_stage::PXP_METRIC_DECODE as usize],
+        engine::MetricStage::Decode
+    ) && matches!(
+        engine::MetricStage::ALL[pxp_metric_stage::PXP_METRIC_TRANSFORM as usize],
+        engine::MetricStage::Transform
+    ) && matches!(
+        engine::MetricStage::ALL[pxp_metric_stage::PXP_METRIC_ENCODE as usize],
+        engine::MetricStage::Encode
+    ) && matches!(
+        engine::MetricStage::ALL[pxp_metric_stage::PXP_METRIC_SEARCH as usize],
+        engine::MetricStage::Search
+    ) && matches!(
+        engine::MetricStage::ALL[pxp_metric_stage::PXP_METRIC_METADATA as usize],
+        engine::MetricStage::Metadata
+    ) && matches!(
+        engine::MetricStage::ALL[pxp_metric_stage::PXP_METRIC_CHECKPOINT as usize],
+        engine::MetricStage::Checkpoint
+    )
+);
 /// The size of pxp_stats' `errors` array: one slot per pxp_status value.
 pub const PXP_STATUS_SLOTS: usize = 16;
 
@@ -116,7 +138,8 @@ pub extern "C" fn pxp_set_memory_budget(bytes: u64) {
 #[no_mangle]
 pub unsafe extern "C" fn pxp_stats_snapshot(out: *mut pxp_stats) -> pxp_status {
     boundary::status(|| {
-        // SAFETY: `out` is NULL or a pxp_stats, which begins with its size.
+        // SAFETY: by this export's contract `out` is NULL or a caller's
+        // pxp_stats, which begins with its `size_t struct_size`.
         let len = unsafe { boundary::sized_len(out, "out", "pxp_stats") }?;
         let stats = engine::stats();
         let mut full = pxp_stats {
@@ -146,7 +169,9 @@ pub unsafe extern "C" fn pxp_stats_snapshot(out: *mut pxp_stats) -> pxp_status {
             full.stage_count[k] = stage.count;
             full.stage_seconds[k] = stage.seconds;
         }
-        // SAFETY: `out` has struct_size >= len writable bytes.
+        // SAFETY: `out` is non-null (sized_len checked) with `struct_size`
+        // writable bytes (contract), and `len` is
+        // min(struct_size, size_of::<pxp_stats>()).
         unsafe { boundary::write_prefix(out, &full, len) };
         Ok(())
     })
@@ -171,8 +196,42 @@ pub extern "C" fn pxp_metrics_prometheus() -> *mut c_char {
 pub unsafe extern "C" fn pxp_string_free(s: *mut c_char) {
     boundary::value((), || {
         if !s.is_null() {
-            // SAFETY: the caller's contract: a CString the library made.
+            // SAFETY: `s` is non-null (checked) and, by this export's contract,
+            // a string the library returned as owned (made by
+            // `CString::into_raw`), not yet freed and not used afterwards.
             drop(unsafe { CString::from_raw(s) });
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engine::MetricStage;
+
+    #[test]
+    fn the_header_stages_are_the_cores() {
+        assert_eq!(PXP_METRIC_STAGES, MetricStage::ALL.len());
+        let values = [
+            (pxp_metric_stage::PXP_METRIC_DECODE, MetricStage::Decode),
+            (
+                pxp_metric_stage::PXP_METRIC_TRANSFORM,
+                MetricStage::Transform,
+            ),
+            (pxp_metric_stage::PXP_METRIC_ENCODE, MetricStage::Encode),
+            (pxp_metric_stage::PXP_METRIC_SEARCH, MetricStage::Search),
+            (pxp_metric_stage::PXP_METRIC_METADATA, MetricStage::Metadata),
+            (
+                pxp_metric_stage::PXP_METRIC_CHECKPOINT,
+                MetricStage::Checkpoint,
+            ),
+        ];
+        for (value, stage) in values {
+            assert_eq!(MetricStage::ALL[value as usize], stage);
+            // SAFETY: a non-null result is a static NUL-terminated string.
+            let name = unsafe { std::ffi::CStr::from_ptr(pxp_metric_stage_name(value as u32)) };
+            assert_eq!(name.to_str().unwrap(), stage.name());
+        }
+        assert!(pxp_metric_stage_name(PXP_METRIC_STAGES as u32).is_null());
+    }
 }

@@ -2,7 +2,7 @@
 
 use crate::boundary::{self, arg_mut, invalid, text};
 use crate::status::{format_from_c, pxp_status};
-use engine::Options;
+use engine::{OptionValue, Options};
 use std::ffi::c_char;
 
 /// Options for a call: the same keys and values as the CLI's `-s KEY=VALUE`,
@@ -19,7 +19,10 @@ pub struct pxp_options {
 
 /// The options a NULL `pxp_options *` stands for.
 pub(crate) fn options_or_default(o: *const pxp_options, default: &Options) -> &Options {
-    // SAFETY: the exported functions document that `o` is NULL or a live handle.
+    // SAFETY: every caller is an export whose `# Safety` requires `o` to be
+    // NULL or a live handle not being set meanwhile, and passes its own `o`;
+    // the returned borrow is used only during that export's call. (This is a
+    // safe fn over a raw pointer: sound only through those callers.)
     match unsafe { o.as_ref() } {
         Some(o) => &o.inner,
         None => default,
@@ -44,7 +47,8 @@ pub extern "C" fn pxp_options_new() -> *mut pxp_options {
 #[no_mangle]
 pub unsafe extern "C" fn pxp_options_clone(o: *const pxp_options) -> *mut pxp_options {
     boundary::value(std::ptr::null_mut(), || {
-        // SAFETY: the caller's contract.
+        // SAFETY: by this export's contract `o` is NULL (`None`) or a live
+        // handle, only read (cloned) here.
         unsafe { o.as_ref() }.map_or(std::ptr::null_mut(), |o| {
             Box::into_raw(Box::new(pxp_options {
                 inner: o.inner.clone(),
@@ -59,6 +63,9 @@ pub unsafe extern "C" fn pxp_options_clone(o: *const pxp_options) -> *mut pxp_op
 /// `o` is NULL or a live handle no other thread is using; it is invalid afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn pxp_options_free(o: *mut pxp_options) {
+    // SAFETY: by this export's contract `o` is NULL or a live handle made by
+    // this library (`Box::into_raw`), not used afterwards.
+    // No other thread may be using it (the contract says so).
     unsafe { boundary::free_handle(o) }
 }
 
@@ -76,8 +83,13 @@ pub unsafe extern "C" fn pxp_options_set(
     value: *const c_char,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by the contract of the exports that reach here, `o` is NULL or a
+        // live handle no other thread uses during the call, so `&mut` is exclusive.
         let o = unsafe { arg_mut(o, "options") }?;
+        // SAFETY: by this export's contract `key` is NULL or a NUL-terminated
+        // string, alive and unchanged during the call.
         let key = unsafe { text(key, "key") }?;
+        // SAFETY: as above, for `value`.
         let value = unsafe { text(value, "value") }?;
         let mut changed = o.inner.clone();
         changed.set(key, value)?;
@@ -86,11 +98,13 @@ pub unsafe extern "C" fn pxp_options_set(
     })
 }
 
-/// Sets one option from its string form (shared by the typed setters).
-fn set(o: *mut pxp_options, key: &str, value: &str) -> pxp_status {
+/// Sets one option from a typed value (shared by the typed setters).
+fn set(o: *mut pxp_options, key: &str, value: OptionValue) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by the contract of the exports that reach here, `o` is NULL or a
+        // live handle no other thread uses during the call, so `&mut` is exclusive.
         let o = unsafe { arg_mut(o, "options") }?;
-        o.inner.set(key, value)
+        o.inner.set_value(key, &value)
     })
 }
 
@@ -102,8 +116,8 @@ fn set(o: *mut pxp_options, key: &str, value: &str) -> pxp_status {
 #[no_mangle]
 pub unsafe extern "C" fn pxp_options_set_format(o: *mut pxp_options, format: u32) -> pxp_status {
     match (format, format_from_c(format)) {
-        (0, _) => set(o, "format", "same"),
-        (_, Some(f)) => set(o, "format", f.name()),
+        (0, _) => set(o, "format", OptionValue::Text("same".into())),
+        (_, Some(f)) => set(o, "format", OptionValue::Text(f.name().into())),
         (_, None) => {
             boundary::status(|| Err(invalid(format!("{format} is not a pxp_format value"))))
         }
@@ -117,8 +131,8 @@ pub unsafe extern "C" fn pxp_options_set_format(o: *mut pxp_options, format: u32
 #[no_mangle]
 pub unsafe extern "C" fn pxp_options_set_quality(o: *mut pxp_options, quality: u32) -> pxp_status {
     match quality {
-        0 => set(o, "quality", ""),
-        q => set(o, "quality", &q.to_string()),
+        0 => set(o, "quality", OptionValue::Default),
+        q => set(o, "quality", OptionValue::Int(q.into())),
     }
 }
 
@@ -128,7 +142,7 @@ pub unsafe extern "C" fn pxp_options_set_quality(o: *mut pxp_options, quality: u
 /// `o` is NULL or a live handle used by no other thread.
 #[no_mangle]
 pub unsafe extern "C" fn pxp_options_set_effort(o: *mut pxp_options, effort: u32) -> pxp_status {
-    set(o, "effort", &effort.to_string())
+    set(o, "effort", OptionValue::Int(effort.into()))
 }
 
 /// Turns lossless encoding on or off (for JPEG to JPEG: lossless optimization).
@@ -140,7 +154,7 @@ pub unsafe extern "C" fn pxp_options_set_lossless(
     o: *mut pxp_options,
     lossless: bool,
 ) -> pxp_status {
-    set(o, "lossless", if lossless { "true" } else { "false" })
+    set(o, "lossless", OptionValue::Bool(lossless))
 }
 
 /// Sets the resize box; 0 leaves that side free (both 0: no resize). The fit
@@ -154,10 +168,10 @@ pub unsafe extern "C" fn pxp_options_set_resize(
     width: u32,
     height: u32,
 ) -> pxp_status {
-    let side = |v: u32| if v == 0 { String::new() } else { v.to_string() };
+    let side = |v: u32| (v != 0).then_some(v);
     match (width, height) {
-        (0, 0) => set(o, "resize", ""),
-        (w, h) => set(o, "resize", &format!("{}x{}", side(w), side(h))),
+        (0, 0) => set(o, "resize", OptionValue::Default),
+        (w, h) => set(o, "resize", OptionValue::Pair(side(w), side(h))),
     }
 }
 
@@ -170,5 +184,9 @@ pub unsafe extern "C" fn pxp_options_set_max_pixels(
     o: *mut pxp_options,
     max_pixels: u64,
 ) -> pxp_status {
-    set(o, "max_pixels", &max_pixels.to_string())
+    let value = i64::try_from(max_pixels).map_or_else(
+        |_| OptionValue::Text(max_pixels.to_string()),
+        OptionValue::Int,
+    );
+    set(o, "max_pixels", value)
 }

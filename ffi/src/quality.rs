@@ -50,8 +50,16 @@ pub unsafe extern "C" fn pxp_score(
     score: *mut f64,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `score` is NULL (refused) or a
+        // writable, aligned `f64` the caller does not touch during the call.
         let score = unsafe { arg_mut(score, "score") }?;
+        // SAFETY: by this export's contract `reference` points to `reference_len` readable bytes
+        // (or is NULL with 0) that stay valid and unchanged during the call,
+        // the only time the slice is used.
         let reference = unsafe { bytes(reference, reference_len, "reference") }?;
+        // SAFETY: by this export's contract `distorted` points to `distorted_len` readable bytes
+        // (or is NULL with 0) that stay valid and unchanged during the call,
+        // the only time the slice is used.
         let distorted = unsafe { bytes(distorted, distorted_len, "distorted") }?;
         let metric = metric_from_c(metric)
             .ok_or_else(|| invalid(format!("{metric} is not a pxp_metric value")))?;
@@ -99,14 +107,16 @@ pub unsafe extern "C" fn pxp_buffer_search(
     report: *mut pxp_search_report,
 ) -> bool {
     boundary::value(false, || {
-        // SAFETY: the caller passes NULL or a live buffer.
+        // SAFETY: by this export's contract `b` is NULL (`None`) or a live,
+        // immutable buffer.
         let Some(buffer) = (unsafe { b.as_ref() }) else {
             return false;
         };
         let Some(search) = &buffer.compressed.search else {
             return false;
         };
-        // SAFETY: `report` is NULL or a pxp_search_report, which begins with its size.
+        // SAFETY: by this export's contract `report` is NULL or a caller's
+        // pxp_search_report, which begins with its `size_t struct_size`.
         let Ok(len) = (unsafe { boundary::sized_len(report, "report", "pxp_search_report") })
         else {
             return false;
@@ -122,7 +132,9 @@ pub unsafe extern "C" fn pxp_buffer_search(
             sampled: search.sampled,
             seconds: search.time.as_secs_f64(),
         };
-        // SAFETY: `report` has struct_size >= len writable bytes.
+        // SAFETY: `report` is non-null (sized_len checked) with
+        // `struct_size` writable bytes (contract), and `len` is
+        // min(struct_size, size_of::<pxp_search_report>()).
         unsafe { boundary::write_prefix(report, &full, len) };
         true
     })

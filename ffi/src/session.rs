@@ -96,8 +96,13 @@ pub unsafe extern "C" fn pxp_session_spec_set(
     value: *const c_char,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `spec` is NULL or a live handle,
+        // which the caller does not use elsewhere during this setter.
         let spec = unsafe { arg_mut(spec, "spec") }?;
+        // SAFETY: by this export's contract `key` is NULL or a NUL-terminated
+        // string, alive and unchanged during the call.
         let key = unsafe { text(key, "key") }?;
+        // SAFETY: as above, for `value`.
         let value = unsafe { text(value, "value") }?;
         spec.inner.set(key, value)
     })
@@ -109,6 +114,8 @@ pub unsafe extern "C" fn pxp_session_spec_set(
 /// `spec` is NULL or a live handle, not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn pxp_session_spec_free(spec: *mut pxp_session_spec) {
+    // SAFETY: by this export's contract `spec` is NULL or a live spec made by
+    // this library (`Box::into_raw`), not used afterwards.
     unsafe { boundary::free_handle(spec) }
 }
 
@@ -132,7 +139,11 @@ pub unsafe extern "C" fn pxp_session_open_or_create(
     out: *mut *mut pxp_session,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `out` is NULL (refused by `init_out`)
+        // or a writable `*mut` slot the caller does not touch during the call.
         let slot = unsafe { init_out(out) }?;
+        // SAFETY: by this export's contract `spec` is NULL or a live handle,
+        // only read (cloned) here.
         let spec = unsafe { arg(spec, "spec") }?;
         *slot = handle(Session::open_or_create(spec.inner.clone())?);
         Ok(())
@@ -149,7 +160,11 @@ pub unsafe extern "C" fn pxp_session_open(
     out: *mut *mut pxp_session,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `out` is NULL (refused by `init_out`)
+        // or a writable `*mut` slot the caller does not touch during the call.
         let slot = unsafe { init_out(out) }?;
+        // SAFETY: by this export's contract `state_dir` is NULL or a
+        // NUL-terminated string, alive and unchanged during the call.
         let dir = unsafe { path(state_dir, "state_dir") }?;
         *slot = handle(Session::open(dir)?);
         Ok(())
@@ -188,6 +203,8 @@ pub unsafe extern "C" fn pxp_session_run(
     user_data: *mut c_void,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `session` is NULL or a live handle;
+        // it is only borrowed shared (its state is behind a Mutex and atomics).
         let handle = unsafe { arg(session, "session") }?;
         let mut session = idle(handle, "another pxp_session_run")?;
         handle.cancel.store(false, Ordering::SeqCst);
@@ -206,7 +223,9 @@ pub unsafe extern "C" fn pxp_session_run(
                 TaskOutcome::Verified => -1,
                 TaskOutcome::Failed { kind, .. } => *kind as i32,
             };
-            // SAFETY: the caller vouches for the callback and its user data.
+            // SAFETY: by this export's contract `callback` is safe to call
+            // with `user_data`; `c`, and the `input` string it points to, are
+            // locals alive for the call, which runs on this (the calling) thread.
             unsafe { callback(user_data, &c) == 0 }
         };
         session.run(&mut report, &handle.cancel).map(drop)
@@ -220,6 +239,8 @@ pub unsafe extern "C" fn pxp_session_run(
 /// `session` is NULL or a live handle.
 #[no_mangle]
 pub unsafe extern "C" fn pxp_session_cancel(session: *const pxp_session) {
+    // SAFETY: by this export's contract `session` is NULL or a live handle; it
+    // is immutable, so reading it from any thread is sound. (`cancel` is atomic)
     unsafe { boundary::read_handle(session, (), |s| s.cancel.store(true, Ordering::SeqCst)) }
 }
 
@@ -235,14 +256,20 @@ pub unsafe extern "C" fn pxp_session_status(
     status: *mut pxp_session_counts,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `session` is NULL or a live handle;
+        // it is only borrowed shared (its state is behind a Mutex and atomics).
         let handle = unsafe { arg(session, "session") }?;
-        let out = unsafe { arg_mut(status, "status") }?;
-        if out.struct_size < std::mem::size_of::<pxp_session_counts>() {
+        // SAFETY: by this export's contract `status` is NULL or points to a
+        // struct that begins with its `size_t struct_size`, which is all this reads.
+        let len = unsafe { boundary::sized_len(status, "status", "pxp_session_counts") }?;
+        if len < std::mem::size_of::<pxp_session_counts>() {
             return Err(boundary::invalid(
                 "`status->struct_size` is smaller than this library's pxp_session_counts",
             ));
         }
-        *out = counts(&handle.watch.get());
+        // SAFETY: `status` is non-null with `struct_size` writable bytes
+        // (contract), at least `len`, which is size_of::<pxp_session_counts>().
+        unsafe { boundary::write_prefix(status, &counts(&handle.watch.get()), len) };
         Ok(())
     })
 }
@@ -258,8 +285,12 @@ pub unsafe extern "C" fn pxp_session_retry_failed(
     count: *mut usize,
 ) -> pxp_status {
     boundary::status(|| {
+        // SAFETY: by this export's contract `session` is NULL or a live handle;
+        // it is only borrowed shared (its state is behind a Mutex and atomics).
         let handle = unsafe { arg(session, "session") }?;
         let n = idle(handle, "pxp_session_retry_failed")?.retry_failed()?;
+        // SAFETY: by this export's contract `count` is NULL (`None`) or a
+        // writable, aligned `usize` the caller does not touch during the call.
         if let Some(count) = unsafe { count.as_mut() } {
             *count = n;
         }
@@ -273,5 +304,8 @@ pub unsafe extern "C" fn pxp_session_retry_failed(
 /// `session` is NULL or a live handle, not used afterwards and not running.
 #[no_mangle]
 pub unsafe extern "C" fn pxp_session_free(session: *mut pxp_session) {
+    // SAFETY: by this export's contract `session` is NULL or a live handle made by
+    // this library (`Box::into_raw`), not used afterwards.
+    // The contract also rules out a run in progress on it.
     unsafe { boundary::free_handle(session) }
 }
