@@ -79,10 +79,13 @@ def test_pillow_script_runs_unchanged(tmp_path, rel):
 
 
 def test_input_is_read_in_place_and_output_is_library_memory():
-    """A 50 MB bytearray is compressed without a second copy of it in Python memory, and the
-    output's memoryview is backed by the Output object itself."""
+    """A 50 MB bytes object is compressed without a second copy of it in Python memory, and the
+    output's memoryview is backed by the Output object itself. (Writable buffers, bytearray or
+    numpy, are copied once on the native side: another thread may write them while the GIL is
+    released.)"""
     data = bytearray((CORPUS / "jpeg/hopper.jpg").read_bytes())
     data += bytes(50 * 1024 * 1024)  # trailing bytes after EOI are ignored by JPEG decoders
+    data = bytes(data)
     tracemalloc.start()
     out = pixpress.compress(data, format="webp")
     peak = tracemalloc.get_traced_memory()[1]
@@ -91,7 +94,7 @@ def test_input_is_read_in_place_and_output_is_library_memory():
     view = memoryview(out)
     assert view.obj is out and view.readonly and view.nbytes == len(out)
     assert bytes(view[:4]) == b"RIFF" and bytes(out) == view.tobytes()
-    for source in (memoryview(data), np.frombuffer(data, dtype=np.uint8)):
+    for source in (memoryview(data), np.frombuffer(data, dtype=np.uint8), bytearray(data)):
         assert pixpress.compress(source, format="webp").size == (128, 128)
 
 
@@ -131,6 +134,21 @@ def test_bad_files_raise_typed_errors(rel):
     # Pillow-style code keeps working: unreadable images are OSErrors.
     with pytest.raises((OSError, pixpress.LimitExceededError)):
         Image.open(io.BytesIO(data)).load()
+
+
+def test_every_error_kind_has_its_class_with_its_code():
+    """The hand-written classes of pixpress.errors against the core's list of error kinds."""
+    from pixpress import _pixpress, errors
+
+    named = {}
+    for code, class_name in _pixpress.ERROR_CLASSES:
+        cls = getattr(errors, class_name)
+        assert issubclass(cls, errors.PixpressError) and cls.code == code, class_name
+        assert class_name in errors.__all__ and getattr(pixpress, class_name) is cls
+        named[class_name] = code
+    classes = {n for n in errors.__all__ if isinstance(getattr(errors, n), type)}
+    aliases = {n for n in classes if getattr(errors, n).__name__ != n}
+    assert classes - aliases - {"PixpressError"} == set(named), "a class for no kind, or a kind without a class"
 
 
 def test_options_errors_name_the_key():

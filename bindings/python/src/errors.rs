@@ -21,6 +21,16 @@ fn class_name(kind: ErrorKind) -> &'static str {
     }
 }
 
+/// Every error kind's `PXP_ERR_*` code and `pixpress.errors` class name, in
+/// `ErrorKind::ALL` order: the module's `ERROR_CLASSES`, which the tests check
+/// the hand-written classes against.
+pub(crate) fn classes() -> Vec<(&'static str, &'static str)> {
+    ErrorKind::ALL
+        .into_iter()
+        .map(|kind| (kind.code(), class_name(kind)))
+        .collect()
+}
+
 /// Raises `kind`'s class with `message`; a ValueError if the module is missing.
 fn raise(kind: ErrorKind, message: String) -> PyErr {
     Python::attach(|py| {

@@ -1,6 +1,7 @@
 //! `pixpress._pixpress`: the native half of the Python package. Every call
-//! that decodes, transforms or encodes releases the GIL; inputs are read in
-//! place through the buffer protocol and outputs are exported the same way.
+//! that decodes, transforms or encodes releases the GIL; read-only inputs are
+//! read in place through the buffer protocol (writable ones copied once), and
+//! outputs are exported the same way.
 
 mod errors;
 mod interceptor;
@@ -15,9 +16,15 @@ use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
-/// Borrows the bytes of any C-contiguous bytes-like object without copying.
-pub(crate) struct Bytes {
-    buffer: PyBuffer<u8>,
+/// The bytes of any C-contiguous bytes-like object: read in place when the
+/// exporter is read-only (`bytes`, a read-only `memoryview`, `mmap` opened for
+/// reading), copied once when it is writable (`bytearray`, numpy), since
+/// another Python thread may write it while the GIL is released.
+pub(crate) enum Bytes {
+    /// A read-only export, held for as long as the bytes are read.
+    Borrowed(PyBuffer<u8>),
+    /// A copy of a writable buffer's bytes.
+    Copied(Vec<u8>),
 }
 
 impl Bytes {
@@ -26,16 +33,27 @@ impl Bytes {
         if !buffer.is_c_contiguous() {
             return Err(errors::invalid("input buffer must be C-contiguous"));
         }
-        Ok(Bytes { buffer })
+        if buffer.readonly() {
+            return Ok(Bytes::Borrowed(buffer));
+        }
+        Ok(Bytes::Copied(buffer.to_vec(data.py())?))
     }
 
-    /// The bytes. Valid while `self` holds the buffer export, which also stops
-    /// a bytearray from being resized under us.
+    /// The bytes, valid for the borrow of `self`.
     pub(crate) fn as_slice(&self) -> &[u8] {
-        // SAFETY: a contiguous u8 buffer of len_bytes() bytes, exported for
-        // as long as `self.buffer` lives.
-        unsafe {
-            std::slice::from_raw_parts(self.buffer.buf_ptr().cast::<u8>(), self.buffer.len_bytes())
+        match self {
+            Bytes::Borrowed(buffer) if buffer.len_bytes() > 0 => {
+                // SAFETY: `PyBuffer::<u8>::get` checked the item type is u8 and
+                // `new` that the buffer is C-contiguous and read-only, so
+                // `buf_ptr` (non-null for a non-empty export) starts
+                // `len_bytes()` initialised bytes that no one writes; the
+                // export held by `self` keeps them allocated for the borrow.
+                unsafe {
+                    std::slice::from_raw_parts(buffer.buf_ptr().cast::<u8>(), buffer.len_bytes())
+                }
+            }
+            Bytes::Borrowed(_) => &[],
+            Bytes::Copied(bytes) => bytes,
         }
     }
 }
@@ -370,6 +388,7 @@ fn metrics_prometheus() -> String {
 fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", engine::VERSION)?;
     m.add("OPTION_KEYS", engine::OPTION_KEYS.to_vec())?;
+    m.add("ERROR_CLASSES", errors::classes())?;
     m.add_function(wrap_pyfunction!(compress, m)?)?;
     m.add_function(wrap_pyfunction!(compress_file, m)?)?;
     m.add_function(wrap_pyfunction!(probe, m)?)?;

@@ -1,43 +1,44 @@
-//! Keyword arguments to core options: every value is turned into the string
-//! form `Options::set` parses, so Python shares the one vocabulary.
+//! Keyword arguments to core options: every value becomes the core's typed
+//! `OptionValue`, whose text `Options::set` parses, so Python shares the one
+//! vocabulary and the one conversion.
 
 use crate::errors;
-use engine::Options;
+use engine::{OptionValue, Options};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
-/// The string form of one option value: `None` is the default, booleans are
-/// `true`/`false`, a `(width, height)` pair is `WxH` (None leaves a side free),
-/// a sequence of strings is a comma-separated list.
-fn value_text(key: &str, value: &Bound<'_, PyAny>) -> PyResult<String> {
+/// One keyword argument's value as the core's typed [`OptionValue`]: `None`
+/// is the default, a `(width, height)` pair a box (None leaves a side free),
+/// a sequence of strings a list.
+fn value_of(key: &str, value: &Bound<'_, PyAny>) -> PyResult<OptionValue> {
     if value.is_none() {
-        return Ok(String::new());
+        return Ok(OptionValue::Default);
     }
     if value.is_instance_of::<PyBool>() {
-        return Ok(if value.extract::<bool>()? {
-            "true"
-        } else {
-            "false"
-        }
-        .into());
+        return Ok(OptionValue::Bool(value.extract()?));
     }
-    if value.is_instance_of::<PyString>()
-        || value.is_instance_of::<PyInt>()
-        || value.is_instance_of::<PyFloat>()
-    {
-        return Ok(value.str()?.to_string());
+    if value.is_instance_of::<PyString>() {
+        return Ok(OptionValue::Text(value.extract()?));
+    }
+    if value.is_instance_of::<PyInt>() {
+        // An int beyond i64 keeps its digits; the core's range check names it.
+        return Ok(value
+            .extract::<i64>()
+            .map_or_else(|_| OptionValue::Text(value.to_string()), OptionValue::Int));
+    }
+    if value.is_instance_of::<PyFloat>() {
+        return Ok(OptionValue::Number(value.extract()?));
     }
     if value.is_instance_of::<PyTuple>() || value.is_instance_of::<PyList>() {
         // A sequence of names is the vocabulary's comma-separated list (`formats`).
         if let Ok(names) = value.extract::<Vec<String>>() {
-            return Ok(names.join(","));
+            return Ok(OptionValue::List(names));
         }
         let sides: Vec<Option<u32>> = value.extract().map_err(|_| {
             errors::invalid(format!("invalid option `{key}`: expected (width, height)"))
         })?;
-        let side = |s: &Option<u32>| s.map_or(String::new(), |v| v.to_string());
         return match sides.as_slice() {
-            [w, h] => Ok(format!("{}x{}", side(w), side(h))),
+            [w, h] => Ok(OptionValue::Pair(*w, *h)),
             _ => Err(errors::invalid(format!(
                 "invalid option `{key}`: expected (width, height), got {} values",
                 sides.len()
@@ -56,7 +57,7 @@ pub(crate) fn pairs(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(String,
     if let Some(kwargs) = kwargs {
         for (key, value) in kwargs.iter() {
             let key: String = key.extract()?;
-            let text = value_text(&key, &value)?;
+            let text = value_of(&key, &value)?.to_text();
             pairs.push((key, text));
         }
     }

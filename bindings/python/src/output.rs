@@ -165,8 +165,14 @@ pub(crate) fn export(
     if view.is_null() {
         return Err(PyBufferError::new_err("no view to fill"));
     }
-    // SAFETY: `view` is the interpreter's; the data lives as long as `owner`,
-    // to which PyBuffer_FillInfo takes a new reference.
+    // SAFETY: `view` is non-null (checked) and, from `__getbuffer__`, the
+    // interpreter's Py_buffer to fill; `owner` is a live object (the GIL is
+    // held) to which PyBuffer_FillInfo takes a new reference, and `data` is
+    // owned by `owner`'s frozen (never mutated) pyclass, so it stays valid
+    // and unmoved while the view lives. `readonly = 1` makes a writable
+    // request fail instead of casting away `const`; a Vec's length fits
+    // `Py_ssize_t`. (`export` is a safe fn given a raw `view`: sound only
+    // through its `__getbuffer__` callers.)
     let status = unsafe {
         ffi::PyBuffer_FillInfo(
             view,

@@ -267,6 +267,8 @@ impl Pixels {
 
 /// The bytes of 16-bit samples, in native byte order.
 fn bytemuck_u16(v: &[u16]) -> &[u8] {
-    // SAFETY: u16 has no padding and u8 has alignment 1; the length doubles.
+    // SAFETY: `v` is a live `&[u16]`: its `v.len() * 2` bytes (no overflow:
+    // an allocation is at most isize::MAX bytes) are initialised, u16 has no
+    // padding, u8 needs no alignment, and the result borrows `v`.
     unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), v.len() * 2) }
 }

@@ -307,15 +307,17 @@ def _save_options(fmt: str, params: dict[str, Any]) -> tuple[dict[str, Any], dic
         options["quality"] = p.pop("quality", 80)
         options["lossless"] = bool(p.pop("lossless", False))
         method = p.pop("method", 4)
-        options["effort"] = effort if effort is not None else math.ceil(method * 10 / 6)
+        if effort is not None:
+            options["effort"] = effort
+        else:
+            options["webp_method"] = method
     elif fmt in ("avif", "heic"):
         options["quality"] = p.pop("quality", 75)
         speed = p.pop("speed", None)
         if effort is not None:
             options["effort"] = effort
         elif speed is not None:
-            # Pillow's speed is aom's (0-9, 10 as 9); effort 0-10 spans the same speeds.
-            options["effort"] = round((9 - min(max(int(speed), 0), 9)) * 10 / 9)
+            options["avif_speed"] = speed
         if fmt == "avif":
             subsampling = p.pop("subsampling", "4:2:0")
             if subsampling not in ("4:2:0", "4:2:2", "4:4:4"):

@@ -7,6 +7,8 @@ from collections.abc import Buffer
 
 __version__: Final[str]
 OPTION_KEYS: Final[list[str]]
+ERROR_CLASSES: Final[list[tuple[str, str]]]
+"""Every error kind's ``PXP_ERR_*`` code and its :mod:`pixpress.errors` class name."""
 
 OptionValue = str | int | float | bool | None | tuple[int | None, int | None] | Callable[[MetadataEdit], None]
 
