@@ -61,6 +61,9 @@ export type ErrorCode =
   | 'PXP_ERR_CODEC_UNAVAILABLE'
   | 'PXP_ERR_INTERCEPTOR'
 
+/** Every code a call may reject or throw with, from the core's list of error kinds. */
+export declare function errorCodes(): ErrorCode[]
+
 export interface PixpressError extends Error {
   code: ErrorCode
 }
@@ -73,6 +76,8 @@ export declare function compress(input: Input, options?: Options): Promise<Outpu
 export declare function compressSync(input: Input, options?: Options): Output
 /** Reads `src`, compresses it and writes `dst` atomically. */
 export declare function compressFile(src: string, dst: string, options?: Options): Promise<Output>
+/** Compresses an encoded image and writes it to `dst` atomically (a symlink at `dst` is replaced, never written through). */
+export declare function compressToFile(input: Input, dst: string, options?: Options): Promise<Output>
 /** Header facts without decoding pixels. */
 export declare function probe(input: Input): Info
 /** A quality metric for an image against its reference. */
@@ -182,6 +187,6 @@ export declare class Session extends EventEmitter {
 
 declare function pixpress(input: Input | string, options?: Options): Pipeline
 declare namespace pixpress {
-  export { compress, compressSync, compressFile, probe, score, scoreSync, analyze, analyzeSync, readMetadata, readMetadataSync, diffMetadata, diffMetadataSync, stats, metricsPrometheus, setMemoryBudget, setPoolLimit, optionKeys, version, Pipeline, Session }
+  export { compress, compressSync, compressFile, compressToFile, errorCodes, probe, score, scoreSync, analyze, analyzeSync, readMetadata, readMetadataSync, diffMetadata, diffMetadataSync, stats, metricsPrometheus, setMemoryBudget, setPoolLimit, optionKeys, version, Pipeline, Session }
 }
 export default pixpress

@@ -8,7 +8,6 @@
  */
 const fs = require('node:fs')
 const { EventEmitter } = require('node:events')
-const path = require('node:path')
 const native = require('./native.js')
 
 /** A Buffer view of `input` without copying it. */
@@ -73,8 +72,9 @@ function interceptorOf(options) {
   }
 }
 
-/** Compresses an encoded image; options are the core's keys plus `signal` and `interceptor`. */
-function compress(input, options = {}) {
+/** Starts `call(buffer, options, token, interceptor)` on the native side with the input and options
+ * checked first (a bad one rejects instead of throwing) and `signal` wired to a cancel token. */
+function startWithBytes(input, options, call) {
   let buffer, interceptor
   try {
     buffer = asBuffer(input)
@@ -82,7 +82,12 @@ function compress(input, options = {}) {
   } catch (error) {
     return Promise.reject(error)
   }
-  return withSignal(options.signal, (token) => native.compress(buffer, toOptions(options), token, interceptor))
+  return withSignal(options.signal, (token) => call(buffer, toOptions(options), token, interceptor))
+}
+
+/** Compresses an encoded image; options are the core's keys plus `signal` and `interceptor`. */
+function compress(input, options = {}) {
+  return startWithBytes(input, options, native.compress)
 }
 
 /** Compresses on the calling thread (blocks the event loop; for scripts). */
@@ -100,6 +105,14 @@ function compressFile(src, dst, options = {}) {
   }
   return withSignal(options.signal, (token) =>
     native.compressFile(String(src), String(dst), toOptions(options), token, interceptor),
+  )
+}
+
+/** Compresses an encoded image and writes the output to `dst` atomically (the core's write: a
+ * symlink at `dst` is replaced, never written through). */
+function compressToFile(input, dst, options = {}) {
+  return startWithBytes(input, options, (buffer, o, token, interceptor) =>
+    native.compressToFile(buffer, String(dst), o, token, interceptor),
   )
 }
 
@@ -125,18 +138,6 @@ function restoreMetadata(input, record) {
 /** Header facts, without decoding pixels. */
 function probe(input) {
   return native.probe(asBuffer(input))
-}
-
-/** Writes `data` to `file` atomically: a temporary file beside it, then a rename. */
-async function writeAtomic(file, data) {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`)
-  try {
-    await fs.promises.writeFile(tmp, data)
-    await fs.promises.rename(tmp, file)
-  } catch (error) {
-    await fs.promises.rm(tmp, { force: true })
-    throw error
-  }
 }
 
 const SHARP_FIT = { inside: 'inside', contain: 'inside', cover: 'cover', fill: 'exact', outside: 'cover' }
@@ -196,7 +197,7 @@ class Pipeline {
       lossless: o.lossless,
       alpha_quality: o.alphaQuality,
       sharp_yuv: o.smartSubsample,
-      effort: o.effort === undefined ? undefined : Math.ceil((o.effort * 10) / 6),
+      webp_method: o.effort,
     })
   }
 
@@ -208,7 +209,7 @@ class Pipeline {
     return this._format('avif', {
       quality: o.quality ?? 50,
       lossless: o.lossless,
-      effort: Math.round(((o.effort ?? 4) * 10) / 9),
+      avif_speed: 9 - (o.effort ?? 4),
       subsampling: o.chromaSubsampling === '4:2:0' ? '420' : '444',
       bit_depth: o.bitdepth,
     })
@@ -241,7 +242,7 @@ class Pipeline {
     const out =
       typeof this.input === 'string'
         ? await compressFile(this.input, file, this.options)
-        : await compress(this.input, this.options).then(async (o) => (await writeAtomic(file, o.data), o))
+        : await compressToFile(this.input, file, this.options)
     return { format: out.format, width: out.width, height: out.height, size: out.data.length }
   }
 
@@ -259,6 +260,8 @@ function pixpress(input, options) {
 pixpress.compress = compress
 pixpress.compressSync = compressSync
 pixpress.compressFile = compressFile
+pixpress.compressToFile = compressToFile
+pixpress.errorCodes = () => native.errorCodes()
 pixpress.probe = probe
 pixpress.score = (reference, distorted, metric) => native.score(asBuffer(reference), asBuffer(distorted), metric)
 pixpress.scoreSync = (reference, distorted, metric) => native.scoreSync(asBuffer(reference), asBuffer(distorted), metric)

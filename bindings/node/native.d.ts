@@ -99,6 +99,20 @@ export declare function compress(input: Buffer, options?: Record<string, string 
 /** Reads `src`, compresses it and writes `dst` atomically, on the libuv thread pool. */
 export declare function compressFile(src: string, dst: string, options?: Record<string, string | number | boolean> | undefined | null, cancel?: CancelToken | undefined | null, interceptor?: (view: MetadataEditView) => MetadataEdits | undefined | void): Promise<Output>
 
+/**
+ * Compresses an encoded image and writes the output to `dst` atomically (the
+ * core's `write_atomic`: an unpredictable temporary file created exclusively,
+ * synced, renamed; a symlink at `dst` is replaced, never written through), on
+ * the libuv thread pool. The input is copied first (see [`Source`]).
+ */
+/**
+ * Every error code a call may reject with (`PXP_ERR_*`), from the core's
+ * list of error kinds.
+ */
+export declare function errorCodes(): Array<string>
+
+export declare function compressToFile(input: Buffer, dst: string, options?: Record<string, string | number | boolean> | undefined | null, cancel?: CancelToken | undefined | null, interceptor?: (view: MetadataEditView) => MetadataEdits | undefined | void): Promise<Output>
+
 /** Compresses on the calling thread (for scripts; blocks the event loop). */
 export declare function compressSync(input: Uint8Array, options?: Record<string, string | number | boolean> | undefined | null, interceptor?: (view: MetadataEditView) => MetadataEdits | undefined | void): Output
 

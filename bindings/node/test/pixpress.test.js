@@ -131,6 +131,36 @@ test('an AbortSignal cancels with PXP_ERR_CANCELLED', async () => {
   await assert.rejects(running, (e) => e.code === 'PXP_ERR_CANCELLED')
 })
 
+test('toFile from a Buffer never writes through a planted symlink, and compressFile never replaces its input', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixpress-'))
+  const victim = path.join(dir, 'victim.txt')
+  fs.writeFileSync(victim, 'precious')
+  // An attacker who can write the output directory plants links under every
+  // temporary name a pid-and-clock scheme would use in the next seconds.
+  const start = Date.now()
+  for (let t = start - 1000; t < start + 20000; t++) {
+    fs.symlinkSync(victim, path.join(dir, `.out.jpg.${process.pid}.${t}.tmp`))
+  }
+  fs.symlinkSync(victim, path.join(dir, 'out.jpg'))
+  const written = await pixpress(read('png/hopper.png')).jpeg({ quality: 80 }).toFile(path.join(dir, 'out.jpg'))
+  assert.equal(fs.readFileSync(victim, 'utf8'), 'precious')
+  assert.ok(fs.lstatSync(path.join(dir, 'out.jpg')).isFile(), 'the link at the output is replaced by the file')
+  assert.equal(fs.statSync(path.join(dir, 'out.jpg')).size, written.size)
+  assert.equal(pixpress.probe(fs.readFileSync(path.join(dir, 'out.jpg'))).format, 'jpeg')
+  const own = path.join(dir, 'own.png')
+  fs.copyFileSync(path.join(CORPUS, 'png/hopper.png'), own)
+  await assert.rejects(pixpress.compressFile(own, own, { format: 'png' }), (e) => e.code === 'PXP_ERR_INVALID_ARGUMENT')
+  assert.deepEqual(fs.readFileSync(own), read('png/hopper.png'))
+  fs.rmSync(dir, { recursive: true })
+})
+
+test('the error codes in index.d.ts are the core\'s error kinds', () => {
+  const dts = fs.readFileSync(path.resolve(__dirname, '../index.d.ts'), 'utf8')
+  const union = dts.slice(dts.indexOf('export type ErrorCode'), dts.indexOf('\n\n', dts.indexOf('export type ErrorCode')))
+  const typed = [...union.matchAll(/'(PXP_ERR_[A-Z_]+)'/g)].map((m) => m[1]).sort()
+  assert.deepEqual(typed, [...pixpress.errorCodes()].sort())
+})
+
 test('the sharp-style fluent form and atomic files', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixpress-'))
   const { data, info } = await pixpress(read(PHOTO)).resize(720, 588).jpeg({ quality: 80 }).toBuffer({ resolveWithObject: true })
