@@ -1,13 +1,55 @@
 //! `pixpress batch`: a resumable session over many files.
 
-use crate::{option_pairs, BatchArgs};
+use crate::options::{option_pairs, OptionArgs};
+use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use pixpress::{Error, Session, SessionSpec, SessionStatus, TaskOutcome};
 use serde_json::{json, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
+
+#[derive(Args)]
+pub(crate) struct BatchArgs {
+    /// Input files and directories.
+    #[arg(required_unless_present = "status")]
+    inputs: Vec<PathBuf>,
+    /// Output directory.
+    #[arg(short, long, required_unless_present = "status")]
+    output: Option<PathBuf>,
+    /// Report on the session of OUTDIR instead of running it.
+    #[arg(long, value_name = "OUTDIR", conflicts_with = "inputs")]
+    status: Option<PathBuf>,
+    /// State directory (default OUTDIR/.pixpress-session).
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Only files matching this glob, relative to their input directory (repeatable; default: image extensions).
+    #[arg(long)]
+    include: Vec<String>,
+    /// Skip files matching this glob (repeatable).
+    #[arg(long)]
+    exclude: Vec<String>,
+    /// Output naming rule below OUTDIR: {path}, {dir}, {name}, {ext}, {srcext}.
+    #[arg(long, default_value = pixpress::DEFAULT_NAMING)]
+    name: String,
+    /// JPEG outputs of at least this many pixels are encoded in checkpointed
+    /// strips (baseline, standard Huffman tables), so a crash mid-image resumes
+    /// at the next strip; 0 turns this off.
+    #[arg(long, value_name = "PIXELS", default_value_t = pixpress::DEFAULT_STRIP_PIXELS)]
+    strip_pixels: u64,
+    /// Retry the files that failed in earlier runs.
+    #[arg(long)]
+    retry_failed: bool,
+    #[command(flatten)]
+    pub(crate) options: OptionArgs,
+    /// Worker threads (default: one per core).
+    #[arg(short, long)]
+    jobs: Option<usize>,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    json: bool,
+}
 
 /// Runs (or resumes) the batch, or reports on it with `--status`.
 pub(crate) fn run(args: BatchArgs) -> Result<ExitCode, Error> {
