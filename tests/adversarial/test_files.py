@@ -62,6 +62,14 @@ def test_an_output_never_replaces_its_input(tmp_path):
     assert result["files"][0]["code"] == "PXP_ERR_INVALID_ARGUMENT"
     assert "never replaces an input" in result["files"][0]["error"]
     assert digest(src) == before and src.stat().st_ino == inode
+    # The library faces' compress_file obeys the same rule, through a symlink too.
+    import pixpress
+
+    (tmp_path / "link.jpg").symlink_to(src)
+    for dst in (src, tmp_path / "link.jpg", tmp_path / "." / "x.jpg"):
+        with pytest.raises(pixpress.InvalidArgumentError, match="never replaces an input"):
+            pixpress.compress_file(src, dst, format="jpeg")
+    assert digest(src) == before and src.stat().st_ino == inode
     # Another format beside it is fine.
     r = run("compress", src, "-o", tmp_path, "-f", "webp")
     assert r.returncode == 0, r.stderr

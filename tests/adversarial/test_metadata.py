@@ -68,3 +68,28 @@ def test_lossless_keep_is_still_byte_lossless_for_pixels(tmp_path):
     pixpress.compress_file(src, dest, format="jpeg", lossless=True, metadata="strip")
     a, b = Image.open(src), Image.open(dest)
     assert ImageChops.difference(a.convert("RGB"), b.convert("RGB")).getbbox() is None
+
+
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache" / "pixpress-target"))
+BIN = Path(os.environ.get("PIXPRESS_BIN", TARGET / "release" / "pixpress"))
+
+
+@pytest.mark.parametrize("command", ["compress", "batch"])
+def test_restore_records_are_written_by_compress_and_batch(tmp_path, command):
+    """`--restore-record` writes OUTPUT.pxpr beside each output in both commands (batch used to
+    accept the flag and write nothing), and `meta restore` puts back what the policy removed."""
+    photos = tmp_path / "in"
+    photos.mkdir()
+    source = CORPUS / "jpeg" / "gps_DSCN0010.jpg"
+    (photos / "a.jpg").write_bytes(source.read_bytes())
+    out = tmp_path / "out"
+    r = subprocess.run([str(BIN), command, str(photos), "-o", str(out), "-f", "jpeg", "-m", "strip", "--restore-record"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    output, record = out / "a.jpg", out / "a.jpg.pxpr"
+    assert record.is_file(), sorted(p.name for p in out.iterdir())
+    before = exiftool(source)
+    assert "IFD0:Make" in before and "IFD0:Make" not in exiftool(output)
+    r = subprocess.run([str(BIN), "meta", "restore", str(output)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert exiftool(output)["IFD0:Make"] == before["IFD0:Make"]
