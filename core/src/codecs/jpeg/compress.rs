@@ -1,0 +1,288 @@
+//! Encoding: 8-bit gray or RGB pixels in one piece (or handed to the strip
+//! encoder), YCbCr 4:2:0 planes through the raw-data interface, and the
+//! encoder parameters (compression profile, quantization tables, chroma
+//! subsampling, scans) every encode path sets up.
+
+use super::libjpeg::{run_libjpeg, Compressor};
+use super::segments::write_metadata;
+use super::strips;
+use crate::error::{Error, Result};
+use crate::metadata::Metadata;
+use crate::options::Options;
+use crate::pixels::{Layout, PixelsRef};
+use crate::quality::{vision_tables, QuantTables};
+use mozjpeg_sys::*;
+use std::ffi::{c_int, c_uint};
+
+/// The effort at and above which trellis quantization is used.
+const TRELLIS_EFFORT: u8 = 4;
+/// The effort at and above which mozjpeg searches progressive scan scripts.
+const SCAN_SEARCH_EFFORT: u8 = 8;
+/// Images of at least this many pixels are quantized strip by strip on the
+/// rayon pool ([`strips::encode_parallel`]) when trellis quantization is on;
+/// smaller ones, and faster efforts (where the extra coefficient copy and
+/// Huffman pass cost more than the parallel DCT saves), in one piece.
+const PARALLEL_MIN_PIXELS: u64 = 2_000_000;
+/// Effort when the caller gives none.
+pub(crate) const DEFAULT_EFFORT: u8 = 4;
+
+/// Encodes 8-bit Gray or Rgb pixels, reading the caller's rows in place.
+pub(crate) fn encode(
+    pixels: &PixelsRef,
+    metadata: &Metadata,
+    options: &Options,
+) -> Result<Vec<u8>> {
+    let pixel_count = u64::from(pixels.width()) * u64::from(pixels.height());
+    if encodes_whole(options, pixel_count) {
+        encode_whole(pixels, metadata, options)
+    } else {
+        crate::parallel::run(|| strips::encode_parallel(pixels, metadata, options))
+    }
+}
+
+/// Whether [`encode`] writes an image of `pixel_count` pixels in one piece
+/// on the calling thread (else in strips on the rayon pool).
+pub(crate) fn encodes_whole(options: &Options, pixel_count: u64) -> bool {
+    options.effort.unwrap_or(DEFAULT_EFFORT) < TRELLIS_EFFORT || pixel_count < PARALLEL_MIN_PIXELS
+}
+
+/// [`encode`] in one piece, on the calling thread.
+pub(super) fn encode_whole(
+    pixels: &PixelsRef,
+    metadata: &Metadata,
+    options: &Options,
+) -> Result<Vec<u8>> {
+    let gray = is_gray(pixels)?;
+    run_libjpeg(|| {
+        let mut c = Compressor::new();
+        configure(&mut c, pixels.width(), pixels.height(), gray, options);
+        set_output_scans(&mut c, options);
+        // SAFETY: `c` is a created compressor with its image and parameters
+        // set by `configure`; a state error unwinds to `run_libjpeg`.
+        unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
+        write_metadata(&mut c, metadata);
+        write_rows(&mut c, pixels.rows());
+        Ok(c.finish())
+    })
+}
+
+/// An 8-bit YCbCr 4:2:0 image as JPEG codes it (BT.601 matrix, full range):
+/// each plane as (samples, row stride); the luma plane `width` x `height`,
+/// the chroma planes half that, rounded up.
+pub(crate) struct Ycbcr420<'a> {
+    /// Width in pixels.
+    pub(crate) width: u32,
+    /// Height in pixels.
+    pub(crate) height: u32,
+    /// Y, Cb and Cr, each with its row stride in bytes.
+    pub(crate) planes: [(&'a [u8], usize); 3],
+}
+
+/// Encodes YCbCr 4:2:0 planes as they are, through libjpeg's raw-data
+/// interface: no colour conversion or chroma downsampling, so a 4:2:0 source
+/// (HEIC, AVIF) reaches the DCT without the round trip through RGB that a
+/// pixel encode makes it take. The caller has checked that `options` asks
+/// for 4:2:0.
+pub(crate) fn encode_ycbcr420(
+    image: &Ycbcr420,
+    metadata: &Metadata,
+    options: &Options,
+) -> Result<Vec<u8>> {
+    let (width, height) = (image.width as usize, image.height as usize);
+    let chroma = (width.div_ceil(2), height.div_ceil(2));
+    let sizes = [(width, height), chroma, chroma];
+    for ((samples, stride), (w, h)) in image.planes.iter().zip(sizes) {
+        if w == 0 || h == 0 || *stride < w || samples.len() < stride * (h - 1) + w {
+            return Err(Error::Internal("YCbCr plane smaller than its image".into()));
+        }
+    }
+    run_libjpeg(|| {
+        let mut c = Compressor::new();
+        configure(&mut c, image.width, image.height, false, options);
+        c.cinfo.in_color_space = J_COLOR_SPACE::JCS_YCbCr;
+        c.cinfo.raw_data_in = 1;
+        set_output_scans(&mut c, options);
+        // SAFETY: as in `encode_whole`: a created, configured compressor.
+        unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
+        write_metadata(&mut c, metadata);
+        // One iMCU row at a time (16 luma rows, 8 chroma rows), copied into
+        // buffers padded to whole blocks by repeating the last column and
+        // row, as libjpeg's raw interface reads whole blocks.
+        let rows = [16, 8, 8];
+        let padded_widths = sizes.map(|(w, _)| w.next_multiple_of(16));
+        let mut buffers: Vec<Vec<u8>> = padded_widths
+            .iter()
+            .zip(rows)
+            .map(|(&w, rows)| vec![0; w * rows])
+            .collect();
+        for imcu in 0..height.div_ceil(16) {
+            for (k, buffer) in buffers.iter_mut().enumerate() {
+                let (samples, stride) = image.planes[k];
+                let (w, h) = sizes[k];
+                for (r, dest) in buffer.chunks_exact_mut(padded_widths[k]).enumerate() {
+                    let source_row = (imcu * rows[k] + r).min(h - 1);
+                    let source = &samples[source_row * stride..source_row * stride + w];
+                    dest[..w].copy_from_slice(source);
+                    dest[w..].fill(source[w - 1]);
+                }
+            }
+            // Taken after the rows are written, from the buffers as they are now.
+            let row_pointers: Vec<Vec<*const u8>> = buffers
+                .iter()
+                .zip(padded_widths)
+                .map(|(buffer, w)| buffer.chunks_exact(w).map(<[u8]>::as_ptr).collect())
+                .collect();
+            let mut planes: [*const *const u8; 3] = [
+                row_pointers[0].as_ptr(),
+                row_pointers[1].as_ptr(),
+                row_pointers[2].as_ptr(),
+            ];
+            // SAFETY: three components of 16, 8 and 8 rows (4:2:0, which the
+            // caller checked `options` asks for) of padded_widths samples each,
+            // at least width_in_blocks * 8 per component, as
+            // jpeg_write_raw_data reads; the row pointers point into
+            // `buffers`, not touched again until the call returns, and libjpeg
+            // only reads through them (so the cast from `*const` is harmless).
+            unsafe {
+                jpeg_write_raw_data(&mut c.cinfo, planes.as_mut_ptr().cast(), 16);
+            }
+        }
+        Ok(c.finish())
+    })
+}
+
+/// Whether the encoder is given gray (else RGB) pixels; other layouts are refused.
+pub(super) fn is_gray(pixels: &PixelsRef) -> Result<bool> {
+    match pixels.layout() {
+        Layout::Gray => Ok(true),
+        Layout::Rgb => Ok(false),
+        other => Err(Error::Internal(format!("JPEG encoder given {other:?}"))),
+    }
+}
+
+/// Sets up `c` for a `width` x `height` gray or RGB image: the effort's
+/// compression profile, the quantization tables for `options.quality` and
+/// `options.tables`, and the chroma subsampling. The result is a single
+/// sequential scan with standard Huffman tables; callers switch on Huffman
+/// optimization and progression.
+pub(super) fn configure(
+    c: &mut Compressor,
+    width: u32,
+    height: u32,
+    gray: bool,
+    options: &Options,
+) {
+    let effort = options.effort.unwrap_or(DEFAULT_EFFORT);
+    let quality = options.quality.unwrap_or(80);
+    let cinfo = &mut *c.cinfo;
+    cinfo.image_width = width;
+    cinfo.image_height = height;
+    cinfo.input_components = if gray { 1 } else { 3 };
+    cinfo.in_color_space = if gray {
+        J_COLOR_SPACE::JCS_GRAYSCALE
+    } else {
+        J_COLOR_SPACE::JCS_RGB
+    };
+    let profile = if effort >= TRELLIS_EFFORT {
+        JINT_COMPRESS_PROFILE_VALUE::JCP_MAX_COMPRESSION
+    } else {
+        JINT_COMPRESS_PROFILE_VALUE::JCP_FASTEST
+    };
+    // SAFETY: `cinfo` is a created compressor (`Compressor::new`) with
+    // `in_color_space` set, as jpeg_set_defaults needs; these calls only
+    // store parameters and allocate tables in its pools, and an invalid
+    // value errors by unwinding.
+    unsafe {
+        jpeg_c_set_int_param(cinfo, J_INT_PARAM::JINT_COMPRESS_PROFILE, profile as c_int);
+        jpeg_set_defaults(cinfo);
+        // Annex K by default, so that `quality` means what it means in libjpeg, Pillow and sharp.
+        let base = options.tables.mozjpeg_index();
+        jpeg_c_set_int_param(cinfo, J_INT_PARAM::JINT_BASE_QUANT_TBL_IDX, base);
+        // Steps clamped to 255 (force_baseline), as Pillow and sharp ask: a
+        // larger step (low qualities, or Klein's base table) would need
+        // 16-bit tables, which make the file extended sequential, not baseline.
+        jpeg_set_quality(cinfo, c_int::from(quality), 1);
+    }
+    if let QuantTables::Vision { ppd } = options.tables {
+        let (luma, chroma) =
+            vision_tables(ppd, options.subsampling.unwrap_or_default().chroma_span());
+        // SAFETY: a pure function of an integer; it touches no memory.
+        let scale = unsafe { jpeg_quality_scaling(c_int::from(quality)) };
+        for (slot, table) in [luma, chroma].iter().enumerate() {
+            let table = table.map(c_uint::from);
+            // SAFETY: `table` is a 64-entry array (DCTSIZE2, all libjpeg reads)
+            // that libjpeg copies into a table of its own; `slot` is 0 or 1.
+            unsafe { jpeg_add_quant_table(cinfo, slot as c_int, table.as_ptr(), scale, 1) };
+        }
+    }
+    cinfo.optimize_coding = 0;
+    // A JFIF APP0 would state nothing (no density is known here, and decoders
+    // take 1 and 3 components as gray and YCbCr without it): 18 bytes saved.
+    cinfo.write_JFIF_header = 0;
+    c.set_bool(J_BOOLEAN_PARAM::JBOOLEAN_OPTIMIZE_SCANS, false);
+    if !gray {
+        let (h, v) = options.subsampling.unwrap_or_default().chroma_span();
+        // SAFETY: jpeg_set_defaults (above) allocated MAX_COMPONENTS entries
+        // at `comp_info` and, for RGB input, set up three YCbCr components;
+        // no other reference to them exists while `comps` lives.
+        let comps = unsafe { std::slice::from_raw_parts_mut(c.cinfo.comp_info, 3) };
+        comps[0].h_samp_factor = h as c_int;
+        comps[0].v_samp_factor = v as c_int;
+        for comp in &mut comps[1..] {
+            comp.h_samp_factor = 1;
+            comp.v_samp_factor = 1;
+        }
+    }
+    c.cinfo.num_scans = 0;
+    c.cinfo.scan_info = std::ptr::null();
+}
+
+/// Sets up the scans of a whole-image output: Huffman tables optimized for
+/// the image, and, when `options.progressive`, mozjpeg's progressive script
+/// (a scan search from [`SCAN_SEARCH_EFFORT`]). The compression profile is
+/// set to mozjpeg's here at every effort (after the effort's defaults were
+/// applied): it picks mozjpeg's scan script over libjpeg's and writes the
+/// DQT and DHT tables as single segments, both smaller files.
+pub(super) fn set_output_scans(c: &mut Compressor, options: &Options) {
+    let effort = options.effort.unwrap_or(DEFAULT_EFFORT);
+    c.cinfo.optimize_coding = 1;
+    // SAFETY: `c` is a created compressor; the call only stores a parameter.
+    unsafe {
+        jpeg_c_set_int_param(
+            &mut c.cinfo,
+            J_INT_PARAM::JINT_COMPRESS_PROFILE,
+            JINT_COMPRESS_PROFILE_VALUE::JCP_MAX_COMPRESSION as c_int,
+        )
+    };
+    c.set_bool(
+        J_BOOLEAN_PARAM::JBOOLEAN_OPTIMIZE_SCANS,
+        effort >= SCAN_SEARCH_EFFORT,
+    );
+    if options.progressive {
+        // SAFETY: `c` is a created compressor with its components set; the
+        // script is allocated in its own pool and stays with it.
+        unsafe { jpeg_simple_progression(&mut c.cinfo) };
+    } else {
+        c.cinfo.num_scans = 0;
+        c.cinfo.scan_info = std::ptr::null();
+    }
+}
+
+/// Feeds `rows` to a started compressor, 16 at a time.
+pub(super) fn write_rows<'a>(c: &mut Compressor, rows: impl Iterator<Item = &'a [u8]>) {
+    let mut rows = rows;
+    let mut ptrs: Vec<*const u8> = Vec::with_capacity(16);
+    loop {
+        ptrs.clear();
+        ptrs.extend(rows.by_ref().take(16).map(<[u8]>::as_ptr));
+        if ptrs.is_empty() {
+            break;
+        }
+        // SAFETY: `c` is started; each pointer is the start of a row borrowed
+        // from `rows` for 'a, alive during the call, and libjpeg only reads
+        // through it. libjpeg reads image_width * input_components bytes per
+        // row: every caller passes rows of exactly that length (`configure`
+        // with the rows' width and gray/RGB layout); this function cannot check it.
+        unsafe { jpeg_write_scanlines(&mut c.cinfo, ptrs.as_mut_ptr(), ptrs.len() as JDIMENSION) };
+    }
+}
