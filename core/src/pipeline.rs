@@ -1,8 +1,8 @@
 //! The compress pipeline: sniff, decode (shrinking on load), orient, resize,
 //! prepare samples for the encoder, encode.
 //!
-//! This root holds the result types and [`compress`], which dispatches a call
-//! over its paths: lossless JPEG recompression ([`lossless`]), JPEG streamed
+//! This root holds the result types and [`compress`], which takes the one
+//! path [`route`] chooses from what the request needs: lossless JPEG recompression ([`lossless`]), JPEG streamed
 //! as rows ([`streamed`]), HEIF planes to JPEG ([`heif_planes`]), and the
 //! general path: the stages ([`stages`]), the output metadata ([`meta`]),
 //! `format=auto` ([`auto`]), the encode ([`encoding`]), striped for a session
@@ -13,6 +13,7 @@ mod encoding;
 mod heif_planes;
 mod lossless;
 mod meta;
+mod route;
 mod stages;
 mod streamed;
 mod striped;
@@ -33,6 +34,7 @@ use heif_planes::compress_ycbcr;
 use lossless::optimize_jpeg;
 pub(crate) use meta::rewritten_metadata;
 use meta::{output_metadata, report_dropped_icc};
+use route::{Needs, Route};
 pub(crate) use stages::{decode, prepare};
 use stages::{orient, plan_from_header, to_srgb_if_dropped, transform};
 use std::time::{Duration, Instant};
@@ -135,19 +137,18 @@ pub(crate) fn compress(
     crate::failpoint::hit("panic.decode");
     let candidates = candidate_formats(options, in_format)?;
     let out_format = candidates[0];
-    if lossless::applies(options, out_format) {
-        let out = optimize_jpeg(input, in_format, options, started)?;
-        progress.enter(Stage::Done)?;
+    let served = match Needs::of(options, in_format, out_format, strips.is_some()).route() {
+        Route::Lossless => {
+            let out = optimize_jpeg(input, in_format, options, started)?;
+            progress.enter(Stage::Done)?;
+            Some(out)
+        }
+        Route::Streamed => compress_streaming(input, in_format, options, progress, started)?,
+        Route::HeifPlanes => compress_ycbcr(input, in_format, options, progress, started)?,
+        Route::Pixels => None,
+    };
+    if let Some(out) = served {
         return Ok(out);
-    }
-    if strips.is_none() {
-        if let Some(out) = compress_streaming(input, in_format, options, progress, started)? {
-            return Ok(out);
-        }
-        if let Some(out) = compress_ycbcr(input, in_format, out_format, options, progress, started)?
-        {
-            return Ok(out);
-        }
     }
     let header_plan = plan_from_header(input, in_format, options)?;
     let min_size = header_plan.map(|(_, size)| size);

@@ -3,40 +3,32 @@
 //! through RGB.
 
 use super::meta::output_metadata;
+#[cfg(doc)]
+use super::route::Route;
 use super::stages::drops_profile;
 use super::{Compressed, Timings};
 use crate::codecs::{heif, jpeg};
 use crate::error::Result;
 use crate::format::Format;
 use crate::metadata::Metadata;
-use crate::options::{Options, OutputFormat, Subsampling};
+use crate::options::Options;
 use crate::progress::{Reporter, Stage};
 use std::time::Instant;
 
 /// HEIC or AVIF to JPEG without the round trip through RGB: libheif's
 /// YCbCr 4:2:0 planes go to the JPEG encoder as they are
-/// ([`jpeg::encode_ycbcr420`]), when nothing asked for needs pixels (no
-/// resize, target or profile conversion; 4:2:0 output; the encoder writes in
-/// one piece) and the planes are what JPEG codes ([`heif::decode_ycbcr420`]).
+/// ([`jpeg::encode_ycbcr420`]), for a request [`Route::HeifPlanes`] serves
+/// (no resize or target, 4:2:0 output), when the image needs no profile
+/// conversion, the encoder writes it in one piece and the planes are what
+/// JPEG codes ([`heif::decode_ycbcr420`]).
 /// `None` when the call takes the pixel path.
 pub(super) fn compress_ycbcr(
     input: &[u8],
     in_format: Format,
-    out_format: Format,
     options: &Options,
     progress: &mut Reporter,
     started: Instant,
 ) -> Result<Option<Compressed>> {
-    if !matches!(in_format, Format::Heic | Format::Avif)
-        || options.format != OutputFormat::Exact(Format::Jpeg)
-        || out_format != Format::Jpeg
-        || options.resize.is_some()
-        || options.target.is_some()
-        || options.lossless
-        || options.subsampling.is_some_and(|s| s != Subsampling::S420)
-    {
-        return Ok(None);
-    }
     let accepts = |width: u32, height: u32, metadata: &Metadata| {
         jpeg::encodes_whole(options, u64::from(width) * u64::from(height))
             && !drops_profile(metadata, options)

@@ -7,14 +7,8 @@ use crate::codecs::{self, jpeg};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::metadata::MetadataReport;
-use crate::options::{Options, OutputFormat};
+use crate::options::Options;
 use std::time::Instant;
-
-/// Whether [`compress`](super::compress) takes the lossless path: lossless
-/// asked for, with JPEG the one output format.
-pub(super) fn applies(options: &Options, out_format: Format) -> bool {
-    options.lossless && options.format != OutputFormat::Auto && out_format == Format::Jpeg
-}
 
 /// JPEG to JPEG without decoding the pixels: the coefficients re-encoded
 /// ([`jpeg::optimize_lossless`]), then the metadata rewritten as

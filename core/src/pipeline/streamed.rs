@@ -3,13 +3,15 @@
 //! when nothing asked for needs the whole image.
 
 use super::meta::output_metadata;
+#[cfg(doc)]
+use super::route::Route;
 use super::stages::{drops_profile, plan_from_header};
 use super::{Compressed, Timings};
 use crate::codecs::{self, jpeg};
 use crate::error::Result;
 use crate::format::Format;
 use crate::metadata::MetadataReport;
-use crate::options::{Options, OrientationMode, OutputFormat};
+use crate::options::{Options, OrientationMode};
 use crate::progress::{Reporter, Stage};
 use std::time::Instant;
 
@@ -21,9 +23,9 @@ pub const STREAM_MIN_PIXELS: u64 = 48_000_000;
 /// encoder writes them in one piece and the rayon pool has two threads or more.
 pub const OVERLAP_MIN_PIXELS: u64 = 1_000_000;
 
-/// JPEG to JPEG as a stream of rows when nothing asked for needs the whole
-/// image (no target or lossless optimization, upright or orientation kept,
-/// no profile conversion, not CMYK): in strips for a large image without a
+/// JPEG to JPEG as a stream of rows, for a request [`Route::Streamed`]
+/// serves, when the header shows nothing that needs the whole image (upright
+/// or orientation kept, no profile conversion, not CMYK): in strips for a large image without a
 /// resize (at least [`STREAM_MIN_PIXELS`]); with the decode feeding the
 /// parallel strip encoder when that encoder writes the output, resized or
 /// not; overlapped for a mid-sized one without a resize
@@ -35,16 +37,6 @@ pub(super) fn compress_streaming(
     progress: &mut Reporter,
     started: Instant,
 ) -> Result<Option<Compressed>> {
-    if in_format != Format::Jpeg
-        || !matches!(
-            options.format,
-            OutputFormat::Same | OutputFormat::Exact(Format::Jpeg)
-        )
-        || options.target.is_some()
-        || options.lossless
-    {
-        return Ok(None);
-    }
     let header_plan = plan_from_header(input, in_format, options)?;
     let mut report = MetadataReport::default();
     let streamed = codecs::jpeg::stream::recompress(input, options, |header| {
