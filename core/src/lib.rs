@@ -63,7 +63,7 @@ pub use format::{sniff, Format};
 pub use info::Info;
 pub use io::{restore_record_path, write_atomic, write_output};
 pub use metadata::{
-    Block, Group, Ifd, Interceptor, Metadata, MetadataDiff, MetadataEdit, MetadataField,
+    Block, ExifValue, Group, Ifd, Interceptor, Metadata, MetadataDiff, MetadataEdit, MetadataField,
     MetadataInterceptor, MetadataPolicy, MetadataReport, Preset, RestoreRecord, Rule, Selector,
     MAX_INTERCEPTED_BYTES,
 };

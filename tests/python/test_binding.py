@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 from PIL import ImageOps as PILImageOps
+from PIL import TiffImagePlugin as PILTiffImagePlugin
 
 import pixpress
 from pixpress import Image, ImageOps
@@ -36,6 +37,34 @@ def test_exif_transpose_like_pillow(n):
     assert ours.size == theirs.size
     compare(ours.to_pil(), theirs, 1.0, rel)
     assert ours.getexif().get(0x0112, 1) == 1
+
+
+def _plain(value):
+    """A Pillow EXIF value as plain Python (IFDRational as float, NaN for 0/0 as 0)."""
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, PILTiffImagePlugin.IFDRational):
+        return 0.0 if value.denominator == 0 else float(value)
+    return value
+
+
+@pytest.mark.parametrize("rel", ["jpeg/Canon_40D.jpg", "jpeg/Nikon_D70.jpg", "jpeg/gps_DSCN0010.jpg",
+                                 "jpeg/HMD_Nokia_8.3_5G.jpg", "jpeg/Landscape_6.jpg"])
+def test_getexif_reads_what_pillow_reads(rel):
+    """IFD0, the Exif IFD and the GPS IFD as core reads them, judged by Pillow's reader."""
+    theirs = PILImage.open(CORPUS / rel).getexif()
+    ours = Image.open(CORPUS / rel).getexif()
+    for mine, peer in [(ours, theirs)] + [(ours.get_ifd(p), theirs.get_ifd(p)) for p in (0x8769, 0x8825)]:
+        assert set(mine) == set(peer), rel
+        for tag, value in peer.items():
+            if isinstance(value, str):  # Pillow keeps what follows an embedded NUL; core stops there
+                value = value.split("\0")[0]
+            expected = _plain(value)
+            numbers = isinstance(expected, tuple) and all(isinstance(v, (int, float)) for v in expected)
+            if isinstance(expected, float) or numbers:
+                assert mine[tag] == pytest.approx(expected), (rel, hex(tag))
+            else:
+                assert mine[tag] == expected, (rel, hex(tag))
 
 
 def pillow_script(Image, ImageOps, src, out_dir):

@@ -14,7 +14,7 @@ use output::{Info, Output};
 use pixels::Pixels;
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
 /// The bytes of any C-contiguous bytes-like object: read in place when the
 /// exporter is read-only (`bytes`, a read-only `memoryview`, `mmap` opened for
@@ -237,6 +237,84 @@ fn header_metadata<'py>(
     Ok(Some(blocks))
 }
 
+/// The entries of one IFD of an EXIF block (the TIFF structure, without the
+/// `Exif\0\0` prefix) as `(tag, value)` pairs in stored order, pointer tags
+/// included, each value typed as Pillow's `Image.Exif` gives it: an int,
+/// float or str for one value, a tuple for several, bytes for BYTE and UNDEFINED.
+/// `ifd` is exiftool's group name: `IFD0`, `ExifIFD`, `GPS`, `InteropIFD`
+/// or `IFD1`.
+#[pyfunction]
+#[pyo3(signature = (exif, ifd = "IFD0"))]
+fn exif_entries<'py>(
+    py: Python<'py>,
+    exif: &[u8],
+    ifd: &str,
+) -> PyResult<Vec<(u16, Bound<'py, PyAny>)>> {
+    let which = engine::Ifd::ALL
+        .into_iter()
+        .find(|i| i.name().eq_ignore_ascii_case(ifd))
+        .ok_or_else(|| {
+            errors::invalid(format!(
+                "ifd: {ifd:?} is not one of IFD0, ExifIFD, GPS, InteropIFD, IFD1"
+            ))
+        })?;
+    let metadata = engine::Metadata {
+        exif: Some(exif.to_vec()),
+        ..Default::default()
+    };
+    metadata
+        .exif_entries(which)
+        .into_iter()
+        .map(|(tag, value)| Ok((tag, exif_value(py, value)?)))
+        .collect()
+}
+
+/// One EXIF value as a Python object (see [`exif_entries`]).
+fn exif_value(py: Python<'_>, value: engine::ExifValue) -> PyResult<Bound<'_, PyAny>> {
+    use pyo3::IntoPyObjectExt;
+    fn one_or_tuple<'py, T: IntoPyObject<'py> + Copy>(
+        py: Python<'py>,
+        values: Vec<T>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match values.as_slice() {
+            [one] => one.into_bound_py_any(py),
+            _ => Ok(PyTuple::new(py, values)?.into_any()),
+        }
+    }
+    match value {
+        engine::ExifValue::Integers(values) => one_or_tuple(py, values),
+        engine::ExifValue::Numbers(values) => one_or_tuple(py, values),
+        engine::ExifValue::Text(text) => text.into_bound_py_any(py),
+        engine::ExifValue::Bytes(bytes) => Ok(PyBytes::new(py, &bytes).into_any()),
+    }
+}
+
+/// An EXIF block (the TIFF structure, without the `Exif\0\0` prefix) with
+/// its IFD0 Orientation set to `orientation` (1-8) when it holds the tag, as
+/// Pillow's `ImageOps.exif_transpose` rewrites it; a block without the tag
+/// comes back unchanged.
+#[pyfunction]
+fn exif_with_orientation<'py>(
+    py: Python<'py>,
+    exif: &[u8],
+    orientation: u16,
+) -> PyResult<Bound<'py, PyBytes>> {
+    if !(1..=8).contains(&orientation) {
+        return Err(errors::invalid(format!(
+            "orientation: {orientation} is not 1-8"
+        )));
+    }
+    let mut metadata = engine::Metadata {
+        exif: Some(exif.to_vec()),
+        ..Default::default()
+    };
+    metadata.set_exif_orientation(orientation);
+    Ok(PyBytes::new(
+        py,
+        metadata.exif.as_deref().unwrap_or_default(),
+    ))
+}
+
 /// The field-level difference of two encoded images' metadata: a dict with
 /// `added` and `removed` (lists of fields, as `read_metadata` gives them),
 /// `changed` and `moved` (lists of `{"before": field, "after": field}`;
@@ -397,6 +475,8 @@ fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode, m)?)?;
     m.add_function(wrap_pyfunction!(read_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(header_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(exif_entries, m)?)?;
+    m.add_function(wrap_pyfunction!(exif_with_orientation, m)?)?;
     m.add_function(wrap_pyfunction!(diff_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(restore_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(rewrite_metadata, m)?)?;

@@ -14,9 +14,10 @@ mod tiff_file;
 use super::exif_tags;
 
 pub(crate) use edit::{retain, set_ascii, set_rational_entry, set_uint};
+pub use read::ExifValue;
 pub(crate) use read::{
-    fields, is_well_formed, kind_of, rational, rational_entries, rationals, text, uint, values,
-    FieldKind,
+    fields, is_well_formed, kind_of, rational, rational_entries, rationals, text, typed_entries,
+    uint, values, FieldKind,
 };
 pub(crate) use structure::{GPS_POINTER, PIXEL_X_DIMENSION, PIXEL_Y_DIMENSION};
 pub(crate) use tiff_file::{from_tiff_file, tiff_tag_bytes};
@@ -39,6 +40,9 @@ pub enum Ifd {
 }
 
 impl Ifd {
+    /// Every IFD, in the order an EXIF block links them.
+    pub const ALL: [Ifd; 5] = [Ifd::Ifd0, Ifd::Exif, Ifd::Gps, Ifd::Interop, Ifd::Thumbnail];
+
     /// The group name exiftool gives the IFD (`IFD0`, `ExifIFD`, `GPS`, `InteropIFD`, `IFD1`).
     pub fn name(self) -> &'static str {
         match self {

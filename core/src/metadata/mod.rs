@@ -19,7 +19,7 @@ mod view;
 mod xmp;
 
 pub use edit::{Interceptor, MetadataEdit, MetadataInterceptor, MAX_INTERCEPTED_BYTES};
-pub use exif::Ifd;
+pub use exif::{ExifValue, Ifd};
 pub use policy::{Group, MetadataPolicy, Preset, Rule, Selector};
 pub use restore::RestoreRecord;
 pub use view::{Block, MetadataDiff, MetadataField};
@@ -106,11 +106,28 @@ impl Metadata {
         Some(if unit == 3 { dpi * 2.54 } else { dpi })
     }
 
+    /// The entries of one IFD of the EXIF block in stored order, each with
+    /// its typed value, pointer tags included: what Pillow's
+    /// `Image.getexif()` lists for IFD0 and `get_ifd` for the others. Empty
+    /// without EXIF or without that IFD.
+    pub fn exif_entries(&self, ifd: Ifd) -> Vec<(u16, ExifValue)> {
+        self.exif
+            .as_deref()
+            .map_or_else(Vec::new, |exif| exif::typed_entries(exif, ifd))
+    }
+
+    /// Sets the EXIF Orientation to `value` (1-8) when the block holds the
+    /// tag, as Pillow's `exif_transpose` does; XMP is left as it is (see
+    /// [`reset_orientation`](Metadata::reset_orientation) for both).
+    pub fn set_exif_orientation(&mut self, value: u16) {
+        if let Some(exif) = self.exif.as_mut() {
+            exif::set_uint(exif, Ifd::Ifd0, ORIENTATION_TAG, u32::from(value));
+        }
+    }
+
     /// Records that the pixels are now upright: EXIF and XMP orientation become 1.
     pub fn reset_orientation(&mut self) {
-        if let Some(exif) = self.exif.as_mut() {
-            exif::set_uint(exif, Ifd::Ifd0, ORIENTATION_TAG, 1);
-        }
+        self.set_exif_orientation(1);
         let set = [("tiff", "Orientation", "1".to_string())];
         self.edit_xmp(&|_, _| true, &set, &[]);
     }

@@ -10,16 +10,61 @@ from __future__ import annotations
 import io
 import math
 import os
+from collections.abc import Iterator, MutableMapping
 from enum import IntEnum
 from typing import IO, Any
 
-from . import _exif
-from ._pixpress import Pixels, decode, header_metadata, probe
+from ._pixpress import Pixels, decode, exif_entries, header_metadata, probe
 from .errors import InvalidArgumentError, UnsupportedFormatError
 
 __all__ = ["Image", "open", "fromarray", "from_pil", "new_from_pixels", "Transpose", "Resampling", "Exif"]
 
-Exif = _exif.Exif
+#: The prefix of Pillow's ``info["exif"]`` before the TIFF structure.
+_EXIF_HEADER = b"Exif\x00\x00"
+#: IFD0's Orientation tag.
+_ORIENTATION = 0x0112
+#: The pointer tags Pillow's ``Exif.get_ifd`` takes, by the IFD core reads.
+_IFD_POINTERS = {0x8769: "ExifIFD", 0x8825: "GPS", 0xA005: "InteropIFD"}
+
+
+def _strip_exif_header(block: bytes | None) -> bytes | None:
+    """The TIFF structure of an EXIF block given with or without Pillow's ``Exif\\0\\0`` prefix."""
+    if block is None:
+        return None
+    block = bytes(block)
+    return block[len(_EXIF_HEADER):] if block.startswith(_EXIF_HEADER) else block
+
+
+class Exif(MutableMapping[int, Any]):
+    """IFD0 tags of an EXIF block by numeric tag id, as Pillow's ``Image.Exif``
+    (read by the core: ints, floats, str, bytes, tuples for several values)."""
+
+    def __init__(self, block: bytes | None = None) -> None:
+        self._tiff = _strip_exif_header(block) or b""
+        self._tags: dict[int, Any] = dict(exif_entries(self._tiff)) if self._tiff else {}
+
+    def get_ifd(self, tag: int) -> dict[int, Any]:
+        """The tags of the IFD ``tag`` points to (0x8769 Exif, 0x8825 GPS, 0xA005 Interop); empty when absent."""
+        name = _IFD_POINTERS.get(tag)
+        return dict(exif_entries(self._tiff, name)) if name and self._tiff else {}
+
+    def __getitem__(self, tag: int) -> Any:
+        return self._tags[tag]
+
+    def __setitem__(self, tag: int, value: Any) -> None:
+        self._tags[tag] = value
+
+    def __delitem__(self, tag: int) -> None:
+        del self._tags[tag]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._tags)
+
+    def __len__(self) -> int:
+        return len(self._tags)
+
+    def __repr__(self) -> str:
+        return f"Exif({self._tags!r})"
 
 #: Pillow's format names, by pixpress's.
 _PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "avif": "AVIF", "heic": "HEIF",
@@ -283,7 +328,7 @@ def _save_options(fmt: str, params: dict[str, Any]) -> tuple[dict[str, Any], dic
     if isinstance(exif, Exif):
         raise InvalidArgumentError("save(exif=Exif) is not supported yet; pass the bytes from info['exif']")
     if exif:
-        metadata["exif"] = _exif.strip_header(exif)
+        metadata["exif"] = _strip_exif_header(exif)
     for key in ("icc_profile", "xmp"):
         value = p.pop(key, None)
         if value:
@@ -356,7 +401,7 @@ def _metadata_info(exif: bytes | None, icc_profile: bytes | None, xmp: bytes | N
     """Pillow-style ``info`` entries for these metadata blocks."""
     info: dict[str, Any] = {}
     if exif:
-        info["exif"] = _exif.EXIF_HEADER + exif
+        info["exif"] = _EXIF_HEADER + exif
     if icc_profile:
         info["icc_profile"] = icc_profile
     if xmp:
@@ -396,7 +441,7 @@ def from_pil(im: Any) -> Image:
         im = im.convert("RGBA" if "A" in im.getbands() or "transparency" in im.info else "RGB")
     pixels = Pixels.from_buffer(im.tobytes(), im.width, im.height, im.mode)
     exif = im.info.get("exif")
-    pixels = pixels.with_metadata(exif=_exif.strip_header(exif) if exif else None,
+    pixels = pixels.with_metadata(exif=_strip_exif_header(exif) if exif else None,
                                   icc_profile=im.info.get("icc_profile") or None,
                                   xmp=im.info.get("xmp") or None)
     return new_from_pixels(pixels)

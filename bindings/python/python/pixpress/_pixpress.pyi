@@ -133,6 +133,10 @@ def rewrite_metadata(data: Buffer, **options: OptionValue) -> Output:
     """Applies ``metadata``, ``provenance``, ``restore_record`` and ``interceptor`` to an encoded JPEG, PNG or WebP without re-encoding pixels."""
 def restore_metadata(data: Buffer, record: Buffer) -> Output:
     """Puts back the metadata a restore record holds into an encoded JPEG, PNG or WebP, without re-encoding pixels."""
+def exif_entries(exif: bytes, ifd: str = "IFD0") -> list[tuple[int, int | float | str | bytes | tuple[int | float, ...]]]:
+    """The ``(tag, value)`` entries of one IFD (``IFD0``, ``ExifIFD``, ``GPS``, ``InteropIFD``, ``IFD1``) of an EXIF block (the TIFF structure), in stored order, typed as Pillow's ``Image.Exif`` gives them."""
+def exif_with_orientation(exif: bytes, orientation: int) -> bytes:
+    """The EXIF block (the TIFF structure) with its IFD0 Orientation set to ``orientation`` (1-8) when it holds the tag."""
 def diff_metadata(before: Buffer, after: Buffer) -> dict[str, list[Any]]:
     """Field-level difference: ``added``, ``removed`` (fields), ``changed``, ``moved`` ({"before", "after"} pairs)."""
 def score(reference: Buffer, distorted: Buffer, metric: str = "ssimulacra2") -> float:

@@ -127,6 +127,36 @@ pub(crate) fn rational_entries(data: &[u8], ifd: Ifd, tag: u16) -> Vec<Option<(b
     entries.iter().map(read).collect()
 }
 
+/// One EXIF value, typed as Pillow's `Image.Exif` gives it (one element per
+/// value the entry counts).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExifValue {
+    /// SHORT, LONG, SBYTE, SSHORT, SLONG and IFD values.
+    Integers(Vec<i64>),
+    /// RATIONAL and SRATIONAL (a zero denominator reads as 0), FLOAT and DOUBLE.
+    Numbers(Vec<f64>),
+    /// ASCII, up to its first NUL, each byte taken as Latin-1.
+    Text(String),
+    /// BYTE and UNDEFINED values, as stored (Pillow gives both as `bytes`).
+    Bytes(Vec<u8>),
+}
+
+/// Every entry of one IFD in stored order, pointer tags included (as TIFF
+/// stores them and Pillow lists them), with its typed value; entries whose
+/// value lies outside the block are left out.
+pub(crate) fn typed_entries(data: &[u8], which: Ifd) -> Vec<(u16, ExifValue)> {
+    let Some(tiff) = Tiff::new(data) else {
+        return Vec::new();
+    };
+    let Some(&(_, offset)) = tiff.ifds().iter().find(|(ifd, _)| *ifd == which) else {
+        return Vec::new();
+    };
+    tiff.entries(offset)
+        .into_iter()
+        .filter_map(|entry| Some((entry.tag, tiff.typed(&entry)?)))
+        .collect()
+}
+
 /// Values listed one by one up to this count; longer arrays are summarized.
 const LISTED_VALUES: usize = 16;
 
@@ -183,42 +213,94 @@ impl Tiff<'_> {
 
     /// One value of a numeric type as text.
     fn number(&self, kind: u16, v: &[u8]) -> String {
-        let u16_of = |b: &[u8]| {
-            let a = [b[0], b[1]];
-            if self.big_endian {
-                u16::from_be_bytes(a)
-            } else {
-                u16::from_le_bytes(a)
-            }
-        };
-        let u32_of = |b: &[u8]| {
-            let a = [b[0], b[1], b[2], b[3]];
-            if self.big_endian {
-                u32::from_be_bytes(a)
-            } else {
-                u32::from_le_bytes(a)
-            }
-        };
         match kind {
-            1 => v[0].to_string(),
-            6 => (v[0] as i8).to_string(),
-            3 => u16_of(v).to_string(),
-            8 => (u16_of(v) as i16).to_string(),
-            4 | 13 => u32_of(v).to_string(),
-            9 => (u32_of(v) as i32).to_string(),
-            5 => format!("{}/{}", u32_of(&v[..4]), u32_of(&v[4..])),
-            10 => format!("{}/{}", u32_of(&v[..4]) as i32, u32_of(&v[4..]) as i32),
-            11 => f32::from_bits(u32_of(v)).to_string(),
-            12 => {
-                let (hi, lo) = (u64::from(u32_of(&v[..4])), u64::from(u32_of(&v[4..])));
+            5 => format!("{}/{}", self.long(&v[..4]), self.long(&v[4..])),
+            10 => format!(
+                "{}/{}",
+                self.long(&v[..4]) as i32,
+                self.long(&v[4..]) as i32
+            ),
+            11 => f32::from_bits(self.long(v)).to_string(),
+            12 => self.real(kind, v).to_string(),
+            1 | 3 | 4 | 6 | 8 | 9 | 13 => self.integer(kind, v).to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// An entry's values, typed; `None` when they lie outside the block or
+    /// their type is unknown.
+    fn typed(&self, entry: &Entry) -> Option<ExifValue> {
+        let size = type_size(entry.kind)?;
+        let bytes = &self.data[self.value_range(entry)?];
+        let values = bytes.chunks_exact(size);
+        Some(match entry.kind {
+            ASCII => {
+                let text = bytes.split(|&b| b == 0).next().unwrap_or_default();
+                ExifValue::Text(text.iter().map(|&b| char::from(b)).collect())
+            }
+            3 | 4 | 6 | 8 | 9 | 13 => {
+                ExifValue::Integers(values.map(|v| self.integer(entry.kind, v)).collect())
+            }
+            RATIONAL | SRATIONAL | 11 | 12 => {
+                ExifValue::Numbers(values.map(|v| self.real(entry.kind, v)).collect())
+            }
+            _ => ExifValue::Bytes(bytes.to_vec()),
+        })
+    }
+
+    /// A 16-bit value (`v` holds at least 2 bytes) in the block's byte order.
+    fn word(&self, v: &[u8]) -> u16 {
+        let a = [v[0], v[1]];
+        if self.big_endian {
+            u16::from_be_bytes(a)
+        } else {
+            u16::from_le_bytes(a)
+        }
+    }
+
+    /// A 32-bit value (`v` holds at least 4 bytes) in the block's byte order.
+    fn long(&self, v: &[u8]) -> u32 {
+        let a = [v[0], v[1], v[2], v[3]];
+        if self.big_endian {
+            u32::from_be_bytes(a)
+        } else {
+            u32::from_le_bytes(a)
+        }
+    }
+
+    /// One value of an integer type (BYTE, SBYTE, SHORT, SSHORT, LONG,
+    /// SLONG, IFD), `v` being its bytes.
+    fn integer(&self, kind: u16, v: &[u8]) -> i64 {
+        match kind {
+            1 => i64::from(v[0]),
+            6 => i64::from(v[0] as i8),
+            3 => i64::from(self.word(v)),
+            8 => i64::from(self.word(v) as i16),
+            9 => i64::from(self.long(v) as i32),
+            _ => i64::from(self.long(v)),
+        }
+    }
+
+    /// One value of a real type (RATIONAL and SRATIONAL, a zero denominator
+    /// reading as 0; FLOAT; DOUBLE), `v` being its bytes.
+    fn real(&self, kind: u16, v: &[u8]) -> f64 {
+        let ratio = |n: f64, d: f64| if d == 0.0 { 0.0 } else { n / d };
+        match kind {
+            5 => ratio(f64::from(self.long(&v[..4])), f64::from(self.long(&v[4..]))),
+            10 => ratio(
+                f64::from(self.long(&v[..4]) as i32),
+                f64::from(self.long(&v[4..]) as i32),
+            ),
+            11 => f64::from(f32::from_bits(self.long(v))),
+            _ => {
+                let (hi, lo) = (u64::from(self.long(&v[..4])), u64::from(self.long(&v[4..])));
                 let bits = if self.big_endian {
                     hi << 32 | lo
                 } else {
                     lo << 32 | hi
                 };
-                f64::from_bits(bits).to_string()
+                f64::from_bits(bits)
             }
-            _ => String::new(),
         }
     }
 }

@@ -262,3 +262,27 @@ fn damaged_blocks_are_left_alone() {
     assert!(retain(&mut short, &|_, _| false).is_empty());
     assert!(fields(b"II*\0\xff\xff\xff\xff").is_empty());
 }
+
+#[test]
+fn typed_entries_give_each_value_in_its_type() {
+    let rational = [72u32.to_le_bytes(), 1u32.to_le_bytes()].concat();
+    let block = test_block(
+        &[
+            (0x0112, 3, 1, &6u16.to_le_bytes()),
+            (0x010F, 2, 6, b"Canon\0"),
+            (0x011A, 5, 1, &rational),
+            (0x0212, 3, 2, &[2, 0, 1, 0]),
+        ],
+        &[],
+        &[(0x0000, 1, 4, &[2, 2, 0, 0])],
+    );
+    let entries = typed_entries(&block, Ifd::Ifd0);
+    assert!(entries.contains(&(0x0112, ExifValue::Integers(vec![6]))));
+    assert!(entries.contains(&(0x010F, ExifValue::Text("Canon".into()))));
+    assert!(entries.contains(&(0x011A, ExifValue::Numbers(vec![72.0]))));
+    assert!(entries.contains(&(0x0212, ExifValue::Integers(vec![2, 1]))));
+    let gps = typed_entries(&block, Ifd::Gps);
+    assert_eq!(gps, [(0x0000, ExifValue::Bytes(vec![2, 2, 0, 0]))]);
+    assert!(typed_entries(&block, Ifd::Interop).is_empty());
+    assert!(typed_entries(b"not a tiff", Ifd::Ifd0).is_empty());
+}
