@@ -102,6 +102,27 @@ def test_a_symlink_at_the_output_path_is_replaced_not_written_through(tmp_path):
     assert Image.open(out / "x.webp").size == (64, 48)
 
 
+def test_a_symlink_planted_at_the_temporary_name_is_never_written_through(tmp_path):
+    """The temporary file beside an output was `.NAME.<pid>-<n>.pxp-tmp`, a counter
+    after the pid, opened following links: a symlink planted under the next name
+    made the write go to the link's target. Names are unpredictable now, created
+    exclusively without following a link, so the planted links are left alone."""
+    import pixpress
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    src = photo(tmp_path / "in" / "x.jpg")
+    out = tmp_path / "out"
+    out.mkdir()
+    planted = [out / f".x.webp.{os.getpid()}-{n}.pxp-tmp" for n in range(20000)]
+    for link in planted:
+        link.symlink_to(victim)
+    pixpress.compress_file(str(src), str(out / "x.webp"), format="webp")
+    assert victim.read_bytes() == b"precious"
+    assert all(link.is_symlink() for link in planted)
+    assert Image.open(out / "x.webp").size == (64, 48)
+
+
 def test_output_tree_inside_the_input_tree_is_skipped_by_real_path(tmp_path):
     photos = tmp_path / "photos"
     photo(photos / "a.jpg")
