@@ -159,15 +159,7 @@ fn compress_one(
     }
     let input = read_file(&plan.input(index))?;
     let out = pixpress::compress(&input, options)?;
-    let path = plan.output(index, out.format);
-    plan.check_output(index, &path)?;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::Io {
-            path: parent.display().to_string(),
-            source: e,
-        })?;
-    }
-    pixpress::write_output(&path, &out)?;
+    let path = plan.write_output(index, &out)?;
     Ok((input.len() as u64, out, path))
 }
 

@@ -222,6 +222,21 @@ impl Plan {
             .join(self.render_name(&self.tasks[index], format.extension()))
     }
 
+    /// Puts task `index`'s output in place and returns its path: named by
+    /// [`output`](Plan::output) for its format, refused when it would replace
+    /// an input ([`check_output`](Plan::check_output)), its directory
+    /// created, written atomically with its restore record beside it
+    /// ([`write_output`](crate::write_output)). `compress` and `batch` alike.
+    pub fn write_output(&self, index: usize, out: &crate::Compressed) -> Result<PathBuf> {
+        let path = self.output(index, out.format);
+        self.check_output(index, &path)?;
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        crate::io::write_output(&path, out)?;
+        Ok(path)
+    }
+
     /// Fails when writing `output` for task `index` would replace an input
     /// file (its own or another's, through any symlink).
     pub fn check_output(&self, index: usize, output: &Path) -> Result<()> {

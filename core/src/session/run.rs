@@ -329,12 +329,7 @@ impl Job {
                 )
             },
         )?;
-        let path = self.output_path(index, out.format);
-        self.plan.check_output(index, &path)?;
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
-        crate::io::write_output(&path, &out)?;
+        self.plan.write_output(index, &out)?;
         Ok(Entry {
             state: TaskState::Done,
             error_kind: 0,
