@@ -251,17 +251,7 @@ pub fn restore_metadata(file: &[u8], record: &[u8]) -> Result<Compressed> {
 /// A file whose pixels were not re-encoded (so `info`, its input's, still
 /// describes it), as a [`Compressed`].
 fn untouched(data: Vec<u8>, info: &Info, metadata: MetadataReport) -> Compressed {
-    Compressed {
-        data,
-        format: info.format,
-        width: info.width,
-        height: info.height,
-        unchanged: false,
-        timings: Timings::default(),
-        search: None,
-        metadata,
-        candidates: Vec::new(),
-    }
+    Compressed::new(data, info.format, (info.width, info.height), metadata)
 }
 
 /// Reads format, dimensions, bit depth, alpha, orientation, frame count and

@@ -224,34 +224,34 @@ pub(crate) fn compress(
         && search.is_none()
         && !turned;
     Ok(Compressed {
-        data,
-        format: out_format,
-        width: image.width,
-        height: image.height,
-        unchanged: false,
         timings,
         search,
-        metadata: metadata_report,
-        candidates: Vec::new(),
+        ..Compressed::new(
+            data,
+            out_format,
+            (image.width, image.height),
+            metadata_report,
+        )
     }
     .or_input(input, in_format, same_content, options))
 }
 
 impl Compressed {
-    /// A JPEG of `width` x `height` written without a search or candidates.
-    fn jpeg(
+    /// An output of `format`, `width` x `height`, with its metadata report;
+    /// no timings, search or candidates (struct update sets those).
+    pub(crate) fn new(
         data: Vec<u8>,
+        format: Format,
         (width, height): (u32, u32),
-        timings: Timings,
         metadata: MetadataReport,
     ) -> Compressed {
         Compressed {
             data,
-            format: Format::Jpeg,
+            format,
             width,
             height,
             unchanged: false,
-            timings,
+            timings: Timings::default(),
             search: None,
             metadata,
             candidates: Vec::new(),

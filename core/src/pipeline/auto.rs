@@ -101,16 +101,10 @@ fn encode_auto(
                 });
                 let held = best.as_ref().and_then(|b| b.search.as_ref());
                 if held.map_or(true, |held| search.beats(held)) {
+                    let size = (prepared.width, prepared.height);
                     best = Some(Compressed {
-                        data,
-                        format,
-                        width: prepared.width,
-                        height: prepared.height,
-                        unchanged: false,
-                        timings: Timings::default(),
                         search: Some(search),
-                        metadata: metadata_report,
-                        candidates: Vec::new(),
+                        ..Compressed::new(data, format, size, metadata_report)
                     });
                 }
             }

@@ -70,15 +70,8 @@ pub(crate) fn encode(
     timings.encode = started.elapsed();
     progress.enter(Stage::Done)?;
     Ok(Compressed {
-        data,
-        format,
-        width,
-        height,
-        unchanged: false,
         timings,
-        search: None,
-        metadata: report,
-        candidates: Vec::new(),
+        ..Compressed::new(data, format, (width, height), report)
     })
 }
 
@@ -126,15 +119,9 @@ pub(crate) fn encode_image(
     timings.encode = encode_started.elapsed();
     progress.enter(Stage::Done)?;
     Ok(Compressed {
-        data,
-        format,
-        width: image.width,
-        height: image.height,
-        unchanged: false,
         timings,
         search,
-        metadata: metadata_report,
-        candidates: Vec::new(),
+        ..Compressed::new(data, format, (image.width, image.height), metadata_report)
     })
 }
 

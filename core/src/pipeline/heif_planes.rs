@@ -56,10 +56,8 @@ pub(super) fn compress_ycbcr(
         encode: started.elapsed() - decode,
         ..Timings::default()
     };
-    Ok(Some(Compressed::jpeg(
-        data,
-        (width, height),
+    Ok(Some(Compressed {
         timings,
-        report,
-    )))
+        ..Compressed::new(data, Format::Jpeg, (width, height), report)
+    }))
 }

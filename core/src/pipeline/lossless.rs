@@ -57,15 +57,8 @@ pub(super) fn optimize_jpeg(
         ..Timings::default()
     };
     Ok(Compressed {
-        data,
-        format: Format::Jpeg,
-        width: info.width,
-        height: info.height,
-        unchanged: false,
         timings,
-        search: None,
-        metadata: report,
-        candidates: Vec::new(),
+        ..Compressed::new(data, Format::Jpeg, (info.width, info.height), report)
     }
     .or_input(input, in_format, untouched, options))
 }

@@ -86,7 +86,10 @@ pub(super) fn compress_streaming(
         encode: started.elapsed(),
         ..Timings::default()
     });
-    let compressed = Compressed::jpeg(streamed.data, streamed.size, timings, report);
+    let compressed = Compressed {
+        timings,
+        ..Compressed::new(streamed.data, Format::Jpeg, streamed.size, report)
+    };
     let same_content = options.resize.is_none() && options.metadata.keeps_everything();
     Ok(Some(compressed.or_input(
         input,
