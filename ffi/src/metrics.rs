@@ -44,27 +44,6 @@ pub extern "C" fn pxp_metric_stage_name(stage: u32) -> *const c_char {
 
 /// How many stages pxp_stats counts.
 pub const PXP_METRIC_STAGES: usize = 6;
-const _: () = assert!(
-    matches!(
-        engine::MetricStage::ALL[pxp_metric_stage::PXP_METRIC_DECODE as usize],
-        engine::MetricStage::Decode
-    ) && matches!(
-        engine::MetricStage::ALL[pxp_metric_stage::PXP_METRIC_TRANSFORM as usize],
-        engine::MetricStage::Transform
-    ) && matches!(
-        engine::MetricStage::ALL[pxp_metric_stage::PXP_METRIC_ENCODE as usize],
-        engine::MetricStage::Encode
-    ) && matches!(
-        engine::MetricStage::ALL[pxp_metric_stage::PXP_METRIC_SEARCH as usize],
-        engine::MetricStage::Search
-    ) && matches!(
-        engine::MetricStage::ALL[pxp_metric_stage::PXP_METRIC_METADATA as usize],
-        engine::MetricStage::Metadata
-    ) && matches!(
-        engine::MetricStage::ALL[pxp_metric_stage::PXP_METRIC_CHECKPOINT as usize],
-        engine::MetricStage::Checkpoint
-    )
-);
 /// The size of pxp_stats' `errors` array: one slot per pxp_status value.
 pub const PXP_STATUS_SLOTS: usize = 16;
 
