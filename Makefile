@@ -8,7 +8,7 @@ CARGO := cargo
 
 PYTHON_WHEELS := $(CARGO_TARGET_DIR)/wheels
 
-.PHONY: asan fuzz python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-adversarial check-no-gpl test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-alloc bench-stream bench-multisearch metadata-peers lint bench bench-ffi clean licenses header examples install
+.PHONY: asan fuzz python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-adversarial check-no-gpl test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-alloc bench-stream bench-multisearch metadata-peers lint bench bench-ffi bench-peers clean licenses header examples install
 
 setup:
 	bash scripts/setup.sh
@@ -194,6 +194,11 @@ bench: build
 	python3 bench/peers.py
 	python3 bench/peers.py rss
 	$(MAKE) --no-print-directory bench-ffi
+
+# pixpress against sharp, Pillow, pillow-heif and jpegli at their defaults, one
+# table (BENCHMARKS.md opens with it); installs the peers outside the repository.
+bench-peers: build
+	python3 bench/bench_peers.py
 
 # The same work through the Rust API and the C ABI, interleaved in one process.
 bench-ffi: build

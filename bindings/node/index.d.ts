@@ -136,7 +136,7 @@ export declare class Pipeline {
   rotate(): this
   keepMetadata(): this
   withMetadata(): this
-  jpeg(options?: { quality?: number; progressive?: boolean; chromaSubsampling?: string; mozjpeg?: boolean; effort?: number }): this
+  jpeg(options?: { quality?: number; progressive?: boolean; chromaSubsampling?: string; optimiseCoding?: boolean; optimizeCoding?: boolean; mozjpeg?: boolean; effort?: number }): this
   png(options?: { palette?: boolean; quality?: number; effort?: number }): this
   webp(options?: { quality?: number; lossless?: boolean; alphaQuality?: number; smartSubsample?: boolean; effort?: number }): this
   avif(options?: { quality?: number; lossless?: boolean; effort?: number; chromaSubsampling?: '4:2:0' | '4:4:4'; bitdepth?: 8 | 10 }): this

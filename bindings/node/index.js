@@ -176,14 +176,16 @@ class Pipeline {
     return this.keepMetadata()
   }
 
-  /** JPEG with sharp's defaults (quality 80, baseline, optimized Huffman, no trellis);
-   * `mozjpeg: true` turns on what sharp's does (progressive, trellis, scan search). */
+  /** JPEG with sharp's defaults (quality 80, baseline, Huffman tables optimized for the image,
+   * no trellis: the core's effort 1); `optimiseCoding: false` keeps the standard tables (effort 0),
+   * `mozjpeg: true` turns on what sharp's does (progressive, trellis, scan search: effort 8). */
   jpeg(o = {}) {
+    const optimise = o.optimiseCoding ?? o.optimizeCoding ?? true
     return this._format('jpeg', {
       quality: o.quality ?? 80,
-      progressive: o.progressive ?? Boolean(o.mozjpeg),
+      progressive: o.progressive ?? (o.mozjpeg ? true : undefined),
       subsampling: o.chromaSubsampling === '4:4:4' ? '444' : '420',
-      effort: o.effort ?? (o.mozjpeg ? 8 : 0),
+      effort: o.effort ?? (o.mozjpeg ? 8 : optimise ? 1 : 0),
     })
   }
 

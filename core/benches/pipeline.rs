@@ -80,7 +80,7 @@ fn main() {
             "JPEG q80, effort 0, baseline (progressive=false)",
             {
                 let mut o = jpeg("80", "0");
-                o.progressive = false;
+                o.progressive = Some(false);
                 o
             },
             7,

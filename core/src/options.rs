@@ -108,8 +108,10 @@ pub struct Options {
     /// refused with `PXP_ERR_UNSUPPORTED_FORMAT`); for JPEG to JPEG, re-encode
     /// the DCT coefficients without touching pixels (as `jpegtran -optimize -progressive`).
     pub lossless: bool,
-    /// `progressive`: progressive JPEG (default true).
-    pub progressive: bool,
+    /// `progressive`: progressive JPEG; `None` follows `effort` (baseline
+    /// below effort 2, progressive from it; a lossless JPEG re-encode is
+    /// progressive).
+    pub progressive: Option<bool>,
     /// `subsampling`: `420`, `422` or `444`; `None` means 4:2:0 for JPEG and
     /// 4:4:4 for AVIF (which spends fewer bytes per SSIMULACRA2 point with
     /// full-resolution chroma).
@@ -181,7 +183,7 @@ impl Default for Options {
             formats: DEFAULT_AUTO_FORMATS.to_vec(),
             quality: None,
             lossless: false,
-            progressive: true,
+            progressive: None,
             subsampling: None,
             effort: None,
             resize: None,
@@ -299,7 +301,7 @@ impl Options {
                 self.quality = parse_optional(key, value, |v| parse_range(key, v, 1, 100))?
             }
             "lossless" => self.lossless = parse_bool(key, value)?,
-            "progressive" => self.progressive = parse_bool(key, value)?,
+            "progressive" => self.progressive = Some(parse_bool(key, value)?),
             "subsampling" => {
                 self.subsampling = parse_optional(key, value, |v| parse_subsampling(key, v))?
             }

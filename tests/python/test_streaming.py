@@ -59,7 +59,8 @@ def test_a_48mp_recompression_is_streamed_whole_and_faithful(big_jpeg, tmp_path)
 def test_a_rotated_48mp_photo_is_turned_upright_not_streamed(big_jpeg):
     data, pixels = big_jpeg
     rotated = bytes(pixpress.rewrite_metadata(data, metadata="keep", interceptor=lambda e: e.set("EXIF:IFD0:Orientation", "6")))
-    out = pixpress.compress(rotated, format="jpeg", quality=80)
+    # Progressive asked: a streamed encode would be baseline (striped).
+    out = pixpress.compress(rotated, format="jpeg", quality=80, progressive=True)
     assert (out.width, out.height) == (SIZE[1], SIZE[0])
     with Image.open(io.BytesIO(bytes(out))) as im:
         assert im.size == (SIZE[1], SIZE[0])

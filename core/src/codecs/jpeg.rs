@@ -9,12 +9,14 @@
 //! The module is split by concern: [`libjpeg`] (the error manager and the
 //! guards), [`segments`] (marker segments and metadata), [`decompress`]
 //! (probe and decode), [`compress`] (encoding and its parameters),
+//! [`huffman`] (Huffman tables planned from samples),
 //! [`lossless`] (coefficient recompression), [`markers`] and [`scans`]
 //! (limits and scan scripts), [`strips`] and [`stream`] (striped, parallel
 //! and streamed encoding).
 
 mod compress;
 mod decompress;
+mod huffman;
 mod libjpeg;
 mod lossless;
 mod markers;
@@ -25,8 +27,10 @@ pub(crate) mod strips;
 
 #[cfg(test)]
 use compress::encode_whole;
-use compress::{configure, is_gray, set_output_scans, write_rows};
-pub(crate) use compress::{encode, encode_ycbcr420, encodes_whole, Ycbcr420};
+use compress::{
+    configure, is_gray, planned_huffman, set_output_scans, use_planned_huffman, write_rows, Effort,
+};
+pub(crate) use compress::{encode, encode_ycbcr420, encodes_whole, Ycbcr420, SEARCH_EFFORT};
 pub(crate) use decompress::{decode, header_metadata, probe};
 use decompress::{read_rows, shrink_numerator};
 use libjpeg::{run_libjpeg, Compressor, Decompressor};

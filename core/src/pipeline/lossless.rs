@@ -33,7 +33,12 @@ pub(super) fn optimize_jpeg(
     }
     let info = codecs::probe(in_format, input)?;
     let keep = options.metadata.keeps_everything();
-    let data = jpeg::optimize_lossless(input, options.progressive, keep, options.max_pixels)?;
+    let data = jpeg::optimize_lossless(
+        input,
+        options.progressive.unwrap_or(true),
+        keep,
+        options.max_pixels,
+    )?;
     // The same metadata rules as every other path (policy, provenance,
     // interceptor, restore record), applied as `rewrite_metadata` does: the
     // pixels are not turned, so the orientation stays.

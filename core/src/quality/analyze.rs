@@ -105,9 +105,7 @@ pub(crate) fn analyze(input: &[u8], options: &Options) -> Result<Analysis> {
         settings
             .into_par_iter()
             .map(|(format, quality)| {
-                let mut options = options.clone();
-                options.target = None;
-                options.tables = options.tables.for_search();
+                let mut options = super::search::trial_options(options, format);
                 options.quality = quality;
                 options.lossless = quality.is_none();
                 let image = prepare(decoded.image.clone(), format, &options);

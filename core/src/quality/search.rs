@@ -23,6 +23,21 @@ use crate::pixels::{Image, Samples};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+/// The options a trial encode of a search (or of [`analyze`](super::analyze))
+/// at one quality setting runs with: no target, the tables a search uses
+/// ([`QuantTables::for_search`](super::QuantTables::for_search)), and, for
+/// JPEG, the search's effort unless one was given (a target is met with the
+/// fewest bytes).
+pub(crate) fn trial_options(options: &Options, format: Format) -> Options {
+    let mut options = options.clone();
+    options.target = None;
+    options.tables = options.tables.for_search();
+    if format == Format::Jpeg {
+        options.effort.get_or_insert(codecs::jpeg::SEARCH_EFFORT);
+    }
+    options
+}
+
 /// What a target search did and achieved, reported with its output.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchReport {
@@ -97,9 +112,7 @@ impl<'a> Trials<'a> {
         options: &Options,
         target: Target,
     ) -> Self {
-        let mut options = options.clone();
-        options.target = None;
-        options.tables = options.tables.for_search();
+        let options = trial_options(options, format);
         let (metric, scored) = match target {
             Target::Score { metric, .. } => (metric, true),
             Target::Size { .. } => (Metric::default(), false),

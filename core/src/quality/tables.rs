@@ -42,7 +42,9 @@ pub enum QuantTables {
     /// libjpeg, Pillow and sharp); Klein's under a `target`, where the
     /// number does not matter and Klein's tables need about 10% fewer bytes
     /// for the same SSIMULACRA2 at every effort, mozjpeg's 6-9% (BENCHMARKS.md,
-    /// the JPEG table studies).
+    /// the JPEG table studies). Klein's at a quality matched to Annex K's
+    /// look were tried as the fixed-quality default and dropped: they lose on
+    /// small and sharp images (BENCHMARKS.md, "Tried and dropped").
     #[default]
     Auto,
     /// ITU-T T.81 Annex K, what libjpeg, Pillow and sharp use.

@@ -337,13 +337,13 @@ def _save_options(fmt: str, params: dict[str, Any]) -> tuple[dict[str, Any], dic
     if fmt == "jpeg":
         options["quality"] = p.pop("quality", 75)
         options["progressive"] = bool(p.pop("progressive", False) or p.pop("progression", False))
-        p.pop("optimize", None)  # Huffman tables are always optimized
+        optimize = bool(p.pop("optimize", False))  # Huffman tables optimized for the image: effort 1
         sub = p.pop("subsampling", -1)
         if sub not in _SUBSAMPLING:
             raise InvalidArgumentError(f"invalid option `subsampling`: {sub!r}")
         if _SUBSAMPLING[sub]:
             options["subsampling"] = _SUBSAMPLING[sub]
-        options["effort"] = 0 if effort is None else effort
+        options["effort"] = (1 if optimize else 0) if effort is None else effort
     elif fmt == "png":
         level = p.pop("compress_level", 6)
         optimize = p.pop("optimize", False)

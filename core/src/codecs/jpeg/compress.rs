@@ -3,9 +3,13 @@
 //! encoder parameters (compression profile, quantization tables, chroma
 //! subsampling, scans) every encode path sets up.
 
+use super::huffman::{
+    install_huffman, plan_huffman, sampled_bands, sampled_tables, Frequencies, SAMPLED_MIN_PIXELS,
+};
 use super::libjpeg::{run_libjpeg, Compressor};
 use super::segments::write_metadata;
 use super::strips;
+use super::strips::StripSource;
 use crate::error::{Error, Result};
 use crate::metadata::Metadata;
 use crate::options::Options;
@@ -14,17 +18,111 @@ use crate::quality::{vision_tables, QuantTables};
 use mozjpeg_sys::*;
 use std::ffi::{c_int, c_uint};
 
-/// The effort at and above which trellis quantization is used.
-const TRELLIS_EFFORT: u8 = 4;
-/// The effort at and above which mozjpeg searches progressive scan scripts.
-const SCAN_SEARCH_EFFORT: u8 = 8;
 /// Images of at least this many pixels are quantized strip by strip on the
 /// rayon pool ([`strips::encode_parallel`]) when trellis quantization is on;
 /// smaller ones, and faster efforts (where the extra coefficient copy and
 /// Huffman pass cost more than the parallel DCT saves), in one piece.
 const PARALLEL_MIN_PIXELS: u64 = 2_000_000;
-/// Effort when the caller gives none.
-pub(crate) const DEFAULT_EFFORT: u8 = 4;
+/// Effort at a fixed quality when the caller gives none: baseline with
+/// Huffman tables optimized for the image, sharp's default and Pillow's
+/// `optimize=True` (BENCHMARKS.md, "JPEG effort ladder", for the numbers
+/// that chose it).
+pub(crate) const DEFAULT_EFFORT: u8 = 1;
+/// Effort of a quality search (`target`) when the caller gives none: a
+/// stated score or budget is to be met with the fewest bytes, so trellis.
+pub(crate) const SEARCH_EFFORT: u8 = 4;
+
+/// What a JPEG encode does at each `effort` (0-10):
+///
+/// | effort | Huffman tables | scans | quantization |
+/// |---|---|---|---|
+/// | 0 | standard (Annex K) | one, baseline | rounded |
+/// | 1 (default) | planned from sampled bands ([`Huffman::Sampled`]) | one, baseline | rounded |
+/// | 2 | optimized for the whole image | one, baseline | rounded |
+/// | 3 | optimized | progressive | rounded |
+/// | 4-7 (search default) | optimized | progressive | trellis |
+/// | 8-10 | optimized | progressive, script searched | trellis |
+///
+/// `progressive`, when given, overrides the scans column (progressive scans
+/// always get optimized tables). BENCHMARKS.md, "JPEG effort ladder", has
+/// the time and bytes of each rung.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Effort {
+    /// How the Huffman tables are made.
+    pub(crate) huffman: Huffman,
+    /// Progressive scans (mozjpeg's script).
+    pub(crate) progressive: bool,
+    /// Trellis quantization (rate-distortion optimized coefficients).
+    pub(crate) trellis: bool,
+    /// mozjpeg's search over progressive scan scripts.
+    pub(crate) scan_search: bool,
+}
+
+/// How the Huffman tables of an encode are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Huffman {
+    /// The standard tables of Annex K: one pass, as Pillow's default and
+    /// sharp's `optimiseCoding: false`.
+    Standard,
+    /// Planned from a sample of bands of the image
+    /// ([`super::huffman::sampled_tables`]): one pass over the image after
+    /// a small one over the sample. Images under [`SAMPLED_MIN_PIXELS`] get
+    /// `Optimized` instead, and striped encodes their own shared tables.
+    Sampled,
+    /// Optimized for the whole image: libjpeg keeps every coefficient and
+    /// counts the symbols in a second pass, as sharp's default and
+    /// Pillow's `optimize=True`.
+    Optimized,
+}
+
+impl Effort {
+    /// The rung of the ladder `options` ask for.
+    pub(crate) fn of(options: &Options) -> Effort {
+        let level = options.effort.unwrap_or(DEFAULT_EFFORT);
+        let progressive = options.progressive.unwrap_or(level >= 3);
+        let huffman = match level {
+            _ if progressive || level >= 2 => Huffman::Optimized,
+            1 => Huffman::Sampled,
+            _ => Huffman::Standard,
+        };
+        Effort {
+            huffman,
+            progressive,
+            trellis: level >= 4,
+            scan_search: progressive && level >= 8,
+        }
+    }
+}
+
+/// The Huffman tables [`Huffman::Sampled`] asks for, planned from `source`
+/// (the rows the encode will read), or `None` when the encode is to use
+/// libjpeg's (standard or optimized) as [`set_output_scans`] sets them.
+pub(super) fn planned_huffman(
+    source: &mut dyn StripSource,
+    options: &Options,
+) -> Result<Option<Frequencies>> {
+    let (width, height, gray) = source.shape();
+    if Effort::of(options).huffman != Huffman::Sampled
+        || u64::from(width) * u64::from(height) < SAMPLED_MIN_PIXELS
+    {
+        return Ok(None);
+    }
+    let mcu_rows = if gray {
+        8
+    } else {
+        8 * options.subsampling.unwrap_or_default().chroma_span().1
+    };
+    sampled_tables(source, mcu_rows, options).map(Some)
+}
+
+/// Puts `planned` tables (from [`planned_huffman`]) in `c` in place of
+/// libjpeg's optimization; after [`set_output_scans`], before the start.
+pub(super) fn use_planned_huffman(c: &mut Compressor, planned: Option<&Frequencies>) {
+    if let Some(tables) = planned {
+        c.cinfo.optimize_coding = 0;
+        install_huffman(c, tables);
+    }
+}
 
 /// Encodes 8-bit Gray or Rgb pixels, reading the caller's rows in place.
 pub(crate) fn encode(
@@ -43,7 +141,7 @@ pub(crate) fn encode(
 /// Whether [`encode`] writes an image of `pixel_count` pixels in one piece
 /// on the calling thread (else in strips on the rayon pool).
 pub(crate) fn encodes_whole(options: &Options, pixel_count: u64) -> bool {
-    options.effort.unwrap_or(DEFAULT_EFFORT) < TRELLIS_EFFORT || pixel_count < PARALLEL_MIN_PIXELS
+    !Effort::of(options).trellis || pixel_count < PARALLEL_MIN_PIXELS
 }
 
 /// [`encode`] in one piece, on the calling thread.
@@ -53,10 +151,12 @@ pub(super) fn encode_whole(
     options: &Options,
 ) -> Result<Vec<u8>> {
     let gray = is_gray(pixels)?;
+    let planned = planned_huffman(&mut { *pixels }, options)?;
     run_libjpeg(|| {
         let mut c = Compressor::new();
         configure(&mut c, pixels.width(), pixels.height(), gray, options);
         set_output_scans(&mut c, options);
+        use_planned_huffman(&mut c, planned.as_ref());
         // SAFETY: `c` is a created compressor with its image and parameters
         // set by `configure`; a state error unwinds to `run_libjpeg`.
         unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
@@ -96,12 +196,14 @@ pub(crate) fn encode_ycbcr420(
             return Err(Error::Internal("YCbCr plane smaller than its image".into()));
         }
     }
+    let planned = planned_huffman_ycbcr420(image, options)?;
     run_libjpeg(|| {
         let mut c = Compressor::new();
         configure(&mut c, image.width, image.height, false, options);
         c.cinfo.in_color_space = J_COLOR_SPACE::JCS_YCbCr;
         c.cinfo.raw_data_in = 1;
         set_output_scans(&mut c, options);
+        use_planned_huffman(&mut c, planned.as_ref());
         // SAFETY: as in `encode_whole`: a created, configured compressor.
         unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
         write_metadata(&mut c, metadata);
@@ -151,6 +253,37 @@ pub(crate) fn encode_ycbcr420(
     })
 }
 
+/// [`planned_huffman`] for YCbCr 4:2:0 planes: each band (16 luma rows)
+/// encoded on its own by [`encode_ycbcr420`] with the standard tables, for
+/// its coefficients.
+fn planned_huffman_ycbcr420(image: &Ycbcr420, options: &Options) -> Result<Option<Frequencies>> {
+    if Effort::of(options).huffman != Huffman::Sampled
+        || u64::from(image.width) * u64::from(image.height) < SAMPLED_MIN_PIXELS
+    {
+        return Ok(None);
+    }
+    let band_options = Options {
+        effort: Some(0),
+        progressive: Some(false),
+        ..options.clone()
+    };
+    let mut samples = Vec::new();
+    for first in sampled_bands(image.height, 16) {
+        let rows = 16.min(image.height - first);
+        let band = Ycbcr420 {
+            width: image.width,
+            height: rows,
+            planes: std::array::from_fn(|k| {
+                let (samples, stride) = image.planes[k];
+                let skip = if k == 0 { first } else { first / 2 } as usize * stride;
+                (&samples[skip.min(samples.len())..], stride)
+            }),
+        };
+        samples.push(encode_ycbcr420(&band, &Metadata::default(), &band_options)?);
+    }
+    plan_huffman(samples.iter()).map(Some)
+}
+
 /// Whether the encoder is given gray (else RGB) pixels; other layouts are refused.
 pub(super) fn is_gray(pixels: &PixelsRef) -> Result<bool> {
     match pixels.layout() {
@@ -172,7 +305,7 @@ pub(super) fn configure(
     gray: bool,
     options: &Options,
 ) {
-    let effort = options.effort.unwrap_or(DEFAULT_EFFORT);
+    let effort = Effort::of(options);
     let quality = options.quality.unwrap_or(80);
     let cinfo = &mut *c.cinfo;
     cinfo.image_width = width;
@@ -183,7 +316,7 @@ pub(super) fn configure(
     } else {
         J_COLOR_SPACE::JCS_RGB
     };
-    let profile = if effort >= TRELLIS_EFFORT {
+    let profile = if effort.trellis {
         JINT_COMPRESS_PROFILE_VALUE::JCP_MAX_COMPRESSION
     } else {
         JINT_COMPRESS_PROFILE_VALUE::JCP_FASTEST
@@ -237,15 +370,17 @@ pub(super) fn configure(
     c.cinfo.scan_info = std::ptr::null();
 }
 
-/// Sets up the scans of a whole-image output: Huffman tables optimized for
-/// the image, and, when `options.progressive`, mozjpeg's progressive script
-/// (a scan search from [`SCAN_SEARCH_EFFORT`]). The compression profile is
-/// set to mozjpeg's here at every effort (after the effort's defaults were
-/// applied): it picks mozjpeg's scan script over libjpeg's and writes the
-/// DQT and DHT tables as single segments, both smaller files.
+/// Sets up the scans of a whole-image output as the effort says: Huffman
+/// tables optimized for the image (or the standard ones at effort 0;
+/// [`use_planned_huffman`] then puts sampled ones in their place), and
+/// progressive scans (mozjpeg's script, searched from effort 8) or one
+/// baseline scan. The compression profile is set to mozjpeg's here at every
+/// effort (after the effort's defaults were applied): it picks mozjpeg's
+/// scan script over libjpeg's and writes the DQT and DHT tables as single
+/// segments, both smaller files.
 pub(super) fn set_output_scans(c: &mut Compressor, options: &Options) {
-    let effort = options.effort.unwrap_or(DEFAULT_EFFORT);
-    c.cinfo.optimize_coding = 1;
+    let effort = Effort::of(options);
+    c.cinfo.optimize_coding = (effort.huffman != Huffman::Standard).into();
     // SAFETY: `c` is a created compressor; the call only stores a parameter.
     unsafe {
         jpeg_c_set_int_param(
@@ -254,11 +389,8 @@ pub(super) fn set_output_scans(c: &mut Compressor, options: &Options) {
             JINT_COMPRESS_PROFILE_VALUE::JCP_MAX_COMPRESSION as c_int,
         )
     };
-    c.set_bool(
-        J_BOOLEAN_PARAM::JBOOLEAN_OPTIMIZE_SCANS,
-        effort >= SCAN_SEARCH_EFFORT,
-    );
-    if options.progressive {
+    c.set_bool(J_BOOLEAN_PARAM::JBOOLEAN_OPTIMIZE_SCANS, effort.scan_search);
+    if effort.progressive {
         // SAFETY: `c` is a created compressor with its components set; the
         // script is allocated in its own pool and stays with it.
         unsafe { jpeg_simple_progression(&mut c.cinfo) };

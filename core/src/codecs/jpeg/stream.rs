@@ -27,8 +27,8 @@
 
 use super::strips::{encode_striped, gathered, StripSource, StripStore};
 use super::{
-    configure, is_adobe, metadata_of, read_rows, run_libjpeg, set_output_scans, write_metadata,
-    write_rows, Compressor, Decompressor,
+    configure, is_adobe, metadata_of, planned_huffman, read_rows, run_libjpeg, set_output_scans,
+    use_planned_huffman, write_metadata, write_rows, Compressor, Decompressor,
 };
 use crate::codecs::check_limit;
 use crate::error::{Error, Result};
@@ -142,15 +142,9 @@ pub(crate) fn recompress(
         }
         Mode::Striped => {}
     }
-    let mut source = DecodedRows {
-        input,
-        strict,
-        shape: (width, height, gray),
-        decoder: None,
-        strip: Vec::new(),
-    };
+    let mut source = DecodedRows::new(input, strict, shape);
     let out = encode_striped(&mut source, &out_metadata, options, &mut Unkept);
-    crate::buffer_pool::give(std::mem::take(&mut source.strip));
+    source.release();
     Ok(Some(Streamed {
         data: out?,
         size: (width, height),
@@ -167,6 +161,24 @@ struct DecodedRows<'a> {
     decoder: Option<Decompressor>,
     /// The last rows asked for.
     strip: Vec<u8>,
+}
+
+impl<'a> DecodedRows<'a> {
+    /// Rows of `input`, a JPEG of `shape` (width, height, gray), none decoded yet.
+    fn new(input: &'a [u8], strict: bool, shape: (u32, u32, bool)) -> Self {
+        DecodedRows {
+            input,
+            strict,
+            shape,
+            decoder: None,
+            strip: Vec::new(),
+        }
+    }
+
+    /// Gives the strip buffer back to the buffer pool.
+    fn release(mut self) {
+        crate::buffer_pool::give(std::mem::take(&mut self.strip));
+    }
 }
 
 /// The layout of decoded gray or RGB rows.
@@ -278,12 +290,19 @@ fn overlapped(
                 Ok(())
             })
         });
-        // Moved in, so that an encoder failure drops the receiver and a
-        // decoder waiting to send stops.
+        // Sampled (effort 1) while the decoder starts: a decoder of its own
+        // reads the bands and skips the rest.
+        let mut sampler = DecodedRows::new(input, strict, (width, height, gray));
+        let planned = planned_huffman(&mut sampler, options);
+        sampler.release();
+        // Moved in, so that an encoder failure (a failed sample included)
+        // drops the receiver and a decoder waiting to send stops.
         let encoded = run_libjpeg(move || {
+            let planned = planned?;
             let mut c = Compressor::new();
             configure(&mut c, width, height, gray, options);
             set_output_scans(&mut c, options);
+            use_planned_huffman(&mut c, planned.as_ref());
             // SAFETY: a created compressor configured for `width` x `height`
             // gray or RGB rows, which are what `write_rows` then gets.
             unsafe { jpeg_start_compress(&mut c.cinfo, 1) };

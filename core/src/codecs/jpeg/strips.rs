@@ -15,6 +15,7 @@
 //! in one go or resumed from saved strips: the planning is deterministic and
 //! is done again on resume.
 
+use super::huffman::{band_jpeg, install_huffman, plan_huffman, Frequencies};
 use super::scans::SplitScript;
 use super::{
     configure, is_gray, run_libjpeg, write_metadata, write_rows, Compressor, Decompressor,
@@ -37,20 +38,6 @@ const GATHERED_STRIP_PIXELS: u64 = 1 << 18;
 const MAX_RESTART_INTERVAL: u32 = 65535;
 /// Strips encoded with optimal Huffman tables to plan the shared ones.
 pub(crate) const SAMPLED_STRIPS: usize = 8;
-
-extern "C-unwind" {
-    /// libjpeg's Huffman table builder (jchuff.c): code lengths limited to
-    /// 16 bits from 257 symbol frequencies (the last one reserved, set to 1).
-    fn jpeg_gen_optimal_table(
-        cinfo: *mut jpeg_compress_struct,
-        htbl: *mut JHUFF_TBL,
-        freq: *mut std::ffi::c_long,
-    );
-}
-
-/// Symbol frequencies for the four Huffman tables, in the order DC luma,
-/// DC chroma, AC luma, AC chroma (index `class * 2 + id`).
-type Frequencies = [[std::ffi::c_long; 257]; 4];
 
 /// Where the strips of a striped encode are kept between runs.
 pub(crate) trait StripStore {
@@ -142,7 +129,7 @@ pub(crate) fn encode_striped(
     let layout = StripLayout::new(width, height, gray, options);
     let strip = |source: &mut dyn StripSource, index: usize| -> Result<Vec<u8>> {
         let first = index as u32 * layout.rows;
-        strip_jpeg(
+        band_jpeg(
             &source.rows(first, layout.rows.min(height - first))?,
             gray,
             options,
@@ -220,7 +207,7 @@ pub(crate) fn gathered(
     // A one-row image encoded like the strips: the source of the parameters
     // (components, sampling, quantization tables) the whole image shares.
     let mut blank = Vec::new();
-    let template = strip_jpeg(&one_row(&mut blank, width, gray)?, gray, options)?;
+    let template = band_jpeg(&one_row(&mut blank, width, gray)?, gray, options)?;
     run_libjpeg(|| {
         let template = Decompressor::new(&template, true, false);
         let mut c = Compressor::new();
@@ -442,7 +429,7 @@ impl GatheredStrips<'_> {
                 "strip {index} put twice or out of range"
             )));
         }
-        let jpeg = strip_jpeg(pixels, self.gray, self.options)?;
+        let jpeg = band_jpeg(pixels, self.gray, self.options)?;
         run_libjpeg(|| {
             let mut d = Decompressor::new(&jpeg, true, false);
             // SAFETY: `d` read its header from a memory source (non-suspending):
@@ -503,24 +490,6 @@ fn one_row(samples: &mut Vec<u8>, width: u32, gray: bool) -> Result<PixelsRef<'_
     PixelsRef::new(samples, width, 1, row, layout)
 }
 
-/// The rows of a strip as a baseline JPEG of their own, encoded as the
-/// options say (trellis quantization included), with their own optimal
-/// Huffman tables.
-fn strip_jpeg(rows: &PixelsRef, gray: bool, options: &Options) -> Result<Vec<u8>> {
-    run_libjpeg(|| {
-        let mut c = Compressor::new();
-        configure(&mut c, rows.width(), rows.height(), gray, options);
-        c.cinfo.optimize_coding = 1;
-        // SAFETY: a created, configured compressor. `write_rows` then gets
-        // rows of `width` * 1 or 3 bytes as `configure` declared, provided
-        // `gray` matches `rows.layout()`, which every caller ensures (gray
-        // comes from `is_gray` or the same shape the rows were built with).
-        unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
-        write_rows(&mut c, rows.rows());
-        Ok(c.finish())
-    })
-}
-
 /// The entropy-coded bytes of a strip JPEG re-encoded, coefficient for
 /// coefficient, with the shared Huffman tables.
 fn retable(jpeg: &[u8], tables: &Frequencies) -> Result<Vec<u8>> {
@@ -546,99 +515,6 @@ fn retable(jpeg: &[u8], tables: &Frequencies) -> Result<Vec<u8>> {
     })?;
     let (scan_start, _) = scan_bounds(&out)?;
     Ok(out[scan_start..out.len() - 2].to_vec())
-}
-
-/// Plans the shared Huffman tables from the strip JPEGs sampled: the code
-/// lengths of their optimal tables turned back into frequencies (a code of
-/// length `n` stands for a share of `2^-n`) weighted by each strip's size,
-/// plus one count for every symbol a baseline scan can hold.
-fn plan_huffman<'a>(samples: impl Iterator<Item = &'a Vec<u8>>) -> Result<Frequencies> {
-    let mut weights = [[0f64; 256]; 4];
-    for jpeg in samples {
-        let (scan_start, _) = scan_bounds(jpeg)?;
-        let size = (jpeg.len() - scan_start) as f64;
-        for (table, lengths) in code_lengths(&jpeg[..scan_start]) {
-            for (symbol, length) in lengths.iter().enumerate() {
-                if *length > 0 {
-                    weights[table][symbol] += size * (-f64::from(*length)).exp2();
-                }
-            }
-        }
-    }
-    let mut freq: Frequencies = [[0; 257]; 4];
-    for (table, counts) in freq.iter_mut().enumerate() {
-        let is_ac = table >= 2;
-        for (symbol, count) in counts.iter_mut().take(256).enumerate() {
-            let (run, size) = (symbol >> 4, symbol & 15);
-            let possible = if is_ac {
-                (1..=10).contains(&size) || symbol == 0x00 || symbol == 0xF0
-            } else {
-                run == 0 && size <= 11
-            };
-            if possible {
-                // Scaled so the rarest planned symbol still counts far above
-                // the one count every possible symbol gets.
-                *count = 1 + (weights[table][symbol] * 1024.0) as std::ffi::c_long;
-            }
-        }
-        counts[256] = 1;
-    }
-    Ok(freq)
-}
-
-/// The code length of each symbol in the DHT segments of `markers`, per table
-/// (index `class * 2 + id`).
-fn code_lengths(markers: &[u8]) -> Vec<(usize, [u8; 256])> {
-    let mut tables = Vec::new();
-    let mut pos = 2;
-    while pos + 4 <= markers.len() && markers[pos] == 0xFF {
-        let len = usize::from(u16::from_be_bytes([markers[pos + 2], markers[pos + 3]]));
-        let end = (pos + 2 + len).min(markers.len());
-        if markers[pos + 1] == 0xC4 {
-            let mut q = pos + 4;
-            while q + 17 <= end {
-                let (class, id) = (usize::from(markers[q] >> 4), usize::from(markers[q] & 15));
-                let counts = &markers[q + 1..q + 17];
-                let total: usize = counts.iter().map(|&n| usize::from(n)).sum();
-                let symbols = markers.get(q + 17..q + 17 + total).unwrap_or(&[]);
-                let mut lengths = [0u8; 256];
-                let mut symbol = symbols.iter();
-                for (length, &n) in (1u8..).zip(counts) {
-                    for s in symbol.by_ref().take(usize::from(n)) {
-                        lengths[usize::from(*s)] = length;
-                    }
-                }
-                if class < 2 && id < 2 {
-                    tables.push((class * 2 + id, lengths));
-                }
-                q += 17 + total;
-            }
-        }
-        pos = end;
-    }
-    tables
-}
-
-/// Replaces the Huffman tables `c` holds with ones built from `tables`.
-fn install_huffman(c: &mut Compressor, tables: &Frequencies) {
-    for (table, freq) in tables.iter().enumerate() {
-        let slots = if table < 2 {
-            &mut c.cinfo.dc_huff_tbl_ptrs
-        } else {
-            &mut c.cinfo.ac_huff_tbl_ptrs
-        };
-        let htbl = slots[table % 2];
-        if htbl.is_null() {
-            continue;
-        }
-        let mut freq = *freq;
-        // SAFETY: `htbl` is non-null (checked), a table jpeg_set_defaults
-        // allocated in `c`'s pool; `freq` is a local array of the 257
-        // frequencies libjpeg reads and overwrites; it writes the table's
-        // bits and values. It may call error_exit (JERR_HUFF_CLEN_OVERFLOW),
-        // whose unwind crosses it soundly: it is declared "C-unwind" (above).
-        unsafe { jpeg_gen_optimal_table(&mut *c.cinfo, htbl, freq.as_mut_ptr()) };
-    }
 }
 
 /// Everything before the entropy-coded data: the markers of an encoder set up
@@ -684,7 +560,7 @@ fn header(
 }
 
 /// Where the SOS marker starts and where its scan data starts.
-fn scan_bounds(jpeg: &[u8]) -> Result<(usize, usize)> {
+pub(super) fn scan_bounds(jpeg: &[u8]) -> Result<(usize, usize)> {
     let sos = find_marker(jpeg, 0xDA)
         .ok_or_else(|| Error::Internal("encoded strip has no SOS".into()))?;
     let len = usize::from(u16::from_be_bytes([jpeg[sos + 2], jpeg[sos + 3]]));

@@ -177,3 +177,76 @@ fn shrink_keeps_at_least_the_requested_size() {
     assert_eq!(shrink_numerator(2725, 2225, Some((2000, 100))), 8);
     assert_eq!(shrink_numerator(2725, 2225, None), 8);
 }
+
+#[test]
+fn effort_1_plans_huffman_tables_from_samples_for_the_same_pixels() {
+    // 1280x960 RGB (over SAMPLED_MIN_PIXELS): gradients, stripes and noise
+    // that differ from top to bottom, so that the bands must be spread.
+    let (width, height) = (1280u32, 960u32);
+    let mut state = 0x2545_f491u32;
+    let rgb: Vec<u8> = (0..width * height)
+        .flat_map(|i| {
+            let (x, y) = (i % width, i / width);
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let noise = if y > height / 2 {
+                (state % 48) as u8
+            } else {
+                0
+            };
+            [(x / 5) as u8, ((x ^ y) & 0x3f) as u8 + noise, (y / 4) as u8]
+        })
+        .collect();
+    let pixels = PixelsRef::new(&rgb, width, height, width as usize * 3, Layout::Rgb).unwrap();
+    let encode_at = |effort: &str| {
+        let options = Options::from_pairs([("effort", effort)]).unwrap();
+        encode_whole(&pixels, &Metadata::default(), &options).unwrap()
+    };
+    let (standard, sampled, optimized) = (encode_at("0"), encode_at("1"), encode_at("2"));
+    let request = DecodeRequest {
+        max_pixels: u64::MAX,
+        accept_truncated: false,
+        min_size: None,
+    };
+    let pixels_of = |jpeg: &[u8]| decode(jpeg, &request).unwrap().image.samples;
+    // Only the Huffman tables differ: the same coefficients, the same pixels.
+    assert!(pixels_of(&sampled) == pixels_of(&optimized));
+    assert!(pixels_of(&standard) == pixels_of(&optimized));
+    let (sampled, optimized, standard) = (sampled.len(), optimized.len(), standard.len());
+    assert!(
+        optimized <= sampled && sampled < standard,
+        "{optimized} {sampled} {standard}"
+    );
+    assert!(
+        sampled * 100 <= optimized * 101,
+        "{sampled} over {optimized} by 1% or more"
+    );
+}
+
+#[test]
+fn the_effort_ladder_is_the_documented_one() {
+    let at =
+        |pairs: &[(&str, &str)]| Effort::of(&Options::from_pairs(pairs.iter().copied()).unwrap());
+    let rung = |huffman, progressive, trellis, scan_search| Effort {
+        huffman,
+        progressive,
+        trellis,
+        scan_search,
+    };
+    use compress::Huffman::*;
+    assert_eq!(at(&[]), rung(Sampled, false, false, false));
+    assert_eq!(at(&[("effort", "0")]), rung(Standard, false, false, false));
+    assert_eq!(at(&[("effort", "2")]), rung(Optimized, false, false, false));
+    assert_eq!(at(&[("effort", "3")]), rung(Optimized, true, false, false));
+    assert_eq!(at(&[("effort", "4")]), rung(Optimized, true, true, false));
+    assert_eq!(at(&[("effort", "8")]), rung(Optimized, true, true, true));
+    assert_eq!(
+        at(&[("progressive", "true")]),
+        rung(Optimized, true, false, false)
+    );
+    assert_eq!(
+        at(&[("effort", "9"), ("progressive", "false")]),
+        rung(Optimized, false, true, false)
+    );
+}
