@@ -14,8 +14,8 @@ Columns: the median wall time of one call with nothing else running ("1 in
 flight"), its CPU time (all threads of the process), and the throughput of two
 callers at once on the machine's two cores ("2 in flight", ops/s). Every
 implementation gets one thread per call: pixpress with RAYON_NUM_THREADS=1, sharp
-with sharp.concurrency(1), pillow-heif with DECODE_THREADS=1 (and a row at its
-default of 4). sharp's libvips still writes on a second thread, which the CPU
+with sharp.concurrency(1), pillow-heif with DECODE_THREADS=1; the HEIC rows
+also at each library's default threads (pillow-heif's 4, pixpress's one per core). sharp's libvips still writes on a second thread, which the CPU
 column shows. SSIMULACRA2 is scored independently of pixpress: every output is
 decoded by Pillow (libjpeg-turbo, libheif) and scored by the `ssimulacra2` crate
 (rust-av's port of libjxl's tool) against the source as Pillow decodes it
@@ -89,6 +89,10 @@ def python_rows() -> list[tuple[str, str, list[tuple[str, object]]]]:
             ("pixpress default", lambda: bytes(pixpress.compress(photo, format="jpeg", quality=80))),
             ("pixpress effort 0", lambda: bytes(pixpress.compress(photo, format="jpeg", quality=80, effort=0))),
         ]),
+        ("JPEG recompress q80, pixpress's effort ladder", "photo", [
+            (f"pixpress effort {e}", lambda e=e: bytes(pixpress.compress(photo, format="jpeg", quality=80, effort=e)))
+            for e in (2, 3, 4, 8)
+        ]),
         ("resize 720x588 + JPEG q80", "resized", [
             ("Pillow (Lanczos)", pillow_resize),
             ("pixpress default", lambda: bytes(pixpress.compress(
@@ -138,7 +142,7 @@ def python_rows() -> list[tuple[str, str, list[tuple[str, object]]]]:
     return rows
 
 
-def measure(rows, rounds: int, only: str | None, out_dir: Path) -> list[dict]:
+def measure(rows, rounds: int, only: str | None, out_dir: Path, tag: str = "py") -> list[dict]:
     """Every implementation of each row in turn, `rounds` times; then 2 in flight."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -163,7 +167,7 @@ def measure(rows, rounds: int, only: str | None, out_dir: Path) -> list[dict]:
                 list(pool.map(lambda _: call(), range(n)))
                 two[name] = n / (time.perf_counter() - t0)
         for name, _ in impls:
-            file = out_dir / f"py-{len(results)}.bin"
+            file = out_dir / f"{tag}-{len(results)}.bin"
             file.write_bytes(outputs[name])
             results.append({
                 "row": row, "name": name, "reference": reference, "file": str(file),
@@ -175,8 +179,11 @@ def measure(rows, rounds: int, only: str | None, out_dir: Path) -> list[dict]:
 
 
 def worker(args) -> None:
-    out_dir = Path(args.out)
-    json.dump(measure(python_rows(), args.rounds, args.only, out_dir), sys.stdout)
+    rows = python_rows()
+    if args.pixpress_only:
+        rows = [(row, ref, [i for i in impls if i[0].startswith("pixpress")]) for row, ref, impls in rows]
+    tag = "threads" if args.pixpress_only else "py"
+    json.dump(measure(rows, args.rounds, args.only, Path(args.out), tag), sys.stdout)
 
 
 # ---------------------------------------------------------------- scores and the table
@@ -226,6 +233,7 @@ def main() -> None:
     parser.add_argument("--only", help="rows whose name contains this text")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--pixpress-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return worker(args)
@@ -237,6 +245,16 @@ def main() -> None:
                             + (["--only", args.only] if args.only else []),
                             env=env, stdout=subprocess.PIPE, check=True, text=True)
         results = json.loads(py.stdout)
+        # pixpress's HEIC rows again at its default threads (rayon's pool: one per core), against
+        # pillow-heif's default threads above.
+        threaded = subprocess.run([sys.executable, __file__, "--worker", "--out", out, "--rounds", str(args.rounds),
+                                   "--only", "HEIC", "--pixpress-only"],
+                                  env={k: v for k, v in os.environ.items() if k != "RAYON_NUM_THREADS"},
+                                  stdout=subprocess.PIPE, check=True, text=True)
+        for r in json.loads(threaded.stdout):
+            r["name"] += ", default threads"
+            at = max(i for i, q in enumerate(results) if q["row"] == r["row"])
+            results.insert(at + 1, r)
         node = subprocess.run(["node", str(ROOT / "bench" / "peers_sharp.js"), out, str(args.rounds), args.only or ""],
                               env=dict(env, PIXPRESS_CORPUS=str(CORPUS), SHARP_DIR=str(BENCH_DIR / "node")),
                               stdout=subprocess.PIPE, check=True, text=True)
