@@ -28,6 +28,8 @@ const PARALLEL_MIN_PIXELS: u64 = 2_000_000;
 /// `optimize=True` (BENCHMARKS.md, "JPEG effort ladder", for the numbers
 /// that chose it).
 pub(crate) const DEFAULT_EFFORT: u8 = 1;
+/// The effort from which trellis quantization is used.
+const TRELLIS_EFFORT: u8 = 4;
 /// Effort of a quality search (`target`) when the caller gives none: a
 /// stated score or budget is to be met with the fewest bytes, so trellis.
 pub(crate) const SEARCH_EFFORT: u8 = 4;
@@ -88,7 +90,7 @@ impl Effort {
         Effort {
             huffman,
             progressive,
-            trellis: level >= 4,
+            trellis: level >= TRELLIS_EFFORT,
             scan_search: progressive && level >= 8,
         }
     }
@@ -141,7 +143,9 @@ pub(crate) fn encode(
 /// Whether [`encode`] writes an image of `pixel_count` pixels in one piece
 /// on the calling thread (else in strips on the rayon pool).
 pub(crate) fn encodes_whole(options: &Options, pixel_count: u64) -> bool {
-    !Effort::of(options).trellis || pixel_count < PARALLEL_MIN_PIXELS
+    // Not `Effort::of(options).trellis`: compiled that way, the comparison
+    // reads the byte of an unset `effort` (valgrind reports the branch).
+    options.effort.unwrap_or(DEFAULT_EFFORT) < TRELLIS_EFFORT || pixel_count < PARALLEL_MIN_PIXELS
 }
 
 /// [`encode`] in one piece, on the calling thread.
