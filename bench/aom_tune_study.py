@@ -14,29 +14,13 @@ encode time of each.
 """
 import argparse
 import io
-import math
-import os
 import statistics
 import time
 
 import pixpress
-from PIL import Image
+from study import PHOTOS, bytes_at, change, photo
 
-CORPUS = os.environ.get("PIXPRESS_CORPUS", os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpus"))
-PHOTOS = [
-    "jpeg/xmp_test_adobergb.jpg", "jpeg/canon_hdr_NO.jpg", "jpeg/flickr_2569067123_aca715a2ee_o.jpg",
-    "jpeg/jolla.jpg", "jpeg/gain-map.jpg", "jpeg/HMD_Nokia_8.3_5G.jpg", "jpeg/30-type_error.jpg",
-    "jpeg/Olympus_E-P3_42_IndexError.jpg",
-]
 LEVELS = [60, 70, 80, 85]
-
-
-def bytes_at(points, level):
-    for (b0, s0), (b1, s1) in zip(points, points[1:]):
-        if s0 <= level <= s1 and s1 > s0:
-            t = (level - s0) / (s1 - s0)
-            return math.exp(math.log(b0) + t * (math.log(b1) - math.log(b0)))
-    return None
 
 
 def main():
@@ -50,11 +34,7 @@ def main():
     ratios = {level: [] for level in LEVELS}
     times = {name: [] for name in tunes}
     for name in PHOTOS:
-        image = Image.open(os.path.join(CORPUS, name)).convert("RGB")
-        image.thumbnail((args.box, args.box), Image.LANCZOS)
-        png = io.BytesIO()
-        image.save(png, "PNG")
-        png = png.getvalue()
+        image, png = photo(name, args.box)
         curves = {}
         for tune, advanced in tunes.items():
             points = []
@@ -74,7 +54,7 @@ def main():
     print(f"\naom tune=iq against the default tune, speed {args.speed}, 4:4:4, photos fitted into {args.box} px:\n")
     print("| SSIMULACRA2 | " + " | ".join(str(level) for level in LEVELS) + " |")
     print("|---|" + "---:|" * len(LEVELS))
-    cells = [f"{math.exp(sum(map(math.log, r)) / len(r)) - 1:+.1%} ({len(r)})" if r else "-" for r in ratios.values()]
+    cells = [change(r) for r in ratios.values()]
     print("| bytes, tune=iq | " + " | ".join(cells) + " |")
     print("\nmedian encode s: " + ", ".join(f"{t} {statistics.median(v):.2f}" for t, v in times.items()))
 

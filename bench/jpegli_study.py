@@ -12,22 +12,13 @@ score between the sweep points around it) and given relative to pixpress's defau
 geometric mean over the photos; times are the median encode of the sweep, from RGB pixels in
 memory, one thread (run it with RAYON_NUM_THREADS=1).
 """
-import math
-import os
 import statistics
 import time
 
 import pixpress
 import pyjpegli
-from PIL import Image
-import io
+from study import PHOTOS, bytes_at, change, photo
 
-CORPUS = os.environ.get("PIXPRESS_CORPUS", os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpus"))
-PHOTOS = [
-    "jpeg/xmp_test_adobergb.jpg", "jpeg/canon_hdr_NO.jpg", "jpeg/flickr_2569067123_aca715a2ee_o.jpg",
-    "jpeg/jolla.jpg", "jpeg/gain-map.jpg", "jpeg/HMD_Nokia_8.3_5G.jpg", "jpeg/30-type_error.jpg",
-    "jpeg/Olympus_E-P3_42_IndexError.jpg",
-]
 LEVELS = [70, 80, 85, 90]
 QUALITIES = range(30, 100, 5)
 
@@ -45,23 +36,11 @@ def encoders(rgb, size):
     }
 
 
-def bytes_at(points, level):
-    for (b0, s0), (b1, s1) in zip(points, points[1:]):
-        if s0 <= level <= s1 and s1 > s0:
-            t = (level - s0) / (s1 - s0)
-            return math.exp(math.log(b0) + t * (math.log(b1) - math.log(b0)))
-    return None
-
-
 def main():
     ratios = {}  # (encoder, level) -> [bytes / default's bytes]
     times = {}
     for name in PHOTOS:
-        image = Image.open(os.path.join(CORPUS, name)).convert("RGB")
-        image.thumbnail((2048, 2048), Image.LANCZOS)
-        buf = io.BytesIO()
-        image.save(buf, "PNG")
-        png = buf.getvalue()
+        image, png = photo(name, 2048)
         curves = {}
         for label, encode in encoders(image.tobytes(), image.size).items():
             points = []
@@ -84,8 +63,7 @@ def main():
     for label in times:
         cells = []
         for level in LEVELS:
-            r = ratios.get((label, level), [])
-            cells.append(f"{math.exp(sum(map(math.log, r)) / len(r)) - 1:+.1%} ({len(r)})" if r else "-")
+            cells.append(change(ratios.get((label, level), [])))
         print(f"| {label} | " + " | ".join(cells) + f" | {statistics.median(times[label]):.0f} |")
 
 

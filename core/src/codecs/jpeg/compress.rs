@@ -24,9 +24,9 @@ use std::ffi::{c_int, c_uint};
 /// Huffman pass cost more than the parallel DCT saves), in one piece.
 const PARALLEL_MIN_PIXELS: u64 = 2_000_000;
 /// Effort at a fixed quality when the caller gives none: baseline with
-/// Huffman tables optimized for the image, sharp's default and Pillow's
-/// `optimize=True` (BENCHMARKS.md, "JPEG effort ladder", for the numbers
-/// that chose it).
+/// Huffman tables planned from sampled bands, the bytes of sharp's default
+/// and Pillow's `optimize=True` in one pass (BENCHMARKS.md, "JPEG effort
+/// ladder", for the numbers that chose it).
 pub(crate) const DEFAULT_EFFORT: u8 = 1;
 /// The effort from which trellis quantization is used.
 const TRELLIS_EFFORT: u8 = 4;
@@ -96,6 +96,14 @@ impl Effort {
     }
 }
 
+/// Whether a `width` x `height` encode with `options` plans its Huffman
+/// tables from sampled bands: [`Huffman::Sampled`], from
+/// [`SAMPLED_MIN_PIXELS`] up.
+fn samples_huffman(options: &Options, width: u32, height: u32) -> bool {
+    Effort::of(options).huffman == Huffman::Sampled
+        && u64::from(width) * u64::from(height) >= SAMPLED_MIN_PIXELS
+}
+
 /// The Huffman tables [`Huffman::Sampled`] asks for, planned from `source`
 /// (the rows the encode will read), or `None` when the encode is to use
 /// libjpeg's (standard or optimized) as [`set_output_scans`] sets them.
@@ -104,9 +112,7 @@ pub(super) fn planned_huffman(
     options: &Options,
 ) -> Result<Option<Frequencies>> {
     let (width, height, gray) = source.shape();
-    if Effort::of(options).huffman != Huffman::Sampled
-        || u64::from(width) * u64::from(height) < SAMPLED_MIN_PIXELS
-    {
+    if !samples_huffman(options, width, height) {
         return Ok(None);
     }
     let mcu_rows = if gray {
@@ -261,9 +267,7 @@ pub(crate) fn encode_ycbcr420(
 /// encoded on its own by [`encode_ycbcr420`] with the standard tables, for
 /// its coefficients.
 fn planned_huffman_ycbcr420(image: &Ycbcr420, options: &Options) -> Result<Option<Frequencies>> {
-    if Effort::of(options).huffman != Huffman::Sampled
-        || u64::from(image.width) * u64::from(image.height) < SAMPLED_MIN_PIXELS
-    {
+    if !samples_huffman(options, image.width, image.height) {
         return Ok(None);
     }
     let band_options = Options {

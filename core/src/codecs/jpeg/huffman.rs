@@ -1,6 +1,7 @@
-//! Huffman tables planned from a sample of an image: the optimal tables of
-//! a few bands of rows, each encoded as a JPEG of its own, merged into
-//! tables that give every symbol a baseline scan can hold a code. The
+//! Huffman tables planned from a sample of an image: a few bands of rows,
+//! each encoded as a JPEG of its own, their symbols counted from the
+//! coefficients, and tables built from the counts that give every symbol a
+//! baseline scan can hold a code. The
 //! striped encoder ([`super::strips`]) shares such tables between its
 //! strips; the whole-image encoder uses them at effort 1 ([`sampled_tables`]),
 //! where they save the second pass over the image's coefficients that
@@ -179,6 +180,7 @@ fn count_symbols(jpeg: &[u8], freq: &mut Frequencies) -> Result<()> {
         Ok(())
     })
 }
+
 /// Counts one block's symbols into `freq` (tables `dc` and `ac`), its DC
 /// coded as the difference from `last_dc`, which it updates.
 fn count_block(
