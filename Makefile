@@ -8,7 +8,7 @@ CARGO := cargo
 
 PYTHON_WHEELS := $(CARGO_TARGET_DIR)/wheels
 
-.PHONY: asan fuzz python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-adversarial check-no-gpl test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-alloc bench-stream bench-multisearch metadata-peers lint bench bench-ffi bench-peers clean licenses header examples install
+.PHONY: test-ray bench-ray asan fuzz python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-adversarial check-no-gpl test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-alloc bench-stream bench-multisearch metadata-peers lint bench bench-ffi bench-peers clean licenses header examples install
 
 setup:
 	bash scripts/setup.sh
@@ -46,7 +46,7 @@ demo: build
 	$(PIXPRESS_BIN) compress $(addprefix $(PIXPRESS_CORPUS)/,jpeg png webp avif heic gif tiff) -o out --format webp --resize 1600x1600
 	@echo "outputs in out/"
 
-test: build test-rust test-c test-python test-adversarial test-node test-crash check-no-gpl lint
+test: build test-rust test-c test-python test-adversarial test-ray test-node test-crash check-no-gpl lint
 
 test-rust:
 	$(CARGO) test --release --workspace --exclude pixpress-python --exclude pixpress-node
@@ -120,6 +120,15 @@ install:
 
 test-python:
 	python3 -m pytest tests/python -q
+
+# pixpress.ray on a local Ray cluster (ray.init(num_cpus=2)), judged by
+# `pixpress batch`: byte-identical outputs, a worker killed mid-job, re-runs.
+test-ray:
+	python3 -m pytest tests/ray -q -p no:cacheprovider -W ignore::DeprecationWarning
+
+# Files/s of pixpress.ray on a local cluster against `pixpress batch`, interleaved.
+bench-ray: build
+	python3 bench/bench_ray.py
 
 # The default build holds no GPL code whatever the host has installed.
 check-no-gpl:

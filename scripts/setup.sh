@@ -21,6 +21,8 @@ fi
 # (the reference BLAKE3 bindings, for the provenance record).
 python3 -c "import PIL, pillow_heif, numpy, pytest, skimage, ssimulacra2, prometheus_client, blake3" 2>/dev/null ||
     python3 -m pip install -q pillow pillow-heif numpy pytest scikit-image ssimulacra2 prometheus-client blake3
+# Ray Data, for pixpress.ray and its tests on a local cluster (pixpress[ray]).
+python3 -c "import ray.data, pyarrow" 2>/dev/null || python3 -m pip install -q "ray[data]>=2.60"
 command -v maturin >/dev/null || python3 -m pip install -q "maturin>=1.7,<2"
 
 rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy rustfmt

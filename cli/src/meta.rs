@@ -187,7 +187,11 @@ fn run_meta_write(args: MetaWriteArgs) -> Result<ExitCode, Error> {
         let result = read_file(file).and_then(|data| {
             let rewritten = pixpress::rewrite_metadata(&data, &options)?;
             let output = args.output.as_deref().unwrap_or(file);
-            pixpress::write_output(output, &rewritten)?;
+            pixpress::write_output(
+                output,
+                &rewritten.data,
+                rewritten.metadata.restore_record.as_deref(),
+            )?;
             let report = report_json(output, &rewritten.metadata);
             println!("{}", json!({ "file": output, "metadata": report }));
             Ok(())

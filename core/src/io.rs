@@ -113,14 +113,15 @@ pub fn restore_record_path(output: &Path) -> PathBuf {
     PathBuf::from(path)
 }
 
-/// Writes a compression's output file to `path` and, when it carries a
-/// restore record, the record beside it ([`restore_record_path`]) first, both
-/// atomically: an output on disk always has its record.
-pub fn write_output(path: &Path, out: &crate::Compressed) -> Result<()> {
-    if let Some(record) = &out.metadata.restore_record {
+/// Writes an output file's bytes `data` to `path` and, when there is one,
+/// its restore record (`out.metadata.restore_record` of a compression) beside
+/// it ([`restore_record_path`]) first, both atomically: an output on disk
+/// always has its record.
+pub fn write_output(path: &Path, data: &[u8], restore_record: Option<&[u8]>) -> Result<()> {
+    if let Some(record) = restore_record {
         write_atomic(&restore_record_path(path), record)?;
     }
-    write_atomic(path, &out.data)
+    write_atomic(path, data)
 }
 
 /// Writes `data` to `path` atomically: a temporary file in the same directory

@@ -74,16 +74,16 @@ pub use options::{
 pub use orient::Orientation;
 pub use pipeline::{Candidate, Compressed, DecodedImage, Timings};
 pub use pixels::{Image, Layout, PixelsRef, Rgba8, Samples};
-pub use plan::{Plan, PlanSpec};
+pub use plan::{render_name, write_planned_output, Plan, PlanSpec, Selection};
 pub use progress::{Progress, Stage};
 pub use quality::{
     parse_byte_size, score_images, vision_tables, Analysis, Metric, QuantTables, RatePoint,
     SearchReport, Target, TuneParam, ANNEX_K_CHROMA, ANNEX_K_LUMA, DEFAULT_PPD,
 };
 pub use session::{
-    has_image_extension, BatchProgress, Session, SessionSpec, SessionStatus, StatusWatch,
-    TaskOutcome, TaskReport, DEFAULT_NAMING, DEFAULT_STRIP_PIXELS, IMAGE_EXTENSIONS,
-    STATE_DIR_NAME,
+    compress_as_batch, has_image_extension, input_hash, output_checksum, BatchProgress, Session,
+    SessionSpec, SessionStatus, StatusWatch, TaskOutcome, TaskReport, DEFAULT_NAMING,
+    DEFAULT_STRIP_PIXELS, IMAGE_EXTENSIONS, STATE_DIR_NAME,
 };
 pub use telemetry::{metrics_prometheus, stats, MetricStage, StageStats, Stats, BUCKET_BOUNDS};
 

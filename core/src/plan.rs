@@ -112,8 +112,7 @@ impl Plan {
     /// directory, and with an I/O error when an input given by name is missing.
     pub fn new(spec: PlanSpec<'_>) -> Result<Plan> {
         refuse_output_as_input(spec.inputs, spec.output_dir)?;
-        let include = glob_set(spec.include)?;
-        let exclude = glob_set(spec.exclude)?;
+        let selection = Selection::new(spec.include, spec.exclude)?;
         let skip: Vec<FileId> = [Some(spec.output_dir), spec.skip]
             .into_iter()
             .flatten()
@@ -127,13 +126,8 @@ impl Plan {
                 continue;
             }
             for (relative, problem) in walk(input, &meta, &skip) {
-                let taken = problem.is_some()
-                    || match &include {
-                        Some(set) => set.is_match(&relative),
-                        None => has_image_extension(&relative),
-                    };
-                let excluded = exclude.as_ref().is_some_and(|set| set.is_match(&relative));
-                if taken && !excluded {
+                let taken = problem.is_some() || selection.included(&relative);
+                if taken && !selection.excluded(&relative) {
                     found.push((root as u32, relative, problem));
                 }
             }
@@ -230,10 +224,7 @@ impl Plan {
     pub fn write_output(&self, index: usize, out: &crate::Compressed) -> Result<PathBuf> {
         let path = self.output(index, out.format);
         self.check_output(index, &path)?;
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
-        crate::io::write_output(&path, out)?;
+        put_output(&path, &out.data, out.metadata.restore_record.as_deref())?;
         Ok(path)
     }
 
@@ -260,42 +251,34 @@ impl Plan {
 
     /// The output path below the output directory for `task`, by the naming rule.
     fn render_name(&self, task: &Task, ext: &str) -> PathBuf {
+        render_name(&self.naming, &self.basis_of(task), ext)
+    }
+
+    /// What the naming rule renders task `index`'s output name from: its
+    /// input's path below its input directory, under that directory's name
+    /// when the run has several inputs (the input's own name when it was
+    /// given as a file).
+    pub fn basis(&self, index: usize) -> PathBuf {
+        self.basis_of(&self.tasks[index])
+    }
+
+    fn basis_of(&self, task: &Task) -> PathBuf {
         let root = &self.inputs[task.root as usize];
         // A single input directory maps onto the output; with several, each keeps its name.
-        let relative = if task.relative.as_os_str().is_empty() {
+        if task.relative.as_os_str().is_empty() {
             PathBuf::from(root.file_name().unwrap_or_default())
         } else if self.inputs.len() > 1 {
             PathBuf::from(root.file_name().unwrap_or_default()).join(&task.relative)
         } else {
             task.relative.clone()
-        };
-        let stem = relative.with_extension("");
-        let text = |p: &Path| p.to_string_lossy().into_owned();
-        let srcext = relative
-            .extension()
-            .map(|e| e.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let dir = stem.parent().map(text).unwrap_or_default();
-        let name = stem
-            .file_name()
-            .map(|n| text(Path::new(n)))
-            .unwrap_or_default();
-        let rendered = self
-            .naming
-            .replace("{path}", &text(&stem))
-            .replace("{dir}", &dir)
-            .replace("{name}", &name)
-            .replace("{srcext}", &srcext)
-            .replace("{ext}", ext);
-        // Only plain components: an empty `{dir}` or a stray `/` or `..` never
-        // leaves the output directory.
-        Path::new(&rendered)
-            .components()
-            .filter_map(|c| match c {
-                Component::Normal(part) => Some(part),
-                _ => None,
-            })
-            .collect()
+        }
+    }
+
+    /// Whether task `index`'s input lies inside the output directory, where
+    /// an output could land on it.
+    pub fn input_in_output(&self, index: usize) -> bool {
+        fs::metadata(self.input(index))
+            .is_ok_and(|meta| self.inputs_in_output.contains(&file_id(&meta)))
     }
 
     /// Marks every task whose output path another task also renders to (one
@@ -366,6 +349,104 @@ fn refuse_output_as_input(inputs: &[PathBuf], output_dir: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The output path below the output directory for an input whose naming
+/// basis is `basis` (see [`Plan::basis`]) and whose output extension is
+/// `ext`, by the naming rule `naming` (see [`crate::SessionSpec::naming`]).
+/// Only plain components are kept: an empty `{dir}`, a stray `/` or a `..`
+/// never leaves the output directory.
+pub fn render_name(naming: &str, basis: &Path, ext: &str) -> PathBuf {
+    let stem = basis.with_extension("");
+    let text = |p: &Path| p.to_string_lossy().into_owned();
+    let srcext = basis
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = stem.parent().map(text).unwrap_or_default();
+    let name = stem
+        .file_name()
+        .map(|n| text(Path::new(n)))
+        .unwrap_or_default();
+    let rendered = naming
+        .replace("{path}", &text(&stem))
+        .replace("{dir}", &dir)
+        .replace("{name}", &name)
+        .replace("{srcext}", &srcext)
+        .replace("{ext}", ext);
+    Path::new(&rendered)
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(part) => Some(part),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Puts an output file in place at `path` as a planned task does, for
+/// writers outside a [`Plan`] (a Ray task), which know their own input and
+/// the inputs inside the output directory (`inputs`): refused when it would
+/// replace one of `inputs` (the same file through any symlink), its
+/// directory created, written atomically with its restore record beside it
+/// ([`write_output`](crate::write_output)).
+pub fn write_planned_output(
+    path: &Path,
+    data: &[u8],
+    restore_record: Option<&[u8]>,
+    inputs: &[PathBuf],
+) -> Result<()> {
+    if inputs.iter().any(|input| same_file(input, path)) {
+        return Err(Error::InvalidArgument(format!(
+            "{} is an input; an output never replaces an input (choose another output directory or format)",
+            path.display()
+        )));
+    }
+    put_output(path, data, restore_record)
+}
+
+/// Creates `path`'s directory and writes the output there.
+fn put_output(path: &Path, data: &[u8], restore_record: Option<&[u8]>) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    crate::io::write_output(path, data, restore_record)
+}
+
+/// Which files under an input directory a walk takes: those matching an
+/// `include` glob (by default, those with one of the [`IMAGE_EXTENSIONS`])
+/// and no `exclude` glob, by their path relative to that directory.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    include: Option<GlobSet>,
+    exclude: Option<GlobSet>,
+}
+
+impl Selection {
+    /// The selection by these globs; fails on a malformed glob.
+    pub fn new(include: &[String], exclude: &[String]) -> Result<Selection> {
+        Ok(Selection {
+            include: glob_set(include)?,
+            exclude: glob_set(exclude)?,
+        })
+    }
+
+    /// Whether the file at `relative` (below its input directory) is taken.
+    pub fn takes(&self, relative: &Path) -> bool {
+        self.included(relative) && !self.excluded(relative)
+    }
+
+    fn included(&self, relative: &Path) -> bool {
+        match &self.include {
+            Some(set) => set.is_match(relative),
+            None => has_image_extension(relative),
+        }
+    }
+
+    fn excluded(&self, relative: &Path) -> bool {
+        self.exclude
+            .as_ref()
+            .is_some_and(|set| set.is_match(relative))
+    }
 }
 
 fn glob_set(patterns: &[String]) -> Result<Option<GlobSet>> {

@@ -5,6 +5,7 @@
 
 mod errors;
 mod interceptor;
+mod jobs;
 mod options;
 mod output;
 mod pixels;
@@ -73,11 +74,11 @@ fn compress(
 
 /// Runs `work` on the bytes of `data` (read in place) with the parsed
 /// options, without the GIL.
-fn run_on_bytes(
+pub(crate) fn run_on_bytes(
     py: Python<'_>,
     data: &Bound<'_, PyAny>,
     options: Option<&Bound<'_, PyDict>>,
-    work: fn(&[u8], &engine::Options) -> engine::Result<engine::Compressed>,
+    work: impl FnOnce(&[u8], &engine::Options) -> engine::Result<engine::Compressed> + Send,
 ) -> PyResult<Output> {
     let options = options::parse(options)?;
     let input = Bytes::new(data)?;
@@ -489,5 +490,6 @@ fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Info>()?;
     m.add_class::<Pixels>()?;
     m.add_class::<session::Session>()?;
+    jobs::register(m)?;
     Ok(())
 }

@@ -29,6 +29,12 @@ impl Output {
         self.compressed.format.name()
     }
 
+    /// The file name extension of the format, without the dot (`jpg` for JPEG).
+    #[getter]
+    fn extension(&self) -> &'static str {
+        self.compressed.format.extension()
+    }
+
     /// Width in pixels, as displayed.
     #[getter]
     fn width(&self) -> u32 {
@@ -118,10 +124,12 @@ impl Output {
         Ok(d)
     }
 
-    /// Writes the bytes to `path` atomically (temporary file, then rename).
+    /// Writes the bytes to `path` atomically (temporary file, then rename),
+    /// and the restore record, when the options asked for one, beside it as
+    /// `path.pxpr` (what `pixpress meta restore` reads).
     fn write_to(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
-        let data = &self.compressed.data;
-        py.detach(|| engine::write_atomic(&path, data))
+        let out = &self.compressed;
+        py.detach(|| engine::write_output(&path, &out.data, out.metadata.restore_record.as_deref()))
             .map_err(crate::errors::to_py)
     }
 

@@ -44,7 +44,11 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
     let quality = options.quality.unwrap_or(DEFAULT_QUALITY);
     let speed = options.effort.map_or(DEFAULT_SPEED, speed_for_effort);
     let chroma = options.subsampling.unwrap_or(Subsampling::S444).name();
-    let threads = rayon::current_num_threads().clamp(1, 64) as i32;
+    // aom writes other bytes on one thread than on several (the same for any
+    // number from two up): at least two, so that an output does not depend
+    // on the machine's cores or the host's RAYON_NUM_THREADS, and a batch, a
+    // Ray task and a retry of either write the same file.
+    let threads = rayon::current_num_threads().clamp(2, 64) as i32;
     let mut parameters = vec![
         ("speed", EncoderParameterValue::Int(i32::from(speed))),
         ("chroma", EncoderParameterValue::String(chroma.into())),

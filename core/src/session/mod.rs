@@ -33,7 +33,9 @@ mod task;
 
 pub use crate::plan::{has_image_extension, IMAGE_EXTENSIONS};
 pub use report::{BatchProgress, SessionStatus, StatusWatch, TaskOutcome, TaskReport};
+pub use run::compress_as_batch;
 pub use spec::{SessionSpec, DEFAULT_NAMING, DEFAULT_STRIP_PIXELS};
+pub use task::{input_hash, output_checksum};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::plan::{Plan, PlanSpec};

@@ -291,15 +291,15 @@ impl Job {
     fn verify(&self, index: usize, entry: Entry) -> Option<Entry> {
         let output = self.output_path(index, entry.output_format());
         let data = fs::read(output).ok()?;
-        if data.len() as u64 != entry.output_size || crc32c::crc32c(&data) != entry.output_crc32c {
+        if data.len() as u64 != entry.output_size
+            || task::output_checksum(&data) != entry.output_crc32c
+        {
             return None;
         }
-        // The input is identified by its content, never by size and mtime
-        // alone (a copy that keeps both can still change the pixels).
         let input = self.input_path(index);
         let (size, mtime) = task::stat(&input).ok()?;
         let bytes = fs::read(&input).ok()?;
-        (blake3::hash(&bytes).as_bytes() == &entry.input_blake3).then_some(Entry {
+        (task::input_hash(&bytes) == entry.input_blake3).then_some(Entry {
             input_size: size,
             input_mtime_ns: mtime,
             ..entry
@@ -309,7 +309,7 @@ impl Job {
     fn compress(&self, index: usize, input: &Path, link: StripLink) -> Result<Entry> {
         let (_, mtime) = task::stat(input).map_err(|e| Error::io(input, e))?;
         let data = fs::read(input).map_err(|e| Error::io(input, e))?;
-        let input_blake3 = *blake3::hash(&data).as_bytes();
+        let input_blake3 = task::input_hash(&data);
         let mut strips = TaskStrips {
             task: index,
             input_blake3,
@@ -317,17 +317,10 @@ impl Job {
             link,
         };
         let striped = self.spec.strip_pixels > 0 && index < MAX_STRIPED_TASKS;
-        let out = crate::admitted_and_counted(
-            || crate::budget::estimate_input(&data),
-            data.len(),
-            || {
-                crate::pipeline::compress(
-                    &data,
-                    &self.options,
-                    &mut crate::progress::Reporter::silent(),
-                    striped.then_some(&mut strips as &mut dyn StripStore),
-                )
-            },
+        let out = compress_striped(
+            &data,
+            &self.options,
+            striped.then_some(&mut strips as &mut dyn StripStore),
         )?;
         self.plan.write_output(index, &out)?;
         Ok(Entry {
@@ -337,7 +330,7 @@ impl Job {
                 .iter()
                 .position(|f| *f == out.format)
                 .unwrap_or(0) as u8,
-            output_crc32c: crc32c::crc32c(&out.data),
+            output_crc32c: task::output_checksum(&out.data),
             input_size: data.len() as u64,
             input_mtime_ns: mtime,
             output_size: out.data.len() as u64,
@@ -352,6 +345,67 @@ impl Job {
     /// Where task `index` writes when its output is `format`.
     fn output_path(&self, index: usize, format: Format) -> PathBuf {
         self.plan.output(index, format)
+    }
+}
+
+/// Compresses `data` as a batch task does: admitted under the memory
+/// budget, counted in the metrics, JPEG outputs striped through `strips`
+/// when given.
+fn compress_striped(
+    data: &[u8],
+    options: &Options,
+    strips: Option<&mut dyn StripStore>,
+) -> Result<crate::Compressed> {
+    crate::admitted_and_counted(
+        || crate::budget::estimate_input(data),
+        data.len(),
+        || {
+            crate::pipeline::compress(
+                data,
+                options,
+                &mut crate::progress::Reporter::silent(),
+                strips,
+            )
+        },
+    )
+}
+
+/// Compresses `data` into the bytes a batch task writes for it with these
+/// options (a session's tasks from the first on, with its `strip_pixels`):
+/// a JPEG output of at least `strip_pixels` pixels (0: none) is encoded in
+/// strips as a session's is, keeping none of them. For workers that share a
+/// batch's outputs without its state, such as a Ray task.
+pub fn compress_as_batch(
+    data: &[u8],
+    options: &Options,
+    strip_pixels: u64,
+) -> Result<crate::Compressed> {
+    let mut unkept = UnkeptStrips {
+        min_pixels: strip_pixels,
+    };
+    compress_striped(
+        data,
+        options,
+        (strip_pixels > 0).then_some(&mut unkept as &mut dyn StripStore),
+    )
+}
+
+/// Strips made by a worker that keeps none: every strip is encoded.
+struct UnkeptStrips {
+    min_pixels: u64,
+}
+
+impl StripStore for UnkeptStrips {
+    fn wants(&self, width: u32, height: u32) -> bool {
+        u64::from(width) * u64::from(height) >= self.min_pixels
+    }
+
+    fn load(&self, _index: usize) -> Option<Vec<u8>> {
+        None
+    }
+
+    fn save(&mut self, _index: usize, _bytes: &[u8]) -> Result<()> {
+        Ok(())
     }
 }
 

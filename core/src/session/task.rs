@@ -76,6 +76,18 @@ impl Entry {
     }
 }
 
+/// What identifies an input file: the BLAKE3 of its content (never size and
+/// modification time alone: a copy that keeps both can still change the pixels).
+pub fn input_hash(data: &[u8]) -> [u8; 32] {
+    *blake3::hash(data).as_bytes()
+}
+
+/// What tells an intact output from a torn or altered one, with its size:
+/// the CRC32C of its bytes.
+pub fn output_checksum(data: &[u8]) -> u32 {
+    crc32c::crc32c(data)
+}
+
 /// Size and modification time of a file, the cheap test for "unchanged".
 pub(crate) fn stat(path: &Path) -> std::io::Result<(u64, i64)> {
     use std::os::unix::fs::MetadataExt;

@@ -40,6 +40,9 @@ class Output(Buffer):
     @property
     def format(self) -> str: ...
     @property
+    def extension(self) -> str:
+        """The format's file name extension, without the dot (``jpg`` for JPEG)."""
+    @property
     def width(self) -> int: ...
     @property
     def height(self) -> int: ...
@@ -153,6 +156,41 @@ def set_memory_budget(bytes: int | None) -> None:
     """Process-wide memory budget in bytes (``None``: none): calls wait, without the GIL, while admitting them would go over."""
 def metrics_prometheus() -> str:
     """The statistics as Prometheus text exposition (names prefixed ``pixpress_``)."""
+
+# The pieces of `pixpress batch` that pixpress.ray shares (see bindings/python/src/jobs.rs).
+DEFAULT_NAMING: str
+"""The default naming rule, ``{path}.{ext}``."""
+DEFAULT_STRIP_PIXELS: int
+"""JPEG outputs of at least this many pixels are encoded in strips by a batch."""
+
+def plan_files(
+    inputs: list[str],
+    output: str,
+    include: list[str] = ...,
+    exclude: list[str] = ...,
+    naming: str = ...,
+    extension: str | None = None,
+) -> list[dict[str, Any]]:
+    """The batch planner's files: input, basis, in_output, code, error."""
+def selects(relatives: list[str], include: list[str] = ..., exclude: list[str] = ...) -> list[bool]:
+    """Whether a walk with these globs takes each relative path."""
+def output_name(naming: str, basis: str | PathLike[str], ext: str) -> PathLike[str]:
+    """The output path below the output directory, by the naming rule."""
+def check_options(**options: OptionValue) -> tuple[list[tuple[str, str]], str | None]:
+    """Checks options: their sorted ``(key, value)`` texts and the fixed output extension."""
+def compress_as_batch(data: Buffer, strip_pixels: int = ..., **options: OptionValue) -> Output:
+    """The bytes ``pixpress batch`` writes for ``data`` with these options."""
+def input_hash(data: Buffer) -> str:
+    """BLAKE3 of the content, hex: an input's identity."""
+def output_checksum(data: Buffer) -> int:
+    """CRC32C of the content: an output's integrity check."""
+def write_planned_output(
+    path: str | PathLike[str],
+    data: Buffer,
+    restore_record: Buffer | None = None,
+    inputs: list[str] = ...,
+) -> None:
+    """Writes an output atomically (and its record beside it), never over one of ``inputs``."""
 
 class Session:
     """The native half of pixpress.Session (see pixpress/session.py)."""
