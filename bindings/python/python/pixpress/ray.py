@@ -243,7 +243,7 @@ class ImageFiles(Datasource):
         *,
         done: Optional[dict] = None,
         filesystem: Any = None,
-        rows_per_task: int = 8,
+        rows_per_task: int = 32,
     ) -> None:
         super().__init__()
         self._rows = list(rows)
@@ -439,7 +439,8 @@ def compress_dataset(
     filesystem: Any = None,
     num_cpus: float = 1,
     concurrency: Optional[Union[int, tuple]] = None,
-    rows_per_task: int = 8,
+    rows_per_task: int = 32,
+    io_cpus: float = 0.25,
     print_summary: bool = False,
     **options: Any,
 ) -> dict:
@@ -451,8 +452,10 @@ def compress_dataset(
     ``options`` are the core's vocabulary (``format``, ``quality``, ``resize``,
     ...), checked here before any task starts. Each actor takes ``num_cpus``
     CPUs and its engine as many threads; ``concurrency`` bounds the actors
-    (default: from one up to the cluster's CPUs over ``num_cpus``). Blocks
-    hold ``rows_per_task`` files: what a killed worker loses.
+    (default: from one up to the cluster's CPUs over ``num_cpus``). Read and
+    write tasks take ``io_cpus`` each (file I/O and hashing, little CPU; a
+    whole CPU each would starve the actors). Blocks hold ``rows_per_task``
+    files: at most what a killed worker makes Ray redo.
 
     Returns the summary: files, compressed, skipped (done by an earlier run and
     verified), failed, bytes_in, bytes_out, seconds, and failures (input,
@@ -478,6 +481,7 @@ def compress_dataset(
             ray.data.read_datasource(
                 ImageFiles(rows, dest, job, done=done, filesystem=filesystem, rows_per_task=rows_per_task),
                 override_num_blocks=max(1, -(-len(rows) // max(1, rows_per_task))),
+                ray_remote_args={"num_cpus": io_cpus},
             )
             .map_batches(
                 Compressor,
@@ -488,7 +492,7 @@ def compress_dataset(
                 concurrency=concurrency,
                 runtime_env={"env_vars": {"RAYON_NUM_THREADS": threads}},
             )
-            .write_datasink(sink)
+            .write_datasink(sink, ray_remote_args={"num_cpus": io_cpus})
         )
     summary = {**_empty_summary(), **sink.summary}
     records = read_manifest(dest)
