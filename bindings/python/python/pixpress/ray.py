@@ -335,6 +335,13 @@ class Compressor:
     def __init__(self, job: JobSpec) -> None:
         self._job = job
 
+    @classmethod
+    def for_job(cls, job: JobSpec) -> type:
+        """A Compressor class bound to ``job``, constructed without
+        arguments: Ray ships it with the actor's definition, so a restarted
+        actor never depends on constructor arguments in the object store."""
+        return type(cls.__name__, (cls,), {"__init__": lambda self: cls.__init__(self, job)})
+
     def __call__(self, batch: pa.Table) -> pa.Table:
         return pa.Table.from_pylist([self._compress(row) for row in batch.to_pylist()], schema=_SCHEMA)
 
@@ -452,7 +459,8 @@ def compress_dataset(
     ``options`` are the core's vocabulary (``format``, ``quality``, ``resize``,
     ...), checked here before any task starts. Each actor takes ``num_cpus``
     CPUs and its engine as many threads; ``concurrency`` bounds the actors
-    (default: from one up to the cluster's CPUs over ``num_cpus``). Read and
+    (an int for a fixed pool, ``(min, max)`` to autoscale; default: from one up
+    to the cluster's CPUs over ``num_cpus``). Read and
     write tasks take ``io_cpus`` each (file I/O and hashing, little CPU; a
     whole CPU each would starve the actors). Blocks hold ``rows_per_task``
     files: at most what a killed worker makes Ray redo.
@@ -474,6 +482,10 @@ def compress_dataset(
     if concurrency is None:
         cpus = ray.cluster_resources().get("CPU", 1)
         concurrency = (1, max(1, int(cpus // max(num_cpus, 1e-9))))
+    if isinstance(concurrency, int):
+        actors = ray.data.ActorPoolStrategy(size=concurrency)
+    else:
+        actors = ray.data.ActorPoolStrategy(min_size=concurrency[0], max_size=concurrency[1])
     sink = OutputSink(dest, job, inputs_in_output)
     if rows:
         threads = str(max(1, int(num_cpus)))
@@ -481,15 +493,14 @@ def compress_dataset(
             ray.data.read_datasource(
                 ImageFiles(rows, dest, job, done=done, filesystem=filesystem, rows_per_task=rows_per_task),
                 override_num_blocks=max(1, -(-len(rows) // max(1, rows_per_task))),
-                ray_remote_args={"num_cpus": io_cpus},
+                num_cpus=io_cpus,
             )
             .map_batches(
-                Compressor,
-                fn_constructor_kwargs={"job": job},
+                Compressor.for_job(job),
                 batch_format="pyarrow",
                 batch_size=None,
                 num_cpus=num_cpus,
-                concurrency=concurrency,
+                compute=actors,
                 runtime_env={"env_vars": {"RAYON_NUM_THREADS": threads}},
             )
             .write_datasink(sink, ray_remote_args={"num_cpus": io_cpus})
