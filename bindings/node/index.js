@@ -280,6 +280,7 @@ pixpress.metricsPrometheus = native.metricsPrometheus
 pixpress.setMemoryBudget = native.setMemoryBudget
 pixpress.setPoolLimit = native.setPoolLimit
 pixpress.optionKeys = native.optionKeys
+pixpress.capabilities = native.capabilities
 pixpress.version = native.version()
 pixpress.Pipeline = Pipeline
 pixpress.default = pixpress

@@ -387,6 +387,35 @@ export declare function setMemoryBudget(bytes?: number | undefined | null): void
  */
 export declare function setPoolLimit(bytes: number): void
 
+/** What this build decodes and encodes, and the libraries that do it. */
+export interface Capabilities {
+  /** Formats this build decodes (`jpeg`, `png`, ...). */
+  decode: Array<string>
+  /** Formats this build encodes. */
+  encode: Array<string>
+  /** The codec libraries linked, with versions and licenses. */
+  libraries: Array<Library>
+}
+
+/**
+ * What this build decodes and encodes, probed from the linked libraries
+ * (HEIC encoding only with the opt-in x265 build), with each library's
+ * version and license.
+ */
+export declare function capabilities(): Capabilities
+
+/** One linked codec library. */
+export interface Library {
+  /** The library's name (`libheif`, `libwebp`, `mozjpeg`, ...). */
+  name: string
+  /** Its version as it reports it (a Rust crate: as locked; empty when only its name says it). */
+  version: string
+  /** Its license, as an SPDX expression. */
+  license: string
+  /** What pixpress uses it for. */
+  role: string
+}
+
 /** Time spent in one stage since the process started. */
 export interface StageStats {
   /** How many times the stage ran. */

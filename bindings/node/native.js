@@ -842,6 +842,7 @@ module.exports.analyzeSync = nativeBinding.analyzeSync
 module.exports.compress = nativeBinding.compress
 module.exports.compressFile = nativeBinding.compressFile
 module.exports.errorCodes = nativeBinding.errorCodes
+module.exports.capabilities = nativeBinding.capabilities
 module.exports.compressToFile = nativeBinding.compressToFile
 module.exports.compressSync = nativeBinding.compressSync
 module.exports.diffMetadata = nativeBinding.diffMetadata

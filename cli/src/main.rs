@@ -8,7 +8,7 @@
 
 use analyze::AnalyzeArgs;
 use batch::BatchArgs;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use compress::CompressArgs;
 use meta::MetaCommand;
 use std::path::PathBuf;
@@ -16,6 +16,7 @@ use std::process::ExitCode;
 
 mod analyze;
 mod batch;
+mod capabilities;
 mod compress;
 mod files;
 mod info;
@@ -73,10 +74,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What this build decodes and encodes, and the codec libraries (versions, licenses).
+    Capabilities {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Once per process: clap keeps the text for the life of the command.
+    let long_version: &'static str = Box::leak(capabilities::long_version().into_boxed_str());
+    let matches = Cli::command().long_version(long_version).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let budget = match &cli.command {
         Command::Compress(args) => args.options.memory_budget,
         Command::Batch(args) => args.options.memory_budget,
@@ -97,6 +110,7 @@ fn main() -> ExitCode {
         Command::Info { files, json } => info::run_info(&files, json),
         Command::Analyze(args) => analyze::run_analyze(*args),
         Command::Meta(command) => meta::run_meta(command),
+        Command::Capabilities { json } => Ok(capabilities::run(json)),
     };
     match result {
         Ok(code) => code,

@@ -36,6 +36,7 @@
 
 mod budget;
 mod buffer_pool;
+mod capabilities;
 mod codecs;
 mod color;
 mod error;
@@ -58,6 +59,7 @@ mod telemetry;
 
 pub use budget::{memory_budget, set_memory_budget};
 pub use buffer_pool::{pool_limit, pool_stats, set_pool_limit, trim_pools, PoolStats};
+pub use capabilities::{capabilities, Capabilities, Library};
 pub use error::{Error, ErrorKind, Result};
 pub use format::{sniff, Format};
 pub use info::Info;
@@ -327,26 +329,6 @@ pub fn resize(image: &Image, width: u32, height: u32) -> Result<Image> {
         )));
     }
     catch_panic(|| resize::resize(image, (width, height)))
-}
-
-/// What this build can read and write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Capabilities {
-    /// Formats this build decodes.
-    pub decode: Vec<Format>,
-    /// Formats this build encodes.
-    pub encode: Vec<Format>,
-}
-
-/// Lists the formats this build decodes and encodes (HEIC encoding is an opt-in feature).
-pub fn capabilities() -> Capabilities {
-    Capabilities {
-        decode: Format::ALL.to_vec(),
-        encode: Format::ALL
-            .into_iter()
-            .filter(|f| codecs::can_encode(*f))
-            .collect(),
-    }
 }
 
 /// The library version, `MAJOR.MINOR.PATCH`.

@@ -117,3 +117,50 @@ pub fn stats() -> Stats {
 pub fn metrics_prometheus() -> String {
     engine::metrics_prometheus()
 }
+
+/// One linked codec library.
+#[napi(object)]
+pub struct Library {
+    /// The library's name (`libheif`, `libwebp`, `mozjpeg`, ...).
+    pub name: String,
+    /// Its version as it reports it (a Rust crate: as locked; empty when only its name says it).
+    pub version: String,
+    /// Its license, as an SPDX expression.
+    pub license: String,
+    /// What pixpress uses it for.
+    pub role: String,
+}
+
+/// What this build decodes and encodes, and the libraries that do it.
+#[napi(object)]
+pub struct Capabilities {
+    /// Formats this build decodes (`jpeg`, `png`, ...).
+    pub decode: Vec<String>,
+    /// Formats this build encodes.
+    pub encode: Vec<String>,
+    /// The codec libraries linked, with versions and licenses.
+    pub libraries: Vec<Library>,
+}
+
+/// What this build decodes and encodes, probed from the linked libraries
+/// (HEIC encoding only with the opt-in x265 build), with each library's
+/// version and license.
+#[napi]
+pub fn capabilities() -> Capabilities {
+    let c = engine::capabilities();
+    let names = |formats: &[engine::Format]| formats.iter().map(|f| f.name().to_string()).collect();
+    Capabilities {
+        decode: names(&c.decode),
+        encode: names(&c.encode),
+        libraries: c
+            .libraries
+            .into_iter()
+            .map(|l| Library {
+                name: l.name,
+                version: l.version,
+                license: l.license.to_string(),
+                role: l.role.to_string(),
+            })
+            .collect(),
+    }
+}

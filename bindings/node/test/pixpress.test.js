@@ -188,3 +188,20 @@ test('ESM import gives the same API', async () => {
   }
   assert.equal(esm.version, pixpress.version)
 })
+
+test('capabilities() reports what the build encodes, with each library', async () => {
+  const caps = pixpress.capabilities()
+  const esm = await import('../index.mjs')
+  assert.equal(esm.capabilities, pixpress.capabilities)
+  for (const format of ['jpeg', 'png', 'webp', 'avif']) assert.ok(caps.encode.includes(format), format)
+  for (const format of ['jpeg', 'png', 'webp', 'avif', 'heic', 'gif', 'tiff']) assert.ok(caps.decode.includes(format), format)
+  // Every listed encoder works; an unlisted one refuses with a typed error.
+  const png = fs.readFileSync(path.join(CORPUS, good.find((r) => r.format === 'PNG').file))
+  for (const format of ['jpeg', 'png', 'webp', 'avif', 'heic']) {
+    if (caps.encode.includes(format)) assert.equal(pixpress.compressSync(png, { format, resize: '64x64' }).format, format)
+    else assert.throws(() => pixpress.compressSync(png, { format }), (e) => e.code.startsWith('PXP_ERR_'))
+  }
+  const names = caps.libraries.map((l) => l.name).join(' ')
+  for (const name of ['libheif', 'mozjpeg', 'libwebp', 'lcms2', 'dav1d', 'libde265']) assert.match(names, new RegExp(name))
+  for (const l of caps.libraries) assert.match(l.license, /^[A-Za-z0-9.+-]+( (AND|OR) [A-Za-z0-9.+-]+)*$/)
+})

@@ -462,6 +462,30 @@ fn metrics_prometheus() -> String {
     engine::metrics_prometheus()
 }
 
+/// What this build decodes and encodes, probed from the linked libraries
+/// (HEIC encoding only with the opt-in x265 build), with each library's
+/// version and license: `{"decode": [...], "encode": [...], "libraries":
+/// [{"name", "version", "license", "role"}, ...]}`.
+#[pyfunction]
+fn capabilities(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let c = engine::capabilities();
+    let names = |formats: &[engine::Format]| formats.iter().map(|f| f.name()).collect::<Vec<_>>();
+    let d = PyDict::new(py);
+    d.set_item("decode", names(&c.decode))?;
+    d.set_item("encode", names(&c.encode))?;
+    let libraries = PyList::empty(py);
+    for library in &c.libraries {
+        let l = PyDict::new(py);
+        l.set_item("name", &library.name)?;
+        l.set_item("version", &library.version)?;
+        l.set_item("license", library.license)?;
+        l.set_item("role", library.role)?;
+        libraries.append(l)?;
+    }
+    d.set_item("libraries", libraries)?;
+    Ok(d)
+}
+
 /// The native module.
 #[pymodule]
 fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -483,6 +507,7 @@ fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rewrite_metadata, m)?)?;
     m.add_class::<interceptor::MetadataEdit>()?;
     m.add_function(wrap_pyfunction!(stats, m)?)?;
+    m.add_function(wrap_pyfunction!(capabilities, m)?)?;
     m.add_function(wrap_pyfunction!(metrics_prometheus, m)?)?;
     m.add_function(wrap_pyfunction!(set_memory_budget, m)?)?;
     m.add_function(wrap_pyfunction!(set_pool_limit, m)?)?;

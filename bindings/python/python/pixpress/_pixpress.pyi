@@ -148,6 +148,8 @@ def score(reference: Buffer, distorted: Buffer, metric: str = "ssimulacra2") -> 
 def analyze(data: Buffer, **options: OptionValue) -> dict[str, Any]:
     """Bytes against score for each of ``formats`` (default jpeg, webp, avif) at several settings and lossless PNG: ``width``, ``height``, ``metric``, ``points`` (``format``, ``quality``, ``bytes``, ``score``, ``pareto``), ``front`` and ``svg``."""
 
+def capabilities() -> dict[str, Any]:
+    """What this build decodes and encodes (probed from the linked libraries), and each library's name, version, license and role."""
 def stats() -> dict[str, Any]:
     """Process-wide statistics of every compress and encode call: ``images``, ``bytes_in``, ``bytes_out``, ``in_flight``, ``errors`` (status name -> count), ``stages`` (name -> ``{"count", "seconds"}``), ``memory_budget``, ``memory_admitted``, ``memory_admitted_peak``, ``admission_waits``, ``pool`` (``hits``, ``misses``, ``held_bytes``, ``idle_releases``, ``limit_bytes``)."""
 def set_pool_limit(bytes: int) -> None:

@@ -1,0 +1,54 @@
+//! `pixpress capabilities` and the codec list of `pixpress --version`: what
+//! this build decodes and encodes, and the libraries that do it.
+
+use serde_json::json;
+use std::process::ExitCode;
+
+/// Prints the capabilities, as text or one JSON document.
+pub(crate) fn run(as_json: bool) -> ExitCode {
+    let c = pixpress::capabilities();
+    let names = |formats: &[pixpress::Format]| formats.iter().map(|f| f.name()).collect::<Vec<_>>();
+    if as_json {
+        let libraries: Vec<_> = c
+            .libraries
+            .iter()
+            .map(|l| json!({ "name": l.name, "version": l.version, "license": l.license, "role": l.role }))
+            .collect();
+        let value = json!({
+            "version": pixpress::VERSION,
+            "decode": names(&c.decode),
+            "encode": names(&c.encode),
+            "libraries": libraries,
+        });
+        println!("{value}");
+    } else {
+        println!("decode: {}", names(&c.decode).join(", "));
+        println!("encode: {}", names(&c.encode).join(", "));
+        print!("{}", libraries_text(&c));
+    }
+    ExitCode::SUCCESS
+}
+
+/// One line per library: name, version, license, role.
+fn libraries_text(c: &pixpress::Capabilities) -> String {
+    c.libraries
+        .iter()
+        .map(|l| {
+            let version = if l.version.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", l.version)
+            };
+            format!("  {}{version} ({}): {}\n", l.name, l.license, l.role)
+        })
+        .collect()
+}
+
+/// What `pixpress --version` prints: the version, then the codec libraries.
+pub(crate) fn long_version() -> String {
+    format!(
+        "{}\ncodecs:\n{}",
+        pixpress::VERSION,
+        libraries_text(&pixpress::capabilities()).trim_end()
+    )
+}
