@@ -335,13 +335,6 @@ class Compressor:
     def __init__(self, job: JobSpec) -> None:
         self._job = job
 
-    @classmethod
-    def for_job(cls, job: JobSpec) -> type:
-        """A Compressor class bound to ``job``, constructed without
-        arguments: Ray ships it with the actor's definition, so a restarted
-        actor never depends on constructor arguments in the object store."""
-        return type(cls.__name__, (cls,), {"__init__": lambda self: cls.__init__(self, job)})
-
     def __call__(self, batch: pa.Table) -> pa.Table:
         return pa.Table.from_pylist([self._compress(row) for row in batch.to_pylist()], schema=_SCHEMA)
 
@@ -496,7 +489,8 @@ def compress_dataset(
                 num_cpus=io_cpus,
             )
             .map_batches(
-                Compressor.for_job(job),
+                Compressor,
+                fn_constructor_kwargs={"job": job},
                 batch_format="pyarrow",
                 batch_size=None,
                 num_cpus=num_cpus,
