@@ -16,6 +16,7 @@ setup:
 # maturin builds the Python extension (below), with its own PyO3 environment.
 build: setup
 	$(CARGO) build --release --workspace --all-targets --exclude pixpress-python
+	ln -sf libpixpress.so $(CARGO_TARGET_DIR)/release/libpixpress.so.0
 	$(MAKE) --no-print-directory python node
 
 # The Node addon comes out of the workspace build; the napi-rs loader
@@ -72,6 +73,7 @@ ASAN_DIR := $(CARGO_TARGET_DIR)/asan
 asan: setup
 	RUSTFLAGS="-Zsanitizer=address -Cforce-frame-pointers=yes" CARGO_TARGET_DIR=$(ASAN_DIR) \
 		$(CARGO) +nightly build --release -p pixpress-ffi --target $(ASAN_TARGET)
+	ln -sf libpixpress.so $(ASAN_DIR)/$(ASAN_TARGET)/release/libpixpress.so.0
 	cc -std=c11 -Wall -Wextra -Werror -pedantic -Iinclude -Itests/c -g -fsanitize=address,undefined \
 		-fno-omit-frame-pointer tests/c/test_pixpress.c -L$(ASAN_DIR)/$(ASAN_TARGET)/release -lpixpress \
 		-o $(ASAN_DIR)/test_pixpress
@@ -108,10 +110,18 @@ examples:
 # embeds), include/pixpress.h and pixpress.pc under PREFIX.
 PREFIX ?= /usr/local
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+MINOR := $(word 2,$(subst ., ,$(VERSION)))
 install:
-	install -d $(PREFIX)/lib/pkgconfig $(PREFIX)/include
-	install -m 755 $(CARGO_TARGET_DIR)/release/libpixpress.so $(PREFIX)/lib/libpixpress.so
-	strip --strip-debug $(PREFIX)/lib/libpixpress.so
+	install -d $(PREFIX)/lib/pkgconfig $(PREFIX)/lib/cmake/pixpress $(PREFIX)/include
+	install -m 755 $(CARGO_TARGET_DIR)/release/libpixpress.so $(PREFIX)/lib/libpixpress.so.$(VERSION)
+	strip --strip-debug $(PREFIX)/lib/libpixpress.so.$(VERSION)
+	ln -sf libpixpress.so.$(VERSION) $(PREFIX)/lib/libpixpress.so.$(MAJOR)
+	ln -sf libpixpress.so.$(MAJOR) $(PREFIX)/lib/libpixpress.so
+	for f in pixpressConfig pixpressConfigVersion; do \
+		sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@MAJOR@|$(MAJOR)|g' -e 's|@MINOR@|$(MINOR)|g' ffi/$$f.cmake.in \
+			> $(PREFIX)/lib/cmake/pixpress/$$f.cmake || exit 1; \
+	done
 	install -m 644 $(CARGO_TARGET_DIR)/release/libpixpress.a $(PREFIX)/lib/libpixpress.a
 	install -m 644 "$$(ls -t $(CARGO_TARGET_DIR)/release/build/libheif-sys-*/out/libheif_build/lib/libheif.a | head -1)" \
 		$(PREFIX)/lib/libpixpress_heif.a

@@ -52,6 +52,19 @@ static_libs=${static_libs/-lpixpress -lpixpress_heif/-Wl,-Bstatic -lpixpress -lp
 cc "${CFLAGS[@]}" tests/c/test_pixpress.c $static_libs -o "$build/test_static"
 if ldd "$build/test_static" | grep -q libpixpress; then echo "test_static links libpixpress dynamically"; exit 1; fi
 LD_LIBRARY_PATH=$prefix/lib "$build/compress_shared" "$PIXPRESS_CORPUS/jpeg/hopper.jpg" "$build/hopper.webp" quality=70
+# The SONAME (libpixpress.so.MAJOR) is what a program records, and the install provides it.
+readelf -d "$prefix/lib/libpixpress.so" | grep -q 'SONAME.*\[libpixpress\.so\.0\]' || { echo "libpixpress.so has no SONAME libpixpress.so.0"; exit 1; }
+readelf -d "$build/compress_shared" | grep -q 'NEEDED.*\[libpixpress\.so\.0\]' || { echo "a program does not record libpixpress.so.0"; exit 1; }
+# find_package(pixpress) from CMake, the other way C/C++ projects consume a library.
+rm -rf "$build/cmake"
+cmake -S tests/c/cmake -B "$build/cmake" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$build/cmake" >/dev/null
+"$build/cmake/compress" "$PIXPRESS_CORPUS/jpeg/hopper.jpg" "$build/hopper-cmake.webp" quality=70
+cmp "$build/hopper.webp" "$build/hopper-cmake.webp"
+# A version it is not compatible with is refused (0.x: another minor).
+if cmake -S tests/c/cmake -B "$build/cmake-0.9" -DCMAKE_PREFIX_PATH="$prefix" -DPIXPRESS_WANT=0.9 >/dev/null 2>&1; then
+    echo "find_package(pixpress 0.9) accepted the installed 0.1"; exit 1
+fi
 PXP_TEST_MAX_BYTES=100000 "$build/test_static"
 
 step "examples"

@@ -148,13 +148,16 @@ def test_a_worker_killed_mid_job_loses_nothing_and_redoes_nothing_done(tmp_path)
 
     thread = threading.Thread(target=run)
     thread.start()
-    parts = dest / pray.MANIFEST_DIR / "parts"
+    # Wait for a finished block: a manifest part in place (not its temporary
+    # file, which appears first) with records done.
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (parts.is_dir() and any(parts.iterdir())):
+    done: list = []
+    while time.monotonic() < deadline and not done:
+        done = [r for r in pray.read_manifest(dest).values() if r["status"] == "done"]
         time.sleep(0.05)
-    assert parts.is_dir(), "no block finished in time"
+    assert done, "no block finished in time"
     # What was recorded done before the kill, with the identity of its output file.
-    recorded = {r["output"]: (dest / r["output"]).stat().st_ino for r in pray.read_manifest(dest).values() if r["status"] == "done"}
+    recorded = {r["output"]: (dest / r["output"]).stat().st_ino for r in done}
     victims = ray_actor_pids()
     assert victims, "no Compressor actor process found"
     os.kill(victims[0], signal.SIGKILL)
