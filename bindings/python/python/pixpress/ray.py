@@ -113,7 +113,6 @@ class JobSpec:
                 "(Python callables) are not supported there; use metadata options"
             )
         pairs, extension = _pixpress.check_options(**options)
-        _pixpress.output_name(naming, "check/name.jpg", "webp")
         return cls(dict(options), naming, int(strip_pixels), tuple(pairs), extension)
 
     @property
