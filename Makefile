@@ -204,6 +204,7 @@ metadata-peers: build
 	python3 tests/metadata/peers.py
 
 lint:
+	python3 scripts/module_order.py core/src
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings -D clippy::undocumented_unsafe_blocks
 

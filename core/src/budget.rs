@@ -55,19 +55,8 @@ pub fn memory_budget() -> (Option<u64>, u64, u64, u64) {
     (s.limit, s.admitted, s.peak, s.waits)
 }
 
-/// The memory a compress of `input` is estimated to need.
-pub(crate) fn estimate_input(input: &[u8]) -> u64 {
-    let decoded = crate::probe(input)
-        .map(|info| {
-            let channels = if info.has_alpha { 4 } else { 3 };
-            let depth = if info.bit_depth > 8 { 2 } else { 1 };
-            u64::from(info.width) * u64::from(info.height) * channels * depth
-        })
-        .unwrap_or(0);
-    decoded * PEAK_PER_DECODED_BYTE_TENTHS / 10 + input.len() as u64
-}
-
-/// The memory an encode of `pixel_bytes` of pixels is estimated to need.
+/// The memory an encode of `pixel_bytes` of pixels (or a compress of an input
+/// that decodes to them) is estimated to need.
 pub(crate) fn estimate_pixels(pixel_bytes: u64) -> u64 {
     pixel_bytes * PEAK_PER_DECODED_BYTE_TENTHS / 10
 }

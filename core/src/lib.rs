@@ -34,6 +34,7 @@
 
 #![warn(missing_docs)]
 
+mod analysis;
 mod budget;
 mod buffer_pool;
 mod capabilities;
@@ -57,9 +58,14 @@ mod resize;
 mod session;
 mod telemetry;
 
+pub use analysis::{Analysis, RatePoint};
 pub use budget::{memory_budget, set_memory_budget};
 pub use buffer_pool::{pool_limit, pool_stats, set_pool_limit, trim_pools, PoolStats};
 pub use capabilities::{capabilities, Capabilities, Library};
+pub use codecs::{
+    vision_tables, EncodeParams, QuantTables, Subsampling, ANNEX_K_CHROMA, ANNEX_K_LUMA,
+    DEFAULT_PPD,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use format::{sniff, Format};
 pub use info::Info;
@@ -70,18 +76,16 @@ pub use metadata::{
     MAX_INTERCEPTED_BYTES,
 };
 pub use options::{
-    Fit, OptionValue, Options, OrientationMode, OutputFormat, Subsampling, DEFAULT_AUTO_FORMATS,
+    OptionValue, Options, OrientationMode, OutputFormat, DEFAULT_AUTO_FORMATS,
     DEFAULT_INTERCEPTOR_TIMEOUT, DEFAULT_MAX_PIXELS, OPTION_KEYS,
 };
 pub use orient::Orientation;
-pub use pipeline::{Candidate, Compressed, DecodedImage, Timings};
+pub use pipeline::{Candidate, Compressed, DecodedImage};
 pub use pixels::{Image, Layout, PixelsRef, Rgba8, Samples};
 pub use plan::{render_name, write_planned_output, Plan, PlanSpec, Selection};
-pub use progress::{Progress, Stage};
-pub use quality::{
-    parse_byte_size, score_images, vision_tables, Analysis, Metric, QuantTables, RatePoint,
-    SearchReport, Target, TuneParam, ANNEX_K_CHROMA, ANNEX_K_LUMA, DEFAULT_PPD,
-};
+pub use progress::{Progress, Stage, Timings};
+pub use quality::{parse_byte_size, score_images, Metric, SearchReport, Target, TuneParam};
+pub use resize::Fit;
 pub use session::{
     compress_as_batch, has_image_extension, input_hash, output_checksum, BatchProgress, Session,
     SessionSpec, SessionStatus, StatusWatch, TaskOutcome, TaskReport, DEFAULT_NAMING,
@@ -92,26 +96,12 @@ pub use telemetry::{metrics_prometheus, stats, MetricStage, StageStats, Stats, B
 use error::catch_panic;
 use progress::Reporter;
 
-/// Runs one compress or encode call: admitted under the memory budget by
-/// `estimate`, counted in the metrics with `bytes_in` encoded input bytes,
-/// and behind the panic boundary.
-pub(crate) fn admitted_and_counted(
-    estimate: impl FnOnce() -> u64,
-    bytes_in: usize,
-    work: impl FnOnce() -> Result<Compressed>,
-) -> Result<Compressed> {
-    parallel::watch_forks();
-    budget::admitted(estimate, || {
-        telemetry::observe(bytes_in, || catch_panic(work))
-    })
-}
-
 /// Compresses `input` (any supported format) according to `options`.
 ///
 /// A panic inside a codec is caught and returned as [`Error::Internal`].
 pub fn compress(input: &[u8], options: &Options) -> Result<Compressed> {
-    admitted_and_counted(
-        || budget::estimate_input(input),
+    pipeline::admitted_and_counted(
+        || pipeline::estimate_input(input),
         input.len(),
         || pipeline::compress(input, options, &mut Reporter::silent(), None),
     )
@@ -124,8 +114,8 @@ pub fn compress_with_progress(
     options: &Options,
     progress: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<Compressed> {
-    admitted_and_counted(
-        || budget::estimate_input(input),
+    pipeline::admitted_and_counted(
+        || pipeline::estimate_input(input),
         input.len(),
         || pipeline::compress(input, options, &mut Reporter::new(progress), None),
     )
@@ -137,7 +127,7 @@ pub fn compress_with_progress(
 pub fn encode(pixels: PixelsRef<'_>, metadata: &Metadata, options: &Options) -> Result<Compressed> {
     let pixel_bytes =
         u64::from(pixels.width()) * u64::from(pixels.height()) * pixels.layout().channels() as u64;
-    admitted_and_counted(
+    pipeline::admitted_and_counted(
         || budget::estimate_pixels(pixel_bytes),
         0,
         || pipeline::encode(pixels, metadata, options, &mut Reporter::silent()),
@@ -283,7 +273,7 @@ pub fn score(reference: &[u8], distorted: &[u8], metric: Metric) -> Result<f64> 
 /// `target`) and marks the Pareto front. The other options (effort,
 /// subsampling, tables, metadata) apply to every encode.
 pub fn analyze(input: &[u8], options: &Options) -> Result<Analysis> {
-    catch_panic(|| quality::analyze(input, options))
+    catch_panic(|| analysis::analyze(input, options))
 }
 
 /// Reads `input_path`, compresses it and writes the result to `output_path`
@@ -313,7 +303,7 @@ pub fn encode_image(image: Image, metadata: &Metadata, options: &Options) -> Res
     let pixel_bytes = image.pixel_count() as u64
         * image.layout.channels() as u64
         * u64::from(image.bit_depth() / 8);
-    admitted_and_counted(
+    pipeline::admitted_and_counted(
         || budget::estimate_pixels(pixel_bytes),
         0,
         || pipeline::encode_image(image, metadata, options, &mut Reporter::silent()),

@@ -2,11 +2,13 @@
 //! string key/value pairs so that every face (CLI flags, `pxp_options_set`,
 //! Python keyword arguments, Node option objects) parses options here.
 
+use crate::codecs::{EncodeParams, QuantTables, Subsampling};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::metadata::{Interceptor, MetadataPolicy};
 use crate::pixels::Rgba8;
-use crate::quality::{QuantTables, Target, TuneParam};
+use crate::quality::{Target, TuneParam};
+use crate::resize::Fit;
 
 /// The format to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,50 +37,6 @@ impl OutputFormat {
 
 /// The formats `format=auto` chooses from unless told otherwise.
 pub const DEFAULT_AUTO_FORMATS: [Format; 3] = [Format::Jpeg, Format::WebP, Format::Avif];
-
-/// Chroma subsampling of JPEG and AVIF outputs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Subsampling {
-    /// 4:2:0, half resolution both ways (smallest).
-    #[default]
-    S420,
-    /// 4:2:2, half horizontal resolution.
-    S422,
-    /// 4:4:4, full chroma resolution.
-    S444,
-}
-
-impl Subsampling {
-    /// How many pixels one chroma sample spans, horizontally and vertically.
-    pub fn chroma_span(self) -> (u32, u32) {
-        match self {
-            Subsampling::S420 => (2, 2),
-            Subsampling::S422 => (2, 1),
-            Subsampling::S444 => (1, 1),
-        }
-    }
-
-    /// The option value that names it: `420`, `422` or `444`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Subsampling::S420 => "420",
-            Subsampling::S422 => "422",
-            Subsampling::S444 => "444",
-        }
-    }
-}
-
-/// How a resize box is filled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Fit {
-    /// Keep the aspect ratio; the result fits inside the box.
-    #[default]
-    Inside,
-    /// Keep the aspect ratio; the result covers the box and is center-cropped to it.
-    Cover,
-    /// Stretch to exactly the box.
-    Exact,
-}
 
 /// Whether the EXIF orientation is applied to the pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -407,6 +365,22 @@ impl Options {
         self.set(key, &value.to_text())
     }
 
+    /// The encoder's share of these options: what a codec is given.
+    pub fn encode_params(&self) -> EncodeParams {
+        EncodeParams {
+            quality: self.quality,
+            lossless: self.lossless,
+            progressive: self.progressive,
+            subsampling: self.subsampling,
+            effort: self.effort,
+            sharp_yuv: self.sharp_yuv,
+            alpha_quality: self.alpha_quality,
+            bit_depth: self.bit_depth,
+            sns: self.sns,
+            tables: self.tables,
+        }
+    }
+
     /// Builds options from key/value pairs, failing on the first bad one.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Options> {
         let mut options = Options::default();
@@ -497,15 +471,8 @@ fn parse_range(key: &str, value: &str, min: u8, max: u8) -> Result<u8> {
 }
 
 fn parse_subsampling(key: &str, value: &str) -> Result<Subsampling> {
-    match value {
-        "420" | "4:2:0" => Ok(Subsampling::S420),
-        "422" | "4:2:2" => Ok(Subsampling::S422),
-        "444" | "4:4:4" => Ok(Subsampling::S444),
-        _ => Err(Error::option(
-            key,
-            format!("`{value}` is not 420, 422 or 444"),
-        )),
-    }
+    Subsampling::parse(value)
+        .ok_or_else(|| Error::option(key, format!("`{value}` is not 420, 422 or 444")))
 }
 
 /// `WxH`, `Wx`, `xH`, or a single number for the width.

@@ -8,6 +8,7 @@
 //! `format=auto` ([`auto`]), the encode ([`encoding`]), striped for a session
 //! that asks ([`striped`]).
 
+mod admission;
 mod auto;
 mod encoding;
 mod heif_planes;
@@ -26,8 +27,9 @@ use crate::metadata::{Metadata, MetadataReport};
 use crate::options::{Options, OrientationMode, OutputFormat};
 use crate::orient::Orientation;
 use crate::pixels::Image;
-use crate::progress::{Reporter, Stage};
+use crate::progress::{Reporter, Stage, Timings};
 use crate::quality::SearchReport;
+pub(crate) use admission::{admitted_and_counted, estimate_input};
 use auto::{compress_auto, Origin};
 pub(crate) use encoding::{encode, encode_image};
 use heif_planes::compress_ycbcr;
@@ -37,22 +39,9 @@ use meta::{output_metadata, report_dropped_icc};
 use route::{Needs, Route};
 pub(crate) use stages::{decode, prepare};
 use stages::{orient, plan_from_header, to_srgb_if_dropped, transform};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use streamed::compress_streaming;
 use striped::encode_output;
-
-/// Time spent in each stage of one call. Where the stages overlap (a JPEG
-/// recompressed with its decode feeding the parallel strip encoder), each is
-/// its own time summed over threads, and together they can exceed the call.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Timings {
-    /// Sniffing, header parsing and decoding.
-    pub decode: Duration,
-    /// Orientation, resizing and sample conversion.
-    pub transform: Duration,
-    /// Encoding and metadata writing.
-    pub encode: Duration,
-}
 
 /// The result of [`compress`](crate::compress).
 #[derive(Debug, Clone)]

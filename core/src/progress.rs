@@ -1,4 +1,4 @@
-//! Progress reports and cancellation for long calls.
+//! Progress reports, cancellation and stage timings for long calls.
 //!
 //! A caller passes a callback that receives a [`Progress`] at the start of
 //! each stage of a call and once at the end; returning `false` stops the call
@@ -6,6 +6,20 @@
 //! the unit of cancellation: a stage that has started runs to its end.
 
 use crate::error::{Error, Result};
+use std::time::Duration;
+
+/// Time spent in each stage of one call. Where the stages overlap (a JPEG
+/// recompressed with its decode feeding the parallel strip encoder), each is
+/// its own time summed over threads, and together they can exceed the call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timings {
+    /// Sniffing, header parsing and decoding.
+    pub decode: Duration,
+    /// Orientation, resizing and sample conversion.
+    pub transform: Duration,
+    /// Encoding and metadata writing.
+    pub encode: Duration,
+}
 
 /// The stage a call is entering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

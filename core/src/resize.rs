@@ -2,10 +2,21 @@
 //! (SIMD; alpha premultiplied while resampling; 16-bit stays 16-bit).
 
 use crate::error::{Error, Result};
-use crate::options::Fit;
 use crate::pixels::{Image, Layout, Samples};
 use fast_image_resize::images::{Image as FirImage, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+
+/// How a resize box is filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fit {
+    /// Keep the aspect ratio; the result fits inside the box.
+    #[default]
+    Inside,
+    /// Keep the aspect ratio; the result covers the box and is center-cropped to it.
+    Cover,
+    /// Stretch to exactly the box.
+    Exact,
+}
 
 /// The sizes a resize produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@
 //! from batch sessions; `decode`, `probe` and `score` do not.
 
 use crate::error::{ErrorKind, Result};
-use crate::pipeline::Compressed;
+use crate::progress::Timings;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -177,7 +177,7 @@ pub fn stats() -> Stats {
         memory_admitted,
         memory_admitted_peak,
         admission_waits,
-        pool: crate::pool_stats(),
+        pool: crate::buffer_pool::pool_stats(),
         images: r.images.load(Ordering::Relaxed),
         bytes_in: r.bytes_in.load(Ordering::Relaxed),
         bytes_out: r.bytes_out.load(Ordering::Relaxed),
@@ -202,25 +202,27 @@ pub(crate) fn record_stage(stage: MetricStage, duration: Duration) {
 }
 
 /// Runs one compress or encode call, counting it: in flight while it runs,
-/// then its bytes and stage times, or its error kind.
-pub(crate) fn observe(
+/// then the bytes and stage times `outcome` reads from its result, or its
+/// error kind.
+pub(crate) fn observe<T>(
     bytes_in: usize,
-    work: impl FnOnce() -> Result<Compressed>,
-) -> Result<Compressed> {
+    work: impl FnOnce() -> Result<T>,
+    outcome: impl FnOnce(&T) -> (usize, Timings),
+) -> Result<T> {
     let _span = tracing::debug_span!("pixpress.compress", bytes_in).entered();
     REGISTRY.in_flight.fetch_add(1, Ordering::Relaxed);
     let result = work();
     REGISTRY.in_flight.fetch_sub(1, Ordering::Relaxed);
     match &result {
         Ok(out) => {
+            let (bytes_out, t) = outcome(out);
             REGISTRY.images.fetch_add(1, Ordering::Relaxed);
             REGISTRY
                 .bytes_in
                 .fetch_add(bytes_in as u64, Ordering::Relaxed);
             REGISTRY
                 .bytes_out
-                .fetch_add(out.data.len() as u64, Ordering::Relaxed);
-            let t = &out.timings;
+                .fetch_add(bytes_out as u64, Ordering::Relaxed);
             if !t.decode.is_zero() {
                 record_stage(MetricStage::Decode, t.decode);
             }

@@ -2,10 +2,10 @@
 //! and libavif use by default). Decoding is libheif's too (see `heif`).
 
 use super::heif::{self, CompressionFormat, EncodeSettings, EncoderParameterValue, EncoderQuality};
+use crate::codecs::{EncodeParams, Subsampling};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::metadata::Metadata;
-use crate::options::{Options, Subsampling};
 use crate::pixels::Image;
 
 /// Quality when the caller gives none (libheif's scale, 1-100).
@@ -34,16 +34,16 @@ pub(crate) fn effort_for_speed(speed: u8) -> u8 {
     ((u16::from(9 - speed.min(9)) * 10 + 4) / 9) as u8
 }
 
-pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> Result<Vec<u8>> {
-    if options.lossless {
+pub(crate) fn encode(image: &Image, metadata: &Metadata, params: &EncodeParams) -> Result<Vec<u8>> {
+    if params.lossless {
         return Err(Error::option(
             "lossless",
             "lossless AVIF is not supported yet; use png or webp for lossless output",
         ));
     }
-    let quality = options.quality.unwrap_or(DEFAULT_QUALITY);
-    let speed = options.effort.map_or(DEFAULT_SPEED, speed_for_effort);
-    let chroma = options.subsampling.unwrap_or(Subsampling::S444).name();
+    let quality = params.quality.unwrap_or(DEFAULT_QUALITY);
+    let speed = params.effort.map_or(DEFAULT_SPEED, speed_for_effort);
+    let chroma = params.subsampling.unwrap_or(Subsampling::S444).name();
     // aom writes other bytes on one thread than on several (the same for any
     // number from two up): at least two, so that an output does not depend
     // on the machine's cores or the host's RAYON_NUM_THREADS, and a batch, a
@@ -55,7 +55,7 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
         ("threads", EncoderParameterValue::Int(threads)),
         (
             "alpha-quality",
-            EncoderParameterValue::Int(i32::from(options.alpha_quality.unwrap_or(quality))),
+            EncoderParameterValue::Int(i32::from(params.alpha_quality.unwrap_or(quality))),
         ),
     ];
     if speed >= QM_FROM_SPEED {
@@ -68,7 +68,7 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
         metadata,
         EncodeSettings {
             quality: EncoderQuality::Lossy(quality),
-            bit_depth: if options.bit_depth.unwrap_or(8) > 8 {
+            bit_depth: if params.bit_depth.unwrap_or(8) > 8 {
                 10
             } else {
                 8

@@ -6,12 +6,12 @@
 //! files also carry is never applied a second time.
 
 use super::jpeg::Ycbcr420;
+use super::EncodeParams;
 use super::{check_limit, DecodeRequest, Decoded};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::info::Info;
 use crate::metadata::Metadata;
-use crate::options::Options;
 use crate::orient::Orientation;
 use crate::pixels::{Image, Layout, Samples};
 use libheif_rs::{
@@ -346,18 +346,22 @@ pub(crate) fn decode_ycbcr420(
 }
 
 #[cfg(not(feature = "heic-encode"))]
-pub(crate) fn encode(_image: &Image, _metadata: &Metadata, _options: &Options) -> Result<Vec<u8>> {
+pub(crate) fn encode(
+    _image: &Image,
+    _metadata: &Metadata,
+    _params: &EncodeParams,
+) -> Result<Vec<u8>> {
     Err(Error::CodecUnavailable {
         detail: "HEIC encoding needs the x265 encoder (GPL); build pixpress with the `heic-encode` feature".into(),
     })
 }
 
 #[cfg(feature = "heic-encode")]
-pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> Result<Vec<u8>> {
-    let quality = if options.lossless {
+pub(crate) fn encode(image: &Image, metadata: &Metadata, params: &EncodeParams) -> Result<Vec<u8>> {
+    let quality = if params.lossless {
         EncoderQuality::LossLess
     } else {
-        EncoderQuality::Lossy(options.quality.unwrap_or(60))
+        EncoderQuality::Lossy(params.quality.unwrap_or(60))
     };
     encode_with(
         Format::Heic,

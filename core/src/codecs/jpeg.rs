@@ -24,9 +24,10 @@ mod scans;
 mod segments;
 pub(crate) mod stream;
 pub(crate) mod strips;
+mod tables;
 
 #[cfg(test)]
-use compress::encode_whole;
+pub(crate) use compress::encode_whole;
 use compress::{
     configure, is_gray, planned_huffman, set_output_scans, use_planned_huffman, write_rows, Effort,
 };
@@ -37,6 +38,7 @@ use libjpeg::{run_libjpeg, Compressor, Decompressor};
 pub(crate) use lossless::optimize_lossless;
 pub(crate) use segments::replace_metadata_under;
 use segments::{is_adobe, metadata_of, write_metadata};
+pub use tables::{vision_tables, QuantTables, ANNEX_K_CHROMA, ANNEX_K_LUMA, DEFAULT_PPD};
 
 #[cfg(test)]
 mod tests;

@@ -8,16 +8,19 @@ pub(crate) mod gif;
 pub(crate) mod heif;
 mod isobmff;
 pub(crate) mod jpeg;
+mod params;
 pub(crate) mod png;
 pub(crate) mod raster;
 pub(crate) mod tiff;
 pub(crate) mod webp;
 
+pub use jpeg::{vision_tables, QuantTables, ANNEX_K_CHROMA, ANNEX_K_LUMA, DEFAULT_PPD};
+pub use params::{EncodeParams, Subsampling};
+
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::info::Info;
 use crate::metadata::{Metadata, MetadataPolicy};
-use crate::options::Options;
 use crate::orient::Orientation;
 use crate::pixels::{Image, Layout, PixelsRef};
 
@@ -146,13 +149,13 @@ pub(crate) fn encode(
     format: Format,
     image: &Image,
     metadata: &Metadata,
-    options: &Options,
+    params: &EncodeParams,
 ) -> Result<Vec<u8>> {
     if let Some(pixels) = image
         .pixels_ref()
         .filter(|p| reads_in_place(format, p.layout()))
     {
-        return encode_in_place(format, &pixels, metadata, options);
+        return encode_in_place(format, &pixels, metadata, params);
     }
     match format {
         Format::Jpeg | Format::WebP => Err(Error::Internal(format!(
@@ -160,9 +163,9 @@ pub(crate) fn encode(
             image.layout,
             image.bit_depth()
         ))),
-        Format::Png => png::encode(image, metadata, options),
-        Format::Avif => avif::encode(image, metadata, options),
-        Format::Heic => heif::encode(image, metadata, options),
+        Format::Png => png::encode(image, metadata, params),
+        Format::Avif => avif::encode(image, metadata, params),
+        Format::Heic => heif::encode(image, metadata, params),
         Format::Gif | Format::Tiff | Format::Bmp => Err(Error::CodecUnavailable {
             detail: format!("pixpress does not write {format}"),
         }),
@@ -209,11 +212,11 @@ pub(crate) fn encode_in_place(
     format: Format,
     pixels: &PixelsRef,
     metadata: &Metadata,
-    options: &Options,
+    params: &EncodeParams,
 ) -> Result<Vec<u8>> {
     match format {
-        Format::Jpeg => jpeg::encode(pixels, metadata, options),
-        Format::WebP => webp::encode(pixels, metadata, options),
+        Format::Jpeg => jpeg::encode(pixels, metadata, params),
+        Format::WebP => webp::encode(pixels, metadata, params),
         _ => Err(Error::Internal(format!(
             "{format} cannot read pixels in place"
         ))),

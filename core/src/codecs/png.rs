@@ -1,11 +1,11 @@
 //! PNG: decoding through the `png` crate (via `image`), encoding through oxipng.
 
 use super::{limit_exceeded, raster, DecodeRequest, Decoded};
+use crate::codecs::EncodeParams;
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::info::Info;
 use crate::metadata::{Metadata, MetadataPolicy};
-use crate::options::Options;
 use crate::orient::Orientation;
 use crate::pixels::{Image, Layout, Rgba8, Samples};
 use image::codecs::png::PngDecoder;
@@ -531,10 +531,10 @@ fn xmp_chunk(xmp: &[u8]) -> Vec<u8> {
 /// palette of `quality`% of 256 colors (at least 2) with NeuQuant (the
 /// `color_quant` crate, MIT), which oxipng then stores as an indexed PNG.
 /// Higher efforts sample more pixels while learning the palette.
-fn quantize(image: &Image, options: &Options) -> Option<Image> {
-    let quality = options.quality.filter(|&q| q < 100 && !options.lossless)?;
+fn quantize(image: &Image, params: &EncodeParams) -> Option<Image> {
+    let quality = params.quality.filter(|&q| q < 100 && !params.lossless)?;
     let colors = (usize::from(quality) * 256 / 100).clamp(2, 256);
-    let sample_factor = match options.effort.unwrap_or(3) {
+    let sample_factor = match params.effort.unwrap_or(3) {
         0..=2 => 10,
         3..=6 => 3,
         _ => 1,
@@ -554,8 +554,8 @@ fn quantize(image: &Image, options: &Options) -> Option<Image> {
     Some(mapped.convert(layout.with_alpha(layout.has_alpha()), Rgba8::WHITE))
 }
 
-pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> Result<Vec<u8>> {
-    let quantized = quantize(image, options);
+pub(crate) fn encode(image: &Image, metadata: &Metadata, params: &EncodeParams) -> Result<Vec<u8>> {
+    let quantized = quantize(image, params);
     let image = quantized.as_ref().unwrap_or(image);
     let fail = |e: oxipng::PngError| Error::encode(Format::Png, e.to_string());
     let color = match image.layout {
@@ -584,7 +584,7 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, options: &Options) -> R
         raw.add_png_chunk(kind, body);
     }
     // Effort 0-10 maps onto oxipng's presets 0-6.
-    let preset = options
+    let preset = params
         .effort
         .map_or(DEFAULT_PRESET, |e| (e * 6).div_ceil(10));
     let mut png_options = oxipng::Options::from_preset(preset);

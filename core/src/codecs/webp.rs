@@ -2,12 +2,12 @@
 //! animation), encode (lossy and lossless, with alpha), and metadata chunks
 //! (EXIF, XMP, ICCP) through its demuxer and muxer.
 
+use super::EncodeParams;
 use super::{check_limit, DecodeRequest, Decoded};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::info::Info;
 use crate::metadata::{Metadata, MetadataPolicy};
-use crate::options::Options;
 use crate::orient::Orientation;
 use crate::pixels::{Image, Layout, PixelsRef};
 use libwebp_sys::*;
@@ -263,7 +263,7 @@ fn decode_first_frame(data: &[u8]) -> Result<Image> {
 pub(crate) fn encode(
     pixels: &PixelsRef,
     metadata: &Metadata,
-    options: &Options,
+    params: &EncodeParams,
 ) -> Result<Vec<u8>> {
     let channels = pixels.layout().channels();
     if !pixels.layout().is_color() {
@@ -272,25 +272,25 @@ pub(crate) fn encode(
             pixels.layout()
         )));
     }
-    let quality = f32::from(options.quality.unwrap_or(80));
+    let quality = f32::from(params.quality.unwrap_or(80));
     let mut config =
         WebPConfig::new().map_err(|_| Error::Internal("libwebp version mismatch".into()))?;
-    if options.lossless {
-        let level = c_int::from(options.effort.map_or(6, |e| (e * 9).div_ceil(10)));
+    if params.lossless {
+        let level = c_int::from(params.effort.map_or(6, |e| (e * 9).div_ceil(10)));
         // SAFETY: `config` was initialised by `WebPConfig::new`; libwebp
         // checks `level` (0-9) itself and leaves `config` as it was if not.
         unsafe { WebPConfigLosslessPreset(&mut config, level) };
     } else {
         config.quality = quality;
-        config.method = c_int::from(options.effort.map_or(DEFAULT_METHOD, method_for_effort));
-        if let Some(sns) = options.sns {
+        config.method = c_int::from(params.effort.map_or(DEFAULT_METHOD, method_for_effort));
+        if let Some(sns) = params.sns {
             config.sns_strength = c_int::from(sns);
         }
     }
-    config.use_sharp_yuv = c_int::from(options.sharp_yuv);
+    config.use_sharp_yuv = c_int::from(params.sharp_yuv);
     // Lossless means every sample, including the color under fully transparent pixels.
-    config.exact = c_int::from(options.lossless);
-    config.alpha_quality = c_int::from(options.alpha_quality.unwrap_or(100));
+    config.exact = c_int::from(params.lossless);
+    config.alpha_quality = c_int::from(params.alpha_quality.unwrap_or(100));
     // SAFETY: `config` is an initialised `WebPConfig` that libwebp only reads.
     if unsafe { WebPValidateConfig(&config) } == 0 {
         return Err(Error::encode(
@@ -300,7 +300,7 @@ pub(crate) fn encode(
     }
     let mut picture =
         WebPPicture::new().map_err(|_| Error::Internal("libwebp version mismatch".into()))?;
-    picture.use_argb = c_int::from(options.lossless);
+    picture.use_argb = c_int::from(params.lossless);
     picture.width = pixels.width() as c_int;
     picture.height = pixels.height() as c_int;
     let stride = c_int::try_from(pixels.stride())

@@ -28,14 +28,24 @@ pub(super) fn encode_prepared(
         Some(target) => {
             let started = Instant::now();
             let _span = tracing::debug_span!("pixpress.search", format = format.name()).entered();
-            let (data, report) = quality::encode_tuned(image, metadata, format, options, target)?;
+            let (data, report) = quality::encode_tuned(
+                image,
+                metadata,
+                format,
+                &options.encode_params(),
+                &options.tune,
+                target,
+            )?;
             crate::telemetry::record_stage(
                 crate::telemetry::MetricStage::Search,
                 started.elapsed(),
             );
             Ok((data, Some(report)))
         }
-        None => Ok((codecs::encode(format, image, metadata, options)?, None)),
+        None => Ok((
+            codecs::encode(format, image, metadata, &options.encode_params())?,
+            None,
+        )),
     }
 }
 
@@ -62,7 +72,7 @@ pub(crate) fn encode(
         progress.enter(Stage::Encode)?;
         let (width, height) = (pixels.width(), pixels.height());
         let (metadata, report) = output_metadata(metadata, options, format, width, height, None)?;
-        let data = codecs::encode_in_place(format, &pixels, &metadata, options)?;
+        let data = codecs::encode_in_place(format, &pixels, &metadata, &options.encode_params())?;
         (data, width, height, report)
     } else {
         return encode_image(pixels.to_image(), metadata, options, progress);

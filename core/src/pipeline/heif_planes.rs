@@ -30,8 +30,10 @@ pub(super) fn compress_ycbcr(
     started: Instant,
 ) -> Result<Option<Compressed>> {
     let accepts = |width: u32, height: u32, metadata: &Metadata| {
-        jpeg::encodes_whole(options, u64::from(width) * u64::from(height))
-            && !drops_profile(metadata, options)
+        jpeg::encodes_whole(
+            &options.encode_params(),
+            u64::from(width) * u64::from(height),
+        ) && !drops_profile(metadata, options)
     };
     let Some(decoded) = heif::decode_ycbcr420(in_format, input, options.max_pixels, accepts)?
     else {
@@ -49,7 +51,7 @@ pub(super) fn compress_ycbcr(
         height,
         Some(input),
     )?;
-    let data = jpeg::encode_ycbcr420(&planes, &metadata, options)?;
+    let data = jpeg::encode_ycbcr420(&planes, &metadata, &options.encode_params())?;
     progress.enter(Stage::Done)?;
     let timings = Timings {
         decode,

@@ -6,7 +6,7 @@ use super::{Compressed, Timings};
 use crate::codecs::{self, jpeg};
 use crate::error::{Error, Result};
 use crate::format::Format;
-use crate::metadata::MetadataReport;
+use crate::metadata::{MetadataPolicy, MetadataReport};
 use crate::options::Options;
 use std::time::Instant;
 
@@ -48,14 +48,16 @@ pub(super) fn optimize_jpeg(
         (data, MetadataReport::default())
     } else {
         let (metadata, report) = rewritten_metadata(
-            &crate::read_metadata(input)?,
+            &jpeg::header_metadata(input, false)?,
             options,
             Format::Jpeg,
             (info.width, info.height),
             Some(input),
             false,
         )?;
-        (crate::replace_metadata(&data, &metadata)?, report)
+        metadata.validate_blocks()?;
+        let data = codecs::replace_metadata(Format::Jpeg, &data, &metadata, &MetadataPolicy::KEEP)?;
+        (data, report)
     };
     let timings = Timings {
         encode: started.elapsed(),

@@ -5,8 +5,9 @@
 //! header tells (its size, orientation, colour profile) is checked by the
 //! path itself, which then declines to the pixel path.
 
+use crate::codecs::Subsampling;
 use crate::format::Format;
-use crate::options::{Options, OutputFormat, Subsampling};
+use crate::options::{Options, OutputFormat};
 
 /// What a compress request needs, whatever path serves it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,9 +25,10 @@ pub(super) fn encode_output(
         out_format == Format::Jpeg && options.target.is_none() && s.wants(image.width, image.height)
     });
     match (striped, image.pixels_ref()) {
-        (Some(store), Some(mut pixels)) => {
-            Ok((encode_striped(&mut pixels, metadata, options, store)?, None))
-        }
+        (Some(store), Some(mut pixels)) => Ok((
+            encode_striped(&mut pixels, metadata, &options.encode_params(), store)?,
+            None,
+        )),
         _ => encode_prepared(out_format, image, metadata, options),
     }
 }

@@ -14,28 +14,26 @@
 
 use super::metric::{score_images, Metric};
 use super::target::Target;
-use crate::codecs::{self, DecodeRequest};
+use crate::codecs::{self, DecodeRequest, EncodeParams};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::metadata::Metadata;
-use crate::options::Options;
 use crate::pixels::{Image, Samples};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// The options a trial encode of a search (or of [`analyze`](super::analyze))
-/// at one quality setting runs with: no target, the tables a search uses
-/// ([`QuantTables::for_search`](super::QuantTables::for_search)), and, for
+/// The encoder parameters a trial encode of a search (or of an analysis)
+/// at one quality setting runs with: the tables a search uses
+/// ([`QuantTables::for_search`](crate::QuantTables::for_search)), and, for
 /// JPEG, the search's effort unless one was given (a target is met with the
 /// fewest bytes).
-pub(crate) fn trial_options(options: &Options, format: Format) -> Options {
-    let mut options = options.clone();
-    options.target = None;
-    options.tables = options.tables.for_search();
+pub(crate) fn trial_params(params: &EncodeParams, format: Format) -> EncodeParams {
+    let mut params = *params;
+    params.tables = params.tables.for_search();
     if format == Format::Jpeg {
-        options.effort.get_or_insert(codecs::jpeg::SEARCH_EFFORT);
+        params.effort.get_or_insert(codecs::jpeg::SEARCH_EFFORT);
     }
-    options
+    params
 }
 
 /// What a target search did and achieved, reported with its output.
@@ -96,7 +94,7 @@ struct Trials<'a> {
     image: &'a Image,
     metadata: &'a Metadata,
     format: Format,
-    options: Options,
+    params: EncodeParams,
     metric: Metric,
     /// Whether trials need a score (a size search scores only its answer).
     scored: bool,
@@ -109,10 +107,10 @@ impl<'a> Trials<'a> {
         image: &'a Image,
         metadata: &'a Metadata,
         format: Format,
-        options: &Options,
+        params: &EncodeParams,
         target: Target,
     ) -> Self {
-        let options = trial_options(options, format);
+        let params = trial_params(params, format);
         let (metric, scored) = match target {
             Target::Score { metric, .. } => (metric, true),
             Target::Size { .. } => (Metric::default(), false),
@@ -121,7 +119,7 @@ impl<'a> Trials<'a> {
             image,
             metadata,
             format,
-            options,
+            params,
             metric,
             scored,
             cache: BTreeMap::new(),
@@ -131,9 +129,9 @@ impl<'a> Trials<'a> {
 
     fn get(&mut self, quality: u8) -> Result<&Trial> {
         if !self.cache.contains_key(&quality) {
-            let mut options = self.options.clone();
-            options.quality = Some(quality);
-            let data = codecs::encode(self.format, self.image, self.metadata, &options)?;
+            let mut params = self.params;
+            params.quality = Some(quality);
+            let data = codecs::encode(self.format, self.image, self.metadata, &params)?;
             self.count += 1;
             let score = if self.scored {
                 score_encoded(self.image, &data, self.format, self.metric)?
@@ -155,7 +153,7 @@ impl<'a> Trials<'a> {
 }
 
 /// Decodes an encoded trial and scores it against the pixels it came from.
-pub(super) fn score_encoded(
+pub(crate) fn score_encoded(
     reference: &Image,
     data: &[u8],
     format: Format,
@@ -176,11 +174,11 @@ pub(crate) fn encode_to_target(
     image: &Image,
     metadata: &Metadata,
     format: Format,
-    options: &Options,
+    params: &EncodeParams,
     target: Target,
 ) -> Result<(Vec<u8>, SearchReport)> {
     let started = Instant::now();
-    let mut full = Trials::new(image, metadata, format, options, target);
+    let mut full = Trials::new(image, metadata, format, params, target);
     let metric = full.metric;
     let report = |data: &[u8], score, quality, trials, full_encodes, sampled| SearchReport {
         target,
@@ -194,9 +192,9 @@ pub(crate) fn encode_to_target(
         time: started.elapsed(),
         tuned: Vec::new(),
     };
-    if !has_quality_setting(format, options) {
+    if !has_quality_setting(format, params) {
         // Lossless: one encode; it meets every score target.
-        let data = codecs::encode(format, image, metadata, options)?;
+        let data = codecs::encode(format, image, metadata, params)?;
         let score = score_encoded(image, &data, format, metric)?;
         check_met(target, data.len(), score, "lossless output")?;
         let report = report(&data, score, None, 1, 1, false);
@@ -225,7 +223,7 @@ pub(crate) fn encode_to_target(
     let sampled = image.pixel_count() > SAMPLE_ABOVE_PIXELS;
     let mosaic_trials = if sampled {
         let mosaic = mosaic(image);
-        let mut sample = Trials::new(&mosaic, metadata, format, options, target);
+        let mut sample = Trials::new(&mosaic, metadata, format, params, target);
         let mut goal = min;
         let mut quality = search_score(&mut sample, goal)?;
         // Full encodes at the mosaic's answer, recalibrating by the offset
@@ -267,12 +265,12 @@ pub(crate) fn encode_to_target(
     Ok((trial.data, report))
 }
 
-/// Whether `format` (with these options) has a quality setting to search.
-fn has_quality_setting(format: Format, options: &Options) -> bool {
+/// Whether `format` (with these parameters) has a quality setting to search.
+fn has_quality_setting(format: Format, params: &EncodeParams) -> bool {
     matches!(
         format,
         Format::Jpeg | Format::WebP | Format::Avif | Format::Heic
-    ) && !options.lossless
+    ) && !params.lossless
 }
 
 fn check_met(target: Target, bytes: usize, score: f64, what: &str) -> Result<()> {

@@ -11,10 +11,10 @@
 
 use super::search::{encode_to_target, SearchReport};
 use super::target::Target;
+use crate::codecs::{EncodeParams, QuantTables, Subsampling};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::Format;
 use crate::metadata::Metadata;
-use crate::options::Options;
 use crate::pixels::Image;
 
 /// An encoder parameter the `tune` option may search besides quality.
@@ -62,6 +62,24 @@ impl TuneParam {
         }
     }
 
+    /// Sets this parameter of `params` to `value`, one of [`TuneParam::values`].
+    fn apply(self, params: &mut EncodeParams, value: &str) -> Result<()> {
+        let not_tried = || {
+            Error::Internal(format!(
+                "`{value}` is not a value `tune` tries for {self:?}"
+            ))
+        };
+        match self {
+            TuneParam::Subsampling => {
+                params.subsampling = Some(Subsampling::parse(value).ok_or_else(not_tried)?)
+            }
+            TuneParam::Tables => params.tables = QuantTables::parse(value)?,
+            TuneParam::SharpYuv => params.sharp_yuv = value.parse().map_err(|_| not_tried())?,
+            TuneParam::Sns => params.sns = Some(value.parse().map_err(|_| not_tried())?),
+        }
+        Ok(())
+    }
+
     /// Parses a comma-separated list of keys, or `all`; `""` and `none` give none.
     pub fn parse_list(value: &str) -> Result<Vec<TuneParam>> {
         let mut params = Vec::new();
@@ -89,30 +107,30 @@ impl TuneParam {
     }
 }
 
-/// [`encode_to_target`], also searching the `options.tune` parameters by
+/// [`encode_to_target`], also searching the `tune` parameters by
 /// coordinate descent. The report's `trials` and `full_encodes` count every
 /// search, and `tuned` gives the chosen value of each tuned parameter.
 pub(crate) fn encode_tuned(
     image: &Image,
     metadata: &Metadata,
     format: Format,
-    options: &Options,
+    params: &EncodeParams,
+    tune: &[TuneParam],
     target: Target,
 ) -> Result<(Vec<u8>, SearchReport)> {
-    let params: Vec<TuneParam> = options
-        .tune
+    let tuned: Vec<TuneParam> = tune
         .iter()
         .copied()
         .filter(|p| !p.values(format).is_empty())
         .collect();
     let started = std::time::Instant::now();
-    let mut best_options = options.clone();
-    let (mut best_data, mut best) = encode_to_target(image, metadata, format, options, target)?;
+    let mut best_params = *params;
+    let (mut best_data, mut best) = encode_to_target(image, metadata, format, params, target)?;
     let (mut trials, mut full_encodes) = (best.trials, best.full_encodes);
     // The value each parameter holds now: the caller's, in its option spelling.
-    let mut chosen: Vec<(TuneParam, String)> = params
+    let mut chosen: Vec<(TuneParam, String)> = tuned
         .iter()
-        .map(|&p| (p, current_value(p, options)))
+        .map(|&p| (p, current_value(p, params)))
         .collect();
     loop {
         let mut changed = false;
@@ -122,14 +140,14 @@ pub(crate) fn encode_tuned(
                 if value == held {
                     continue;
                 }
-                let mut trial_options = best_options.clone();
-                trial_options.set(param.key(), value)?;
-                match encode_to_target(image, metadata, format, &trial_options, target) {
+                let mut trial = best_params;
+                param.apply(&mut trial, value)?;
+                match encode_to_target(image, metadata, format, &trial, target) {
                     Ok((data, report)) => {
                         trials += report.trials;
                         full_encodes += report.full_encodes;
                         if report.beats(&best) {
-                            (best_data, best, best_options) = (data, report, trial_options);
+                            (best_data, best, best_params) = (data, report, trial);
                             *held = value.to_string();
                             changed = true;
                         }
@@ -153,13 +171,13 @@ pub(crate) fn encode_tuned(
     Ok((best_data, best))
 }
 
-/// The value `options` gives `param`, spelled as one of [`TuneParam::values`].
-fn current_value(param: TuneParam, options: &Options) -> String {
+/// The value `params` gives `param`, spelled as one of [`TuneParam::values`].
+fn current_value(param: TuneParam, params: &EncodeParams) -> String {
     match param {
-        TuneParam::Subsampling => options.subsampling.unwrap_or_default().name().into(),
-        TuneParam::Tables => options.tables.for_search().name(),
-        TuneParam::SharpYuv => options.sharp_yuv.to_string(),
-        TuneParam::Sns => options.sns.unwrap_or(50).to_string(),
+        TuneParam::Subsampling => params.subsampling.unwrap_or_default().name().into(),
+        TuneParam::Tables => params.tables.for_search().name(),
+        TuneParam::SharpYuv => params.sharp_yuv.to_string(),
+        TuneParam::Sns => params.sns.unwrap_or(50).to_string(),
     }
 }
 
@@ -181,14 +199,17 @@ mod tests {
 
     #[test]
     fn current_values_are_among_the_tried_ones() {
-        let options = Options::default();
+        let params = EncodeParams::default();
         for (param, format) in [
             (TuneParam::Subsampling, Format::Jpeg),
             (TuneParam::Tables, Format::Jpeg),
             (TuneParam::SharpYuv, Format::WebP),
             (TuneParam::Sns, Format::WebP),
         ] {
-            let value = current_value(param, &options);
+            let value = current_value(param, &params);
+            let mut set = params;
+            param.apply(&mut set, &value).unwrap();
+            assert_eq!(current_value(param, &set), value, "{param:?} read back");
             assert!(
                 param.values(format).contains(&value.as_str()),
                 "{param:?}: {value}"

@@ -116,8 +116,8 @@ impl Session {
             ));
         }
         let store = Store::create(&state_dir, blocks)?;
-        Ok(Session {
-            job: Job {
+        Ok(Session::assembled(
+            Job {
                 spec,
                 options,
                 plan,
@@ -125,9 +125,7 @@ impl Session {
             entries,
             errors,
             store,
-            watch: StatusWatch::default(),
-        }
-        .published())
+        ))
     }
 
     /// Opens the session in `state_dir` to resume it.
@@ -176,8 +174,8 @@ impl Session {
         }
         let options = spec.parse_options()?;
         let plan = Plan::from_tasks(&spec.inputs, &spec.output_dir, &spec.naming, tasks)?;
-        Ok(Session {
-            job: Job {
+        Ok(Session::assembled(
+            Job {
                 spec,
                 options,
                 plan,
@@ -185,9 +183,7 @@ impl Session {
             entries,
             errors,
             store,
-            watch: StatusWatch::default(),
-        }
-        .published())
+        ))
     }
 
     /// Opens the session in `spec`'s state directory when there is one (it
@@ -215,10 +211,23 @@ impl Session {
         self.watch.clone()
     }
 
-    /// Publishes the counts to the [`StatusWatch`].
-    fn published(self) -> Session {
-        self.watch.set(self.status());
-        self
+    /// The session of `job` with its state, its counts published to a new
+    /// [`StatusWatch`].
+    fn assembled(
+        job: Job,
+        entries: Vec<Entry>,
+        errors: BTreeMap<u32, String>,
+        store: Store,
+    ) -> Session {
+        let session = Session {
+            job,
+            entries,
+            errors,
+            store,
+            watch: StatusWatch::default(),
+        };
+        session.watch.set(session.status());
+        session
     }
 
     /// The job this session runs.

@@ -10,7 +10,7 @@ use super::spec::SessionSpec;
 use super::store::{BlockKind, Store};
 use super::task::{self, Entry, TaskState, ENTRIES_PER_PAGE};
 use super::{Session, STATE_DIR_NAME};
-use crate::codecs::jpeg::strips::StripStore;
+use crate::codecs::jpeg::strips::{StripStore, UnkeptStrips};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::Format;
 use crate::options::Options;
@@ -356,8 +356,8 @@ fn compress_striped(
     options: &Options,
     strips: Option<&mut dyn StripStore>,
 ) -> Result<crate::Compressed> {
-    crate::admitted_and_counted(
-        || crate::budget::estimate_input(data),
+    crate::pipeline::admitted_and_counted(
+        || crate::pipeline::estimate_input(data),
         data.len(),
         || {
             crate::pipeline::compress(
@@ -388,25 +388,6 @@ pub fn compress_as_batch(
         options,
         (strip_pixels > 0).then_some(&mut unkept as &mut dyn StripStore),
     )
-}
-
-/// Strips made by a worker that keeps none: every strip is encoded.
-struct UnkeptStrips {
-    min_pixels: u64,
-}
-
-impl StripStore for UnkeptStrips {
-    fn wants(&self, width: u32, height: u32) -> bool {
-        u64::from(width) * u64::from(height) >= self.min_pixels
-    }
-
-    fn load(&self, _index: usize) -> Option<Vec<u8>> {
-        None
-    }
-
-    fn save(&mut self, _index: usize, _bytes: &[u8]) -> Result<()> {
-        Ok(())
-    }
 }
 
 /// What a worker sends the coordinator, which alone writes the state.

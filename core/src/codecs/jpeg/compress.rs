@@ -10,11 +10,11 @@ use super::libjpeg::{run_libjpeg, Compressor};
 use super::segments::write_metadata;
 use super::strips;
 use super::strips::StripSource;
+use super::tables::{vision_tables, QuantTables};
+use crate::codecs::EncodeParams;
 use crate::error::{Error, Result};
 use crate::metadata::Metadata;
-use crate::options::Options;
 use crate::pixels::{Layout, PixelsRef};
-use crate::quality::{vision_tables, QuantTables};
 use mozjpeg_sys::*;
 use std::ffi::{c_int, c_uint};
 
@@ -78,10 +78,10 @@ pub(crate) enum Huffman {
 }
 
 impl Effort {
-    /// The rung of the ladder `options` ask for.
-    pub(crate) fn of(options: &Options) -> Effort {
-        let level = options.effort.unwrap_or(DEFAULT_EFFORT);
-        let progressive = options.progressive.unwrap_or(level >= 3);
+    /// The rung of the ladder `params` asks for.
+    pub(crate) fn of(params: &EncodeParams) -> Effort {
+        let level = params.effort.unwrap_or(DEFAULT_EFFORT);
+        let progressive = params.progressive.unwrap_or(level >= 3);
         let huffman = match level {
             _ if progressive || level >= 2 => Huffman::Optimized,
             1 => Huffman::Sampled,
@@ -96,11 +96,11 @@ impl Effort {
     }
 }
 
-/// Whether a `width` x `height` encode with `options` plans its Huffman
+/// Whether a `width` x `height` encode with `params` plans its Huffman
 /// tables from sampled bands: [`Huffman::Sampled`], from
 /// [`SAMPLED_MIN_PIXELS`] up.
-fn samples_huffman(options: &Options, width: u32, height: u32) -> bool {
-    Effort::of(options).huffman == Huffman::Sampled
+fn samples_huffman(params: &EncodeParams, width: u32, height: u32) -> bool {
+    Effort::of(params).huffman == Huffman::Sampled
         && u64::from(width) * u64::from(height) >= SAMPLED_MIN_PIXELS
 }
 
@@ -109,18 +109,18 @@ fn samples_huffman(options: &Options, width: u32, height: u32) -> bool {
 /// libjpeg's (standard or optimized) as [`set_output_scans`] sets them.
 pub(super) fn planned_huffman(
     source: &mut dyn StripSource,
-    options: &Options,
+    params: &EncodeParams,
 ) -> Result<Option<Frequencies>> {
     let (width, height, gray) = source.shape();
-    if !samples_huffman(options, width, height) {
+    if !samples_huffman(params, width, height) {
         return Ok(None);
     }
     let mcu_rows = if gray {
         8
     } else {
-        8 * options.subsampling.unwrap_or_default().chroma_span().1
+        8 * params.subsampling.unwrap_or_default().chroma_span().1
     };
-    sampled_tables(source, mcu_rows, options).map(Some)
+    sampled_tables(source, mcu_rows, params).map(Some)
 }
 
 /// Puts `planned` tables (from [`planned_huffman`]) in `c` in place of
@@ -136,36 +136,36 @@ pub(super) fn use_planned_huffman(c: &mut Compressor, planned: Option<&Frequenci
 pub(crate) fn encode(
     pixels: &PixelsRef,
     metadata: &Metadata,
-    options: &Options,
+    params: &EncodeParams,
 ) -> Result<Vec<u8>> {
     let pixel_count = u64::from(pixels.width()) * u64::from(pixels.height());
-    if encodes_whole(options, pixel_count) {
-        encode_whole(pixels, metadata, options)
+    if encodes_whole(params, pixel_count) {
+        encode_whole(pixels, metadata, params)
     } else {
-        crate::parallel::run(|| strips::encode_parallel(pixels, metadata, options))
+        crate::parallel::run(|| strips::encode_parallel(pixels, metadata, params))
     }
 }
 
 /// Whether [`encode`] writes an image of `pixel_count` pixels in one piece
 /// on the calling thread (else in strips on the rayon pool).
-pub(crate) fn encodes_whole(options: &Options, pixel_count: u64) -> bool {
-    // Not `Effort::of(options).trellis`: compiled that way, the comparison
+pub(crate) fn encodes_whole(params: &EncodeParams, pixel_count: u64) -> bool {
+    // Not `Effort::of(params).trellis`: compiled that way, the comparison
     // reads the byte of an unset `effort` (valgrind reports the branch).
-    options.effort.unwrap_or(DEFAULT_EFFORT) < TRELLIS_EFFORT || pixel_count < PARALLEL_MIN_PIXELS
+    params.effort.unwrap_or(DEFAULT_EFFORT) < TRELLIS_EFFORT || pixel_count < PARALLEL_MIN_PIXELS
 }
 
 /// [`encode`] in one piece, on the calling thread.
-pub(super) fn encode_whole(
+pub(crate) fn encode_whole(
     pixels: &PixelsRef,
     metadata: &Metadata,
-    options: &Options,
+    params: &EncodeParams,
 ) -> Result<Vec<u8>> {
     let gray = is_gray(pixels)?;
-    let planned = planned_huffman(&mut { *pixels }, options)?;
+    let planned = planned_huffman(&mut { *pixels }, params)?;
     run_libjpeg(|| {
         let mut c = Compressor::new();
-        configure(&mut c, pixels.width(), pixels.height(), gray, options);
-        set_output_scans(&mut c, options);
+        configure(&mut c, pixels.width(), pixels.height(), gray, params);
+        set_output_scans(&mut c, params);
         use_planned_huffman(&mut c, planned.as_ref());
         // SAFETY: `c` is a created compressor with its image and parameters
         // set by `configure`; a state error unwinds to `run_libjpeg`.
@@ -191,12 +191,12 @@ pub(crate) struct Ycbcr420<'a> {
 /// Encodes YCbCr 4:2:0 planes as they are, through libjpeg's raw-data
 /// interface: no colour conversion or chroma downsampling, so a 4:2:0 source
 /// (HEIC, AVIF) reaches the DCT without the round trip through RGB that a
-/// pixel encode makes it take. The caller has checked that `options` asks
+/// pixel encode makes it take. The caller has checked that `params` asks
 /// for 4:2:0.
 pub(crate) fn encode_ycbcr420(
     image: &Ycbcr420,
     metadata: &Metadata,
-    options: &Options,
+    params: &EncodeParams,
 ) -> Result<Vec<u8>> {
     let (width, height) = (image.width as usize, image.height as usize);
     let chroma = (width.div_ceil(2), height.div_ceil(2));
@@ -206,13 +206,13 @@ pub(crate) fn encode_ycbcr420(
             return Err(Error::Internal("YCbCr plane smaller than its image".into()));
         }
     }
-    let planned = planned_huffman_ycbcr420(image, options)?;
+    let planned = planned_huffman_ycbcr420(image, params)?;
     run_libjpeg(|| {
         let mut c = Compressor::new();
-        configure(&mut c, image.width, image.height, false, options);
+        configure(&mut c, image.width, image.height, false, params);
         c.cinfo.in_color_space = J_COLOR_SPACE::JCS_YCbCr;
         c.cinfo.raw_data_in = 1;
-        set_output_scans(&mut c, options);
+        set_output_scans(&mut c, params);
         use_planned_huffman(&mut c, planned.as_ref());
         // SAFETY: as in `encode_whole`: a created, configured compressor.
         unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
@@ -250,7 +250,7 @@ pub(crate) fn encode_ycbcr420(
                 row_pointers[2].as_ptr(),
             ];
             // SAFETY: three components of 16, 8 and 8 rows (4:2:0, which the
-            // caller checked `options` asks for) of padded_widths samples each,
+            // caller checked `params` asks for) of padded_widths samples each,
             // at least width_in_blocks * 8 per component, as
             // jpeg_write_raw_data reads; the row pointers point into
             // `buffers`, not touched again until the call returns, and libjpeg
@@ -266,14 +266,17 @@ pub(crate) fn encode_ycbcr420(
 /// [`planned_huffman`] for YCbCr 4:2:0 planes: each band (16 luma rows)
 /// encoded on its own by [`encode_ycbcr420`] with the standard tables, for
 /// its coefficients.
-fn planned_huffman_ycbcr420(image: &Ycbcr420, options: &Options) -> Result<Option<Frequencies>> {
-    if !samples_huffman(options, image.width, image.height) {
+fn planned_huffman_ycbcr420(
+    image: &Ycbcr420,
+    params: &EncodeParams,
+) -> Result<Option<Frequencies>> {
+    if !samples_huffman(params, image.width, image.height) {
         return Ok(None);
     }
-    let band_options = Options {
+    let band_options = EncodeParams {
         effort: Some(0),
         progressive: Some(false),
-        ..options.clone()
+        ..*params
     };
     let mut samples = Vec::new();
     for first in sampled_bands(image.height, 16) {
@@ -302,8 +305,8 @@ pub(super) fn is_gray(pixels: &PixelsRef) -> Result<bool> {
 }
 
 /// Sets up `c` for a `width` x `height` gray or RGB image: the effort's
-/// compression profile, the quantization tables for `options.quality` and
-/// `options.tables`, and the chroma subsampling. The result is a single
+/// compression profile, the quantization tables for `params.quality` and
+/// `params.tables`, and the chroma subsampling. The result is a single
 /// sequential scan with standard Huffman tables; callers switch on Huffman
 /// optimization and progression.
 pub(super) fn configure(
@@ -311,10 +314,10 @@ pub(super) fn configure(
     width: u32,
     height: u32,
     gray: bool,
-    options: &Options,
+    params: &EncodeParams,
 ) {
-    let effort = Effort::of(options);
-    let quality = options.quality.unwrap_or(80);
+    let effort = Effort::of(params);
+    let quality = params.quality.unwrap_or(80);
     let cinfo = &mut *c.cinfo;
     cinfo.image_width = width;
     cinfo.image_height = height;
@@ -337,16 +340,16 @@ pub(super) fn configure(
         jpeg_c_set_int_param(cinfo, J_INT_PARAM::JINT_COMPRESS_PROFILE, profile as c_int);
         jpeg_set_defaults(cinfo);
         // Annex K by default, so that `quality` means what it means in libjpeg, Pillow and sharp.
-        let base = options.tables.mozjpeg_index();
+        let base = params.tables.mozjpeg_index();
         jpeg_c_set_int_param(cinfo, J_INT_PARAM::JINT_BASE_QUANT_TBL_IDX, base);
         // Steps clamped to 255 (force_baseline), as Pillow and sharp ask: a
         // larger step (low qualities, or Klein's base table) would need
         // 16-bit tables, which make the file extended sequential, not baseline.
         jpeg_set_quality(cinfo, c_int::from(quality), 1);
     }
-    if let QuantTables::Vision { ppd } = options.tables {
+    if let QuantTables::Vision { ppd } = params.tables {
         let (luma, chroma) =
-            vision_tables(ppd, options.subsampling.unwrap_or_default().chroma_span());
+            vision_tables(ppd, params.subsampling.unwrap_or_default().chroma_span());
         // SAFETY: a pure function of an integer; it touches no memory.
         let scale = unsafe { jpeg_quality_scaling(c_int::from(quality)) };
         for (slot, table) in [luma, chroma].iter().enumerate() {
@@ -362,7 +365,7 @@ pub(super) fn configure(
     cinfo.write_JFIF_header = 0;
     c.set_bool(J_BOOLEAN_PARAM::JBOOLEAN_OPTIMIZE_SCANS, false);
     if !gray {
-        let (h, v) = options.subsampling.unwrap_or_default().chroma_span();
+        let (h, v) = params.subsampling.unwrap_or_default().chroma_span();
         // SAFETY: jpeg_set_defaults (above) allocated MAX_COMPONENTS entries
         // at `comp_info` and, for RGB input, set up three YCbCr components;
         // no other reference to them exists while `comps` lives.
@@ -386,8 +389,8 @@ pub(super) fn configure(
 /// effort (after the effort's defaults were applied): it picks mozjpeg's
 /// scan script over libjpeg's and writes the DQT and DHT tables as single
 /// segments, both smaller files.
-pub(super) fn set_output_scans(c: &mut Compressor, options: &Options) {
-    let effort = Effort::of(options);
+pub(super) fn set_output_scans(c: &mut Compressor, params: &EncodeParams) {
+    let effort = Effort::of(params);
     c.cinfo.optimize_coding = (effort.huffman != Huffman::Standard).into();
     // SAFETY: `c` is a created compressor; the call only stores a parameter.
     unsafe {

@@ -10,8 +10,8 @@
 
 use super::strips::StripSource;
 use super::{configure, run_libjpeg, write_rows, Compressor, Decompressor, Effort};
+use crate::codecs::EncodeParams;
 use crate::error::Result;
-use crate::options::Options;
 use crate::pixels::PixelsRef;
 use mozjpeg_sys::*;
 
@@ -35,15 +35,15 @@ extern "C-unwind" {
 /// DC chroma, AC luma, AC chroma (index `class * 2 + id`).
 pub(super) type Frequencies = [[std::ffi::c_long; 257]; 4];
 
-/// `rows` as a baseline JPEG of their own, encoded as the options say
+/// `rows` as a baseline JPEG of their own, encoded as the parameters say
 /// (trellis quantization included), for its coefficients. Its Huffman
 /// tables are optimized only under trellis quantization, which weighs each
 /// coefficient's cost by them; otherwise they would change no coefficient.
-pub(super) fn band_jpeg(rows: &PixelsRef, gray: bool, options: &Options) -> Result<Vec<u8>> {
+pub(super) fn band_jpeg(rows: &PixelsRef, gray: bool, params: &EncodeParams) -> Result<Vec<u8>> {
     run_libjpeg(|| {
         let mut c = Compressor::new();
-        configure(&mut c, rows.width(), rows.height(), gray, options);
-        c.cinfo.optimize_coding = Effort::of(options).trellis.into();
+        configure(&mut c, rows.width(), rows.height(), gray, params);
+        c.cinfo.optimize_coding = Effort::of(params).trellis.into();
         // SAFETY: a created, configured compressor. `write_rows` then gets
         // rows of `width` * 1 or 3 bytes as `configure` declared, provided
         // `gray` matches `rows.layout()`, which every caller ensures (gray
@@ -249,13 +249,13 @@ pub(super) fn sampled_bands(height: u32, mcu_rows: u32) -> impl Iterator<Item = 
 pub(super) fn sampled_tables(
     source: &mut dyn StripSource,
     mcu_rows: u32,
-    options: &Options,
+    params: &EncodeParams,
 ) -> Result<Frequencies> {
     let (_, height, gray) = source.shape();
     let mut samples = Vec::new();
     for first in sampled_bands(height, mcu_rows) {
         let rows = source.rows(first, mcu_rows.min(height - first))?;
-        samples.push(band_jpeg(&rows, gray, options)?);
+        samples.push(band_jpeg(&rows, gray, params)?);
     }
     plan_huffman(samples.iter())
 }

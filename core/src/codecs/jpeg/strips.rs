@@ -5,7 +5,7 @@
 //! Each strip is exactly one restart interval: the encoder starts every strip
 //! with DC predictions at zero and ends it byte-aligned, which is what a
 //! decoder does at a restart marker. Each strip is encoded as a JPEG of its
-//! own, as the options say (trellis quantization included), and its
+//! own, as the parameters say (trellis quantization included), and its
 //! coefficients are then re-encoded losslessly with Huffman tables shared by
 //! all strips. Those tables are planned before the first strip from the
 //! optimal tables of up to [`SAMPLED_STRIPS`] strips spread over the image,
@@ -20,9 +20,9 @@ use super::scans::SplitScript;
 use super::{
     configure, is_gray, run_libjpeg, write_metadata, write_rows, Compressor, Decompressor,
 };
+use crate::codecs::EncodeParams;
 use crate::error::{Error, Result};
 use crate::metadata::Metadata;
-use crate::options::Options;
 use crate::pixels::{Layout, PixelsRef};
 use mozjpeg_sys::*;
 
@@ -62,9 +62,9 @@ pub(crate) struct StripLayout {
 
 impl StripLayout {
     /// The layout for a `width` x `height` image, gray or color with the
-    /// chroma subsampling of `options`.
-    pub(crate) fn new(width: u32, height: u32, gray: bool, options: &Options) -> StripLayout {
-        StripLayout::of(width, height, gray, options, STRIP_PIXELS)
+    /// chroma subsampling of `params`.
+    pub(crate) fn new(width: u32, height: u32, gray: bool, params: &EncodeParams) -> StripLayout {
+        StripLayout::of(width, height, gray, params, STRIP_PIXELS)
     }
 
     /// [`StripLayout::new`] for strips of about `strip_pixels` pixels.
@@ -72,13 +72,13 @@ impl StripLayout {
         width: u32,
         height: u32,
         gray: bool,
-        options: &Options,
+        params: &EncodeParams,
         strip_pixels: u64,
     ) -> StripLayout {
         let (mcu_width, mcu_height) = if gray {
             (8, 8)
         } else {
-            let (h, v) = options.subsampling.unwrap_or_default().chroma_span();
+            let (h, v) = params.subsampling.unwrap_or_default().chroma_span();
             (8 * h, 8 * v)
         };
         // Both divisors at least 1: a zero width must not divide by zero.
@@ -122,17 +122,17 @@ impl StripSource for PixelsRef<'_> {
 pub(crate) fn encode_striped(
     source: &mut dyn StripSource,
     metadata: &Metadata,
-    options: &Options,
+    params: &EncodeParams,
     store: &mut dyn StripStore,
 ) -> Result<Vec<u8>> {
     let (width, height, gray) = source.shape();
-    let layout = StripLayout::new(width, height, gray, options);
+    let layout = StripLayout::new(width, height, gray, params);
     let strip = |source: &mut dyn StripSource, index: usize| -> Result<Vec<u8>> {
         let first = index as u32 * layout.rows;
         band_jpeg(
             &source.rows(first, layout.rows.min(height - first))?,
             gray,
-            options,
+            params,
         )
     };
     let sampled = layout.count.min(SAMPLED_STRIPS);
@@ -142,7 +142,7 @@ pub(crate) fn encode_striped(
         samples.insert(index, strip(source, index)?);
     }
     let tables = plan_huffman(samples.values())?;
-    let mut out = header((width, height), gray, layout, &tables, metadata, options)?;
+    let mut out = header((width, height), gray, layout, &tables, metadata, params)?;
     for index in 0..layout.count {
         let bytes = match store.load(index) {
             Some(bytes) => bytes,
@@ -170,12 +170,12 @@ pub(crate) fn encode_striped(
 pub(crate) fn encode_parallel(
     pixels: &PixelsRef,
     metadata: &Metadata,
-    options: &Options,
+    params: &EncodeParams,
 ) -> Result<Vec<u8>> {
     use rayon::prelude::*;
     let gray = is_gray(pixels)?;
     let shape = (pixels.width(), pixels.height(), gray);
-    gathered(shape, metadata, options, |strips| {
+    gathered(shape, metadata, params, |strips| {
         (0..strips.layout.count)
             .into_par_iter()
             .try_for_each(|index| {
@@ -191,7 +191,7 @@ pub(crate) fn encode_parallel(
 /// `fill` hands to [`GatheredStrips::put`], each once, in any order and from
 /// any thread. Each strip's quantized coefficients are copied straight into
 /// the whole image's coefficient arrays, which are then written as
-/// [`super::encode`] would: progressive when `options.progressive`, with
+/// [`super::encode`] would: progressive when `params.progressive`, with
 /// Huffman tables optimized for the whole image. Only the quantization
 /// (trellis included) works strip by strip, so the file is within a fraction
 /// of a per cent of the single-piece one, and the same whatever the number
@@ -200,14 +200,14 @@ pub(crate) fn encode_parallel(
 pub(crate) fn gathered(
     (width, height, gray): (u32, u32, bool),
     metadata: &Metadata,
-    options: &Options,
+    params: &EncodeParams,
     fill: impl FnOnce(&GatheredStrips) -> Result<()>,
 ) -> Result<Vec<u8>> {
-    let layout = StripLayout::of(width, height, gray, options, GATHERED_STRIP_PIXELS);
+    let layout = StripLayout::of(width, height, gray, params, GATHERED_STRIP_PIXELS);
     // A one-row image encoded like the strips: the source of the parameters
     // (components, sampling, quantization tables) the whole image shares.
     let mut blank = Vec::new();
-    let template = band_jpeg(&one_row(&mut blank, width, gray)?, gray, options)?;
+    let template = band_jpeg(&one_row(&mut blank, width, gray)?, gray, params)?;
     run_libjpeg(|| {
         let template = Decompressor::new(&template, true, false);
         let mut c = Compressor::new();
@@ -257,7 +257,7 @@ pub(crate) fn gathered(
                 }
             })
             .collect();
-        super::set_output_scans(&mut c, options);
+        super::set_output_scans(&mut c, params);
         // With threads to spare, a progressive script is written in two
         // parts at once, by two encoders reading `c`'s arrays (`c`, which
         // frees them when it finishes, then only holds them); not a script
@@ -292,7 +292,7 @@ pub(crate) fn gathered(
                 // SAFETY: as for `c` above: a header-read template, a fresh compressor.
                 unsafe { jpeg_copy_critical_parameters(&template.cinfo, &mut writer.cinfo) };
                 writer.cinfo.image_height = height;
-                super::set_output_scans(&mut writer, options);
+                super::set_output_scans(&mut writer, params);
                 writer.cinfo.scan_info = split.part(part).as_ptr();
                 writer.cinfo.num_scans = split.part(part).len() as c_int;
                 // SAFETY: `arrays` (realized by `c`, which frees them only when
@@ -336,7 +336,7 @@ pub(crate) fn gathered(
         fill(&GatheredStrips {
             layout,
             gray,
-            options,
+            params,
             components: sampling
                 .iter()
                 .zip(sizes)
@@ -395,7 +395,7 @@ pub(crate) struct GatheredStrips<'a> {
     /// How the image is cut into strips.
     pub(crate) layout: StripLayout,
     gray: bool,
-    options: &'a Options,
+    params: &'a EncodeParams,
     components: Vec<GatheredComponent>,
     /// Whether each strip was put, so that none is written twice.
     put: Vec<std::sync::atomic::AtomicBool>,
@@ -418,7 +418,7 @@ impl GatheredStrips<'_> {
     }
 
     /// Quantizes `pixels`, the rows of strip `index` (gray or RGB as the
-    /// image is), as the options say, into the image's coefficient arrays.
+    /// image is), as the parameters say, into the image's coefficient arrays.
     pub(crate) fn put(&self, index: usize, pixels: &PixelsRef) -> Result<()> {
         let first_time = self
             .put
@@ -429,7 +429,7 @@ impl GatheredStrips<'_> {
                 "strip {index} put twice or out of range"
             )));
         }
-        let jpeg = band_jpeg(pixels, self.gray, self.options)?;
+        let jpeg = band_jpeg(pixels, self.gray, self.params)?;
         run_libjpeg(|| {
             let mut d = Decompressor::new(&jpeg, true, false);
             // SAFETY: `d` read its header from a memory source (non-suspending):
@@ -440,7 +440,7 @@ impl GatheredStrips<'_> {
                 let (width, height) = component.size;
                 let first_row = index as u32 * component.rows_per_strip;
                 // SAFETY: the strip was encoded by `strip_jpeg` with the same
-                // gray flag and options as the template, so it has as many
+                // gray flag and parameters as the template, so it has as many
                 // components (`comp_info` entries) as `self.components`, k < that.
                 let comp = unsafe { &*d.cinfo.comp_info.add(k) };
                 let count = comp.height_in_blocks.min(height.saturating_sub(first_row));
@@ -526,13 +526,13 @@ fn header(
     layout: StripLayout,
     tables: &Frequencies,
     metadata: &Metadata,
-    options: &Options,
+    params: &EncodeParams,
 ) -> Result<Vec<u8>> {
     let mut samples = Vec::new();
     let blank = one_row(&mut samples, width, gray)?;
     let jpeg = run_libjpeg(|| {
         let mut c = Compressor::new();
-        configure(&mut c, width, 1, gray, options);
+        configure(&mut c, width, 1, gray, params);
         // No trellis here: it would replace the tables installed.
         c.set_bool(J_BOOLEAN_PARAM::JBOOLEAN_TRELLIS_QUANT, false);
         c.set_bool(J_BOOLEAN_PARAM::JBOOLEAN_TRELLIS_QUANT_DC, false);
@@ -584,6 +584,28 @@ fn find_marker(jpeg: &[u8], marker: u8) -> Option<usize> {
         pos += 2 + usize::from(u16::from_be_bytes([jpeg[pos + 2], jpeg[pos + 3]]));
     }
     None
+}
+
+/// A strip store that keeps nothing (a streamed encode, a worker without a
+/// session's state): every strip is encoded, for images of at least
+/// `min_pixels` pixels.
+pub(crate) struct UnkeptStrips {
+    /// The fewest pixels an image it wants strips of has.
+    pub(crate) min_pixels: u64,
+}
+
+impl StripStore for UnkeptStrips {
+    fn wants(&self, width: u32, height: u32) -> bool {
+        u64::from(width) * u64::from(height) >= self.min_pixels
+    }
+
+    fn load(&self, _index: usize) -> Option<Vec<u8>> {
+        None
+    }
+
+    fn save(&mut self, _index: usize, _bytes: &[u8]) -> Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use super::segments::{push_segment, APP0, COM};
 use super::*;
 use crate::codecs::DecodeRequest;
+use crate::codecs::EncodeParams;
 use crate::metadata::{Metadata, MetadataPolicy};
 use crate::options::Options;
 use crate::pixels::{Layout, PixelsRef};
@@ -14,7 +15,7 @@ use std::ffi::c_int;
 fn a_compressor_abandoned_after_its_buffer_grew_frees_it_once() {
     run_libjpeg(|| {
         let mut c = Compressor::new();
-        configure(&mut c, 16, 16, true, &Options::default());
+        configure(&mut c, 16, 16, true, &EncodeParams::default());
         // SAFETY: a created, configured compressor.
         unsafe { jpeg_start_compress(&mut c.cinfo, 1) };
         // Far more than the destination's first 4096 bytes.
@@ -29,7 +30,9 @@ fn a_compressor_abandoned_after_its_buffer_grew_frees_it_once() {
 fn progressive() -> Vec<u8> {
     let gray: Vec<u8> = (0..64 * 64).map(|i| (i % 251) as u8).collect();
     let pixels = PixelsRef::new(&gray, 64, 64, 64, Layout::Gray).unwrap();
-    let options = Options::from_pairs([("progressive", "true")]).unwrap();
+    let options = Options::from_pairs([("progressive", "true")])
+        .unwrap()
+        .encode_params();
     encode_whole(&pixels, &Metadata::default(), &options).unwrap()
 }
 
@@ -200,7 +203,9 @@ fn effort_1_plans_huffman_tables_from_samples_for_the_same_pixels() {
         .collect();
     let pixels = PixelsRef::new(&rgb, width, height, width as usize * 3, Layout::Rgb).unwrap();
     let encode_at = |effort: &str| {
-        let options = Options::from_pairs([("effort", effort)]).unwrap();
+        let options = Options::from_pairs([("effort", effort)])
+            .unwrap()
+            .encode_params();
         encode_whole(&pixels, &Metadata::default(), &options).unwrap()
     };
     let (standard, sampled, optimized) = (encode_at("0"), encode_at("1"), encode_at("2"));
@@ -226,8 +231,13 @@ fn effort_1_plans_huffman_tables_from_samples_for_the_same_pixels() {
 
 #[test]
 fn the_effort_ladder_is_the_documented_one() {
-    let at =
-        |pairs: &[(&str, &str)]| Effort::of(&Options::from_pairs(pairs.iter().copied()).unwrap());
+    let at = |pairs: &[(&str, &str)]| {
+        Effort::of(
+            &Options::from_pairs(pairs.iter().copied())
+                .unwrap()
+                .encode_params(),
+        )
+    };
     let rung = |huffman, progressive, trellis, scan_search| Effort {
         huffman,
         progressive,

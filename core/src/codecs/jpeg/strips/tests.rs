@@ -1,6 +1,7 @@
 //! Tests of striped JPEG encoding and resumption; also the test images (`gradient`) other JPEG tests share.
 
 use super::*;
+use crate::options::Options;
 use std::collections::BTreeMap;
 
 /// Strips kept in memory; counts the strips encoded.
@@ -61,7 +62,7 @@ fn resumed_encode_is_identical_and_decodes_like_the_whole() {
     let (width, height) = (1000, 3000);
     let data = gradient(width, height);
     let mut pixels = PixelsRef::new(&data, width, height, width as usize * 3, Layout::Rgb).unwrap();
-    let options = Options::default();
+    let options = EncodeParams::default();
     let mut whole = Kept::default();
     let one_go = encode_striped(&mut pixels, &Metadata::default(), &options, &mut whole).unwrap();
     let layout = StripLayout::new(width, height, false, &options);
@@ -92,8 +93,9 @@ fn parallel_encode_matches_the_whole_image_encode_on_any_pool() {
     // Progressive (its scans written in two parts on two threads),
     // sequential, and progressive with mozjpeg's scan search (never split).
     for (progressive, effort) in [("true", "4"), ("false", "4"), ("true", "9")] {
-        let options =
-            Options::from_pairs([("progressive", progressive), ("effort", effort)]).unwrap();
+        let options = Options::from_pairs([("progressive", progressive), ("effort", effort)])
+            .unwrap()
+            .encode_params();
         let on = |threads| {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -125,7 +127,7 @@ fn parallel_encode_matches_the_whole_image_encode_on_any_pool() {
 
 #[test]
 fn layouts_respect_the_restart_interval_limit() {
-    let options = Options::default();
+    let options = EncodeParams::default();
     let wide = StripLayout::new(65535, 100, false, &options);
     assert!(wide.restart_interval <= MAX_RESTART_INTERVAL);
     assert_eq!(wide.rows % 16, 0);
@@ -145,6 +147,6 @@ fn blank_rows_wider_than_65535_pixels_fit() {
     assert!(one_row(&mut samples, 0, false).is_err());
     // Past libjpeg's limit the encode fails with an error, not a panic.
     let shape = (70_000, 16, false);
-    let options = Options::default();
+    let options = EncodeParams::default();
     assert!(gathered(shape, &Metadata::default(), &options, |_| Ok(())).is_err());
 }

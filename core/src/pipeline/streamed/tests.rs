@@ -1,14 +1,15 @@
 //! Tests of streaming JPEG to JPEG (strip-by-strip decode and encode).
 
 use super::*;
+use crate::codecs::jpeg::strips::{encode_striped, UnkeptStrips};
 use crate::codecs::DecodeRequest;
 
 /// A 1000x3000 gradient stored as a sequential JPEG q92.
 fn input() -> Vec<u8> {
-    let data = super::super::strips::tests::gradient(1000, 3000);
+    let data = jpeg::strips::tests::gradient(1000, 3000);
     let pixels = PixelsRef::new(&data, 1000, 3000, 3000, Layout::Rgb).unwrap();
     let options = Options::from_pairs([("quality", "92"), ("progressive", "false")]).unwrap();
-    super::super::encode_whole(&pixels, &Metadata::default(), &options).unwrap()
+    jpeg::encode_whole(&pixels, &Metadata::default(), &options.encode_params()).unwrap()
 }
 
 #[test]
@@ -26,9 +27,14 @@ fn streamed_file_is_the_striped_encode_of_the_whole_decoded_image() {
         accept_truncated: false,
         min_size: None,
     };
-    let decoded = super::super::decode(&jpeg, &request).unwrap().image;
+    let decoded = jpeg::decode(&jpeg, &request).unwrap().image;
     let mut pixels = decoded.pixels_ref().unwrap();
-    let whole = encode_striped(&mut pixels, &Metadata::default(), &options, &mut Unkept);
+    let whole = encode_striped(
+        &mut pixels,
+        &Metadata::default(),
+        &options.encode_params(),
+        &mut UnkeptStrips { min_pixels: 0 },
+    );
     assert_eq!(streamed.data, whole.unwrap());
 }
 
@@ -64,9 +70,9 @@ fn overlapped_file_is_the_whole_image_encode_of_the_decoded_pixels() {
             accept_truncated: false,
             min_size: None,
         };
-        let decoded = super::super::decode(&jpeg, &request).unwrap().image;
+        let decoded = jpeg::decode(&jpeg, &request).unwrap().image;
         let pixels = decoded.pixels_ref().unwrap();
-        let whole = super::super::encode_whole(&pixels, &Metadata::default(), &options);
+        let whole = jpeg::encode_whole(&pixels, &Metadata::default(), &options.encode_params());
         assert_eq!(overlapped.data, whole.unwrap(), "effort {effort}");
     }
 }
@@ -84,12 +90,12 @@ fn whole_image_parallel(
         accept_truncated: false,
         min_size,
     };
-    let mut decoded = super::super::decode(jpeg, &request).unwrap().image;
+    let mut decoded = jpeg::decode(jpeg, &request).unwrap().image;
     if (decoded.width, decoded.height) != output {
         decoded = crate::resize::resize(&decoded, output).unwrap();
     }
     let pixels = decoded.pixels_ref().unwrap();
-    super::super::strips::encode_parallel(&pixels, &Metadata::default(), options).unwrap()
+    jpeg::strips::encode_parallel(&pixels, &Metadata::default(), &options.encode_params()).unwrap()
 }
 
 #[test]
@@ -152,7 +158,7 @@ fn parallel_resized_file_matches_the_whole_image_resize() {
             min_size: None,
         };
         let decode = |file: &[u8]| {
-            let image = super::super::decode(file, &request).unwrap().image;
+            let image = jpeg::decode(file, &request).unwrap().image;
             image
                 .pixels_ref()
                 .unwrap()

@@ -1,14 +1,14 @@
 //! Rate-quality analysis of one image: bytes against score for each output
 //! format at several settings, and the Pareto front across them.
 
-use super::metric::Metric;
-use super::search::score_encoded;
-use super::target::Target;
+mod plot;
+
 use crate::codecs;
 use crate::error::Result;
 use crate::format::Format;
 use crate::options::Options;
 use crate::pipeline::{decode, prepare};
+use crate::quality::{score_encoded, trial_params, Metric, Target};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -105,17 +105,17 @@ pub(crate) fn analyze(input: &[u8], options: &Options) -> Result<Analysis> {
         settings
             .into_par_iter()
             .map(|(format, quality)| {
-                let mut options = super::search::trial_options(options, format);
-                options.quality = quality;
-                options.lossless = quality.is_none();
-                let image = prepare(decoded.image.clone(), format, &options);
+                let mut params = trial_params(&options.encode_params(), format);
+                params.quality = quality;
+                params.lossless = quality.is_none();
+                let image = prepare(decoded.image.clone(), format, options);
                 let (metadata, _) = decoded.metadata.for_output(
                     &options.metadata,
                     format,
                     image.width,
                     image.height,
                 );
-                let data = codecs::encode(format, &image, &metadata, &options)?;
+                let data = codecs::encode(format, &image, &metadata, &params)?;
                 let score = score_encoded(&image, &data, format, metric)?;
                 Ok(RatePoint {
                     format,

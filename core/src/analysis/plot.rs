@@ -1,7 +1,7 @@
 //! An SVG drawing of an [`Analysis`]: score against bytes (log scale), one
 //! curve per format, the Pareto front dashed over them.
 
-use super::analyze::{Analysis, RatePoint};
+use super::{Analysis, RatePoint};
 use crate::format::Format;
 use std::fmt::Write;
 
