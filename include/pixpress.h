@@ -11,7 +11,8 @@
  *   pxp_session, pxp_session_spec) are opaque; each has a *_free function,
  *   and *_free(NULL) does nothing. pxp_metadata_edit is lent to an
  *   interceptor for the length of its call and is never freed by the host.
- * - Plain structs (pxp_info, pxp_progress) start with `size_t struct_size`,
+ * - Plain structs (pxp_info, pxp_progress, pxp_stats, pxp_search_report,
+ *   pxp_session_counts, pxp_rate_point) start with `size_t struct_size`,
  *   which the side that allocates sets to sizeof, so they can grow.
  * - No call keeps a pointer it was given after it returns.
  */
@@ -28,7 +29,7 @@
 #define PXP_ABI_VERSION 1
 
 // How many stages pxp_stats counts.
-#define PXP_METRIC_STAGES 6
+#define PXP_STAT_STAGES 6
 
 // The size of pxp_stats' `errors` array: one slot per pxp_status value.
 #define PXP_STATUS_SLOTS 16
@@ -122,20 +123,20 @@ typedef enum pxp_metric {
 
 // The stages whose durations are measured, indexing the `stage_*` arrays
 // of pxp_stats.
-typedef enum pxp_metric_stage {
+typedef enum pxp_stat_stage {
   // Sniffing, header parsing and decoding.
-  PXP_METRIC_DECODE = 0,
+  PXP_STAT_DECODE = 0,
   // Orientation, resizing and sample conversion.
-  PXP_METRIC_TRANSFORM = 1,
+  PXP_STAT_TRANSFORM = 1,
   // Encoding (a target search's trial encodes included).
-  PXP_METRIC_ENCODE = 2,
+  PXP_STAT_ENCODE = 2,
   // A quality or size target search (part of encoding).
-  PXP_METRIC_SEARCH = 3,
+  PXP_STAT_SEARCH = 3,
   // Applying the metadata policy.
-  PXP_METRIC_METADATA = 4,
+  PXP_STAT_METADATA = 4,
   // Writing a batch session's checkpoint after a task.
-  PXP_METRIC_CHECKPOINT = 5,
-} pxp_metric_stage;
+  PXP_STAT_CHECKPOINT = 5,
+} pxp_stat_stage;
 
 // The result of pxp_analyze: its points, and the same as JSON and as an SVG
 // drawing. Immutable; readable from any thread; free it with pxp_analysis_free.
@@ -269,10 +270,10 @@ typedef struct pxp_stats {
   uint64_t errors[PXP_STATUS_SLOTS];
   // Compress and encode calls running now.
   uint64_t in_flight;
-  // Runs of each stage, indexed by pxp_metric_stage.
-  uint64_t stage_count[PXP_METRIC_STAGES];
-  // Seconds spent in each stage, indexed by pxp_metric_stage.
-  double stage_seconds[PXP_METRIC_STAGES];
+  // Runs of each stage, indexed by pxp_stat_stage.
+  uint64_t stage_count[PXP_STAT_STAGES];
+  // Seconds spent in each stage, indexed by pxp_stat_stage.
+  double stage_seconds[PXP_STAT_STAGES];
   // The memory budget in bytes (pxp_set_memory_budget); 0 for none.
   uint64_t memory_budget;
   // Estimated bytes admitted to the calls running now (under a budget).
@@ -701,15 +702,15 @@ enum pxp_status pxp_metadata_edit_set(struct pxp_metadata_edit *e,
 // As pxp_metadata_edit_set.
 enum pxp_status pxp_metadata_edit_remove(struct pxp_metadata_edit *e, const char *key);
 
-// The name of a measured stage (a pxp_metric_stage value: `"decode"`, ...),
+// The name of a measured stage (a pxp_stat_stage value: `"decode"`, ...),
 // as the Prometheus text labels it; a static string, NULL out of range.
-const char *pxp_metric_stage_name(uint32_t stage);
+const char *pxp_stat_stage_name(uint32_t stage);
 
 // Sets the bound on bytes the buffer pools hold (default 0: off; or the
 // `PIXPRESS_POOL_BYTES` environment variable); 0 turns pooling off. Decoded
 // pixels and metric planes of 64 KiB and more are reused across calls, and
 // buffers unused for 2 s are freed.
-void pxp_set_pool_limit(uint64_t bytes);
+void pxp_set_buffer_pool_limit(uint64_t bytes);
 
 // Sets the process-wide memory budget in bytes (0: none, the default).
 // Under a budget, each compress and encode call is admitted by its

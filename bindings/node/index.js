@@ -24,18 +24,13 @@ function codeError(code, message) {
   return error
 }
 
-/** The core's option vocabulary: `resize` may be `[w, h]` or `{ width, height }`, a list of names
- * (`formats: ['webp', 'avif']`) is comma-separated; null means the default. */
+/** The options to pass on: every value as it is (the addon turns null, lists and `[w, h]` or
+ * `{ width, height }` boxes into the core's values), without `undefined` ones and the JS-only keys. */
 function toOptions(options) {
   const out = {}
   for (const [key, value] of Object.entries(options || {})) {
     if (value === undefined || key === 'signal' || key === 'interceptor') continue
-    if (value === null) out[key] = ''
-    else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) out[key] = value.join(',')
-    else if (key === 'resize' && typeof value === 'object') {
-      const [w, h] = Array.isArray(value) ? value : [value.width, value.height]
-      out[key] = `${w ?? ''}x${h ?? ''}`
-    } else out[key] = value
+    out[key] = value
   }
   return out
 }
@@ -211,7 +206,7 @@ class Pipeline {
     return this._format('avif', {
       quality: o.quality ?? 50,
       lossless: o.lossless,
-      avif_speed: 9 - (o.effort ?? 4),
+      avif_effort: o.effort ?? 4,
       subsampling: o.chromaSubsampling === '4:2:0' ? '420' : '444',
       bit_depth: o.bitdepth,
     })
@@ -278,7 +273,7 @@ pixpress.restoreMetadata = restoreMetadata
 pixpress.stats = native.stats
 pixpress.metricsPrometheus = native.metricsPrometheus
 pixpress.setMemoryBudget = native.setMemoryBudget
-pixpress.setPoolLimit = native.setPoolLimit
+pixpress.setBufferPoolLimit = native.setBufferPoolLimit
 pixpress.optionKeys = native.optionKeys
 pixpress.capabilities = native.capabilities
 pixpress.version = native.version()
@@ -298,13 +293,13 @@ class Session extends EventEmitter {
     super()
     if (inputs === undefined) return // Session.open
     const { state, include, exclude, naming, jobs, ...rest } = options
-    const spec = { ...toOptions(rest), input: [].concat(inputs).map(String), output: String(output) }
-    if (state !== undefined) spec.state = String(state)
-    if (include !== undefined) spec.include = [].concat(include)
-    if (exclude !== undefined) spec.exclude = [].concat(exclude)
-    if (naming !== undefined) spec.naming = naming
-    if (jobs !== undefined) spec.jobs = jobs
-    this._native = native.NativeSession.openOrCreate(spec)
+    const job = { input: [].concat(inputs).map(String), output: String(output) }
+    if (state !== undefined) job.state = String(state)
+    if (include !== undefined) job.include = [].concat(include)
+    if (exclude !== undefined) job.exclude = [].concat(exclude)
+    if (naming !== undefined) job.naming = naming
+    if (jobs !== undefined) job.jobs = jobs
+    this._native = native.NativeSession.openOrCreate(job, toOptions(rest))
   }
 
   /** Opens the session whose state is in `stateDir`, to resume it. */

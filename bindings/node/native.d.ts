@@ -26,11 +26,11 @@ export declare class CancelToken {
  */
 export declare class NativeSession {
   /**
-   * Opens the job in its state directory, or creates it: `spec` holds
-   * `input` (array), `output`, `state`, `include`, `exclude` (arrays),
-   * `naming`, `jobs`, and options of the shared vocabulary.
+   * Opens the job in its state directory, or creates it: `job` says what
+   * to compress where, `options` are those of the shared vocabulary
+   * (`strip_pixels` too).
    */
-  static openOrCreate(spec: Record<string, Array<string> | string | number | boolean>): NativeSession
+  static openOrCreate(job: SessionJob, options?: Record<string, string | number | boolean | Array<string | number | null> | SizeBox | undefined | null> | undefined | null): NativeSession
   /** Opens the session whose state is in `stateDir`, to resume it. */
   static open(stateDir: string): NativeSession
   /** The latest counts (updated after each task while a run goes on). */
@@ -75,10 +75,10 @@ export interface Analysis {
  * and losslessly to PNG, scores each, and marks the Pareto front; on the
  * libuv thread pool.
  */
-export declare function analyze(input: Buffer, options?: Record<string, string | number | boolean> | undefined | null): Promise<Analysis>
+export declare function analyze(input: Buffer, options?: Record<string, string | number | boolean | Array<string | number | null> | SizeBox | undefined | null> | undefined | null): Promise<Analysis>
 
 /** `analyze` on the calling thread (blocks the event loop: for scripts). */
-export declare function analyzeSync(input: Uint8Array, options?: Record<string, string | number | boolean> | undefined | null): Analysis
+export declare function analyzeSync(input: Uint8Array, options?: Record<string, string | number | boolean | Array<string | number | null> | SizeBox | undefined | null> | undefined | null): Analysis
 
 /** One format `format: 'auto'` tried. */
 export interface Candidate {
@@ -94,10 +94,10 @@ export interface Candidate {
  * Compresses an encoded image on the libuv thread pool. The input is copied
  * first (see [`Source`]); options are the core's keys.
  */
-export declare function compress(input: Buffer, options?: Record<string, string | number | boolean> | undefined | null, cancel?: CancelToken | undefined | null, interceptor?: (view: MetadataEditView) => MetadataEdits | undefined | void): Promise<Output>
+export declare function compress(input: Buffer, options?: Record<string, string | number | boolean | Array<string | number | null> | SizeBox | undefined | null> | undefined | null, cancel?: CancelToken | undefined | null, interceptor?: (view: MetadataEditView) => MetadataEdits | undefined | void): Promise<Output>
 
 /** Reads `src`, compresses it and writes `dst` atomically, on the libuv thread pool. */
-export declare function compressFile(src: string, dst: string, options?: Record<string, string | number | boolean> | undefined | null, cancel?: CancelToken | undefined | null, interceptor?: (view: MetadataEditView) => MetadataEdits | undefined | void): Promise<Output>
+export declare function compressFile(src: string, dst: string, options?: Record<string, string | number | boolean | Array<string | number | null> | SizeBox | undefined | null> | undefined | null, cancel?: CancelToken | undefined | null, interceptor?: (view: MetadataEditView) => MetadataEdits | undefined | void): Promise<Output>
 
 /**
  * Compresses an encoded image and writes the output to `dst` atomically (the
@@ -111,10 +111,10 @@ export declare function compressFile(src: string, dst: string, options?: Record<
  */
 export declare function errorCodes(): Array<string>
 
-export declare function compressToFile(input: Buffer, dst: string, options?: Record<string, string | number | boolean> | undefined | null, cancel?: CancelToken | undefined | null, interceptor?: (view: MetadataEditView) => MetadataEdits | undefined | void): Promise<Output>
+export declare function compressToFile(input: Buffer, dst: string, options?: Record<string, string | number | boolean | Array<string | number | null> | SizeBox | undefined | null> | undefined | null, cancel?: CancelToken | undefined | null, interceptor?: (view: MetadataEditView) => MetadataEdits | undefined | void): Promise<Output>
 
 /** Compresses on the calling thread (for scripts; blocks the event loop). */
-export declare function compressSync(input: Uint8Array, options?: Record<string, string | number | boolean> | undefined | null, interceptor?: (view: MetadataEditView) => MetadataEdits | undefined | void): Output
+export declare function compressSync(input: Uint8Array, options?: Record<string, string | number | boolean | Array<string | number | null> | SizeBox | undefined | null> | undefined | null, interceptor?: (view: MetadataEditView) => MetadataEdits | undefined | void): Output
 
 /**
  * The field-level difference of two encoded images' metadata, on the
@@ -247,7 +247,7 @@ export interface Output {
 }
 
 /** How the buffer pools have been used. */
-export interface PoolStats {
+export interface BufferPoolStats {
   /** Buffer requests served from the pools. */
   hits: number
   /** Buffer requests of a poolable size that allocated. */
@@ -300,7 +300,7 @@ export declare function restoreMetadata(file: Buffer, record: Buffer): Promise<O
  * the interceptor) to an encoded JPEG, PNG or WebP without re-encoding
  * pixels, on the libuv thread pool.
  */
-export declare function rewriteMetadata(input: Buffer, options?: Record<string, string | number | boolean> | undefined | null, interceptor?: (view: MetadataEditView) => MetadataEdits | undefined | void): Promise<Output>
+export declare function rewriteMetadata(input: Buffer, options?: Record<string, string | number | boolean | Array<string | number | null> | SizeBox | undefined | null> | undefined | null, interceptor?: (view: MetadataEditView) => MetadataEdits | undefined | void): Promise<Output>
 
 /**
  * Scores `distorted` against `reference` (encoded images, compared upright
@@ -348,6 +348,24 @@ export interface SessionFailure {
 }
 
 /** Counts over a batch session's tasks, and the task finished last. */
+/** What a batch session compresses where (the rest of its spec is options). */
+export interface SessionJob {
+  /** Input files and directories. */
+  input: Array<string>
+  /** The output directory. */
+  output: string
+  /** The state directory (default: `.pixpress-session` in the output directory). */
+  state?: string
+  /** Globs of files to take from input directories. */
+  include?: Array<string>
+  /** Globs of files to leave out. */
+  exclude?: Array<string>
+  /** The output naming rule. */
+  naming?: string
+  /** Worker threads (0: one per core). */
+  jobs?: number
+}
+
 export interface SessionProgress {
   /** Tasks in the job. */
   total: number
@@ -385,7 +403,7 @@ export declare function setMemoryBudget(bytes?: number | undefined | null): void
  * pixels and metric planes of 64 KiB and more are reused across calls, and
  * buffers unused for 2 s are freed.
  */
-export declare function setPoolLimit(bytes: number): void
+export declare function setBufferPoolLimit(bytes: number): void
 
 /** What this build decodes and encodes, and the libraries that do it. */
 export interface Capabilities {
@@ -414,6 +432,17 @@ export interface Library {
   license: string
   /** What pixpress uses it for. */
   role: string
+}
+
+/**
+ * A size box as JavaScript gives it (`resize: { width: 800 }`): either side
+ * may be left out.
+ */
+export interface SizeBox {
+  /** Width in pixels. */
+  width?: number
+  /** Height in pixels. */
+  height?: number
 }
 
 /** Time spent in one stage since the process started. */
@@ -449,8 +478,8 @@ export interface Stats {
   memoryAdmittedPeak: number
   /** Calls that waited for the budget. */
   admissionWaits: number
-  /** The buffer pools (`setPoolLimit`). */
-  pool: PoolStats
+  /** The buffer pools (`setBufferPoolLimit`). */
+  pool: BufferPoolStats
 }
 
 /** The library version, "MAJOR.MINOR.PATCH". */

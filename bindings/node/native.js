@@ -857,6 +857,6 @@ module.exports.rewriteMetadata = nativeBinding.rewriteMetadata
 module.exports.score = nativeBinding.score
 module.exports.scoreSync = nativeBinding.scoreSync
 module.exports.setMemoryBudget = nativeBinding.setMemoryBudget
-module.exports.setPoolLimit = nativeBinding.setPoolLimit
+module.exports.setBufferPoolLimit = nativeBinding.setBufferPoolLimit
 module.exports.stats = nativeBinding.stats
 module.exports.version = nativeBinding.version

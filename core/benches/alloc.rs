@@ -4,7 +4,7 @@
 //! large (1 MiB or more: pixel and scratch buffers, what a buffer pool would
 //! reuse). Each operation runs 3 times to warm up, then 10 times counted;
 //! the table gives the mean per operation, with the buffer pools off
-//! (`set_pool_limit(0)`, the default) and on (64 MiB).
+//! (`set_buffer_pool_limit(0)`, the default) and on (64 MiB).
 //!
 //! `make bench-alloc` (or `cargo bench -p pixpress --bench alloc`).
 //! Allocations made by C libraries (mozjpeg, libwebp, libaom) through
@@ -115,19 +115,19 @@ fn main() {
     println!("|---|---|---:|---:|---:|---:|---:|");
     for ((name, input, pairs), pools) in cases.iter().flat_map(|case| [(case, false), (case, true)])
     {
-        pixpress::set_pool_limit(if pools { 64 << 20 } else { 0 });
+        pixpress::set_buffer_pool_limit(if pools { 64 << 20 } else { 0 });
         let options = Options::from_pairs(pairs.iter().copied()).expect("options");
         for _ in 0..3 {
             pixpress::compress(input, &options).expect("compress");
         }
         let runs = 10;
         let before = counters();
-        let hits_before = pixpress::pool_stats().hits;
+        let hits_before = pixpress::buffer_pool_stats().hits;
         for _ in 0..runs {
             pixpress::compress(input, &options).expect("compress");
         }
         let after = counters();
-        let hits = (pixpress::pool_stats().hits - hits_before) as f64 / runs as f64;
+        let hits = (pixpress::buffer_pool_stats().hits - hits_before) as f64 / runs as f64;
         let per = |i: usize| (after[i] - before[i]) as f64 / runs as f64;
         let mib = |v: f64| v / f64::from(1u32 << 20);
         println!(

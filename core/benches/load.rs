@@ -208,7 +208,7 @@ fn main() {
         ms(percentile(&measured, 99.0)) / ms(percentile(&ideal, 99.0)),
         rss::peak_rss_kb() / 1024
     );
-    let pool = pixpress::pool_stats();
+    let pool = pixpress::buffer_pool_stats();
     println!(
         "buffer pools: limit {} MiB (PIXPRESS_POOL_BYTES), {} hits, {} misses",
         pool.limit_bytes >> 20,

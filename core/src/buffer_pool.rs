@@ -4,8 +4,8 @@
 //! Buffers of at least [`MIN_POOLED_BYTES`] are kept on shelves by size class
 //! (four classes per doubling, so a buffer is at most 25% larger than asked
 //! for), one pool per sample type (`u8`, `u16`, `f32`). The pools are bounded:
-//! at most [`MAX_PER_CLASS`] buffers per class and [`pool_limit`] bytes held in
-//! all, as [`set_pool_limit`] or `PIXPRESS_POOL_BYTES` says.
+//! at most [`MAX_PER_CLASS`] buffers per class and [`buffer_pool_limit`] bytes held in
+//! all, as [`set_buffer_pool_limit`] or `PIXPRESS_POOL_BYTES` says.
 //!
 //! Pooling is off by default (a limit of 0): with glibc's allocator it was
 //! measured to save no time and to raise peak RSS by the bytes held
@@ -42,7 +42,7 @@ const CLASSES: usize = (56 - MIN_LOG2 as usize) * CLASSES_PER_OCTAVE;
 
 /// How the pools have been used since the process started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PoolStats {
+pub struct BufferPoolStats {
     /// Requests served from a shelf.
     pub hits: u64,
     /// Requests of a poolable size that had to allocate.
@@ -72,13 +72,13 @@ fn limit_cell() -> &'static AtomicUsize {
 }
 
 /// The bound on bytes the pools hold (0: pooling off).
-pub fn pool_limit() -> usize {
+pub fn buffer_pool_limit() -> usize {
     limit_cell().load(Ordering::Relaxed)
 }
 
 /// Sets the bound on bytes the pools hold; 0 turns pooling off. Held buffers
 /// over a lower bound are released now.
-pub fn set_pool_limit(bytes: usize) {
+pub fn set_buffer_pool_limit(bytes: usize) {
     limit_cell().store(bytes, Ordering::Relaxed);
     if HELD_BYTES.load(Ordering::Relaxed) > bytes {
         release_idle(Duration::ZERO);
@@ -86,18 +86,18 @@ pub fn set_pool_limit(bytes: usize) {
 }
 
 /// Gives every held buffer back to the allocator.
-pub fn trim_pools() {
+pub fn trim_buffer_pools() {
     release_idle(Duration::ZERO);
 }
 
 /// The pools' counters and what they hold now.
-pub fn pool_stats() -> PoolStats {
-    PoolStats {
+pub fn buffer_pool_stats() -> BufferPoolStats {
+    BufferPoolStats {
         hits: HITS.load(Ordering::Relaxed),
         misses: MISSES.load(Ordering::Relaxed),
         held_bytes: HELD_BYTES.load(Ordering::Relaxed) as u64,
         idle_releases: IDLE_RELEASES.load(Ordering::Relaxed),
-        limit_bytes: pool_limit() as u64,
+        limit_bytes: buffer_pool_limit() as u64,
     }
 }
 
@@ -150,7 +150,7 @@ impl<T: Copy + Default> Pool<T> {
     /// An empty buffer with room for at least `len` samples.
     fn take(&self, len: usize) -> Vec<T> {
         let bytes = len.saturating_mul(size_of::<T>());
-        if bytes < MIN_POOLED_BYTES || pool_limit() == 0 {
+        if bytes < MIN_POOLED_BYTES || buffer_pool_limit() == 0 {
             return Vec::with_capacity(len);
         }
         let (class, size) = ceil_class(bytes);
@@ -176,7 +176,7 @@ impl<T: Copy + Default> Pool<T> {
     /// Shelves `buffer` if it is poolable and there is room; else frees it.
     fn give(&self, mut buffer: Vec<T>) {
         let bytes = buffer.capacity() * size_of::<T>();
-        let limit = pool_limit();
+        let limit = buffer_pool_limit();
         if bytes < MIN_POOLED_BYTES || limit == 0 {
             return;
         }
@@ -356,7 +356,7 @@ mod tests {
 
     #[test]
     fn a_given_buffer_serves_the_next_request_of_its_class() {
-        set_pool_limit(64 << 20);
+        set_buffer_pool_limit(64 << 20);
         let pool: Pool<u8> = Pool::new();
         let first = pool.zeroed(1_000_000);
         let address = first.as_ptr();
@@ -368,7 +368,7 @@ mod tests {
         assert_eq!(pool.release_idle(Duration::ZERO), 0);
         pool.give(again);
         assert_eq!(pool.release_idle(Duration::ZERO), 1);
-        set_pool_limit(0);
+        set_buffer_pool_limit(0);
         pool.give(pool.zeroed(1_000_000));
         assert_eq!(pool.release_idle(Duration::ZERO), 0, "off: nothing kept");
     }

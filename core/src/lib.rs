@@ -60,7 +60,9 @@ mod telemetry;
 
 pub use analysis::{Analysis, RatePoint};
 pub use budget::{memory_budget, set_memory_budget};
-pub use buffer_pool::{pool_limit, pool_stats, set_pool_limit, trim_pools, PoolStats};
+pub use buffer_pool::{
+    buffer_pool_limit, buffer_pool_stats, set_buffer_pool_limit, trim_buffer_pools, BufferPoolStats,
+};
 pub use capabilities::{capabilities, Capabilities, Library};
 pub use codecs::{
     vision_tables, EncodeParams, QuantTables, Subsampling, ANNEX_K_CHROMA, ANNEX_K_LUMA,
@@ -91,7 +93,7 @@ pub use session::{
     SessionSpec, SessionStatus, StatusWatch, TaskOutcome, TaskReport, DEFAULT_NAMING,
     DEFAULT_STRIP_PIXELS, IMAGE_EXTENSIONS, STATE_DIR_NAME,
 };
-pub use telemetry::{metrics_prometheus, stats, MetricStage, StageStats, Stats, BUCKET_BOUNDS};
+pub use telemetry::{metrics_prometheus, stats, StageStats, StatStage, Stats, BUCKET_BOUNDS};
 
 use error::catch_panic;
 use progress::Reporter;
@@ -277,7 +279,9 @@ pub fn analyze(input: &[u8], options: &Options) -> Result<Analysis> {
 }
 
 /// Reads `input_path`, compresses it and writes the result to `output_path`
-/// atomically: on any failure no file (and no partial file) is left there.
+/// atomically, with its restore record beside it when `restore_record` is
+/// set ([`write_output`]): on any failure no file (and no partial file) is
+/// left there.
 /// An output that is the input itself (through any symlink) is refused with
 /// [`Error::InvalidArgument`]: an output never replaces an input.
 pub fn compress_file(
@@ -293,7 +297,11 @@ pub fn compress_file(
     }
     let input = std::fs::read(input_path).map_err(|e| Error::io(input_path, e))?;
     let out = compress(&input, options)?;
-    write_atomic(output_path, &out.data)?;
+    write_output(
+        output_path,
+        &out.data,
+        out.metadata.restore_record.as_deref(),
+    )?;
     Ok(out)
 }
 

@@ -63,7 +63,7 @@ pub struct Options {
     /// (JPEG 80, WebP 80, AVIF 60).
     pub quality: Option<u8>,
     /// `lossless`: lossless WebP (PNG is always lossless; lossless AVIF is
-    /// refused with `PXP_ERR_UNSUPPORTED_FORMAT`); for JPEG to JPEG, re-encode
+    /// refused with `PXP_ERR_INVALID_ARGUMENT`); for JPEG to JPEG, re-encode
     /// the DCT coefficients without touching pixels (as `jpegtran -optimize -progressive`).
     pub lossless: bool,
     /// `progressive`: progressive JPEG; `None` follows `effort` (baseline
@@ -182,6 +182,7 @@ pub const OPTION_KEYS: &[&str] = &[
     "effort",
     "webp_method",
     "avif_speed",
+    "avif_effort",
     "resize",
     "fit",
     "enlarge",
@@ -272,6 +273,11 @@ impl Options {
             "avif_speed" => {
                 self.effort = parse_optional(key, value, |v| {
                     parse_range(key, v, 0, 10).map(crate::codecs::avif::effort_for_speed)
+                })?
+            }
+            "avif_effort" => {
+                self.effort = parse_optional(key, value, |v| {
+                    parse_range(key, v, 0, 9).map(crate::codecs::avif::effort_for_sharp_effort)
                 })?
             }
             "resize" => self.resize = parse_optional(key, value, |v| parse_box(key, v))?,

@@ -82,7 +82,7 @@ impl Samples {
 }
 
 impl Drop for Samples {
-    /// Shelves the buffer in the pool for the next image of its size ([`crate::set_pool_limit`]).
+    /// Shelves the buffer in the pool for the next image of its size ([`crate::set_buffer_pool_limit`]).
     fn drop(&mut self) {
         crate::buffer_pool::give_samples(self);
     }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 /// A stage whose durations are measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MetricStage {
+pub enum StatStage {
     /// Sniffing, header parsing and decoding.
     Decode,
     /// Orientation, resizing and sample conversion.
@@ -29,26 +29,26 @@ pub enum MetricStage {
     Checkpoint,
 }
 
-impl MetricStage {
+impl StatStage {
     /// Every stage, in the order reports list them.
-    pub const ALL: [MetricStage; 6] = [
-        MetricStage::Decode,
-        MetricStage::Transform,
-        MetricStage::Encode,
-        MetricStage::Search,
-        MetricStage::Metadata,
-        MetricStage::Checkpoint,
+    pub const ALL: [StatStage; 6] = [
+        StatStage::Decode,
+        StatStage::Transform,
+        StatStage::Encode,
+        StatStage::Search,
+        StatStage::Metadata,
+        StatStage::Checkpoint,
     ];
 
     /// The stage's name as reports give it: `decode`, `transform`, ...
     pub fn name(self) -> &'static str {
         match self {
-            MetricStage::Decode => "decode",
-            MetricStage::Transform => "transform",
-            MetricStage::Encode => "encode",
-            MetricStage::Search => "search",
-            MetricStage::Metadata => "metadata",
-            MetricStage::Checkpoint => "checkpoint",
+            StatStage::Decode => "decode",
+            StatStage::Transform => "transform",
+            StatStage::Encode => "encode",
+            StatStage::Search => "search",
+            StatStage::Metadata => "metadata",
+            StatStage::Checkpoint => "checkpoint",
         }
     }
 }
@@ -89,7 +89,7 @@ impl Histogram {
         self.count.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn snapshot(&self, stage: MetricStage) -> StageStats {
+    fn snapshot(&self, stage: StatStage) -> StageStats {
         let mut cumulative = 0;
         let buckets = self
             .buckets
@@ -114,7 +114,7 @@ struct Registry {
     bytes_out: AtomicU64,
     errors: [AtomicU64; ErrorKind::ALL.len()],
     in_flight: AtomicU64,
-    stages: [Histogram; MetricStage::ALL.len()],
+    stages: [Histogram; StatStage::ALL.len()],
 }
 
 static REGISTRY: Registry = Registry {
@@ -123,14 +123,14 @@ static REGISTRY: Registry = Registry {
     bytes_out: AtomicU64::new(0),
     errors: [const { AtomicU64::new(0) }; ErrorKind::ALL.len()],
     in_flight: AtomicU64::new(0),
-    stages: [const { Histogram::new() }; MetricStage::ALL.len()],
+    stages: [const { Histogram::new() }; StatStage::ALL.len()],
 };
 
 /// Time spent in one stage since the process started.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StageStats {
     /// The stage.
-    pub stage: MetricStage,
+    pub stage: StatStage,
     /// How many times it ran.
     pub count: u64,
     /// Total seconds spent in it.
@@ -153,7 +153,7 @@ pub struct Stats {
     pub errors: Vec<(ErrorKind, u64)>,
     /// Calls running now.
     pub in_flight: u64,
-    /// Per-stage timings, for every stage in [`MetricStage::ALL`] order.
+    /// Per-stage timings, for every stage in [`StatStage::ALL`] order.
     pub stages: Vec<StageStats>,
     /// The memory budget in bytes ([`crate::set_memory_budget`]), if any.
     pub memory_budget: Option<u64>,
@@ -163,8 +163,8 @@ pub struct Stats {
     pub memory_admitted_peak: u64,
     /// Calls that waited for the budget.
     pub admission_waits: u64,
-    /// The buffer pools ([`crate::set_pool_limit`]): hits, misses and bytes held.
-    pub pool: crate::PoolStats,
+    /// The buffer pools ([`crate::set_buffer_pool_limit`]): hits, misses and bytes held.
+    pub pool: crate::BufferPoolStats,
 }
 
 /// Reads the process-wide statistics.
@@ -177,7 +177,7 @@ pub fn stats() -> Stats {
         memory_admitted,
         memory_admitted_peak,
         admission_waits,
-        pool: crate::buffer_pool::pool_stats(),
+        pool: crate::buffer_pool::buffer_pool_stats(),
         images: r.images.load(Ordering::Relaxed),
         bytes_in: r.bytes_in.load(Ordering::Relaxed),
         bytes_out: r.bytes_out.load(Ordering::Relaxed),
@@ -187,7 +187,7 @@ pub fn stats() -> Stats {
             .map(|(kind, n)| (*kind, n.load(Ordering::Relaxed)))
             .collect(),
         in_flight: r.in_flight.load(Ordering::Relaxed),
-        stages: MetricStage::ALL
+        stages: StatStage::ALL
             .iter()
             .zip(&r.stages)
             .map(|(stage, h)| h.snapshot(*stage))
@@ -196,7 +196,7 @@ pub fn stats() -> Stats {
 }
 
 /// Adds one run of `stage` lasting `duration`.
-pub(crate) fn record_stage(stage: MetricStage, duration: Duration) {
+pub(crate) fn record_stage(stage: StatStage, duration: Duration) {
     // `ALL` lists the stages in declaration order, so the discriminant indexes it.
     REGISTRY.stages[stage as usize].observe(duration);
 }
@@ -224,10 +224,10 @@ pub(crate) fn observe<T>(
                 .bytes_out
                 .fetch_add(bytes_out as u64, Ordering::Relaxed);
             if !t.decode.is_zero() {
-                record_stage(MetricStage::Decode, t.decode);
+                record_stage(StatStage::Decode, t.decode);
             }
-            record_stage(MetricStage::Transform, t.transform);
-            record_stage(MetricStage::Encode, t.encode);
+            record_stage(StatStage::Transform, t.transform);
+            record_stage(StatStage::Encode, t.encode);
         }
         Err(e) => {
             let index = ErrorKind::ALL

@@ -170,7 +170,7 @@ fn prometheus_text_parses_and_counts_the_calls_made() {
     let metadata = "pixpress_stage_duration_seconds_count{stage=\"metadata\"}";
     assert!(delta(metadata) >= 4.0);
     // Buckets are cumulative and end at the count.
-    for stage in pixpress::MetricStage::ALL {
+    for stage in pixpress::StatStage::ALL {
         let label = format!("stage=\"{}\"", stage.name());
         let mut last = 0.0;
         for bound in pixpress::BUCKET_BOUNDS {

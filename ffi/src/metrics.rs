@@ -10,30 +10,30 @@ use std::sync::OnceLock;
 /// of pxp_stats.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum pxp_metric_stage {
+pub enum pxp_stat_stage {
     /// Sniffing, header parsing and decoding.
-    PXP_METRIC_DECODE = 0,
+    PXP_STAT_DECODE = 0,
     /// Orientation, resizing and sample conversion.
-    PXP_METRIC_TRANSFORM = 1,
+    PXP_STAT_TRANSFORM = 1,
     /// Encoding (a target search's trial encodes included).
-    PXP_METRIC_ENCODE = 2,
+    PXP_STAT_ENCODE = 2,
     /// A quality or size target search (part of encoding).
-    PXP_METRIC_SEARCH = 3,
+    PXP_STAT_SEARCH = 3,
     /// Applying the metadata policy.
-    PXP_METRIC_METADATA = 4,
+    PXP_STAT_METADATA = 4,
     /// Writing a batch session's checkpoint after a task.
-    PXP_METRIC_CHECKPOINT = 5,
+    PXP_STAT_CHECKPOINT = 5,
 }
 
-/// The name of a measured stage (a pxp_metric_stage value: `"decode"`, ...),
+/// The name of a measured stage (a pxp_stat_stage value: `"decode"`, ...),
 /// as the Prometheus text labels it; a static string, NULL out of range.
 #[no_mangle]
-pub extern "C" fn pxp_metric_stage_name(stage: u32) -> *const c_char {
+pub extern "C" fn pxp_stat_stage_name(stage: u32) -> *const c_char {
     // The core's names, NUL-terminated once for the life of the process.
     static NAMES: OnceLock<Vec<CString>> = OnceLock::new();
     NAMES
         .get_or_init(|| {
-            engine::MetricStage::ALL
+            engine::StatStage::ALL
                 .iter()
                 .filter_map(|s| CString::new(s.name()).ok())
                 .collect()
@@ -43,7 +43,7 @@ pub extern "C" fn pxp_metric_stage_name(stage: u32) -> *const c_char {
 }
 
 /// How many stages pxp_stats counts.
-pub const PXP_METRIC_STAGES: usize = 6;
+pub const PXP_STAT_STAGES: usize = 6;
 /// The size of pxp_stats' `errors` array: one slot per pxp_status value.
 pub const PXP_STATUS_SLOTS: usize = 16;
 
@@ -64,10 +64,10 @@ pub struct pxp_stats {
     pub errors: [u64; PXP_STATUS_SLOTS],
     /// Compress and encode calls running now.
     pub in_flight: u64,
-    /// Runs of each stage, indexed by pxp_metric_stage.
-    pub stage_count: [u64; PXP_METRIC_STAGES],
-    /// Seconds spent in each stage, indexed by pxp_metric_stage.
-    pub stage_seconds: [f64; PXP_METRIC_STAGES],
+    /// Runs of each stage, indexed by pxp_stat_stage.
+    pub stage_count: [u64; PXP_STAT_STAGES],
+    /// Seconds spent in each stage, indexed by pxp_stat_stage.
+    pub stage_seconds: [f64; PXP_STAT_STAGES],
     /// The memory budget in bytes (pxp_set_memory_budget); 0 for none.
     pub memory_budget: u64,
     /// Estimated bytes admitted to the calls running now (under a budget).
@@ -91,9 +91,9 @@ pub struct pxp_stats {
 /// pixels and metric planes of 64 KiB and more are reused across calls, and
 /// buffers unused for 2 s are freed.
 #[no_mangle]
-pub extern "C" fn pxp_set_pool_limit(bytes: u64) {
+pub extern "C" fn pxp_set_buffer_pool_limit(bytes: u64) {
     boundary::value((), || {
-        engine::set_pool_limit(usize::try_from(bytes).unwrap_or(usize::MAX));
+        engine::set_buffer_pool_limit(usize::try_from(bytes).unwrap_or(usize::MAX));
     })
 }
 
@@ -128,8 +128,8 @@ pub unsafe extern "C" fn pxp_stats_snapshot(out: *mut pxp_stats) -> pxp_status {
             bytes_out: stats.bytes_out,
             errors: [0; PXP_STATUS_SLOTS],
             in_flight: stats.in_flight,
-            stage_count: [0; PXP_METRIC_STAGES],
-            stage_seconds: [0.0; PXP_METRIC_STAGES],
+            stage_count: [0; PXP_STAT_STAGES],
+            stage_seconds: [0.0; PXP_STAT_STAGES],
             memory_budget: stats.memory_budget.unwrap_or(0),
             memory_admitted: stats.memory_admitted,
             memory_admitted_peak: stats.memory_admitted_peak,
@@ -144,7 +144,7 @@ pub unsafe extern "C" fn pxp_stats_snapshot(out: *mut pxp_stats) -> pxp_status {
                 *slot = count;
             }
         }
-        for (k, stage) in stats.stages.iter().take(PXP_METRIC_STAGES).enumerate() {
+        for (k, stage) in stats.stages.iter().take(PXP_STAT_STAGES).enumerate() {
             full.stage_count[k] = stage.count;
             full.stage_seconds[k] = stage.seconds;
         }
@@ -186,31 +186,25 @@ pub unsafe extern "C" fn pxp_string_free(s: *mut c_char) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use engine::MetricStage;
+    use engine::StatStage;
 
     #[test]
     fn the_header_stages_are_the_cores() {
-        assert_eq!(PXP_METRIC_STAGES, MetricStage::ALL.len());
+        assert_eq!(PXP_STAT_STAGES, StatStage::ALL.len());
         let values = [
-            (pxp_metric_stage::PXP_METRIC_DECODE, MetricStage::Decode),
-            (
-                pxp_metric_stage::PXP_METRIC_TRANSFORM,
-                MetricStage::Transform,
-            ),
-            (pxp_metric_stage::PXP_METRIC_ENCODE, MetricStage::Encode),
-            (pxp_metric_stage::PXP_METRIC_SEARCH, MetricStage::Search),
-            (pxp_metric_stage::PXP_METRIC_METADATA, MetricStage::Metadata),
-            (
-                pxp_metric_stage::PXP_METRIC_CHECKPOINT,
-                MetricStage::Checkpoint,
-            ),
+            (pxp_stat_stage::PXP_STAT_DECODE, StatStage::Decode),
+            (pxp_stat_stage::PXP_STAT_TRANSFORM, StatStage::Transform),
+            (pxp_stat_stage::PXP_STAT_ENCODE, StatStage::Encode),
+            (pxp_stat_stage::PXP_STAT_SEARCH, StatStage::Search),
+            (pxp_stat_stage::PXP_STAT_METADATA, StatStage::Metadata),
+            (pxp_stat_stage::PXP_STAT_CHECKPOINT, StatStage::Checkpoint),
         ];
         for (value, stage) in values {
-            assert_eq!(MetricStage::ALL[value as usize], stage);
+            assert_eq!(StatStage::ALL[value as usize], stage);
             // SAFETY: a non-null result is a static NUL-terminated string.
-            let name = unsafe { std::ffi::CStr::from_ptr(pxp_metric_stage_name(value as u32)) };
+            let name = unsafe { std::ffi::CStr::from_ptr(pxp_stat_stage_name(value as u32)) };
             assert_eq!(name.to_str().unwrap(), stage.name());
         }
-        assert!(pxp_metric_stage_name(PXP_METRIC_STAGES as u32).is_null());
+        assert!(pxp_stat_stage_name(PXP_STAT_STAGES as u32).is_null());
     }
 }

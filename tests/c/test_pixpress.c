@@ -500,10 +500,10 @@ static void test_stats_and_prometheus(void) {
     CHECK(after.bytes_out - before.bytes_out == out_bytes, "bytes out");
     CHECK(after.errors[PXP_ERR_UNSUPPORTED_FORMAT] - before.errors[PXP_ERR_UNSUPPORTED_FORMAT] == 1, "error by kind");
     CHECK(after.in_flight == 0, "nothing in flight");
-    CHECK(after.stage_count[PXP_METRIC_DECODE] - before.stage_count[PXP_METRIC_DECODE] == 2, "decode runs");
-    CHECK(after.stage_seconds[PXP_METRIC_ENCODE] > before.stage_seconds[PXP_METRIC_ENCODE], "encode time");
-    CHECK(strcmp(pxp_metric_stage_name(PXP_METRIC_CHECKPOINT), "checkpoint") == 0, "stage name");
-    CHECK(pxp_metric_stage_name(PXP_METRIC_STAGES) == NULL, "stage out of range");
+    CHECK(after.stage_count[PXP_STAT_DECODE] - before.stage_count[PXP_STAT_DECODE] == 2, "decode runs");
+    CHECK(after.stage_seconds[PXP_STAT_ENCODE] > before.stage_seconds[PXP_STAT_ENCODE], "encode time");
+    CHECK(strcmp(pxp_stat_stage_name(PXP_STAT_CHECKPOINT), "checkpoint") == 0, "stage name");
+    CHECK(pxp_stat_stage_name(PXP_STAT_STAGES) == NULL, "stage out of range");
 
     char *text = pxp_metrics_prometheus();
     CHECK(text != NULL, "prometheus text");
@@ -512,7 +512,7 @@ static void test_stats_and_prometheus(void) {
         CHECK(sample(text, "pixpress_errors_total{kind=\"PXP_ERR_UNSUPPORTED_FORMAT\"}") ==
                   (double)after.errors[PXP_ERR_UNSUPPORTED_FORMAT], "text errors");
         CHECK(sample(text, "pixpress_stage_duration_seconds_count{stage=\"decode\"}") ==
-                  (double)after.stage_count[PXP_METRIC_DECODE], "text decode count");
+                  (double)after.stage_count[PXP_STAT_DECODE], "text decode count");
         CHECK(strstr(text, "# TYPE pixpress_stage_duration_seconds histogram\n") != NULL, "histogram type");
     }
     pxp_string_free(text);
@@ -536,7 +536,7 @@ static void test_stats_and_prometheus(void) {
     size_t photo_len;
     unsigned char *photo = corpus_file("jpeg/jolla.jpg", &photo_len);
     CHECK(photo != NULL, "corpus photo");
-    pxp_set_pool_limit(64u << 20);
+    pxp_set_buffer_pool_limit(64u << 20);
     pxp_stats warm = {.struct_size = sizeof(pxp_stats)}, pooled = {.struct_size = sizeof(pxp_stats)};
     for (int k = 0; photo && k < 2; k++) {
         if (k == 1) CHECK(pxp_stats_snapshot(&warm) == PXP_OK, "snapshot before pooled call");
@@ -551,7 +551,7 @@ static void test_stats_and_prometheus(void) {
     text = pxp_metrics_prometheus();
     CHECK(text && sample(text, "pixpress_pool_hits_total") == (double)pooled.pool_hits, "text pool hits");
     pxp_string_free(text);
-    pxp_set_pool_limit(0);
+    pxp_set_buffer_pool_limit(0);
     CHECK(pxp_stats_snapshot(&pooled) == PXP_OK && pooled.pool_held_bytes == 0, "pool emptied");
 
     free(data);

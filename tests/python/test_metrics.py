@@ -116,7 +116,7 @@ def test_buffer_pools_reuse_decoded_pixels_count_it_and_free_when_idle():
 
     jpeg = (CORPUS / "jpeg" / "jolla.jpg").read_bytes()
     assert pixpress.stats()["pool"]["limit_bytes"] == 0  # off by default
-    pixpress.set_pool_limit(64 << 20)
+    pixpress.set_buffer_pool_limit(64 << 20)
     pixpress.compress(jpeg, format="jpeg", quality=80)
     before = pixpress.stats()["pool"]
     pixpress.compress(jpeg, format="jpeg", quality=80)
@@ -133,10 +133,10 @@ def test_buffer_pools_reuse_decoded_pixels_count_it_and_free_when_idle():
     idle = pixpress.stats()["pool"]
     assert idle["held_bytes"] == 0 and idle["idle_releases"] > after["idle_releases"]
     try:
-        pixpress.set_pool_limit(0)
+        pixpress.set_buffer_pool_limit(0)
         pixpress.compress(jpeg, format="jpeg", quality=80)
         off = pixpress.stats()["pool"]
         assert (off["hits"], off["misses"], off["held_bytes"], off["limit_bytes"]) == (
             idle["hits"], idle["misses"], 0, 0)
     finally:
-        pixpress.set_pool_limit(0)
+        pixpress.set_buffer_pool_limit(0)

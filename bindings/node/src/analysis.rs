@@ -3,7 +3,7 @@
 
 use crate::errors::{Code, Failure};
 use crate::job::Job;
-use crate::options::{parse_metric, parse_options};
+use crate::options::{parse_metric, parse_options, SizeBox};
 use crate::output::Analysis;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -17,9 +17,15 @@ pub type AnalyzeTask = Job<engine::Analysis, Analysis>;
 /// and losslessly to PNG, scores each, and marks the Pareto front; on the
 /// libuv thread pool.
 #[napi(ts_return_type = "Promise<Analysis>")]
+#[allow(clippy::type_complexity)] // the option object, spelled out for the TypeScript generator
 pub fn analyze(
     input: Buffer,
-    options: Option<HashMap<String, Either3<String, f64, bool>>>,
+    options: Option<
+        HashMap<
+            String,
+            Option<Either5<String, f64, bool, Vec<Either3<String, f64, Null>>, SizeBox>>,
+        >,
+    >,
 ) -> AsyncTask<AnalyzeTask> {
     let input = input.to_vec();
     let options = parse_options(options);
@@ -31,9 +37,15 @@ pub fn analyze(
 
 /// `analyze` on the calling thread (blocks the event loop: for scripts).
 #[napi]
+#[allow(clippy::type_complexity)] // the option object, spelled out for the TypeScript generator
 pub fn analyze_sync(
     input: &[u8],
-    options: Option<HashMap<String, Either3<String, f64, bool>>>,
+    options: Option<
+        HashMap<
+            String,
+            Option<Either5<String, f64, bool, Vec<Either3<String, f64, Null>>, SizeBox>>,
+        >,
+    >,
 ) -> Result<Analysis, Code> {
     let options = parse_options(options)?;
     Ok(engine::analyze(input, &options)

@@ -4,7 +4,7 @@
 use crate::errors::{Code, Failure, Fallible};
 use crate::interceptor::{async_interceptor, sync_interceptor, JsInterceptor};
 use crate::job::Job;
-use crate::options::parse_options;
+use crate::options::{parse_options, JsOptionValue, SizeBox};
 use crate::output::{Info, Output};
 use engine::{Compressed, Options};
 use napi::bindgen_prelude::*;
@@ -49,7 +49,7 @@ impl CancelToken {
 enum Source {
     Bytes(Vec<u8>),
     /// `compressToFile`: bytes in, the output written atomically to `dst`
-    /// by the core's `write_atomic`.
+    /// with its restore record by the core's `write_output`.
     BytesToFile {
         input: Vec<u8>,
         dst: String,
@@ -87,7 +87,8 @@ fn compress_source(
         )?),
         Source::BytesToFile { input, dst } => {
             let out = engine::compress_with_progress(input, &options, &mut keep_going)?;
-            engine::write_atomic(dst.as_ref(), &out.data)?;
+            let record = out.metadata.restore_record.as_deref();
+            engine::write_output(dst.as_ref(), &out.data, record)?;
             Ok(out)
         }
         Source::File { src, dst } => {
@@ -106,7 +107,7 @@ fn compress_source(
 
 fn task(
     source: Source,
-    options: Option<HashMap<String, Either3<String, f64, bool>>>,
+    options: Option<HashMap<String, JsOptionValue>>,
     cancel: Option<&CancelToken>,
     interceptor: Option<JsInterceptor<'_>>,
 ) -> Result<AsyncTask<CompressTask>> {
@@ -125,9 +126,15 @@ fn task(
 /// Compresses an encoded image on the libuv thread pool. The input is copied
 /// first (see [`Source`]); options are the core's keys.
 #[napi(ts_return_type = "Promise<Output>")]
+#[allow(clippy::type_complexity)] // the option object, spelled out for the TypeScript generator
 pub fn compress(
     input: Buffer,
-    options: Option<HashMap<String, Either3<String, f64, bool>>>,
+    options: Option<
+        HashMap<
+            String,
+            Option<Either5<String, f64, bool, Vec<Either3<String, f64, Null>>, SizeBox>>,
+        >,
+    >,
     cancel: Option<&CancelToken>,
     #[napi(ts_arg_type = "(view: MetadataEditView) => MetadataEdits | undefined | void")]
     interceptor: Option<JsInterceptor<'_>>,
@@ -137,10 +144,16 @@ pub fn compress(
 
 /// Reads `src`, compresses it and writes `dst` atomically, on the libuv thread pool.
 #[napi(ts_return_type = "Promise<Output>")]
+#[allow(clippy::type_complexity)] // the option object, spelled out for the TypeScript generator
 pub fn compress_file(
     src: String,
     dst: String,
-    options: Option<HashMap<String, Either3<String, f64, bool>>>,
+    options: Option<
+        HashMap<
+            String,
+            Option<Either5<String, f64, bool, Vec<Either3<String, f64, Null>>, SizeBox>>,
+        >,
+    >,
     cancel: Option<&CancelToken>,
     #[napi(ts_arg_type = "(view: MetadataEditView) => MetadataEdits | undefined | void")]
     interceptor: Option<JsInterceptor<'_>>,
@@ -148,15 +161,22 @@ pub fn compress_file(
     task(Source::File { src, dst }, options, cancel, interceptor)
 }
 
-/// Compresses an encoded image and writes the output to `dst` atomically (the
-/// core's `write_atomic`: an unpredictable temporary file created exclusively,
-/// synced, renamed; a symlink at `dst` is replaced, never written through), on
+/// Compresses an encoded image and writes the output to `dst` atomically, with
+/// its restore record beside it when asked (the core's `write_output`: an
+/// unpredictable temporary file created exclusively, synced, renamed; a
+/// symlink at `dst` is replaced, never written through), on
 /// the libuv thread pool. The input is copied first (see [`Source`]).
 #[napi(ts_return_type = "Promise<Output>")]
+#[allow(clippy::type_complexity)] // the option object, spelled out for the TypeScript generator
 pub fn compress_to_file(
     input: Buffer,
     dst: String,
-    options: Option<HashMap<String, Either3<String, f64, bool>>>,
+    options: Option<
+        HashMap<
+            String,
+            Option<Either5<String, f64, bool, Vec<Either3<String, f64, Null>>, SizeBox>>,
+        >,
+    >,
     cancel: Option<&CancelToken>,
     #[napi(ts_arg_type = "(view: MetadataEditView) => MetadataEdits | undefined | void")]
     interceptor: Option<JsInterceptor<'_>>,
@@ -174,9 +194,15 @@ pub fn compress_to_file(
 /// the interceptor) to an encoded JPEG, PNG or WebP without re-encoding
 /// pixels, on the libuv thread pool.
 #[napi(ts_return_type = "Promise<Output>")]
+#[allow(clippy::type_complexity)] // the option object, spelled out for the TypeScript generator
 pub fn rewrite_metadata(
     input: Buffer,
-    options: Option<HashMap<String, Either3<String, f64, bool>>>,
+    options: Option<
+        HashMap<
+            String,
+            Option<Either5<String, f64, bool, Vec<Either3<String, f64, Null>>, SizeBox>>,
+        >,
+    >,
     #[napi(ts_arg_type = "(view: MetadataEditView) => MetadataEdits | undefined | void")]
     interceptor: Option<JsInterceptor<'_>>,
 ) -> Result<AsyncTask<CompressTask>> {
@@ -193,10 +219,16 @@ pub fn restore_metadata(file: Buffer, record: Buffer) -> Result<AsyncTask<Compre
 
 /// Compresses on the calling thread (for scripts; blocks the event loop).
 #[napi]
+#[allow(clippy::type_complexity)] // the option object, spelled out for the TypeScript generator
 pub fn compress_sync(
     env: Env,
     input: &[u8],
-    options: Option<HashMap<String, Either3<String, f64, bool>>>,
+    options: Option<
+        HashMap<
+            String,
+            Option<Either5<String, f64, bool, Vec<Either3<String, f64, Null>>, SizeBox>>,
+        >,
+    >,
     #[napi(ts_arg_type = "(view: MetadataEditView) => MetadataEdits | undefined | void")]
     interceptor: Option<JsInterceptor<'_>>,
 ) -> Result<Output, Code> {

@@ -4,11 +4,31 @@
 
 use crate::errors::{Code, Failure, Fallible};
 use crate::job::Job;
+use crate::options::{option_value, SizeBox};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+
+/// What a batch session compresses where (the rest of its spec is options).
+#[napi(object)]
+pub struct SessionJob {
+    /// Input files and directories.
+    pub input: Vec<String>,
+    /// The output directory.
+    pub output: String,
+    /// The state directory (default: `.pixpress-session` in the output directory).
+    pub state: Option<String>,
+    /// Globs of files to take from input directories.
+    pub include: Option<Vec<String>>,
+    /// Globs of files to leave out.
+    pub exclude: Option<Vec<String>>,
+    /// The output naming rule.
+    pub naming: Option<String>,
+    /// Worker threads (0: one per core).
+    pub jobs: Option<u32>,
+}
 
 /// Counts over a batch session's tasks, and the task finished last.
 #[napi(object)]
@@ -119,26 +139,35 @@ fn run_session(shared: &SessionShared) -> Fallible<engine::SessionStatus> {
 
 #[napi]
 impl NativeSession {
-    /// Opens the job in its state directory, or creates it: `spec` holds
-    /// `input` (array), `output`, `state`, `include`, `exclude` (arrays),
-    /// `naming`, `jobs`, and options of the shared vocabulary.
+    /// Opens the job in its state directory, or creates it: `job` says what
+    /// to compress where, `options` are those of the shared vocabulary
+    /// (`strip_pixels` too).
     #[napi(factory)]
-    #[allow(clippy::type_complexity)]
+    #[allow(clippy::type_complexity)] // the option object, spelled out for the TypeScript generator
     pub fn open_or_create(
-        spec: HashMap<String, Either<Vec<String>, Either3<String, f64, bool>>>,
+        job: SessionJob,
+        options: Option<
+            HashMap<
+                String,
+                Option<Either5<String, f64, bool, Vec<Either3<String, f64, Null>>, SizeBox>>,
+            >,
+        >,
     ) -> Result<NativeSession, Code> {
-        let mut parsed = engine::SessionSpec::default();
-        for (key, value) in spec {
-            let values = match value {
-                Either::A(list) => list,
-                Either::B(Either3::A(s)) => vec![s],
-                Either::B(Either3::B(n)) if n.fract() == 0.0 => vec![format!("{}", n as i64)],
-                Either::B(Either3::B(n)) => vec![n.to_string()],
-                Either::B(Either3::C(b)) => vec![b.to_string()],
-            };
-            for value in values {
-                parsed.set(&key, &value).map_err(Failure::from)?;
-            }
+        let mut parsed = engine::SessionSpec {
+            inputs: job.input.into_iter().map(Into::into).collect(),
+            output_dir: job.output.into(),
+            state_dir: job.state.map(Into::into),
+            include: job.include.unwrap_or_default(),
+            exclude: job.exclude.unwrap_or_default(),
+            jobs: job.jobs.unwrap_or(0) as usize,
+            ..engine::SessionSpec::default()
+        };
+        if let Some(naming) = job.naming {
+            parsed.naming = naming;
+        }
+        for (key, value) in options.unwrap_or_default() {
+            let text = option_value(&key, value)?.to_text();
+            parsed.set(&key, &text).map_err(Failure::from)?;
         }
         let session = engine::Session::open_or_create(parsed).map_err(Failure::from)?;
         Ok(wrap_session(session))

@@ -36,13 +36,13 @@ pub struct Stats {
     pub memory_admitted_peak: f64,
     /// Calls that waited for the budget.
     pub admission_waits: f64,
-    /// The buffer pools (`setPoolLimit`).
-    pub pool: PoolStats,
+    /// The buffer pools (`setBufferPoolLimit`).
+    pub pool: BufferPoolStats,
 }
 
 /// How the buffer pools have been used.
 #[napi(object)]
-pub struct PoolStats {
+pub struct BufferPoolStats {
     /// Buffer requests served from the pools.
     pub hits: f64,
     /// Buffer requests of a poolable size that allocated.
@@ -60,8 +60,8 @@ pub struct PoolStats {
 /// pixels and metric planes of 64 KiB and more are reused across calls, and
 /// buffers unused for 2 s are freed.
 #[napi]
-pub fn set_pool_limit(bytes: f64) {
-    engine::set_pool_limit(bytes.max(0.0) as usize);
+pub fn set_buffer_pool_limit(bytes: f64) {
+    engine::set_buffer_pool_limit(bytes.max(0.0) as usize);
 }
 
 /// Sets the process-wide memory budget in bytes (`undefined` or 0: none).
@@ -102,7 +102,7 @@ pub fn stats() -> Stats {
         memory_admitted: s.memory_admitted as f64,
         memory_admitted_peak: s.memory_admitted_peak as f64,
         admission_waits: s.admission_waits as f64,
-        pool: PoolStats {
+        pool: BufferPoolStats {
             hits: s.pool.hits as f64,
             misses: s.pool.misses as f64,
             held_bytes: s.pool.held_bytes as f64,

@@ -58,7 +58,7 @@ test('the Prometheus text parses and counts the calls made', async () => {
 test('buffer pools serve a repeated compression, count it in the text, and empty at limit 0', async () => {
   const photo = fs.readFileSync(path.join(CORPUS, 'jpeg/jolla.jpg'))
   assert.equal(pixpress.stats().pool.limitBytes, 0)
-  pixpress.setPoolLimit(64 * 1024 * 1024)
+  pixpress.setBufferPoolLimit(64 * 1024 * 1024)
   await pixpress.compress(photo, { format: 'jpeg', effort: 0, resize: '1600x1600' })
   const before = pixpress.stats().pool
   await pixpress.compress(photo, { format: 'jpeg', effort: 0, resize: '1600x1600' })
@@ -66,12 +66,12 @@ test('buffer pools serve a repeated compression, count it in the text, and empty
   assert.ok(after.hits > before.hits, `${before.hits} -> ${after.hits}`)
   assert.equal(after.limitBytes, 64 * 1024 * 1024)
   assert.equal(scrape().samples.get('pixpress_pool_hits_total'), after.hits)
-  pixpress.setPoolLimit(0)
+  pixpress.setBufferPoolLimit(0)
   try {
     assert.equal(pixpress.stats().pool.heldBytes, 0)
     assert.equal(scrape().samples.get('pixpress_pool_held_bytes'), 0)
   } finally {
-    pixpress.setPoolLimit(0)
+    pixpress.setBufferPoolLimit(0)
   }
 })
 

@@ -120,6 +120,34 @@ test('options errors name the key; bad input types are typed errors', async () =
   await assert.rejects(pixpress.compress('not a buffer'), (e) => e.code === 'PXP_ERR_INVALID_ARGUMENT')
   const out = pixpress.compressSync(input, { format: 'jpeg', quality: 70, resize: { width: 64 } })
   assert.deepEqual([out.format, out.width, out.height], ['jpeg', 64, 64])
+  // The addon turns every JavaScript value into the core's: a pair with a free side, null (the
+  // default), a list of names; an array that is neither is refused naming the key.
+  const pair = pixpress.compressSync(input, { format: 'jpeg', quality: null, resize: [48, null] })
+  assert.deepEqual([pair.width, pair.height], [48, 48])
+  assert.deepEqual(pair.data, pixpress.compressSync(input, { format: 'jpeg', resize: '48x' }).data)
+  const auto = await pixpress.compress(input, { format: 'auto', formats: ['webp'], resize: [32, 32] })
+  assert.equal(auto.format, 'webp')
+  assert.throws(() => pixpress.compressSync(input, { resize: [1, 2, 3] }), (e) => e.code === 'PXP_ERR_INVALID_ARGUMENT' && /resize/.test(e.message))
+  assert.throws(() => pixpress.compressSync(input, { resize: [-1, 2] }), (e) => e.code === 'PXP_ERR_INVALID_ARGUMENT' && /resize/.test(e.message))
+})
+
+test('compressToFile and compressFile write the restore record beside the output when asked', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixpress-'))
+  try {
+    const src = path.join(dir, 'in.jpg')
+    fs.writeFileSync(src, read('jpeg/Olympus_C8080WZ.jpg'))
+    for (const [name, write] of [
+      ['to-file.jpg', (dst) => pixpress.compressToFile(read('jpeg/Olympus_C8080WZ.jpg'), dst, { metadata: 'strip', restore_record: true })],
+      ['file.jpg', (dst) => pixpress.compressFile(src, dst, { metadata: 'strip', restore_record: true })],
+    ]) {
+      const dst = path.join(dir, name)
+      const out = await write(dst)
+      assert.ok(out.metadata.restoreRecord, `${name}: a record was made`)
+      assert.deepEqual(fs.readFileSync(`${dst}.pxpr`), Buffer.from(out.metadata.restoreRecord), name)
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 test('an AbortSignal cancels with PXP_ERR_CANCELLED', async () => {

@@ -440,8 +440,8 @@ fn stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 /// Decoded pixels and metric planes of 64 KiB and more are reused across
 /// calls, and buffers unused for 2 s are freed.
 #[pyfunction]
-fn set_pool_limit(bytes: usize) {
-    engine::set_pool_limit(bytes);
+fn set_buffer_pool_limit(bytes: usize) {
+    engine::set_buffer_pool_limit(bytes);
 }
 
 /// Sets the process-wide memory budget in bytes (``None``: none, the
@@ -510,7 +510,7 @@ fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(capabilities, m)?)?;
     m.add_function(wrap_pyfunction!(metrics_prometheus, m)?)?;
     m.add_function(wrap_pyfunction!(set_memory_budget, m)?)?;
-    m.add_function(wrap_pyfunction!(set_pool_limit, m)?)?;
+    m.add_function(wrap_pyfunction!(set_buffer_pool_limit, m)?)?;
     m.add_class::<Output>()?;
     m.add_class::<Info>()?;
     m.add_class::<Pixels>()?;

@@ -34,6 +34,12 @@ pub(crate) fn effort_for_speed(speed: u8) -> u8 {
     ((u16::from(9 - speed.min(9)) * 10 + 4) / 9) as u8
 }
 
+/// The effort that gives sharp's AVIF `effort` (0-9): the `avif_effort`
+/// option. sharp passes aom the speed 9 minus it.
+pub(crate) fn effort_for_sharp_effort(sharp_effort: u8) -> u8 {
+    effort_for_speed(9 - sharp_effort.min(9))
+}
+
 pub(crate) fn encode(image: &Image, metadata: &Metadata, params: &EncodeParams) -> Result<Vec<u8>> {
     if params.lossless {
         return Err(Error::option(
@@ -89,5 +95,6 @@ mod speed_tests {
         }
         assert_eq!(effort_for_speed(10), effort_for_speed(9));
         assert_eq!(speed_for_effort(4), 5);
+        assert_eq!(speed_for_effort(effort_for_sharp_effort(4)), 5);
     }
 }

@@ -281,7 +281,7 @@ impl Metadata {
             out.icc = None;
             report.removed.push("ICC".to_string());
         }
-        crate::telemetry::record_stage(crate::telemetry::MetricStage::Metadata, started.elapsed());
+        crate::telemetry::record_stage(crate::telemetry::StatStage::Metadata, started.elapsed());
         (out, report)
     }
 

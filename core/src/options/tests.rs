@@ -69,7 +69,7 @@ fn sets_every_documented_key() {
     ] {
         o.set(k, v).unwrap_or_else(|e| panic!("{k}={v}: {e}"));
     }
-    assert_eq!(OPTION_KEYS.len(), 28);
+    assert_eq!(OPTION_KEYS.len(), 29);
     assert_eq!(o.interceptor_timeout, std::time::Duration::from_millis(250));
     assert!(Options::default().set("interceptor_timeout", "0").is_err());
     assert_eq!(o.tune, [TuneParam::Subsampling, TuneParam::Sns]);

@@ -36,10 +36,7 @@ pub(super) fn encode_prepared(
                 &options.tune,
                 target,
             )?;
-            crate::telemetry::record_stage(
-                crate::telemetry::MetricStage::Search,
-                started.elapsed(),
-            );
+            crate::telemetry::record_stage(crate::telemetry::StatStage::Search, started.elapsed());
             Ok((data, Some(report)))
         }
         None => Ok((

@@ -15,7 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::Format;
 use crate::options::Options;
 use crate::plan::Plan;
-use crate::telemetry::MetricStage;
+use crate::telemetry::StatStage;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
@@ -236,7 +236,7 @@ impl State<'_> {
         if self.store.log_len() > COMPACT_LOG_BYTES {
             self.store.compact()?;
         }
-        crate::telemetry::record_stage(MetricStage::Checkpoint, checkpoint_started.elapsed());
+        crate::telemetry::record_stage(StatStage::Checkpoint, checkpoint_started.elapsed());
         Ok(TaskReport {
             input,
             output,

@@ -37,7 +37,7 @@ from ._pixpress import (
     rewrite_metadata,
     score,
     set_memory_budget,
-    set_pool_limit,
+    set_buffer_pool_limit,
     stats,
 )
 from .errors import *  # noqa: F403
@@ -60,7 +60,7 @@ __all__ = [
     "capabilities",
     "metrics_prometheus",
     "set_memory_budget",
-    "set_pool_limit",
+    "set_buffer_pool_limit",
     "Output",
     "Info",
     "Pixels",

@@ -152,7 +152,7 @@ def capabilities() -> dict[str, Any]:
     """What this build decodes and encodes (probed from the linked libraries), and each library's name, version, license and role."""
 def stats() -> dict[str, Any]:
     """Process-wide statistics of every compress and encode call: ``images``, ``bytes_in``, ``bytes_out``, ``in_flight``, ``errors`` (status name -> count), ``stages`` (name -> ``{"count", "seconds"}``), ``memory_budget``, ``memory_admitted``, ``memory_admitted_peak``, ``admission_waits``, ``pool`` (``hits``, ``misses``, ``held_bytes``, ``idle_releases``, ``limit_bytes``)."""
-def set_pool_limit(bytes: int) -> None:
+def set_buffer_pool_limit(bytes: int) -> None:
     """Bound on bytes the buffer pools hold (default 0: off; or ``PIXPRESS_POOL_BYTES``); 64 MiB suits two workers."""
 def set_memory_budget(bytes: int | None) -> None:
     """Process-wide memory budget in bytes (``None``: none): calls wait, without the GIL, while admitting them would go over."""
