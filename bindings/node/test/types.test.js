@@ -32,7 +32,7 @@ function napiFunctions() {
   const found = new Map()
   for (const file of fs.readdirSync(path.join(root, 'src'))) {
     const source = fs.readFileSync(path.join(root, 'src', file), 'utf8')
-    for (const match of source.matchAll(/^#\[napi[^\n]*\]\n(?:(?:#\[[^\n]*\]|\/\/\/[^\n]*)\n)*pub (?:async )?fn (\w+)\(/gm)) {
+    for (const match of source.matchAll(/^#\[napi[^\n]*\]\n(?:(?:#\[[^\n]*|\/\/\/[^\n]*)\n)*pub (?:async )?fn (\w+)\(/gm)) {
       let depth = 1
       let at = match.index + match[0].length
       const start = at
