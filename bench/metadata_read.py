@@ -12,6 +12,13 @@ import time
 import pixpress
 from PIL import Image
 
+try:  # Pillow reads HEIC through pillow-heif's plugin
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:
+    pass
+
 CORPUS = os.environ.get("PIXPRESS_CORPUS", os.path.join(os.path.dirname(__file__), "../../shared/corpus"))
 FILES = {
     "12 MP JPEG (Olympus)": "jpeg/Olympus_E-P3_42_IndexError.jpg",

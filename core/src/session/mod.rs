@@ -116,16 +116,8 @@ impl Session {
             ));
         }
         let store = Store::create(&state_dir, blocks)?;
-        Ok(Session::assembled(
-            Job {
-                spec,
-                options,
-                plan,
-            },
-            entries,
-            errors,
-            store,
-        ))
+        let job = Job::new(spec, options, plan);
+        Ok(Session::assembled(job, entries, errors, store))
     }
 
     /// Opens the session in `state_dir` to resume it.
@@ -174,16 +166,8 @@ impl Session {
         }
         let options = spec.parse_options()?;
         let plan = Plan::from_tasks(&spec.inputs, &spec.output_dir, &spec.naming, tasks)?;
-        Ok(Session::assembled(
-            Job {
-                spec,
-                options,
-                plan,
-            },
-            entries,
-            errors,
-            store,
-        ))
+        let job = Job::new(spec, options, plan);
+        Ok(Session::assembled(job, entries, errors, store))
     }
 
     /// Opens the session in `spec`'s state directory when there is one (it

@@ -271,6 +271,15 @@ pub(super) struct Job {
 }
 
 impl Job {
+    /// The job of `spec`, its parsed `options` and its `plan`.
+    pub(super) fn new(spec: SessionSpec, options: Options, plan: Plan) -> Job {
+        Job {
+            spec,
+            options,
+            plan,
+        }
+    }
+
     /// The work of one task, on a worker thread.
     fn work(&self, index: usize, entry: Entry, link: StripLink) -> Work {
         let input = self.input_path(index);
