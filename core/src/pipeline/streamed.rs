@@ -106,7 +106,7 @@ pub(super) fn compress_streaming(
 
 /// How a streamed recompression runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
+pub(super) enum Mode {
     /// Strip by strip through the striped encoder: two passes over the
     /// input, never the whole image, a baseline file.
     Striped,
@@ -195,11 +195,7 @@ fn parallel(
 ) -> Result<(Vec<u8>, Timings)> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let source = header.source;
-    let layout = if source.gray {
-        Layout::Gray
-    } else {
-        Layout::Rgb
-    };
+    let layout = jpeg::stream::layout_of(source.gray);
     let pending = AtomicUsize::new(0);
     let failure = std::sync::Mutex::new(None);
     let clocks = StripClocks::default();

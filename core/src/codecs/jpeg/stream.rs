@@ -143,7 +143,7 @@ impl<'a> DecodedRows<'a> {
 }
 
 /// The layout of decoded gray or RGB rows.
-fn layout_of(gray: bool) -> Layout {
+pub(crate) fn layout_of(gray: bool) -> Layout {
     if gray {
         Layout::Gray
     } else {
