@@ -8,7 +8,7 @@ CARGO := cargo
 
 PYTHON_WHEELS := $(CARGO_TARGET_DIR)/wheels
 
-.PHONY: test-ray bench-ray asan fuzz python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-adversarial check-no-gpl test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-alloc bench-stream bench-multisearch metadata-peers lint bench bench-ffi bench-peers clean licenses header examples install
+.PHONY: bench-watermark test-ray bench-ray asan fuzz python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-adversarial check-no-gpl test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-alloc bench-stream bench-multisearch metadata-peers lint bench bench-ffi bench-peers clean licenses header examples install
 
 setup:
 	bash scripts/setup.sh
@@ -217,6 +217,10 @@ bench: build
 
 # pixpress against sharp, Pillow, pillow-heif and jpegli at their defaults, one
 # table (BENCHMARKS.md opens with it); installs the peers outside the repository.
+# The coefficient watermark over the corpus: SSIMULACRA2 cost and what it survives (issue 26).
+bench-watermark: build
+	python3 bench/watermark_study.py
+
 bench-peers: build
 	python3 bench/bench_peers.py
 

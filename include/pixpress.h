@@ -12,7 +12,8 @@
  *   and *_free(NULL) does nothing. pxp_metadata_edit is lent to an
  *   interceptor for the length of its call and is never freed by the host.
  * - Plain structs (pxp_info, pxp_progress, pxp_stats, pxp_search_report,
- *   pxp_session_counts, pxp_rate_point) start with `size_t struct_size`,
+ *   pxp_session_counts, pxp_rate_point, pxp_watermark) start with
+ *   `size_t struct_size`,
  *   which the side that allocates sets to sizeof, so they can grow.
  * - No call keeps a pointer it was given after it returns.
  */
@@ -137,6 +138,16 @@ typedef enum pxp_stat_stage {
   // Writing a batch session's checkpoint after a task.
   PXP_STAT_CHECKPOINT = 5,
 } pxp_stat_stage;
+
+// What reading a file for a watermark found.
+typedef enum pxp_watermark_state {
+  // No mark under this key.
+  PXP_WATERMARK_ABSENT = 0,
+  // A whole mark, its CRC checked: the other fields hold it.
+  PXP_WATERMARK_FOUND = 1,
+  // A mark is there but too damaged to read.
+  PXP_WATERMARK_DAMAGED = 2,
+} pxp_watermark_state;
 
 // The result of pxp_analyze: its points, and the same as JSON and as an SVG
 // drawing. Immutable; readable from any thread; free it with pxp_analysis_free.
@@ -349,6 +360,24 @@ typedef struct pxp_session_counts {
 // Called after each task of a run with the counts so far; a non-zero
 // return stops the run once the tasks in flight finish (PXP_ERR_CANCELLED).
 typedef int32_t (*pxp_session_progress_fn)(void *user_data, const struct pxp_session_counts *status);
+
+// A watermark as `pxp_watermark_read` fills it. The caller sets
+// `struct_size` to `sizeof(pxp_watermark)`; fields past it are not written.
+typedef struct pxp_watermark {
+  // Set by the caller to `sizeof(pxp_watermark)`.
+  size_t struct_size;
+  // What was found (a pxp_watermark_state value); the fields below are
+  // zero unless it is PXP_WATERMARK_FOUND.
+  uint32_t state;
+  // When the mark was made, in seconds since 1970-01-01 UTC.
+  uint64_t time;
+  // The first 8 bytes of the BLAKE3 of the source the file was made from.
+  uint8_t source[8];
+  // The user data (`watermark_data`), `data_len` bytes of it.
+  uint8_t data[16];
+  // How many bytes of `data` the mark holds.
+  size_t data_len;
+} pxp_watermark;
 
 #ifdef __cplusplus
 extern "C" {
@@ -907,6 +936,20 @@ void pxp_session_free(struct pxp_session *session);
 // `"PXP_ERR_CORRUPT"`, ...; the same `code` Python and Node errors carry),
 // or `""` for a value this library does not know. The string is static.
 const char *pxp_status_name(uint32_t status);
+
+// Reads the coefficient watermark (`watermark=on`) that `key` placed in the
+// JPEG in `data` into `*out`: `out->state` says whether one was found, is
+// absent or is damaged (a file of another format carries none). `key` is
+// the `watermark_key` the mark was made with, or NULL for the public key.
+// Fails (PXP_ERR_CORRUPT, ...) only when `data` is not a readable image.
+//
+// # Safety
+// `data` points to `len` readable bytes; `key` is NULL or a NUL-terminated
+// string; `out` is NULL or points to `out->struct_size` writable bytes.
+enum pxp_status pxp_watermark_read(const uint8_t *data,
+                                   size_t len,
+                                   const char *key,
+                                   struct pxp_watermark *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -22,7 +22,7 @@ LAYERS = [
     ["pipeline"],
     ["io"],
     ["options"],
-    ["quality"],
+    ["quality", "watermark"],
     ["codecs"],
     ["info"],
     ["metadata"],

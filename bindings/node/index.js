@@ -266,6 +266,8 @@ pixpress.analyze = (input, options) => native.analyze(asBuffer(input), toOptions
 pixpress.analyzeSync = (input, options) => native.analyzeSync(asBuffer(input), toOptions(options))
 pixpress.readMetadata = (input) => native.readMetadata(asBuffer(input))
 pixpress.readMetadataSync = (input) => native.readMetadataSync(asBuffer(input))
+pixpress.readWatermark = (input, options = {}) => native.readWatermark(asBuffer(input), options.key)
+pixpress.readWatermarkSync = (input, options = {}) => native.readWatermarkSync(asBuffer(input), options.key)
 pixpress.diffMetadata = (before, after) => native.diffMetadata(asBuffer(before), asBuffer(after))
 pixpress.diffMetadataSync = (before, after) => native.diffMetadataSync(asBuffer(before), asBuffer(after))
 pixpress.rewriteMetadata = rewriteMetadata

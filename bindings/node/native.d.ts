@@ -290,6 +290,16 @@ export declare function readMetadata(data: Buffer): Promise<Array<MetadataField>
 export declare function readMetadataSync(data: Uint8Array): Array<MetadataField>
 
 /**
+ * Reads the coefficient watermark (`watermark: 'on'`) that `key` (the
+ * `watermark_key` it was made with; none for the public key) placed in a
+ * JPEG, on the libuv thread pool. A file of another format carries none.
+ */
+export declare function readWatermark(data: Buffer, key?: string | undefined | null): Promise<Watermark>
+
+/** `readWatermark` on the calling thread. */
+export declare function readWatermarkSync(data: Uint8Array, key?: string | undefined | null): Watermark
+
+/**
  * Puts back into an encoded JPEG, PNG or WebP the metadata a restore record
  * holds (`output.metadata.restoreRecord`), without re-encoding pixels.
  */
@@ -443,6 +453,18 @@ export interface SizeBox {
   width?: number
   /** Height in pixels. */
   height?: number
+}
+
+/** What reading a file for a watermark found. */
+export interface Watermark {
+  /** "found", "absent" or "damaged". */
+  state: string
+  /** When the mark was made, in seconds since 1970-01-01 UTC (found only). */
+  time?: number
+  /** The first 8 bytes of the BLAKE3 of the source (found only). */
+  source?: Buffer
+  /** The user data, `watermark_data` (found only). */
+  data?: Buffer
 }
 
 /** Time spent in one stage since the process started. */

@@ -1,6 +1,7 @@
 //! The `pixpress` command: `compress` and `batch` (resumable) over files and
 //! directories, `score` and `analyze` for quality, `meta show`, `diff`, `write`
-//! and `restore` for metadata, `info` for a file's header.
+//! and `restore` for metadata, `info` for a file's header, `watermark read`
+//! for the coefficient watermark.
 //!
 //! This file holds the command line's shape and the dispatch; each
 //! subcommand lives in its own module (its arguments, its run function,
@@ -13,6 +14,7 @@ use compress::CompressArgs;
 use meta::MetaCommand;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use watermark::WatermarkCommand;
 
 mod analyze;
 mod batch;
@@ -25,6 +27,7 @@ mod listing;
 mod meta;
 mod options;
 mod score;
+mod watermark;
 
 #[derive(Parser)]
 #[command(
@@ -80,6 +83,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The coefficient watermark of JPEG files (`--watermark on` writes one).
+    #[command(subcommand)]
+    Watermark(WatermarkCommand),
 }
 
 fn main() -> ExitCode {
@@ -111,6 +117,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => analyze::run_analyze(*args),
         Command::Meta(command) => meta::run_meta(command),
         Command::Capabilities { json } => Ok(capabilities::run(json)),
+        Command::Watermark(command) => watermark::run(command),
     };
     match result {
         Ok(code) => code,

@@ -46,6 +46,14 @@ pub(crate) struct OptionArgs {
     /// psnr=40, or a byte budget size=100KB. The smallest passing file is kept.
     #[arg(short, long)]
     target: Option<String>,
+    /// Coefficient watermark of JPEG outputs: on (a new mark: time, source
+    /// BLAKE3, `-s watermark_data=TEXT`), keep (the input's mark carried
+    /// forward) or off. `--watermark-key` places it (`pixpress watermark read`).
+    #[arg(long)]
+    watermark: Option<String>,
+    /// The secret that places and finds the watermark.
+    #[arg(long)]
+    watermark_key: Option<String>,
     /// Any option of the shared vocabulary, as KEY=VALUE (repeatable).
     #[arg(short = 's', long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
@@ -71,6 +79,8 @@ pub(crate) fn option_pairs(args: &OptionArgs) -> Result<Vec<(String, String)>, E
         ("metadata", &args.metadata),
         ("effort", &args.effort),
         ("target", &args.target),
+        ("watermark", &args.watermark),
+        ("watermark_key", &args.watermark_key),
     ];
     for (key, value) in flags {
         if let Some(value) = value {

@@ -57,6 +57,7 @@ mod quality;
 mod resize;
 mod session;
 mod telemetry;
+mod watermark;
 
 pub use analysis::{Analysis, RatePoint};
 pub use budget::{memory_budget, set_memory_budget};
@@ -78,7 +79,7 @@ pub use metadata::{
     MAX_INTERCEPTED_BYTES,
 };
 pub use options::{
-    OptionValue, Options, OrientationMode, OutputFormat, DEFAULT_AUTO_FORMATS,
+    OptionValue, Options, OrientationMode, OutputFormat, WatermarkMode, DEFAULT_AUTO_FORMATS,
     DEFAULT_INTERCEPTOR_TIMEOUT, DEFAULT_MAX_PIXELS, OPTION_KEYS,
 };
 pub use orient::Orientation;
@@ -94,6 +95,7 @@ pub use session::{
     DEFAULT_STRIP_PIXELS, IMAGE_EXTENSIONS, STATE_DIR_NAME,
 };
 pub use telemetry::{metrics_prometheus, stats, StageStats, StatStage, Stats, BUCKET_BOUNDS};
+pub use watermark::{Watermark, WatermarkRead, MAX_WATERMARK_DATA};
 
 use error::catch_panic;
 use progress::Reporter;
@@ -202,6 +204,19 @@ fn replace_metadata_under(
     catch_panic(|| {
         metadata.validate_blocks()?;
         codecs::replace_metadata(sniff(file)?, file, metadata, policy)
+    })
+}
+
+/// Reads the coefficient watermark (`watermark=on`) that `key` (the
+/// `watermark_key` it was made with; `None` for the public key) placed in
+/// the JPEG `file`: the mark, or that there is none, or that one is there
+/// but too damaged to read. Files of other formats carry none.
+pub fn read_watermark(file: &[u8], key: Option<&str>) -> Result<WatermarkRead> {
+    catch_panic(|| {
+        if sniff(file)? != Format::Jpeg {
+            return Ok(WatermarkRead::Absent);
+        }
+        watermark::read(file, key, DEFAULT_MAX_PIXELS)
     })
 }
 

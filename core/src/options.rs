@@ -38,6 +38,19 @@ impl OutputFormat {
 /// The formats `format=auto` chooses from unless told otherwise.
 pub const DEFAULT_AUTO_FORMATS: [Format; 3] = [Format::Jpeg, Format::WebP, Format::Avif];
 
+/// Whether a JPEG output carries a coefficient watermark ([`crate::read_watermark`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WatermarkMode {
+    /// None is written, and none is looked for in the input.
+    #[default]
+    Off,
+    /// A new mark: the time of the call, the source's BLAKE3 and `watermark_data`.
+    On,
+    /// The mark of a JPEG input (read with `watermark_key`), carried into the
+    /// output; nothing when the input has none.
+    Keep,
+}
+
 /// Whether the EXIF orientation is applied to the pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OrientationMode {
@@ -132,6 +145,13 @@ pub struct Options {
     /// `vision[:PPD]` (derived from a contrast sensitivity model for a
     /// display seen at PPD pixels per degree, default 40).
     pub tables: QuantTables,
+    /// `watermark`: `off`, `on` (a new mark) or `keep` (the input's mark carried forward).
+    pub watermark: WatermarkMode,
+    /// `watermark_key`: the secret that places and finds the mark; a public
+    /// key when `None`.
+    pub watermark_key: Option<String>,
+    /// `watermark_data`: up to 16 bytes a new mark carries (text, or `hex:` digits).
+    pub watermark_data: Vec<u8>,
 }
 
 impl Default for Options {
@@ -164,6 +184,9 @@ impl Default for Options {
             tables: QuantTables::Auto,
             sns: None,
             tune: Vec::new(),
+            watermark: WatermarkMode::Off,
+            watermark_key: None,
+            watermark_data: Vec::new(),
         }
     }
 }
@@ -202,6 +225,9 @@ pub const OPTION_KEYS: &[&str] = &[
     "tables",
     "sns",
     "tune",
+    "watermark",
+    "watermark_key",
+    "watermark_data",
 ];
 
 /// One option value as a face receives it, before it becomes the text
@@ -351,6 +377,21 @@ impl Options {
             "tables" => self.tables = QuantTables::parse(value)?,
             "sns" => self.sns = parse_optional(key, value, |v| parse_range(key, v, 0, 100))?,
             "tune" => self.tune = TuneParam::parse_list(value)?,
+            "watermark" => {
+                self.watermark = match value {
+                    "off" | "false" | "" => WatermarkMode::Off,
+                    "on" | "true" => WatermarkMode::On,
+                    "keep" => WatermarkMode::Keep,
+                    _ => {
+                        return Err(Error::option(
+                            key,
+                            format!("`{value}` is not off, on or keep"),
+                        ))
+                    }
+                }
+            }
+            "watermark_key" => self.watermark_key = (!value.is_empty()).then(|| value.to_string()),
+            "watermark_data" => self.watermark_data = crate::watermark::parse_data(value)?,
             _ => {
                 return Err(Error::option(
                     key,

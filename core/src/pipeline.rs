@@ -18,6 +18,7 @@ mod route;
 mod stages;
 mod streamed;
 mod striped;
+mod watermarking;
 
 use crate::codecs::jpeg::strips::StripStore;
 use crate::codecs::{self, DecodeRequest};
@@ -110,11 +111,25 @@ pub(crate) fn resolve_format(requested: OutputFormat, input: Format) -> Result<F
     Ok(format)
 }
 
+/// Compresses `input` as `options` say, by the path [`route`] chooses, and
+/// marks the output when `watermark` asks ([`watermarking`]).
+///
 /// `strips`, when given, takes JPEG outputs it wants striped (see
 /// [`encode_striped`](crate::codecs::jpeg::strips::encode_striped)): a
 /// baseline JPEG whose finished strips it keeps, so that an interrupted
 /// encode resumes at the next strip.
 pub(crate) fn compress(
+    input: &[u8],
+    options: &Options,
+    progress: &mut Reporter,
+    strips: Option<&mut dyn StripStore>,
+) -> Result<Compressed> {
+    let out = compress_by_route(input, options, progress, strips)?;
+    watermarking::mark(out, input, options)
+}
+
+/// [`compress`] without the watermark.
+fn compress_by_route(
     input: &[u8],
     options: &Options,
     progress: &mut Reporter,

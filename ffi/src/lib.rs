@@ -29,6 +29,7 @@ mod options;
 mod quality;
 mod session;
 mod status;
+mod watermark;
 
 pub use analysis::*;
 pub use boundary::pxp_last_error_message;
@@ -41,6 +42,7 @@ pub use options::*;
 pub use quality::*;
 pub use session::*;
 pub use status::*;
+pub use watermark::*;
 
 use std::ffi::c_char;
 

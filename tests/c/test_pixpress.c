@@ -371,6 +371,33 @@ static void test_score_and_target(void) {
     free(data);
 }
 
+static void test_watermark(void) {
+    size_t len;
+    unsigned char *data = corpus_file("jpeg/exif-org_fujifilm-dx10.jpg", &len);
+    pxp_options *o = pxp_options_new();
+    CHECK(pxp_options_set(o, "format", "jpeg") == PXP_OK && pxp_options_set(o, "watermark", "on") == PXP_OK &&
+              pxp_options_set(o, "watermark_key", "c key") == PXP_OK &&
+              pxp_options_set(o, "watermark_data", "from C") == PXP_OK,
+          "watermark options");
+    pxp_buffer *out = NULL;
+    CHECK(pxp_compress(data, len, o, &out) == PXP_OK, "marked compress: %s", pxp_last_error_message());
+    pxp_watermark mark = {.struct_size = sizeof mark};
+    CHECK(pxp_watermark_read(pxp_buffer_data(out), pxp_buffer_len(out), "c key", &mark) == PXP_OK &&
+              mark.state == PXP_WATERMARK_FOUND && mark.data_len == 6 && memcmp(mark.data, "from C", 6) == 0 &&
+              mark.time > 1700000000u,
+          "mark read back: state %u", mark.state);
+    CHECK(pxp_watermark_read(pxp_buffer_data(out), pxp_buffer_len(out), NULL, &mark) == PXP_OK &&
+              mark.state == PXP_WATERMARK_ABSENT && mark.data_len == 0,
+          "public key finds none");
+    CHECK(pxp_watermark_read(data, len, "c key", &mark) == PXP_OK && mark.state == PXP_WATERMARK_ABSENT, "unmarked");
+    CHECK(pxp_watermark_read(data, 3, "c key", &mark) != PXP_OK, "not an image");
+    pxp_watermark unset = {0};
+    CHECK(pxp_watermark_read(data, len, NULL, &unset) == PXP_ERR_INVALID_ARGUMENT, "struct_size unset");
+    pxp_buffer_free(out);
+    pxp_options_free(o);
+    free(data);
+}
+
 static void test_analyze_and_auto(void) {
     size_t len;
     unsigned char *data = corpus_file("png/hopper.png", &len);
@@ -661,6 +688,7 @@ int main(void) {
     test_compress_file();
     test_session();
     test_score_and_target();
+    test_watermark();
     test_analyze_and_auto();
     test_stats_and_prometheus();
     test_metadata();

@@ -16,6 +16,7 @@ pub mod options;
 pub mod output;
 pub mod session;
 pub mod stats;
+pub mod watermark;
 
 use napi_derive::napi;
 

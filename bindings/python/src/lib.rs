@@ -113,6 +113,43 @@ fn probe(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Info> {
     Ok(Info::from(info))
 }
 
+/// What `read_watermark` returns: state, time, source and data.
+type WatermarkTuple<'py> = (
+    &'static str,
+    Option<u64>,
+    Option<Bound<'py, PyBytes>>,
+    Option<Bound<'py, PyBytes>>,
+);
+
+/// Reads the coefficient watermark (`watermark="on"`) that `key` placed in a
+/// JPEG (any bytes-like object, read in place): `(state, time, source,
+/// data)`, `state` one of "found", "absent", "damaged"; the rest is `None`
+/// unless found (`time` in seconds since 1970 UTC, `source` the first 8
+/// bytes of the source's BLAKE3, `data` the user data).
+#[pyfunction]
+#[pyo3(signature = (data, key=None))]
+fn read_watermark<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    key: Option<String>,
+) -> PyResult<WatermarkTuple<'py>> {
+    let input = Bytes::new(data)?;
+    let slice = input.as_slice();
+    let read = py
+        .detach(|| engine::read_watermark(slice, key.as_deref()))
+        .map_err(errors::to_py)?;
+    Ok(match read {
+        engine::WatermarkRead::Found(mark) => (
+            "found",
+            Some(mark.time),
+            Some(PyBytes::new(py, &mark.source)),
+            Some(PyBytes::new(py, &mark.data)),
+        ),
+        engine::WatermarkRead::Absent => ("absent", None, None, None),
+        engine::WatermarkRead::Damaged => ("damaged", None, None, None),
+    })
+}
+
 /// Decodes an encoded image to pixels (`orientation="apply"` by default, like
 /// the rest of pixpress; Image.open passes "keep", as Pillow does).
 #[pyfunction]
@@ -495,6 +532,7 @@ fn _pixpress(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compress, m)?)?;
     m.add_function(wrap_pyfunction!(compress_file, m)?)?;
     m.add_function(wrap_pyfunction!(probe, m)?)?;
+    m.add_function(wrap_pyfunction!(read_watermark, m)?)?;
     m.add_function(wrap_pyfunction!(score, m)?)?;
     m.add_function(wrap_pyfunction!(analyze, m)?)?;
     m.add_function(wrap_pyfunction!(decode, m)?)?;

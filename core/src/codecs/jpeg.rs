@@ -15,6 +15,7 @@
 //! and streamed encoding).
 
 mod compress;
+mod dc;
 mod decompress;
 mod huffman;
 mod libjpeg;
@@ -32,6 +33,7 @@ use compress::{
     configure, is_gray, planned_huffman, set_output_scans, use_planned_huffman, write_rows, Effort,
 };
 pub(crate) use compress::{encode, encode_ycbcr420, encodes_whole, Ycbcr420, SEARCH_EFFORT};
+pub(crate) use dc::{read_luma_dc, rewrite_luma_dc, LumaDc};
 pub(crate) use decompress::{decode, header_metadata, probe};
 use decompress::{read_rows, shrink_numerator};
 use libjpeg::{run_libjpeg, Compressor, Decompressor};

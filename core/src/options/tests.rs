@@ -66,13 +66,23 @@ fn sets_every_documented_key() {
         ("sns", "30"),
         ("tune", "subsampling,sns"),
         ("interceptor_timeout", "0.25"),
+        ("watermark", "keep"),
+        ("watermark_key", "secret"),
+        ("watermark_data", "hex:00ff"),
     ] {
         o.set(k, v).unwrap_or_else(|e| panic!("{k}={v}: {e}"));
     }
-    assert_eq!(OPTION_KEYS.len(), 29);
+    assert_eq!(OPTION_KEYS.len(), 32);
     assert_eq!(o.interceptor_timeout, std::time::Duration::from_millis(250));
     assert!(Options::default().set("interceptor_timeout", "0").is_err());
     assert_eq!(o.tune, [TuneParam::Subsampling, TuneParam::Sns]);
+    assert_eq!(o.watermark, WatermarkMode::Keep);
+    assert_eq!(o.watermark_key.as_deref(), Some("secret"));
+    assert_eq!(o.watermark_data, [0, 255]);
+    assert!(Options::default()
+        .set("watermark_data", "seventeen bytes!!")
+        .is_err());
+    assert!(Options::default().set("watermark_data", "hex:0").is_err());
     assert_eq!(o.formats, [Format::Avif, Format::WebP]);
     assert_eq!(o.tables, QuantTables::Vision { ppd: 60.0 });
     assert_eq!(o.target, Some(Target::parse("ssim=0.98").unwrap()));

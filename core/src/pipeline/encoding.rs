@@ -54,6 +54,7 @@ pub(crate) fn encode(
     options: &Options,
     progress: &mut Reporter,
 ) -> Result<Compressed> {
+    super::watermarking::refuse_for_pixels(options)?;
     if options.format == OutputFormat::Auto {
         return encode_image(pixels.to_image(), metadata, options, progress);
     }
@@ -90,6 +91,7 @@ pub(crate) fn encode_image(
     options: &Options,
     progress: &mut Reporter,
 ) -> Result<Compressed> {
+    super::watermarking::refuse_for_pixels(options)?;
     to_srgb_if_dropped(&mut image, metadata, options);
     if options.format == OutputFormat::Auto {
         progress.enter(Stage::Transform)?;

@@ -42,6 +42,7 @@ from ._pixpress import (
 )
 from .errors import *  # noqa: F403
 from .session import Session
+from .watermark import Watermark, read_watermark
 
 __all__ = [
     "compress",
@@ -52,6 +53,8 @@ __all__ = [
     "analyze",
     "read_metadata",
     "header_metadata",
+    "read_watermark",
+    "Watermark",
     "diff_metadata",
     "restore_metadata",
     "rewrite_metadata",
