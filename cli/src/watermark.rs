@@ -2,7 +2,6 @@
 
 use crate::files::read_file;
 use clap::Subcommand;
-use pixpress::WatermarkRead;
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,11 +30,7 @@ pub(crate) fn run(command: WatermarkCommand) -> Result<ExitCode, pixpress::Error
         let data = read_file(file)?;
         let read = pixpress::read_watermark(&data, key.as_deref())?;
         let name = file.display().to_string();
-        let (state, mark) = match &read {
-            WatermarkRead::Found(mark) => ("found", Some(mark)),
-            WatermarkRead::Absent => ("absent", None),
-            WatermarkRead::Damaged => ("damaged", None),
-        };
+        let (state, mark) = (read.state(), read.mark());
         all_found &= mark.is_some();
         if json {
             let value = match mark {

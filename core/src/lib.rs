@@ -212,12 +212,7 @@ fn replace_metadata_under(
 /// the JPEG `file`: the mark, or that there is none, or that one is there
 /// but too damaged to read. Files of other formats carry none.
 pub fn read_watermark(file: &[u8], key: Option<&str>) -> Result<WatermarkRead> {
-    catch_panic(|| {
-        if sniff(file)? != Format::Jpeg {
-            return Ok(WatermarkRead::Absent);
-        }
-        watermark::read(file, key, DEFAULT_MAX_PIXELS)
-    })
+    catch_panic(|| watermark::read(file, key, DEFAULT_MAX_PIXELS))
 }
 
 /// Applies `options`' metadata handling to an encoded JPEG, PNG or WebP

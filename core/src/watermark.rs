@@ -42,6 +42,7 @@ mod code;
 
 use crate::codecs::jpeg::{read_luma_dc, rewrite_luma_dc, LumaDc};
 use crate::error::{Error, Result};
+use crate::format::{sniff, Format};
 
 /// The most bytes of user data a mark carries.
 pub const MAX_WATERMARK_DATA: usize = 16;
@@ -97,6 +98,25 @@ pub enum WatermarkRead {
     /// A mark is there (its copies agree far above chance) but too damaged
     /// to read: no frame passes its CRC.
     Damaged,
+}
+
+impl WatermarkRead {
+    /// The state's name in every face: `found`, `absent` or `damaged`.
+    pub fn state(&self) -> &'static str {
+        match self {
+            WatermarkRead::Found(_) => "found",
+            WatermarkRead::Absent => "absent",
+            WatermarkRead::Damaged => "damaged",
+        }
+    }
+
+    /// The mark, when one was found.
+    pub fn mark(&self) -> Option<&Watermark> {
+        match self {
+            WatermarkRead::Found(mark) => Some(mark),
+            WatermarkRead::Absent | WatermarkRead::Damaged => None,
+        }
+    }
 }
 
 impl Watermark {
@@ -368,8 +388,12 @@ fn agreement(sums: &[f64], squares: &[f64], fourths: &[f64]) -> f64 {
     pairs / variance.sqrt()
 }
 
-/// Reads the mark `key` placed in the JPEG `jpeg`, if any.
+/// Reads the mark `key` placed in the JPEG `jpeg`, if any; files of other
+/// formats carry none.
 pub(crate) fn read(jpeg: &[u8], key: Option<&str>, max_pixels: u64) -> Result<WatermarkRead> {
+    if sniff(jpeg)? != Format::Jpeg {
+        return Ok(WatermarkRead::Absent);
+    }
     let dc = read_luma_dc(jpeg, max_pixels)?;
     let count = dc.values.len();
     let frames = [SHORT_FRAME, LONG_FRAME].map(|bytes| code::coded_len(bytes * 8));

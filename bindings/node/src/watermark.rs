@@ -20,21 +20,12 @@ pub struct Watermark {
 
 impl From<engine::WatermarkRead> for Watermark {
     fn from(read: engine::WatermarkRead) -> Watermark {
-        let nothing = |state: &str| Watermark {
-            state: state.into(),
-            time: None,
-            source: None,
-            data: None,
-        };
-        match read {
-            engine::WatermarkRead::Found(mark) => Watermark {
-                state: "found".into(),
-                time: Some(mark.time as f64),
-                source: Some(mark.source.to_vec().into()),
-                data: Some(mark.data.into()),
-            },
-            engine::WatermarkRead::Absent => nothing("absent"),
-            engine::WatermarkRead::Damaged => nothing("damaged"),
+        let mark = read.mark();
+        Watermark {
+            state: read.state().into(),
+            time: mark.map(|mark| mark.time as f64),
+            source: mark.map(|mark| mark.source.to_vec().into()),
+            data: mark.map(|mark| mark.data.clone().into()),
         }
     }
 }

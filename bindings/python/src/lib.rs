@@ -138,16 +138,13 @@ fn read_watermark<'py>(
     let read = py
         .detach(|| engine::read_watermark(slice, key.as_deref()))
         .map_err(errors::to_py)?;
-    Ok(match read {
-        engine::WatermarkRead::Found(mark) => (
-            "found",
-            Some(mark.time),
-            Some(PyBytes::new(py, &mark.source)),
-            Some(PyBytes::new(py, &mark.data)),
-        ),
-        engine::WatermarkRead::Absent => ("absent", None, None, None),
-        engine::WatermarkRead::Damaged => ("damaged", None, None, None),
-    })
+    let mark = read.mark();
+    Ok((
+        read.state(),
+        mark.map(|mark| mark.time),
+        mark.map(|mark| PyBytes::new(py, &mark.source)),
+        mark.map(|mark| PyBytes::new(py, &mark.data)),
+    ))
 }
 
 /// Decodes an encoded image to pixels (`orientation="apply"` by default, like

@@ -3,7 +3,7 @@
 
 use super::Compressed;
 use crate::error::{Error, Result};
-use crate::format::{sniff, Format};
+use crate::format::Format;
 use crate::options::{Options, WatermarkMode};
 use crate::watermark::{self, Watermark, WatermarkRead};
 
@@ -23,15 +23,10 @@ pub(super) fn mark(mut out: Compressed, input: &[u8], options: &Options) -> Resu
                 .expect("8 of 32 bytes"),
             data: options.watermark_data.clone(),
         },
-        WatermarkMode::Keep => {
-            if sniff(input)? != Format::Jpeg {
-                return Ok(out);
-            }
-            match watermark::read(input, key, options.max_pixels)? {
-                WatermarkRead::Found(mark) => mark,
-                WatermarkRead::Absent | WatermarkRead::Damaged => return Ok(out),
-            }
-        }
+        WatermarkMode::Keep => match watermark::read(input, key, options.max_pixels)? {
+            WatermarkRead::Found(mark) => mark,
+            WatermarkRead::Absent | WatermarkRead::Damaged => return Ok(out),
+        },
     };
     if out.format != Format::Jpeg {
         return Err(Error::option(
