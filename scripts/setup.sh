@@ -3,7 +3,7 @@
 # Python 3 and Node already present. Safe to run again: it skips what is there.
 set -euo pipefail
 
-apt_packages=(cmake nasm pkg-config libde265-dev libdav1d-dev libaom-dev liblcms2-dev libimage-exiftool-perl libjpeg-turbo-progs valgrind)
+apt_packages=(cmake nasm pkg-config libde265-dev libdav1d-dev libaom-dev liblcms2-dev libimage-exiftool-perl libjpeg-turbo-progs valgrind curl)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -23,6 +23,10 @@ python3 -c "import PIL, pillow_heif, numpy, pytest, skimage, ssimulacra2, promet
     python3 -m pip install -q pillow pillow-heif numpy pytest scikit-image ssimulacra2 prometheus-client blake3
 # Ray Data, for pixpress.ray and its tests on a local cluster (pixpress[ray]).
 python3 -c "import ray.data, pyarrow" 2>/dev/null || python3 -m pip install -q "ray[data]>=2.60"
+# The service's clients in its tests: grpcio with stubs generated from the
+# committed schema by grpcio-tools (which carries its own protoc), curl.
+python3 -c "import grpc, grpc_tools, grpc_health, grpc_reflection" 2>/dev/null ||
+    python3 -m pip install -q grpcio grpcio-tools grpcio-health-checking grpcio-reflection
 command -v maturin >/dev/null || python3 -m pip install -q "maturin>=1.7,<2"
 
 rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy rustfmt

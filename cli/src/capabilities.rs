@@ -1,32 +1,40 @@
 //! `pixpress capabilities` and the codec list of `pixpress --version`: what
 //! this build decodes and encodes, and the libraries that do it.
 
-use serde_json::json;
+use serde_json::{json, Value};
 use std::process::ExitCode;
 
 /// Prints the capabilities, as text or one JSON document.
 pub(crate) fn run(as_json: bool) -> ExitCode {
     let c = pixpress::capabilities();
-    let names = |formats: &[pixpress::Format]| formats.iter().map(|f| f.name()).collect::<Vec<_>>();
     if as_json {
-        let libraries: Vec<_> = c
-            .libraries
-            .iter()
-            .map(|l| json!({ "name": l.name, "version": l.version, "license": l.license, "role": l.role }))
-            .collect();
-        let value = json!({
-            "version": pixpress::VERSION,
-            "decode": names(&c.decode),
-            "encode": names(&c.encode),
-            "libraries": libraries,
-        });
-        println!("{value}");
+        println!("{}", capabilities_json(&c));
     } else {
-        println!("decode: {}", names(&c.decode).join(", "));
-        println!("encode: {}", names(&c.encode).join(", "));
+        println!("decode: {}", format_names(&c.decode).join(", "));
+        println!("encode: {}", format_names(&c.encode).join(", "));
         print!("{}", libraries_text(&c));
     }
     ExitCode::SUCCESS
+}
+
+/// The capabilities as JSON: `capabilities --json` and the server's answer.
+pub(crate) fn capabilities_json(c: &pixpress::Capabilities) -> Value {
+    let libraries: Vec<_> = c
+        .libraries
+        .iter()
+        .map(|l| json!({ "name": l.name, "version": l.version, "license": l.license, "role": l.role }))
+        .collect();
+    json!({
+        "version": pixpress::VERSION,
+        "decode": format_names(&c.decode),
+        "encode": format_names(&c.encode),
+        "libraries": libraries,
+    })
+}
+
+/// The formats' names.
+pub(crate) fn format_names(formats: &[pixpress::Format]) -> Vec<&'static str> {
+    formats.iter().map(|f| f.name()).collect()
 }
 
 /// One line per library: name, version, license, role.

@@ -3,7 +3,7 @@
 use crate::files::read_file;
 use crate::listing::finish_listing;
 use pixpress::Error;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -14,11 +14,8 @@ pub(crate) fn run_info(files: &[PathBuf], as_json: bool) -> Result<ExitCode, Err
         let result = read_file(file).and_then(|data| pixpress::probe(&data));
         match result {
             Ok(i) => {
-                let v = json!({
-                    "file": file, "format": i.format.name(), "width": i.width, "height": i.height,
-                    "bit_depth": i.bit_depth, "has_alpha": i.has_alpha, "orientation": i.orientation,
-                    "frames": i.frames, "exif": i.has_exif, "xmp": i.has_xmp, "icc": i.has_icc, "iptc": i.has_iptc,
-                });
+                let mut v = info_json(&i);
+                v["file"] = json!(file);
                 if !as_json {
                     println!(
                         "{}: {} {}x{} {}-bit{} orientation={} frames={}{}{}{}{}",
@@ -48,4 +45,13 @@ pub(crate) fn run_info(files: &[PathBuf], as_json: bool) -> Result<ExitCode, Err
         }
     }
     Ok(finish_listing(out, as_json, failed))
+}
+
+/// Header facts as JSON: what `info --json` prints per file and the server's probe answers.
+pub(crate) fn info_json(i: &pixpress::Info) -> Value {
+    json!({
+        "format": i.format.name(), "width": i.width, "height": i.height,
+        "bit_depth": i.bit_depth, "has_alpha": i.has_alpha, "orientation": i.orientation,
+        "frames": i.frames, "exif": i.has_exif, "xmp": i.has_xmp, "icc": i.has_icc, "iptc": i.has_iptc,
+    })
 }

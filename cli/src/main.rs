@@ -1,7 +1,7 @@
 //! The `pixpress` command: `compress` and `batch` (resumable) over files and
 //! directories, `score` and `analyze` for quality, `meta show`, `diff`, `write`
 //! and `restore` for metadata, `info` for a file's header, `watermark read`
-//! for the coefficient watermark.
+//! for the coefficient watermark, `serve` for the service (gRPC and HTTP).
 //!
 //! This file holds the command line's shape and the dispatch; each
 //! subcommand lives in its own module (its arguments, its run function,
@@ -27,6 +27,7 @@ mod listing;
 mod meta;
 mod options;
 mod score;
+mod serve;
 mod watermark;
 
 #[derive(Parser)]
@@ -86,6 +87,9 @@ enum Command {
     /// The coefficient watermark of JPEG files (`--watermark on` writes one).
     #[command(subcommand)]
     Watermark(WatermarkCommand),
+    /// Run as a stateless service: gRPC (proto/pixpress/v1/pixpress.proto)
+    /// and HTTP (`POST /v1/compress?format=webp`), until SIGTERM.
+    Serve(Box<serve::ServeArgs>),
 }
 
 fn main() -> ExitCode {
@@ -118,6 +122,7 @@ fn main() -> ExitCode {
         Command::Meta(command) => meta::run_meta(command),
         Command::Capabilities { json } => Ok(capabilities::run(json)),
         Command::Watermark(command) => watermark::run(command),
+        Command::Serve(args) => serve::run(*args),
     };
     match result {
         Ok(code) => code,
