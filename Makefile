@@ -8,7 +8,7 @@ CARGO := cargo
 
 PYTHON_WHEELS := $(CARGO_TARGET_DIR)/wheels
 
-.PHONY: test-serve serve bench-watermark test-ray bench-ray asan fuzz python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-adversarial check-no-gpl test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-alloc bench-stream bench-multisearch metadata-peers lint bench bench-ffi bench-peers clean licenses header examples install
+.PHONY: test-serve serve sbom check-runtime-image check-deploy bench-watermark test-ray bench-ray asan fuzz python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-adversarial check-no-gpl test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-alloc bench-stream bench-multisearch metadata-peers lint bench bench-ffi bench-peers clean licenses header examples install
 
 setup:
 	bash scripts/setup.sh
@@ -47,7 +47,7 @@ demo: build
 	$(PIXPRESS_BIN) compress $(addprefix $(PIXPRESS_CORPUS)/,jpeg png webp avif heic gif tiff) -o out --format webp --resize 1600x1600
 	@echo "outputs in out/"
 
-test: build test-rust test-c test-python test-serve test-adversarial test-ray test-node test-crash check-no-gpl lint
+test: build test-rust test-c test-python test-serve check-runtime-image test-adversarial test-ray test-node test-crash check-no-gpl lint
 
 test-rust:
 	$(CARGO) test --release --workspace --exclude pixpress-python --exclude pixpress-node
@@ -135,6 +135,16 @@ test-python:
 # proto/pixpress/v1 and by curl; outputs judged by Pillow (tests/serve).
 test-serve:
 	python3 -m pytest tests/serve -q -p no:cacheprovider
+
+# The Dockerfile's runtime stage run in a debootstrap chroot (no Docker
+# daemon here): its packages suffice, the server answers as its user.
+check-runtime-image: build
+	python3 scripts/check_runtime_image.py $(PIXPRESS_BIN)
+
+# The CycloneDX SBOM of the pixpress binary (crates and linked C libraries).
+sbom: build
+	command -v cargo-cyclonedx >/dev/null || $(CARGO) install cargo-cyclonedx --locked --version 0.5.8
+	python3 scripts/sbom.py $(PIXPRESS_BIN) $(CARGO_TARGET_DIR)/pixpress.cdx.json
 
 # The service on 127.0.0.1:8080 (HTTP) and :50051 (gRPC), until Ctrl-C.
 serve: build

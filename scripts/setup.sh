@@ -24,9 +24,10 @@ python3 -c "import PIL, pillow_heif, numpy, pytest, skimage, ssimulacra2, promet
 # Ray Data, for pixpress.ray and its tests on a local cluster (pixpress[ray]).
 python3 -c "import ray.data, pyarrow" 2>/dev/null || python3 -m pip install -q "ray[data]>=2.60"
 # The service's clients in its tests: grpcio with stubs generated from the
-# committed schema by grpcio-tools (which carries its own protoc), curl.
-python3 -c "import grpc, grpc_tools, grpc_health, grpc_reflection" 2>/dev/null ||
-    python3 -m pip install -q grpcio grpcio-tools grpcio-health-checking grpcio-reflection
+# committed schema by grpcio-tools (which carries its own protoc), curl;
+# kubernetes-validate (the API schemas, offline) for deploy/kubernetes.
+python3 -c "import grpc, grpc_tools, grpc_health, grpc_reflection, kubernetes_validate" 2>/dev/null ||
+    python3 -m pip install -q grpcio grpcio-tools grpcio-health-checking grpcio-reflection kubernetes-validate
 command -v maturin >/dev/null || python3 -m pip install -q "maturin>=1.7,<2"
 
 rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy rustfmt
