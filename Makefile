@@ -8,7 +8,7 @@ CARGO := cargo
 
 PYTHON_WHEELS := $(CARGO_TARGET_DIR)/wheels
 
-.PHONY: test-serve serve sbom check-runtime-image check-deploy bench-watermark test-ray bench-ray asan fuzz python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-adversarial check-no-gpl test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-alloc bench-stream bench-multisearch metadata-peers lint bench bench-ffi bench-peers clean licenses header examples install
+.PHONY: bench-serve test-serve serve sbom check-runtime-image check-deploy bench-watermark test-ray bench-ray asan fuzz python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-adversarial check-no-gpl test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-alloc bench-stream bench-multisearch metadata-peers lint bench bench-ffi bench-peers clean licenses header examples install
 
 setup:
 	bash scripts/setup.sh
@@ -145,6 +145,11 @@ check-runtime-image: build
 sbom: build
 	command -v cargo-cyclonedx >/dev/null || $(CARGO) install cargo-cyclonedx --locked --version 0.5.8
 	python3 scripts/sbom.py $(PIXPRESS_BIN) $(CARGO_TARGET_DIR)/pixpress.cdx.json
+
+# The service against thumbor 7 and a sharp HTTP server (autocannon; gRPC by
+# a grpcio client), 1/2/8/32 clients, then a 10-minute RSS soak (BENCHMARKS.md).
+bench-serve: build
+	python3 bench/serve_bench.py
 
 # The service on 127.0.0.1:8080 (HTTP) and :50051 (gRPC), until Ctrl-C.
 serve: build
