@@ -8,7 +8,7 @@ CARGO := cargo
 
 PYTHON_WHEELS := $(CARGO_TARGET_DIR)/wheels
 
-.PHONY: bench-serve test-serve serve sbom check-runtime-image check-deploy bench-watermark test-ray bench-ray asan fuzz python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-adversarial check-no-gpl test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-alloc bench-stream bench-multisearch metadata-peers lint bench bench-ffi bench-peers clean licenses header examples install
+.PHONY: bench-serve test-serve serve sbom check-runtime-image bench-watermark test-ray bench-ray asan fuzz python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-adversarial check-no-gpl test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-alloc bench-stream bench-multisearch metadata-peers lint bench bench-ffi bench-peers clean licenses header examples install
 
 setup:
 	bash scripts/setup.sh

@@ -14,8 +14,8 @@ on the same 2 cores as the server, as it would for every peer.
 
 Settings, equal where they can be: pixpress with its defaults except
 `--queue 64` (its default queue of 4 per worker answers 503 beyond 10
-requests in flight, by design; here all 32 clients are served) and `--log
-off`; sharp at its defaults in one Node process; thumbor 7 with one process
+requests in flight, by design; here all 32 clients are served), its JSON
+request log on (to /dev/null); sharp at its defaults in one Node process; thumbor 7 with one process
 (its default) and, as a second row, `--processes 2`, the file loader reading
 the photo from disk (it gets no upload to read, which favours it), no
 storage and no result storage (no caching).
@@ -84,7 +84,7 @@ def start_servers(tmp: Path) -> dict[str, subprocess.Popen]:
     procs = {}
     procs["pixpress"] = subprocess.Popen(
         [str(BIN), "serve", "--http-addr", f"127.0.0.1:{PORTS['pixpress']}",
-         "--grpc-addr", f"127.0.0.1:{PORTS['pixpress-grpc']}", "--queue", "64", "--log", "off"])
+         "--grpc-addr", f"127.0.0.1:{PORTS['pixpress-grpc']}", "--queue", "64"], stderr=subprocess.DEVNULL)
     procs["sharp"] = subprocess.Popen(["node", str(ROOT / "bench" / "serve" / "sharp_server.js"), str(PORTS["sharp"])],
                                       env=NODE_ENV,
                                       stderr=subprocess.DEVNULL)

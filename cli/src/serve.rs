@@ -42,7 +42,11 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode, Error> {
         .max_blocking_threads(settings.workers + 4)
         .build()
         .map_err(|e| Error::Internal(format!("the server runtime: {e}")))?;
-    runtime.block_on(serve(settings))
+    let result = runtime.block_on(serve(settings));
+    // Compressions still running after the drain timeout stop at their next
+    // stage; the process does not wait for them.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    result
 }
 
 async fn serve(settings: Settings) -> Result<ExitCode, Error> {
@@ -90,7 +94,10 @@ async fn serve(settings: Settings) -> Result<ExitCode, Error> {
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()
             .map_err(|e| Error::Internal(format!("gRPC reflection: {e}")))?;
+        let streams = u32::try_from(settings.workers + settings.queue).unwrap_or(u32::MAX);
         let router = tonic::transport::Server::builder()
+            // Per connection: a caller cannot open more calls than places.
+            .max_concurrent_streams(Some(streams))
             .layer(tower::util::MapResponseLayer::new(grpc::oversized_as_limit))
             .add_service(health_service)
             .add_service(reflection)
@@ -126,6 +133,10 @@ async fn serve(settings: Settings) -> Result<ExitCode, Error> {
     shared.engine.start_draining();
     health
         .set_not_serving::<grpc::pb::pixpress_server::PixpressServer<grpc::Service>>()
+        .await;
+    // The server as a whole (service ""), which most probes ask about.
+    health
+        .set_service_status("", tonic_health::ServingStatus::NotServing)
         .await;
     tokio::time::sleep(settings.shutdown_delay).await;
     let _ = stop_tx.send(true);
@@ -181,8 +192,9 @@ fn init_log(format: LogFormat) {
 /// Counts and logs a request whose client left before its answer (its
 /// future was dropped): status 499 over HTTP, as nginx names it, and
 /// `Cancelled` over gRPC. [`Departure::answered`] disarms it. `started` is
-/// the request's arrival.
+/// the request's arrival; `armed` is true until the answer.
 struct Departure<'a> {
+    armed: bool,
     shared: &'a Shared,
     protocol: &'static str,
     route: String,
@@ -193,13 +205,16 @@ struct Departure<'a> {
 
 impl Departure<'_> {
     /// The request was answered: nothing to record here.
-    fn answered(self) {
-        std::mem::forget(self);
+    fn answered(mut self) {
+        self.armed = false;
     }
 }
 
 impl Drop for Departure<'_> {
     fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
         let took = self.started.elapsed();
         self.shared
             .engine

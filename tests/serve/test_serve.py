@@ -106,8 +106,8 @@ def test_bad_input_gets_its_typed_status_in_both_protocols(pb, server, path):
     assert json.loads(body)["code"] == expected
     with pytest.raises(grpc.RpcError) as caught:
         client.Compress(msgs.CompressRequest(data=(CORPUS / path).read_bytes(), options={"format": "webp"}), timeout=60)
-    code = caught.value.code()
-    assert code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED), code
+    limit = expected == "PXP_ERR_LIMIT_EXCEEDED"
+    assert caught.value.code() == (grpc.StatusCode.RESOURCE_EXHAUSTED if limit else grpc.StatusCode.INVALID_ARGUMENT)
     assert trailing_code(caught.value) == expected
     assert server.alive()
     assert curl(server.http + "/healthz")[0] == 200
@@ -128,17 +128,55 @@ def test_options_are_validated_by_the_engine(pb, server):
 
 def test_accept_negotiation_vary_and_etag(server):
     url = server.http + "/v1/compress?format=auto&resize=400x"
-    status, headers, body = curl(url, "-H", "Accept: image/webp,*/*", data=PHOTO)
-    assert status == 200 and headers["vary"] == "Accept"
-    assert Image.open(io.BytesIO(body)).format.lower() in ("webp", "jpeg")
-    assert headers["content-type"] == "image/" + headers["x-pixpress-format"]
+    for accept, allowed in [("image/webp,*/*", {"webp", "jpeg"}), ("*/*", {"jpeg"}), ("image/avif", {"avif", "jpeg"}),
+                            ("image/avif;q=0, image/webp", {"webp", "jpeg"})]:
+        status, headers, body = curl(url, "-H", f"Accept: {accept}", data=PHOTO)
+        assert status == 200 and headers["vary"] == "Accept"
+        made = Image.open(io.BytesIO(body)).format.lower()
+        assert made in allowed and headers["x-pixpress-format"] == made, (accept, made)
+        assert headers["content-type"] == "image/" + made
+    status, headers_webp, _ = curl(url, "-H", "Accept: image/webp", data=PHOTO)
     status, headers_jpeg, body = curl(url, "-H", "Accept: */*", data=PHOTO)
-    assert status == 200 and Image.open(io.BytesIO(body)).format == "JPEG"
-    assert headers_jpeg["etag"] != headers["etag"], "the negotiated candidates are part of the tag"
+    assert headers_jpeg["etag"] != headers_webp["etag"], "the negotiated candidates are part of the tag"
+    images = server.metric("pixpress_images_total")
     status, again, body = curl(url, "-H", "Accept: */*", "-H", f"If-None-Match: {headers_jpeg['etag']}", data=PHOTO)
     assert status == 304 and body == b"" and again["etag"] == headers_jpeg["etag"]
+    assert server.metric("pixpress_images_total") == images, "a 304 compresses nothing"
     status, headers, body = curl(server.http + "/v1/compress?format=webp", data=PHOTO)
     assert status == 200 and "vary" not in headers
+    # The last of a repeated key wins, in the output and in the tag.
+    a = curl(server.http + "/v1/compress?format=webp&format=png&resize=64x", data=PHOTO)
+    b = curl(server.http + "/v1/compress?format=png&format=webp&resize=64x", data=PHOTO)
+    assert Image.open(io.BytesIO(a[2])).format == "PNG" and Image.open(io.BytesIO(b[2])).format == "WEBP"
+    assert a[1]["etag"] != b[1]["etag"]
+    # Options are checked before the tag is compared.
+    status, _, body = curl(server.http + "/v1/compress?qualty=1", "-H", "If-None-Match: *", data=PHOTO)
+    assert status == 400
+
+
+def test_request_ids_round_trip(pb, server):
+    status, headers, _ = curl(server.http + "/v1/probe", "-H", "X-Request-Id: trace-42", data=PHOTO)
+    assert status == 200 and headers["x-request-id"] == "trace-42"
+    assert any(e.get("span", {}).get("request_id") == "trace-42" and e.get("message") == "answered"
+               for e in server.events())
+    msgs, client = stub(pb, server)
+    _, call = client.Probe.with_call(msgs.ProbeRequest(data=PHOTO.read_bytes()), timeout=30,
+                                     metadata=[("x-request-id", "grpc-7")])
+    assert dict(call.initial_metadata())["x-request-id"] == "grpc-7"
+    with pytest.raises(grpc.RpcError) as caught:
+        client.Probe(msgs.ProbeRequest(data=b"not an image"), timeout=30, metadata=[("x-request-id", "grpc-8")])
+    assert dict(caught.value.trailing_metadata())["x-request-id"] == "grpc-8"
+
+
+def test_an_output_too_large_for_its_format_is_a_typed_4xx(tmp_path, server):
+    import json
+    wide = tmp_path / "wide.png"
+    Image.new("RGB", (20000, 8), (9, 9, 9)).save(wide)
+    status, _, body = curl(server.http + "/v1/compress?format=webp", data=wide)
+    assert status == 400, body
+    assert json.loads(body)["code"] == "PXP_ERR_INVALID_ARGUMENT" and b"16383" in body
+    status, headers, body = curl(server.http + "/v1/compress?format=jpeg", data=wide)
+    assert status == 200 and Image.open(io.BytesIO(body)).size == (20000, 8)
 
 
 def test_metrics_count_requests_by_route_and_status(server):
@@ -161,9 +199,14 @@ def test_request_size_and_pixel_limits(pb):
         status, _, body = curl(s.http + "/v1/compress?format=webp", data=PHOTO)
         assert PHOTO.stat().st_size > 100_000
         assert status == 413 and json.loads(body)["code"] == "PXP_ERR_LIMIT_EXCEEDED"
-        for call in (client.Compress, lambda m, timeout: client.CompressStream(iter([m]), timeout=timeout)):
+        data = PHOTO.read_bytes()
+        # One message over the limit, and messages each under it adding up to more.
+        chunks = [msgs.CompressRequest(data=data[i:i + 60_000]) for i in range(0, 240_000, 60_000)]
+        for call in (lambda: client.Compress(msgs.CompressRequest(data=data), timeout=30),
+                     lambda: client.CompressStream(iter([msgs.CompressRequest(data=data)]), timeout=30),
+                     lambda: client.CompressStream(iter(chunks), timeout=30)):
             with pytest.raises(grpc.RpcError) as caught:
-                call(msgs.CompressRequest(data=PHOTO.read_bytes()), timeout=30)
+                call()
             assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
             assert trailing_code(caught.value) == "PXP_ERR_LIMIT_EXCEEDED"
         small, larger = CORPUS / "jpeg" / "Olympus_C8080WZ.jpg", CORPUS / "jpeg" / "hopper.jpg"
@@ -189,7 +232,7 @@ def test_full_queue_is_refused_with_retry_after(pb):
         status, headers, body = curl(s.http + "/v1/compress?format=webp", data=PHOTO)
         assert status == 503 and headers["retry-after"] == "1"
         assert b"PXP_ERR_OVERLOADED" in body
-        assert curl(s.http + "/readyz")[0] == 503
+        assert curl(s.http + "/readyz")[0] == 200, "load alone does not make a replica unready"
         with pytest.raises(grpc.RpcError) as caught:
             client.Compress(msgs.CompressRequest(data=PHOTO.read_bytes()), timeout=30)
         assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -221,10 +264,11 @@ def test_deadline_and_client_departure_cancel_the_work(pb):
         assert wait_for(lambda: s.metric("pixpress_serve_in_flight") == 0)
         assert s.metric("pixpress_serve_requests_total", protocol="http", route="/v1/compress", status="499") == 1
         assert any(e.get("message") == "client left" for e in s.events())
-        # grpcio's own deadline: the client gives up and resets the stream.
+        # grpcio's deadline: the server answers at nine tenths of it, with its code.
         with pytest.raises(grpc.RpcError) as caught:
-            client.Compress(msgs.CompressRequest(data=BIG.read_bytes(), options=SLOW), timeout=0.5)
+            client.Compress(msgs.CompressRequest(data=BIG.read_bytes(), options=SLOW), timeout=1.0)
         assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        assert trailing_code(caught.value) == "PXP_ERR_CANCELLED"
         assert wait_for(lambda: s.metric("pixpress_serve_cancelled_total") == 2, timeout=120)
         assert wait_for(lambda: s.metric("pixpress_serve_in_flight") == 0)
         # A fresh request gets the freed worker.
@@ -251,6 +295,12 @@ def test_bearer_tokens_and_signed_urls_with_rotation(pb):
             assert status == 200 and Image.open(io.BytesIO(body)).width == 100
         tampered = query.replace("100x", "2000x")
         assert curl(f"{s.http}/v1/compress?{tampered}&sig={sig}", data=PHOTO)[0] == 401
+        assert curl(f"{s.http}/v1/compress?{query}&sig={sig}&format=png", data=PHOTO)[0] == 401
+        assert curl(f"{s.http}/v1/probe?{query}&sig={sig}", data=PHOTO)[0] == 401, "signed for another path"
+        past = f"format=webp&expires={int(time.time()) - 1}"
+        old = hmac.new(b"new-key", f"POST /v1/compress?{past}".encode(), hashlib.sha256).hexdigest()
+        assert curl(f"{s.http}/v1/compress?{past}&sig={old}", data=PHOTO)[0] == 401
+        assert curl(url, "-H", "Authorization: bearer tok-a", data=PHOTO)[0] == 200, "the scheme is case-insensitive"
         # Health and metrics stay open for probes.
         assert curl(s.http + "/healthz")[0] == 200 and curl(s.http + "/metrics")[0] == 200
         with pytest.raises(grpc.RpcError) as caught:
@@ -259,8 +309,15 @@ def test_bearer_tokens_and_signed_urls_with_rotation(pb):
         reply = client.Probe(msgs.ProbeRequest(data=PHOTO.read_bytes()), timeout=30,
                              metadata=[("authorization", "Bearer tok-a")])
         assert reply.width == Image.open(PHOTO).width
+        reply = client.Compress(msgs.CompressRequest(data=PHOTO.read_bytes(), options={"format": "webp"}), timeout=60,
+                                metadata=[("authorization", "Bearer tok-b")])
+        assert Image.open(io.BytesIO(reply.data)).format == "WEBP"
     finally:
         s.stop()
+    # Signed URLs are HTTP's: keys without tokens and gRPC on is refused at start.
+    out = subprocess.run([str(BIN), "serve", "--signing-keys", "k", "--http-addr", "127.0.0.1:0",
+                          "--grpc-addr", "127.0.0.1:0"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 2 and "signing_keys" in out.stderr
 
 
 def test_health_and_reflection(pb, server):
@@ -293,8 +350,9 @@ def test_sigterm_under_load_loses_no_accepted_request(pb, tmp_path):
         assert wait_for(lambda: curl(s.http + "/readyz")[0] == 503, timeout=5)
         from grpc_health.v1 import health_pb2, health_pb2_grpc
         health = health_pb2_grpc.HealthStub(grpc.insecure_channel(s.grpc))
-        reply = health.Check(health_pb2.HealthCheckRequest(service="pixpress.v1.Pixpress"), timeout=10)
-        assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
+        for service in ("pixpress.v1.Pixpress", ""):
+            reply = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+            assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING, service
         for t in threads:
             t.join()
         assert s.proc.wait(120) == 0

@@ -30,7 +30,12 @@ impl Auth {
 
     /// Whether an `Authorization` header value carries an accepted token.
     pub(crate) fn bearer(&self, authorization: Option<&str>) -> bool {
-        let Some(token) = authorization.and_then(|a| a.strip_prefix("Bearer ")) else {
+        // The scheme is case-insensitive (RFC 9110 11.1).
+        let Some(token) = authorization
+            .and_then(|a| a.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
+        else {
             return false;
         };
         // Every token is compared in full, so the time taken does not tell
@@ -99,7 +104,8 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 
 /// Lowercase or uppercase hex to bytes.
 fn hex_bytes(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
+    // Only hex digits: `from_str_radix` would take a sign too.
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..text.len())

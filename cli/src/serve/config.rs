@@ -139,9 +139,13 @@ impl Settings {
             None => ServeArgs::default(),
         };
         let pick = |flag: Option<String>, from_file: Option<String>| flag.or(from_file);
-        let workers = args.workers.or(file.workers).unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-        });
+        let workers = args
+            .workers
+            .or(file.workers)
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            })
+            .max(1);
         let seconds = |key: &str, value: Option<f64>, default: f64| -> Result<Duration, Error> {
             let s = value.unwrap_or(default);
             Duration::try_from_secs_f64(s)
@@ -170,7 +174,7 @@ impl Settings {
                 .or(file.max_pixels)
                 .unwrap_or(pixpress::Options::default().max_pixels),
             deadline: seconds("deadline", args.deadline.or(file.deadline), 30.0)?,
-            workers: workers.max(1),
+            workers,
             queue: args.queue.or(file.queue).unwrap_or(4 * workers),
             memory_budget: byte_size(
                 "memory_budget",
@@ -213,6 +217,16 @@ impl Settings {
                 }
             },
         };
+        if !settings.signing_keys.is_empty()
+            && settings.tokens.is_empty()
+            && settings.grpc_addr.is_some()
+        {
+            // Signed URLs are HTTP's; gRPC would refuse every call.
+            return Err(option_error(
+                "signing_keys",
+                "gRPC accepts bearer tokens only: set tokens too, or grpc_addr = off",
+            ));
+        }
         if settings.http_addr.is_none() && settings.grpc_addr.is_none() {
             return Err(option_error("http_addr", "both listeners are off"));
         }

@@ -10,6 +10,8 @@ use axum::body::Bytes;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tonic::service::interceptor::InterceptedService;
+use tonic::service::Interceptor;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument;
 
@@ -29,17 +31,33 @@ pub(crate) struct Service {
 }
 
 impl Service {
-    /// The tonic server for the service, with the server's message limit.
-    pub(crate) fn server(shared: Arc<Shared>) -> pb::pixpress_server::PixpressServer<Service> {
+    /// The tonic server for the service, with the server's message limit,
+    /// behind the bearer check (an interceptor: it runs before a message is
+    /// read, so a caller without a token cannot make the server buffer one).
+    pub(crate) fn server(
+        shared: Arc<Shared>,
+    ) -> InterceptedService<pb::pixpress_server::PixpressServer<Service>, impl Interceptor + Clone>
+    {
         // A message holds the input and its options; the options are small.
         let limit = shared
             .engine
             .settings
             .max_request_bytes
             .saturating_add(64 << 10);
-        pb::pixpress_server::PixpressServer::new(Service { shared })
+        let auth = Arc::clone(&shared);
+        let server = pb::pixpress_server::PixpressServer::new(Service { shared })
             .max_decoding_message_size(limit)
-            .max_encoding_message_size(usize::MAX)
+            .max_encoding_message_size(usize::MAX);
+        InterceptedService::new(server, move |request: Request<()>| {
+            let authorization = request
+                .metadata()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok());
+            if auth.auth.required() && !auth.auth.bearer(authorization) {
+                return Err(ServeError::Unauthenticated("a bearer token is required").grpc_status());
+            }
+            Ok(request)
+        })
     }
 
     /// Runs `work` in a span with a request id, after the bearer check; logs
@@ -57,9 +75,8 @@ impl Service {
         let id = super::request_id(metadata.get("x-request-id").and_then(|v| v.to_str().ok()));
         let span =
             tracing::info_span!("request", request_id = %id, protocol = "grpc", route = route);
-        let auth = &self.shared.auth;
-        let authorization = metadata.get("authorization").and_then(|v| v.to_str().ok());
         let departure = super::Departure {
+            armed: true,
             shared: &self.shared,
             protocol: "grpc",
             route: route.into(),
@@ -67,11 +84,7 @@ impl Service {
             started,
             span: span.clone(),
         };
-        let result = if auth.required() && !auth.bearer(authorization) {
-            Err(ServeError::Unauthenticated("a bearer token is required"))
-        } else {
-            work.instrument(span.clone()).await
-        };
+        let result = work.instrument(span.clone()).await;
         departure.answered();
         let took = started.elapsed();
         let (status, code) = match &result {
@@ -85,11 +98,23 @@ impl Service {
         span.in_scope(|| {
             tracing::info!(status = %status, duration_ms = took.as_secs_f64() * 1e3, code, "answered")
         });
-        let mut response = result.map(Response::new).map_err(|e| e.grpc_status())?;
-        if let Ok(value) = id.parse() {
-            response.metadata_mut().insert("x-request-id", value);
+        let id: Option<tonic::metadata::MetadataValue<_>> = id.parse().ok();
+        match result {
+            Ok(message) => {
+                let mut response = Response::new(message);
+                if let Some(id) = id {
+                    response.metadata_mut().insert("x-request-id", id);
+                }
+                Ok(response)
+            }
+            Err(e) => {
+                let mut status = e.grpc_status();
+                if let Some(id) = id {
+                    status.metadata_mut().insert("x-request-id", id);
+                }
+                Err(status)
+            }
         }
-        Ok(response)
     }
 
     /// Compresses `data` with `options` by the request's deadline.
@@ -261,8 +286,16 @@ pub(crate) fn oversized_as_limit<B>(
     response
 }
 
-/// The client's deadline, from the `grpc-timeout` header (`100m`, `5S`, ...).
+/// The client's deadline, from the `grpc-timeout` header (`100m`, `5S`, ...),
+/// less a tenth: tonic cancels the call at the client's deadline itself
+/// (answering CANCELLED), so the server's own deadline must come first to
+/// answer DEADLINE_EXCEEDED with its code.
 fn client_deadline(metadata: &tonic::metadata::MetadataMap) -> Option<Duration> {
+    grpc_timeout(metadata).map(|t| t - t / 10)
+}
+
+/// The `grpc-timeout` header's duration.
+fn grpc_timeout(metadata: &tonic::metadata::MetadataMap) -> Option<Duration> {
     let text = metadata.get("grpc-timeout")?.to_str().ok()?;
     let (digits, unit) = text.split_at(text.len().checked_sub(1)?);
     let n: u64 = digits.parse().ok()?;

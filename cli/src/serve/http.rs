@@ -9,8 +9,9 @@
 //! | `GET /metrics` | Prometheus text |
 //!
 //! The query parameters are the engine's options. With `format=auto` and no
-//! `formats`, the candidates come from `Accept` (JPEG always; WebP and AVIF
-//! when named; a wildcard names neither) and the answer says `Vary: Accept`.
+//! `formats`, the candidates come from `Accept` when the request has one (JPEG
+//! always; WebP and AVIF when named; a wildcard names neither; without
+//! `Accept`, the engine's default candidates) and the answer says `Vary: Accept`.
 //! The `ETag` is a hash of the input and the options, so a repeated request
 //! with `If-None-Match` is answered 304 without compressing.
 
@@ -61,6 +62,7 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
     );
     let span = tracing::info_span!("request", request_id = %id, protocol = "http", route = %route);
     let departure = super::Departure {
+        armed: true,
         shared: &shared,
         protocol: "http",
         route: route.clone(),
@@ -90,6 +92,12 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }
+    if shared.engine.draining() {
+        // A keep-alive client must not send its next request to a closing server.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     response
 }
 
@@ -102,17 +110,29 @@ async fn compress(
 ) -> Result<Response, ServeError> {
     let query = query.unwrap_or_default();
     authorize(&shared, &headers, "/v1/compress", &query)?;
-    let input = read_body(&shared, body).await?;
+    let deadline = shared.engine.deadline(None);
+    let _intake = shared.engine.intake()?;
+    let input = read_body(&shared, &headers, body, deadline).await?;
     let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .filter(|(key, _)| key != "sig" && key != "expires")
         .collect();
-    let auto = pairs.iter().any(|(k, v)| k == "format" && v == "auto");
+    // The engine reads keys case-sensitively and values case-insensitively;
+    // the last of a repeated key wins.
+    let auto = pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "format")
+        .is_some_and(|(_, v)| v.eq_ignore_ascii_case("auto"));
     if auto && !pairs.iter().any(|(k, _)| k == "formats") {
         if let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) {
             pairs.push(("formats".into(), accepted_formats(accept)));
         }
     }
+    // Validated before anything is answered, 304 included.
+    let options = shared
+        .engine
+        .options(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let etag = entity_tag(&input, &pairs);
     let mut answer_headers = HeaderMap::new();
     answer_headers.insert(header::ETAG, etag.clone());
@@ -129,14 +149,8 @@ async fn compress(
     if matches_etag {
         return Ok((StatusCode::NOT_MODIFIED, answer_headers).into_response());
     }
-    let options = shared
-        .engine
-        .options(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let input_len = input.len();
-    let done = shared
-        .engine
-        .compress(input, options, shared.engine.deadline(None))
-        .await?;
+    let done = shared.engine.compress(input, options, deadline).await?;
     let out = &done.output;
     let t = &out.timings;
     let mut put = |name: &'static str, value: String| {
@@ -190,7 +204,9 @@ async fn probe(
         "/v1/probe",
         query.as_deref().unwrap_or_default(),
     )?;
-    let input = read_body(&shared, body).await?;
+    let deadline = shared.engine.deadline(None);
+    let _intake = shared.engine.intake()?;
+    let input = read_body(&shared, &headers, body, deadline).await?;
     let info = shared.engine.probe(&input)?;
     Ok(Json(info_json(&info)).into_response())
 }
@@ -237,12 +253,37 @@ fn authorize(
         .map_err(ServeError::Unauthenticated)
 }
 
-/// The whole body, refused past the size limit.
-async fn read_body(shared: &Shared, body: Body) -> Result<Bytes, ServeError> {
+/// The whole body by `deadline`; refused at once when its declared length is
+/// over the limit, and when it turns out to be.
+async fn read_body(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: Body,
+    deadline: std::time::Instant,
+) -> Result<Bytes, ServeError> {
     let limit = shared.engine.settings.max_request_bytes;
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ServeError::TooLarge { limit })
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ServeError::TooLarge { limit });
+    }
+    let read = tokio::time::timeout_at(deadline.into(), axum::body::to_bytes(body, limit));
+    match read.await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => {
+            let cause = e.into_inner();
+            if cause.is::<http_body_util::LengthLimitError>() {
+                Err(ServeError::TooLarge { limit })
+            } else {
+                Err(ServeError::Engine(pixpress::Error::InvalidArgument(
+                    format!("the request body could not be read: {cause}"),
+                )))
+            }
+        }
+        Err(_) => Err(ServeError::DeadlineExceeded),
+    }
 }
 
 /// The `formats` an `Accept` header allows: JPEG always, WebP and AVIF when
@@ -270,8 +311,11 @@ fn accepted_formats(accept: &str) -> String {
 
 /// A strong entity tag from the input and the options (after negotiation).
 fn entity_tag(input: &[u8], pairs: &[(String, String)]) -> HeaderValue {
-    let mut sorted: Vec<_> = pairs.iter().collect();
-    sorted.sort();
+    // As the engine reads them: the last of a repeated key wins.
+    let sorted: std::collections::BTreeMap<&str, &str> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let mut hasher = blake3::Hasher::new();
     hasher.update(pixpress::VERSION.as_bytes());
     for (key, value) in sorted {

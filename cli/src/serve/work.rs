@@ -22,6 +22,7 @@ pub(crate) struct Engine {
     /// Request counters and latencies.
     pub(crate) metrics: Metrics,
     workers: Arc<Semaphore>,
+    intake: Arc<Semaphore>,
     queued: AtomicUsize,
     in_flight: AtomicUsize,
     draining: AtomicBool,
@@ -43,6 +44,7 @@ impl Engine {
         }
         Engine {
             workers: Arc::new(Semaphore::new(settings.workers)),
+            intake: Arc::new(Semaphore::new(settings.workers + settings.queue)),
             settings,
             metrics: Metrics::default(),
             queued: AtomicUsize::new(0),
@@ -62,6 +64,19 @@ impl Engine {
         Ok(options)
     }
 
+    /// A place for one HTTP request from its arrival to its answer, before its
+    /// body is read: at most one per worker and queue place, so bodies held in
+    /// memory stay within `(workers + queue) * max_request_bytes`. Refused
+    /// (503) when every place is taken.
+    pub(crate) fn intake(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ServeError> {
+        Arc::clone(&self.intake).try_acquire_owned().map_err(|_| {
+            self.metrics.count_refused();
+            ServeError::Overloaded {
+                retry_after: Duration::from_secs(1),
+            }
+        })
+    }
+
     /// Refuses a body over the size limit.
     pub(crate) fn check_size(&self, len: usize) -> Result<(), ServeError> {
         if len > self.settings.max_request_bytes {
@@ -75,7 +90,10 @@ impl Engine {
     /// The deadline of a request arriving now, sooner if the client asked.
     pub(crate) fn deadline(&self, client: Option<Duration>) -> Instant {
         let budget = client.map_or(self.settings.deadline, |c| c.min(self.settings.deadline));
-        Instant::now() + budget
+        let now = Instant::now();
+        // A deadline past what `Instant` holds is no deadline: a day will do.
+        now.checked_add(budget)
+            .unwrap_or_else(|| now + Duration::from_secs(86_400))
     }
 
     /// Compresses `input` once a worker is free, by `deadline`. Dropping the
@@ -155,20 +173,23 @@ impl Engine {
         Ok(pixpress::probe(input)?)
     }
 
+    /// Whether the server is draining.
+    pub(crate) fn draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
     /// Marks the server as draining: not ready from now on.
     pub(crate) fn start_draining(&self) {
         self.draining.store(true, Ordering::SeqCst);
     }
 
-    /// Whether the server should get new requests: not draining, a worker
-    /// free or room in the queue, and the memory budget (if any) not used to the full.
+    /// Whether the server should get new requests: not draining, and the
+    /// memory budget (if any) not used to the full. A full queue does not
+    /// count: under load every replica's queue fills, and readiness flapping
+    /// would only move the load around.
     pub(crate) fn ready(&self) -> Result<(), &'static str> {
         if self.draining.load(Ordering::SeqCst) {
             return Err("draining");
-        }
-        let busy = self.workers.available_permits() == 0;
-        if busy && self.queued.load(Ordering::SeqCst) >= self.settings.queue {
-            return Err("every worker busy and the queue full");
         }
         if let (Some(budget), admitted, _, _) = pixpress::memory_budget() {
             if admitted >= budget {

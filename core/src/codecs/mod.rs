@@ -151,6 +151,7 @@ pub(crate) fn encode(
     metadata: &Metadata,
     params: &EncodeParams,
 ) -> Result<Vec<u8>> {
+    check_output_size(format, image.width, image.height)?;
     if let Some(pixels) = image
         .pixels_ref()
         .filter(|p| reads_in_place(format, p.layout()))
@@ -214,6 +215,7 @@ pub(crate) fn encode_in_place(
     metadata: &Metadata,
     params: &EncodeParams,
 ) -> Result<Vec<u8>> {
+    check_output_size(format, pixels.width(), pixels.height())?;
     match format {
         Format::Jpeg => jpeg::encode(pixels, metadata, params),
         Format::WebP => webp::encode(pixels, metadata, params),
@@ -221,6 +223,24 @@ pub(crate) fn encode_in_place(
             "{format} cannot read pixels in place"
         ))),
     }
+}
+
+/// Refuses an output larger than `format` can hold on a side (JPEG 65500,
+/// WebP 16383), before the encoder fails on it with its own message: the
+/// caller asked for something the format cannot store, not a codec fault.
+pub(crate) fn check_output_size(format: Format, width: u32, height: u32) -> Result<()> {
+    let most = match format {
+        Format::Jpeg => 65_500,
+        Format::WebP => 16_383,
+        _ => return Ok(()),
+    };
+    if width > most || height > most {
+        return Err(Error::InvalidArgument(format!(
+            "the output would be {width}x{height} pixels; {format} holds at most {most} a side \
+             (resize it, or choose another format)"
+        )));
+    }
+    Ok(())
 }
 
 /// Whether this build can encode `format`.
