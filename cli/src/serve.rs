@@ -98,6 +98,8 @@ async fn serve(settings: Settings) -> Result<ExitCode, Error> {
         let router = tonic::transport::Server::builder()
             // Per connection: a caller cannot open more calls than places.
             .max_concurrent_streams(Some(streams))
+            // A backstop: no call outlives the deadline, whatever it waits on.
+            .timeout(settings.deadline)
             .layer(tower::util::MapResponseLayer::new(grpc::oversized_as_limit))
             .add_service(health_service)
             .add_service(reflection)

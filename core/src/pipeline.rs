@@ -139,6 +139,7 @@ fn compress_by_route(
     progress.enter(Stage::Decode)?;
     let in_format = sniff(input)?;
     crate::failpoint::hit("panic.decode");
+    crate::failpoint::hit("sleep.decode");
     let candidates = candidate_formats(options, in_format)?;
     let out_format = candidates[0];
     let served = match Needs::of(options, in_format, out_format, strips.is_some()).route() {

@@ -25,6 +25,10 @@ pub(crate) mod pb {
 pub(crate) const DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/pixpress_descriptor.bin"));
 
+/// When a call arrived, noted by the interceptor before its message is read.
+#[derive(Clone, Copy)]
+struct Arrival(Instant);
+
 /// The service, holding the shared engine.
 pub(crate) struct Service {
     shared: Arc<Shared>,
@@ -48,13 +52,20 @@ impl Service {
         let server = pb::pixpress_server::PixpressServer::new(Service { shared })
             .max_decoding_message_size(limit)
             .max_encoding_message_size(usize::MAX);
-        InterceptedService::new(server, move |request: Request<()>| {
+        InterceptedService::new(server, move |mut request: Request<()>| {
+            request.extensions_mut().insert(Arrival(Instant::now()));
             let authorization = request
                 .metadata()
                 .get("authorization")
                 .and_then(|v| v.to_str().ok());
             if auth.auth.required() && !auth.auth.bearer(authorization) {
-                return Err(ServeError::Unauthenticated("a bearer token is required").grpc_status());
+                // Refused before the method is known: counted under one route.
+                let e = ServeError::Unauthenticated("a bearer token is required");
+                auth.engine
+                    .metrics
+                    .observe("grpc", "(any)", "Unauthenticated", Duration::ZERO);
+                tracing::info!(protocol = "grpc", code = e.code(), "refused");
+                return Err(e.grpc_status());
             }
             Ok(request)
         })
@@ -117,19 +128,29 @@ impl Service {
         }
     }
 
-    /// Compresses `data` with `options` by the request's deadline.
+    /// The request's deadline, counted from its arrival (noted by the
+    /// interceptor, before its message was read).
+    fn deadline<T>(&self, request: &Request<T>) -> Instant {
+        let arrival = request
+            .extensions()
+            .get::<Arrival>()
+            .map_or_else(Instant::now, |a| a.0);
+        self.shared
+            .engine
+            .deadline(arrival, client_deadline(request.metadata()))
+    }
+
+    /// Compresses `data` with `options` by `deadline`.
     async fn compress_bytes(
         &self,
         data: Bytes,
         options: &std::collections::HashMap<String, String>,
-        client_deadline: Option<Duration>,
+        deadline: Instant,
     ) -> Result<pb::CompressResponse, ServeError> {
         let engine = &self.shared.engine;
         let options = engine.options(options.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
         let input_bytes = data.len() as u64;
-        let done = engine
-            .compress(data, options, engine.deadline(client_deadline))
-            .await?;
+        let done = engine.compress(data, options, deadline).await?;
         Ok(compress_response(done, input_bytes))
     }
 }
@@ -140,7 +161,7 @@ impl pb::pixpress_server::Pixpress for Service {
         &self,
         request: Request<pb::CompressRequest>,
     ) -> Result<Response<pb::CompressResponse>, Status> {
-        let deadline = client_deadline(request.metadata());
+        let deadline = self.deadline(&request);
         let (metadata, _, message) = request.into_parts();
         self.observed("Compress", &metadata, async {
             self.compress_bytes(message.data, &message.options, deadline)
@@ -153,24 +174,28 @@ impl pb::pixpress_server::Pixpress for Service {
         &self,
         request: Request<Streaming<pb::CompressRequest>>,
     ) -> Result<Response<pb::CompressResponse>, Status> {
-        let deadline = client_deadline(request.metadata());
+        let deadline = self.deadline(&request);
         let (metadata, _, mut stream) = request.into_parts();
         self.observed("CompressStream", &metadata, async {
             let engine = &self.shared.engine;
             let mut options = None;
             let mut data = Vec::new();
-            while let Some(message) = stream.message().await.map_err(|status| {
-                if status.code() == tonic::Code::OutOfRange {
-                    // One message over tonic's limit (see `oversized_as_limit`).
-                    return ServeError::TooLarge {
-                        limit: engine.settings.max_request_bytes,
-                    };
-                }
-                ServeError::Engine(pixpress::Error::InvalidArgument(format!(
-                    "the request stream broke: {}",
-                    status.message()
-                )))
-            })? {
+            while let Some(message) = tokio::time::timeout_at(deadline.into(), stream.message())
+                .await
+                .map_err(|_| ServeError::DeadlineExceeded)?
+                .map_err(|status| {
+                    if status.code() == tonic::Code::OutOfRange {
+                        // One message over tonic's limit (see `oversized_as_limit`).
+                        return ServeError::TooLarge {
+                            limit: engine.settings.max_request_bytes,
+                        };
+                    }
+                    ServeError::Engine(pixpress::Error::InvalidArgument(format!(
+                        "the request stream broke: {}",
+                        status.message()
+                    )))
+                })?
+            {
                 options.get_or_insert(message.options);
                 engine.check_size(data.len() + message.data.len())?;
                 data.extend_from_slice(&message.data);
@@ -308,4 +333,25 @@ fn grpc_timeout(metadata: &tonic::metadata::MetadataMap) -> Option<Duration> {
         "n" => Duration::from_nanos(n),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timeout(text: &str) -> Option<Duration> {
+        let mut metadata = tonic::metadata::MetadataMap::new();
+        metadata.insert("grpc-timeout", text.parse().unwrap());
+        client_deadline(&metadata)
+    }
+
+    #[test]
+    fn the_servers_deadline_comes_a_tenth_before_the_clients() {
+        assert_eq!(timeout("1S"), Some(Duration::from_millis(900)));
+        assert_eq!(timeout("100m"), Some(Duration::from_millis(90)));
+        assert_eq!(timeout("2M"), Some(Duration::from_secs(108)));
+        assert_eq!(timeout("7"), None);
+        assert_eq!(timeout("xS"), None);
+        assert_eq!(client_deadline(&tonic::metadata::MetadataMap::new()), None);
+    }
 }

@@ -5,7 +5,7 @@
 //! | `POST /v1/compress?format=webp&quality=80&resize=800x` | the image as the body; the output as the response body, the report in headers |
 //! | `POST /v1/probe` | the image as the body; its header facts as JSON |
 //! | `GET /v1/capabilities` | what this build decodes and encodes, as JSON |
-//! | `GET /healthz`, `GET /readyz` | alive; ready for new work (not while draining, full or over the memory budget) |
+//! | `GET /healthz`, `GET /readyz` | alive; ready for new work (not while draining or with the memory budget in use to the full) |
 //! | `GET /metrics` | Prometheus text |
 //!
 //! The query parameters are the engine's options. With `format=auto` and no
@@ -110,9 +110,10 @@ async fn compress(
 ) -> Result<Response, ServeError> {
     let query = query.unwrap_or_default();
     authorize(&shared, &headers, "/v1/compress", &query)?;
-    let deadline = shared.engine.deadline(None);
+    let deadline = shared.engine.deadline(Instant::now(), None);
+    check_declared_length(&shared, &headers)?;
     let _intake = shared.engine.intake()?;
-    let input = read_body(&shared, &headers, body, deadline).await?;
+    let input = read_body(&shared, body, deadline).await?;
     let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .filter(|(key, _)| key != "sig" && key != "expires")
@@ -133,7 +134,7 @@ async fn compress(
     let options = shared
         .engine
         .options(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
-    let etag = entity_tag(&input, &pairs);
+    let etag = entity_tag(&input, &options);
     let mut answer_headers = HeaderMap::new();
     answer_headers.insert(header::ETAG, etag.clone());
     if auto {
@@ -204,9 +205,10 @@ async fn probe(
         "/v1/probe",
         query.as_deref().unwrap_or_default(),
     )?;
-    let deadline = shared.engine.deadline(None);
+    let deadline = shared.engine.deadline(Instant::now(), None);
+    check_declared_length(&shared, &headers)?;
     let _intake = shared.engine.intake()?;
-    let input = read_body(&shared, &headers, body, deadline).await?;
+    let input = read_body(&shared, body, deadline).await?;
     let info = shared.engine.probe(&input)?;
     Ok(Json(info_json(&info)).into_response())
 }
@@ -253,14 +255,9 @@ fn authorize(
         .map_err(ServeError::Unauthenticated)
 }
 
-/// The whole body by `deadline`; refused at once when its declared length is
-/// over the limit, and when it turns out to be.
-async fn read_body(
-    shared: &Shared,
-    headers: &HeaderMap,
-    body: Body,
-    deadline: std::time::Instant,
-) -> Result<Bytes, ServeError> {
+/// Refuses a body whose declared length is over the limit, before any of it
+/// is read (and before it waits for a place).
+fn check_declared_length(shared: &Shared, headers: &HeaderMap) -> Result<(), ServeError> {
     let limit = shared.engine.settings.max_request_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -269,6 +266,12 @@ async fn read_body(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ServeError::TooLarge { limit });
     }
+    Ok(())
+}
+
+/// The whole body by `deadline`, refused when it turns out to be over the limit.
+async fn read_body(shared: &Shared, body: Body, deadline: Instant) -> Result<Bytes, ServeError> {
+    let limit = shared.engine.settings.max_request_bytes;
     let read = tokio::time::timeout_at(deadline.into(), axum::body::to_bytes(body, limit));
     match read.await {
         Ok(Ok(bytes)) => Ok(bytes),
@@ -309,21 +312,16 @@ fn accepted_formats(accept: &str) -> String {
     formats.join(",")
 }
 
-/// A strong entity tag from the input and the options (after negotiation).
-fn entity_tag(input: &[u8], pairs: &[(String, String)]) -> HeaderValue {
-    // As the engine reads them: the last of a repeated key wins.
-    let sorted: std::collections::BTreeMap<&str, &str> = pairs
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+/// A strong entity tag from the input and the options as the engine parsed
+/// them (after negotiation and the server's caps), so spellings that mean the
+/// same (repeated keys, aliases such as `effort` and `webp_method`) share a
+/// tag and outputs that differ never do.
+fn entity_tag(input: &[u8], options: &pixpress::Options) -> HeaderValue {
     let mut hasher = blake3::Hasher::new();
     hasher.update(pixpress::VERSION.as_bytes());
-    for (key, value) in sorted {
-        hasher.update(&(key.len() as u64).to_le_bytes());
-        hasher.update(key.as_bytes());
-        hasher.update(&(value.len() as u64).to_le_bytes());
-        hasher.update(value.as_bytes());
-    }
+    let parsed = format!("{options:?}");
+    hasher.update(&(parsed.len() as u64).to_le_bytes());
+    hasher.update(parsed.as_bytes());
     hasher.update(input);
     let hex = hasher.finalize().to_hex();
     HeaderValue::from_str(&format!("\"{}\"", &hex[..32])).expect("hex is a valid header value")

@@ -44,7 +44,12 @@ impl Engine {
         }
         Engine {
             workers: Arc::new(Semaphore::new(settings.workers)),
-            intake: Arc::new(Semaphore::new(settings.workers + settings.queue)),
+            intake: Arc::new(Semaphore::new(
+                settings
+                    .workers
+                    .saturating_add(settings.queue)
+                    .min(Semaphore::MAX_PERMITS),
+            )),
             settings,
             metrics: Metrics::default(),
             queued: AtomicUsize::new(0),
@@ -64,10 +69,11 @@ impl Engine {
         Ok(options)
     }
 
-    /// A place for one HTTP request from its arrival to its answer, before its
-    /// body is read: at most one per worker and queue place, so bodies held in
-    /// memory stay within `(workers + queue) * max_request_bytes`. Refused
-    /// (503) when every place is taken.
+    /// A place for one HTTP request from its arrival to its answer, taken
+    /// before its body is read: at most one per worker and queue place, so
+    /// the HTTP bodies being read or waiting stay within `(workers + queue) *
+    /// max_request_bytes` (gRPC messages are bounded per connection by its
+    /// stream limit instead). Refused (503) when every place is taken.
     pub(crate) fn intake(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ServeError> {
         Arc::clone(&self.intake).try_acquire_owned().map_err(|_| {
             self.metrics.count_refused();
@@ -87,10 +93,10 @@ impl Engine {
         Ok(())
     }
 
-    /// The deadline of a request arriving now, sooner if the client asked.
-    pub(crate) fn deadline(&self, client: Option<Duration>) -> Instant {
+    /// The deadline of a request that arrived at `arrival`, sooner if the client asked.
+    pub(crate) fn deadline(&self, arrival: Instant, client: Option<Duration>) -> Instant {
         let budget = client.map_or(self.settings.deadline, |c| c.min(self.settings.deadline));
-        let now = Instant::now();
+        let now = arrival;
         // A deadline past what `Instant` holds is no deadline: a day will do.
         now.checked_add(budget)
             .unwrap_or_else(|| now + Duration::from_secs(86_400))

@@ -84,6 +84,29 @@ pub(crate) fn encode(image: &Image, metadata: &Metadata, params: &EncodeParams) 
     )
 }
 
+extern "C" {
+    /// libaom's version as `0xMMmmpp` (linked for libheif's AV1 encoder).
+    fn aom_codec_version() -> std::ffi::c_int;
+}
+
+/// Refuses an AVIF the linked aom cannot encode: aom 3.6.0 (Debian 12's)
+/// corrupts large images, so libheif refuses past 16384x8704 or 8192x4352
+/// pixels in all (libheif's encoder_aom.cc); fixed in 3.6.1.
+pub(crate) fn check_output_size(width: u32, height: u32) -> Result<()> {
+    // SAFETY: `aom_codec_version` takes nothing and returns a constant.
+    let version = unsafe { aom_codec_version() };
+    let (w, h) = (u64::from(width), u64::from(height));
+    if version == 0x03_06_00 && !(w <= 16_384 && h <= 8_704 && w * h <= 8_192 * 4_352) {
+        return Err(Error::InvalidArgument(format!(
+            "the output would be {width}x{height} pixels; the AV1 encoder in this build \
+             (aom 3.6.0) cannot encode more than 16384x8704 or {} pixels (fixed in aom 3.6.1): \
+             resize it, or choose another format",
+            8_192 * 4_352
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod speed_tests {
     use super::*;

@@ -226,9 +226,13 @@ pub(crate) fn encode_in_place(
 }
 
 /// Refuses an output larger than `format` can hold on a side (JPEG 65500,
-/// WebP 16383), before the encoder fails on it with its own message: the
-/// caller asked for something the format cannot store, not a codec fault.
+/// WebP 16383; AVIF: what the linked encoder can make), before the encoder
+/// fails on it with its own message: the caller asked for something the
+/// format cannot store, not a codec fault.
 pub(crate) fn check_output_size(format: Format, width: u32, height: u32) -> Result<()> {
+    if format == Format::Avif {
+        return avif::check_output_size(width, height);
+    }
     let most = match format {
         Format::Jpeg => 65_500,
         Format::WebP => 16_383,

@@ -84,6 +84,16 @@ fn encode_auto(
     let mut last_error = None;
     for &format in candidates {
         let prepared = prepare(image.clone(), format, &options);
+        // A format that cannot hold the size (WebP past 16383 a side) is
+        // passed over, with the reason among the candidates, not the end.
+        if let Err(e) = codecs::check_output_size(format, prepared.width, prepared.height) {
+            tried.push(Candidate {
+                format,
+                result: Err(e.to_string()),
+            });
+            last_error = Some(e);
+            continue;
+        }
         let (metadata, mut metadata_report) = output_metadata(
             origin.metadata,
             &options,

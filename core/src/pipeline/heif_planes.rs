@@ -43,6 +43,7 @@ pub(super) fn compress_ycbcr(
     progress.enter(Stage::Encode)?;
     let planes = decoded.planes();
     let (width, height) = (planes.width, planes.height);
+    crate::codecs::check_output_size(Format::Jpeg, width, height)?;
     let (metadata, report) = output_metadata(
         &decoded.metadata,
         options,

@@ -48,6 +48,7 @@ pub(super) fn compress_streaming(
         let (w, h) = header.source.size;
         let pixels = u64::from(w) * u64::from(h);
         let output = header_plan.map_or((w, h), |(plan, _)| plan.output);
+        crate::codecs::check_output_size(Format::Jpeg, output.0, output.1)?;
         let output_pixels = u64::from(output.0) * u64::from(output.1);
         let resized = header_plan.is_some();
         let mode = if !resized && pixels >= STREAM_MIN_PIXELS {

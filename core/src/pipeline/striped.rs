@@ -21,6 +21,7 @@ pub(super) fn encode_output(
     metadata: &Metadata,
     options: &Options,
 ) -> Result<(Vec<u8>, Option<SearchReport>)> {
+    crate::codecs::check_output_size(out_format, image.width, image.height)?;
     let striped = strips.filter(|s| {
         out_format == Format::Jpeg && options.target.is_none() && s.wants(image.width, image.height)
     });

@@ -105,6 +105,10 @@ fn classify(failure: LibjpegFailure) -> Error {
     let detail = format!("libjpeg: {}", failure.message);
     if [JWRN_JPEG_EOF, JERR_INPUT_EOF, JERR_INPUT_EMPTY].contains(&code) {
         Error::truncated(Format::Jpeg, detail)
+    } else if code == JERR_IMAGE_TOO_BIG {
+        // Past 65500 a side: the size asked for, not a fault in any input
+        // (`codecs::check_output_size` refuses it first on most paths).
+        Error::InvalidArgument(detail)
     } else {
         Error::corrupt(Format::Jpeg, detail)
     }
