@@ -405,3 +405,15 @@ def test_config_file_then_environment_then_flags(tmp_path):
     bad.write_text("wrokers = 2\n")
     out = subprocess.run([str(BIN), "serve", "--config", str(bad)], capture_output=True, text=True, timeout=30)
     assert out.returncode == 2 and "wrokers" in out.stderr
+
+
+def test_effort_is_capped_by_the_server():
+    s = Server("--max-effort", "2")
+    try:
+        url = s.http + "/v1/compress?format=webp&resize=400x&effort="
+        capped, at_cap, below = (curl(url + e, data=PHOTO) for e in ("10", "2", "1"))
+        assert capped[0] == at_cap[0] == below[0] == 200
+        assert capped[2] == at_cap[2] and capped[1]["etag"] == at_cap[1]["etag"], "effort 10 is served as 2"
+        assert below[1]["etag"] != at_cap[1]["etag"], "a request may ask for less"
+    finally:
+        s.stop()

@@ -30,6 +30,11 @@ pub(crate) struct ServeArgs {
     /// [default: the engine's, 268 million].
     #[arg(long, env = "PIXPRESS_MAX_PIXELS")]
     max_pixels: Option<u64>,
+    /// Highest `effort` a request may ask for (0-10); higher asks get this
+    /// one. The engine's per-format default applies when a request names none
+    /// [default: 10, no cap].
+    #[arg(long, env = "PIXPRESS_MAX_EFFORT")]
+    max_effort: Option<u8>,
     /// Seconds a request may take, queueing included; the work is cancelled
     /// when they pass [default: 30].
     #[arg(long, env = "PIXPRESS_DEADLINE")]
@@ -101,6 +106,8 @@ pub(crate) struct Settings {
     pub(crate) max_request_bytes: usize,
     /// Largest `width * height` decoded.
     pub(crate) max_pixels: u64,
+    /// Highest `effort` a request gets.
+    pub(crate) max_effort: u8,
     /// Time a request may take.
     pub(crate) deadline: Duration,
     /// Compressions at once.
@@ -173,6 +180,12 @@ impl Settings {
                 .max_pixels
                 .or(file.max_pixels)
                 .unwrap_or(pixpress::Options::default().max_pixels),
+            max_effort: match args.max_effort.or(file.max_effort) {
+                Some(e) if e > 10 => {
+                    return Err(option_error("max_effort", format!("`{e}` is not 0-10")))
+                }
+                e => e.unwrap_or(10),
+            },
             deadline: seconds("deadline", args.deadline.or(file.deadline), 30.0)?,
             workers,
             queue: args.queue.or(file.queue).unwrap_or(4 * workers),

@@ -58,14 +58,17 @@ impl Engine {
         }
     }
 
-    /// The engine's options from `pairs`, with the server's pixel limit: a
-    /// request may lower `max_pixels`, never raise it.
+    /// The engine's options from `pairs`, with the server's caps: a request
+    /// may lower `max_pixels`, never raise it, and an `effort` above
+    /// `max_effort` gets `max_effort` (an encode stage is not cancelled once
+    /// started, so effort is what bounds a worker's time past the deadline).
     pub(crate) fn options<'a>(
         &self,
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Options, ServeError> {
         let mut options = Options::from_pairs(pairs)?;
         options.max_pixels = options.max_pixels.min(self.settings.max_pixels);
+        options.effort = options.effort.map(|e| e.min(self.settings.max_effort));
         Ok(options)
     }
 
