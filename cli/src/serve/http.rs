@@ -109,11 +109,8 @@ async fn compress(
     body: Body,
 ) -> Result<Response, ServeError> {
     let query = query.unwrap_or_default();
-    authorize(&shared, &headers, "/v1/compress", &query)?;
-    let deadline = shared.engine.deadline(Instant::now(), None);
-    check_declared_length(&shared, &headers)?;
-    let _intake = shared.engine.intake()?;
-    let input = read_body(&shared, body, deadline).await?;
+    let (input, deadline, _place) =
+        receive(&shared, &headers, "/v1/compress", &query, body).await?;
     let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .filter(|(key, _)| key != "sig" && key != "expires")
@@ -199,16 +196,8 @@ async fn probe(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ServeError> {
-    authorize(
-        &shared,
-        &headers,
-        "/v1/probe",
-        query.as_deref().unwrap_or_default(),
-    )?;
-    let deadline = shared.engine.deadline(Instant::now(), None);
-    check_declared_length(&shared, &headers)?;
-    let _intake = shared.engine.intake()?;
-    let input = read_body(&shared, body, deadline).await?;
+    let query = query.unwrap_or_default();
+    let (input, _, _place) = receive(&shared, &headers, "/v1/probe", &query, body).await?;
     let info = shared.engine.probe(&input)?;
     Ok(Json(info_json(&info)).into_response())
 }
@@ -239,20 +228,32 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
-/// Refuses a request without an accepted token or signature.
-fn authorize(
+/// What every POST route does before its own work: refuses a request
+/// without an accepted token or signature, or whose declared length is over
+/// the limit; takes one of the places (see [`Engine::intake`]); reads the
+/// body by the request's deadline. Returns the body, the deadline and the
+/// place, held until the answer.
+///
+/// [`Engine::intake`]: super::work::Engine::intake
+async fn receive(
     shared: &Shared,
     headers: &HeaderMap,
     path: &str,
     query: &str,
-) -> Result<(), ServeError> {
+    body: Body,
+) -> Result<(Bytes, Instant, tokio::sync::OwnedSemaphorePermit), ServeError> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     shared
         .auth
         .http(authorization, "POST", path, query)
-        .map_err(ServeError::Unauthenticated)
+        .map_err(ServeError::Unauthenticated)?;
+    let deadline = shared.engine.deadline(Instant::now(), None);
+    check_declared_length(shared, headers)?;
+    let place = shared.engine.intake()?;
+    let input = read_body(shared, body, deadline).await?;
+    Ok((input, deadline, place))
 }
 
 /// Refuses a body whose declared length is over the limit, before any of it
