@@ -29,5 +29,10 @@ python3 -c "import ray.data, pyarrow" 2>/dev/null || python3 -m pip install -q "
 python3 -c "import grpc, grpc_tools, grpc_health, grpc_reflection, kubernetes_validate" 2>/dev/null ||
     python3 -m pip install -q grpcio grpcio-tools grpcio-health-checking grpcio-reflection kubernetes-validate
 command -v maturin >/dev/null || python3 -m pip install -q "maturin>=1.7,<2"
+# sharp, the judge of the Node face's sharp-style operations (and the peer of
+# the benchmarks), pinned by bindings/node/bench/package-lock.json.
+repo_root="$(cd "$(dirname "$0")/.." && pwd)"
+[ -d "$repo_root/bindings/node/bench/node_modules/sharp" ] ||
+    npm ci --prefix "$repo_root/bindings/node/bench" --no-audit --no-fund --loglevel=error
 
 rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy rustfmt

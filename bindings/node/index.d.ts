@@ -16,13 +16,26 @@ export type OptionValue = string | number | boolean | null | undefined
 /** The core's options (`format`, `quality`, `lossless`, `progressive`, `subsampling`, `effort`,
  * `resize`, `fit`, `enlarge`, `background`, `orientation`, `max_pixels`, `metadata`, ...), plus `signal`. */
 export interface Options {
-  [key: string]: OptionValue | string[] | [number | null, number | null] | { width?: number | null; height?: number | null } | AbortSignal | Interceptor
+  [key: string]: OptionValue | string[] | number[] | [number | null, number | null] | { width?: number | null; height?: number | null } | AbortSignal | Interceptor
   /** `'auto'` keeps the smallest of `formats` that meets `target` (`'ssimulacra2=80'` when none is given). */
   format?: 'jpeg' | 'png' | 'webp' | 'avif' | 'heic' | 'same' | 'auto'
   /** What `format: 'auto'` and `analyze` choose from (default `'jpeg,webp,avif'`). */
   formats?: string | Array<'jpeg' | 'png' | 'webp' | 'avif' | 'heic'>
   quality?: number
   resize?: string | [number | null, number | null] | { width?: number | null; height?: number | null }
+  /** `'inside'` (default), `'contain'` (inside, letterboxed onto `background`), `'cover'` or `'exact'`. */
+  fit?: 'inside' | 'contain' | 'cover' | 'exact' | 'fill'
+  /** `[left, top, width, height]` or `'left,top,width,height'` of the upright image, within it. */
+  crop?: string | [number, number, number, number]
+  /** Degrees clockwise; right angles exact, others onto `background` on a grown canvas. */
+  rotate?: number
+  /** Mirror top to bottom / left to right (before `rotate`). */
+  flip?: boolean
+  flop?: boolean
+  /** Composite alpha onto `background` and drop it. */
+  flatten?: boolean
+  /** `true` or `'luminance'` (linear light, as sharp), `'luma'` (Rec. 601, as Pillow's `convert('L')`). */
+  grayscale?: boolean | 'luminance' | 'luma'
   /** A policy: `'keep'`, `'web'` or `'strip'`, then `+NAME`/`-NAME` rules (`'web,-iptc:City'`);
    * `gps=1km` keeps the GPS position rounded to that distance. */
   metadata?: string
@@ -137,11 +150,22 @@ export interface OutputInfo {
   size: number
 }
 
+/** A colour as sharp takes it: `'#rrggbb'`, `'#rrggbbaa'`, `'r,g,b'`, `'white'`, `'black'`, or `{ r, g, b, alpha }` (alpha 0-1). */
+export type Colour = string | { r?: number; g?: number; b?: number; alpha?: number }
+
 /** The sharp-style fluent form. */
 export declare class Pipeline {
   constructor(input: Input | string, options?: Options)
-  resize(width?: number | null, height?: number | null, options?: { fit?: 'inside' | 'contain' | 'cover' | 'fill' | 'outside'; withoutEnlargement?: boolean }): this
-  rotate(): this
+  resize(width?: number | null, height?: number | null, options?: { fit?: 'inside' | 'contain' | 'cover' | 'fill' | 'outside'; background?: Colour; withoutEnlargement?: boolean }): this
+  /** The region (before resize and rotate, within the image), as sharp's `extract`. */
+  extract(region: { left: number; top: number; width: number; height: number }): this
+  /** Without an angle: EXIF orientation (always applied). With one: degrees clockwise onto `background`. */
+  rotate(angle?: number, options?: { background?: Colour }): this
+  flip(flip?: boolean): this
+  flop(flop?: boolean): this
+  flatten(options?: { background?: Colour }): this
+  greyscale(greyscale?: boolean): this
+  grayscale(grayscale?: boolean): this
   keepMetadata(): this
   withMetadata(): this
   jpeg(options?: { quality?: number; progressive?: boolean; chromaSubsampling?: string; optimiseCoding?: boolean; optimizeCoding?: boolean; mozjpeg?: boolean; effort?: number }): this

@@ -135,7 +135,19 @@ function probe(input) {
   return native.probe(asBuffer(input))
 }
 
-const SHARP_FIT = { inside: 'inside', contain: 'inside', cover: 'cover', fill: 'exact', outside: 'cover' }
+const SHARP_FIT = { inside: 'inside', contain: 'contain', cover: 'cover', fill: 'exact', outside: 'cover' }
+
+/** A sharp colour (`'#rrggbb'`, `'white'`, `{ r, g, b, alpha }` with alpha 0-1) as the core's
+ * `background`; sharp's default, black, when none is given. */
+function colourOf(colour) {
+  if (colour === undefined || colour === null) return '#000000'
+  if (typeof colour === 'string') return colour
+  if (typeof colour === 'object') {
+    const alpha = colour.alpha === undefined ? 255 : Math.round(colour.alpha * 255)
+    return [colour.r ?? 0, colour.g ?? 0, colour.b ?? 0, alpha].join(',')
+  }
+  throw codeError('PXP_ERR_INVALID_ARGUMENT', `background must be a colour string or { r, g, b, alpha }, not ${typeof colour}`)
+}
 
 /** The fluent form: `pixpress(input).resize(720, 588).jpeg({ quality: 80 }).toBuffer()`. */
 class Pipeline {
@@ -145,19 +157,69 @@ class Pipeline {
     this.options = { metadata: 'strip', ...options }
   }
 
-  /** Fits inside `width` x `height` (either may be null); `fit` as sharp names them. */
+  /** Resizes to `width` x `height` (either may be null); `fit` as sharp names them (`cover` by
+   * default; `contain` letterboxes onto `background`, black by default). */
   resize(width, height, options = {}) {
     if (width && typeof width === 'object') return this.resize(width.width, width.height, width)
     this.options.resize = [width ?? null, height ?? null]
     this.options.fit = SHARP_FIT[options.fit || 'cover'] || options.fit
+    if (this.options.fit === 'contain') this.options.background = colourOf(options.background)
     if (options.withoutEnlargement === false || options.withoutReduction) this.options.enlarge = true
+    this._resized = true
     return this
   }
 
-  /** Orientation is applied by default; `rotate()` without an angle is accepted for sharp code. */
-  rotate(angle) {
-    if (angle !== undefined) throw codeError('PXP_ERR_INVALID_ARGUMENT', 'rotate(angle) is not supported; orientation is applied automatically')
+  /** The region `{ left, top, width, height }` (sharp's pre-resize `extract`); it must lie within
+   * the image. Call it before `resize` and `rotate`: the core crops first. */
+  extract(region) {
+    if (this._resized || this.options.rotate) {
+      throw codeError('PXP_ERR_INVALID_ARGUMENT', 'extract() after resize() or rotate(angle) is not supported; call extract() first')
+    }
+    const { left, top, width, height } = region || {}
+    this.options.crop = [left, top, width, height]
     return this
+  }
+
+  /** Without an angle, orientation from EXIF (which pixpress always applies); with one, rotated
+   * `angle` degrees clockwise onto `background` (black by default), the canvas grown to hold it. */
+  rotate(angle, options = {}) {
+    if (angle === undefined) return this
+    if (typeof angle !== 'number' || !Number.isFinite(angle)) {
+      throw codeError('PXP_ERR_INVALID_ARGUMENT', `rotate(angle) needs a finite number, not ${angle}`)
+    }
+    this.options.rotate = angle
+    this.options.background = colourOf(options.background)
+    return this
+  }
+
+  /** Mirrors top to bottom (before any rotation, as sharp). */
+  flip(flip = true) {
+    this.options.flip = Boolean(flip)
+    return this
+  }
+
+  /** Mirrors left to right (before any rotation, as sharp). */
+  flop(flop = true) {
+    this.options.flop = Boolean(flop)
+    return this
+  }
+
+  /** Composites alpha onto `background` (black by default) and drops it. */
+  flatten(options = {}) {
+    this.options.flatten = true
+    this.options.background = colourOf(options.background)
+    return this
+  }
+
+  /** Gray by luminance in linear light, as sharp's (the output has one channel). */
+  greyscale(greyscale = true) {
+    this.options.grayscale = Boolean(greyscale)
+    return this
+  }
+
+  /** Alias of greyscale(). */
+  grayscale(grayscale = true) {
+    return this.greyscale(grayscale)
   }
 
   /** Keeps EXIF, XMP, IPTC and ICC (sharp's `keepMetadata()`). */

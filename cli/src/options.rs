@@ -17,7 +17,10 @@ pub(crate) struct OptionArgs {
     /// Resize box WxH (either side may be left out: 800x, x600).
     #[arg(short, long)]
     resize: Option<String>,
-    /// How the resize box is filled: inside, cover or exact.
+    /// How the resize box is filled: inside, contain (letterboxed onto
+    /// `-s background=`), cover or exact. Operations: `-s crop=L,T,W,H`,
+    /// `-s rotate=DEG` (clockwise), `-s flip=true`, `-s flop=true`,
+    /// `-s flatten=true`, `-s grayscale=true`.
     #[arg(long)]
     fit: Option<String>,
     /// Metadata policy: keep, web (no GPS, serial numbers, owner names,

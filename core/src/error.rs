@@ -226,6 +226,28 @@ impl Error {
         }
     }
 
+    /// Refuses `width x height` above `limit` pixels as
+    /// [`Error::LimitExceeded`] naming `what` ("declared image size",
+    /// "resize output size", ...), before anything is allocated.
+    pub(crate) fn check_pixels(
+        what: &'static str,
+        width: u64,
+        height: u64,
+        limit: u64,
+    ) -> Result<()> {
+        let pixels = width.saturating_mul(height);
+        if pixels > limit {
+            return Err(Error::LimitExceeded {
+                what,
+                width,
+                height,
+                pixels,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
     pub(crate) fn option(key: &str, reason: impl Into<String>) -> Self {
         Error::InvalidOption {
             key: key.to_string(),

@@ -40,9 +40,11 @@ mod buffer_pool;
 mod capabilities;
 mod codecs;
 mod color;
+mod edits;
 mod error;
 mod failpoint;
 mod format;
+mod geometry;
 mod info;
 mod io;
 mod metadata;
@@ -69,8 +71,10 @@ pub use codecs::{
     vision_tables, EncodeParams, QuantTables, Subsampling, ANNEX_K_CHROMA, ANNEX_K_LUMA,
     DEFAULT_PPD,
 };
+pub use edits::Edits;
 pub use error::{Error, ErrorKind, Result};
 pub use format::{sniff, Format};
+pub use geometry::{crop, rotate, Canvas, Interpolation, Region, Rotation};
 pub use info::Info;
 pub use io::{restore_record_path, write_atomic, write_output};
 pub use metadata::{
@@ -84,7 +88,7 @@ pub use options::{
 };
 pub use orient::Orientation;
 pub use pipeline::{Candidate, Compressed, DecodedImage};
-pub use pixels::{Image, Layout, PixelsRef, Rgba8, Samples};
+pub use pixels::{Grayscale, Image, Layout, PixelsRef, Rgba8, Samples};
 pub use plan::{render_name, write_planned_output, Plan, PlanSpec, Selection};
 pub use progress::{Progress, Stage, Timings};
 pub use quality::{parse_byte_size, score_images, Metric, SearchReport, Target, TuneParam};

@@ -3,6 +3,7 @@
 //! Python keyword arguments, Node option objects) parses options here.
 
 use crate::codecs::{EncodeParams, QuantTables, Subsampling};
+use crate::edits::{parse_angle, parse_crop, parse_grayscale, Edits};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::metadata::{Interceptor, MetadataPolicy};
@@ -91,12 +92,19 @@ pub struct Options {
     pub effort: Option<u8>,
     /// `resize`: target box `WxH`; either side may be left out (`800x`, `x600`).
     pub resize: Option<(Option<u32>, Option<u32>)>,
-    /// `fit`: `inside`, `cover` or `exact`.
+    /// `fit`: `inside`, `contain` (inside, letterboxed onto `background`
+    /// to the whole box), `cover` or `exact`.
     pub fit: Fit,
     /// `enlarge`: allow a resize to make the image larger (default false).
     pub enlarge: bool,
-    /// `background`: color alpha is flattened onto for outputs without alpha.
+    /// `background`: the color alpha is flattened onto for outputs without
+    /// alpha (and by `flatten`), and that fills what `rotate` uncovers and
+    /// the letterbox of `fit=contain`; `#rrggbbaa` with alpha below `ff`
+    /// keeps those transparent where the format has alpha.
     pub background: Rgba8,
+    /// `crop`, `flip`, `flop`, `rotate`, `flatten`, `grayscale`: the
+    /// everyday operations, applied in the order [`Edits`] documents.
+    pub edits: Edits,
     /// `orientation`: `apply` or `keep`.
     pub orientation: OrientationMode,
     /// `max_pixels`: largest `width * height` accepted, checked from the header.
@@ -168,6 +176,7 @@ impl Default for Options {
             fit: Fit::Inside,
             enlarge: false,
             background: Rgba8::WHITE,
+            edits: Edits::default(),
             orientation: OrientationMode::Apply,
             max_pixels: DEFAULT_MAX_PIXELS,
             metadata: MetadataPolicy::KEEP,
@@ -210,6 +219,12 @@ pub const OPTION_KEYS: &[&str] = &[
     "fit",
     "enlarge",
     "background",
+    "crop",
+    "flip",
+    "flop",
+    "rotate",
+    "flatten",
+    "grayscale",
     "orientation",
     "max_pixels",
     "metadata",
@@ -309,19 +324,29 @@ impl Options {
             "resize" => self.resize = parse_optional(key, value, |v| parse_box(key, v))?,
             "fit" => {
                 self.fit = match value {
-                    "inside" | "contain" => Fit::Inside,
+                    "inside" => Fit::Inside,
+                    "contain" => Fit::Contain,
                     "cover" => Fit::Cover,
                     "exact" | "fill" => Fit::Exact,
                     _ => {
                         return Err(Error::option(
                             key,
-                            format!("`{value}` is not inside, cover or exact"),
+                            format!("`{value}` is not inside, contain, cover or exact"),
                         ))
                     }
                 }
             }
             "enlarge" => self.enlarge = parse_bool(key, value)?,
             "background" => self.background = parse_color(key, value)?,
+            "crop" => self.edits.crop = parse_optional(key, value, |v| parse_crop(key, v))?,
+            "flip" => self.edits.flip = parse_bool(key, value)?,
+            "flop" => self.edits.flop = parse_bool(key, value)?,
+            "rotate" => {
+                self.edits.rotate =
+                    parse_optional(key, value, |v| parse_angle(key, v))?.unwrap_or(0.0)
+            }
+            "flatten" => self.edits.flatten = parse_bool(key, value)?,
+            "grayscale" | "greyscale" => self.edits.grayscale = parse_grayscale(key, value)?,
             "orientation" => {
                 self.orientation = match value {
                     "apply" | "auto" => OrientationMode::Apply,
@@ -410,6 +435,13 @@ impl Options {
     /// the value's text form ([`OptionValue::to_text`]) goes to [`Options::set`].
     pub fn set_value(&mut self, key: &str, value: &OptionValue) -> Result<()> {
         self.set(key, &value.to_text())
+    }
+
+    /// Whether an operation besides resizing is asked for (the [`Edits`],
+    /// or the letterbox of `fit=contain`): the pixels then differ from the
+    /// input's by more than a resize.
+    pub fn has_edits(&self) -> bool {
+        !self.edits.is_empty() || (self.fit == Fit::Contain && self.resize.is_some())
     }
 
     /// The encoder's share of these options: what a codec is given.

@@ -225,6 +225,7 @@ fn compress_by_route(
     progress.enter(Stage::Done)?;
 
     let same_content = options.resize.is_none()
+        && !options.has_edits()
         && options.metadata.keeps_everything()
         && search.is_none()
         && !turned;

@@ -441,11 +441,107 @@ fn convert_samples<T: Sample>(
     out
 }
 
-/// Rec. 601 luma, as JPEG and Pillow's `convert("L")` use.
+/// Rec. 601 luma, as JPEG and Pillow's `convert("L")` compute it: weights
+/// in 16-bit fixed point that sum to 65536, rounded (Pillow's `L24`).
 fn luma<T: Sample>(rgb: [T; 3], max: u32, opaque: T) -> T {
-    let [r, g, b] = rgb.map(|v| v.into());
-    let y = (r * 299 + g * 587 + b * 114 + 500) / 1000;
-    T::try_from(y.min(max)).unwrap_or(opaque)
+    let [r, g, b] = rgb.map(|v| {
+        let v: u32 = v.into();
+        u64::from(v)
+    });
+    let y = (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
+    T::try_from((y as u32).min(max)).unwrap_or(opaque)
+}
+
+/// [`luma`] of an 8-bit color.
+pub(crate) fn luma8(r: u8, g: u8, b: u8) -> u8 {
+    luma([r, g, b], 255, u8::MAX)
+}
+
+/// How color becomes gray (the `grayscale` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Grayscale {
+    /// The luminance: the sRGB values made linear, weighted by Rec. 709
+    /// (0.2126 R + 0.7152 G + 0.0722 B) and encoded back to sRGB, so that a
+    /// gray keeps the lightness of its color; libvips' and sharp's `greyscale`.
+    #[default]
+    Luminance,
+    /// Rec. 601 luma of the encoded values (0.299 R + 0.587 G + 0.114 B), as
+    /// JPEG's Y and Pillow's `convert("L")`.
+    Luma,
+}
+
+/// The sRGB transfer function undone: an encoded value in 0-1 to linear light.
+fn srgb_to_linear(v: f64) -> f64 {
+    if v <= 0.04045 {
+        v / 12.92
+    } else {
+        ((v + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+/// The sRGB transfer function: linear light in 0-1 to an encoded value.
+fn linear_to_srgb(v: f64) -> f64 {
+    if v <= 0.003_130_8 {
+        v * 12.92
+    } else {
+        1.055 * v.powf(1.0 / 2.4) - 0.055
+    }
+}
+
+/// Rec. 709 luminance of three encoded sRGB samples of range `max`, encoded.
+fn luminance<T: Sample>(rgb: [T; 3], max: u32, linear: &[f64]) -> T {
+    let [r, g, b] = rgb.map(|v| {
+        let v: u32 = v.into();
+        linear[v as usize]
+    });
+    let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    let encoded = (linear_to_srgb(y.clamp(0.0, 1.0)) * f64::from(max)).round() as u32;
+    T::try_from(encoded.min(max)).unwrap_or_else(|_| rgb[0])
+}
+
+impl Image {
+    /// The image in gray (`Gray`, or `GrayAlpha` keeping alpha) by `method`;
+    /// gray images are returned as they are.
+    pub fn grayscale(self, method: Grayscale) -> Image {
+        if !self.layout.is_color() {
+            return self;
+        }
+        let target = Layout::Gray.with_alpha(self.layout.has_alpha());
+        if method == Grayscale::Luma {
+            return self.convert(target, Rgba8::WHITE);
+        }
+        fn to_gray<T: Sample>(data: &[T], channels: usize, max: u32) -> Vec<T> {
+            let linear: Vec<f64> = (0..=max)
+                .map(|v| srgb_to_linear(f64::from(v) / f64::from(max)))
+                .collect();
+            let mut out = crate::buffer_pool::take(data.len() / channels * (channels - 2));
+            for px in data.chunks_exact(channels) {
+                out.push(luminance([px[0], px[1], px[2]], max, &linear));
+                if channels == 4 {
+                    out.push(px[3]);
+                }
+            }
+            out
+        }
+        let channels = self.layout.channels();
+        let samples = match &self.samples {
+            Samples::U8(d) => Samples::U8(to_gray(d, channels, 255)),
+            Samples::U16(d) => Samples::U16(to_gray(d, channels, 65535)),
+        };
+        Image {
+            width: self.width,
+            height: self.height,
+            layout: target,
+            samples,
+        }
+    }
+
+    /// The image without alpha, composited onto `background`; images without
+    /// alpha are returned as they are.
+    pub fn flatten(self, background: Rgba8) -> Image {
+        let target = self.layout.with_alpha(false);
+        self.convert(target, background)
+    }
 }
 
 #[cfg(test)]

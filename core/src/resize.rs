@@ -12,6 +12,9 @@ pub enum Fit {
     /// Keep the aspect ratio; the result fits inside the box.
     #[default]
     Inside,
+    /// Keep the aspect ratio; the result fits inside the box and is centred
+    /// on a canvas of the whole box, filled with the background (letterboxed).
+    Contain,
     /// Keep the aspect ratio; the result covers the box and is center-cropped to it.
     Cover,
     /// Stretch to exactly the box.
@@ -45,16 +48,7 @@ pub(crate) fn plan(
             ("resize output size", plan.output),
             ("resize scaled size", plan.scaled),
         ] {
-            let pixels = u64::from(w) * u64::from(h);
-            if pixels > max_pixels {
-                return Err(Error::LimitExceeded {
-                    what,
-                    width: w.into(),
-                    height: h.into(),
-                    pixels,
-                    limit: max_pixels,
-                });
-            }
+            Error::check_pixels(what, w.into(), h.into(), max_pixels)?;
         }
     }
     Ok(plan)
@@ -93,10 +87,11 @@ fn plan_unchecked(
             let scale = sx.unwrap_or(f64::INFINITY).min(sy.unwrap_or(f64::INFINITY));
             let scale = if enlarge { scale } else { scale.min(1.0) };
             let scaled = (side(w * scale), side(h * scale));
-            ResizePlan {
-                scaled,
-                output: scaled,
-            }
+            let output = match fit {
+                Fit::Contain => (target.0.unwrap_or(scaled.0), target.1.unwrap_or(scaled.1)),
+                _ => scaled,
+            };
+            ResizePlan { scaled, output }
         }
     };
     (plan.output != (width, height) || plan.scaled != (width, height)).then_some(plan)

@@ -66,7 +66,17 @@ pub(crate) fn option_value(key: &str, value: JsOptionValue) -> Fallible<OptionVa
                     (Some(w), Some(h)) => OptionValue::Pair(w, h),
                     _ => return Err(not_a_box(key)),
                 },
-                (None, _) => return Err(not_a_box(key)),
+                // Several numbers (`crop: [left, top, width, height]`): the
+                // vocabulary's comma-separated form.
+                (None, numbers) => OptionValue::List(
+                    numbers
+                        .iter()
+                        .map(|item| match item {
+                            Either3::B(n) => Ok(OptionValue::Number(*n).to_text()),
+                            _ => Err(not_a_box(key)),
+                        })
+                        .collect::<Fallible<_>>()?,
+                ),
             }
         }
         Some(Either5::E(size)) => OptionValue::Pair(size.width, size.height),
@@ -77,7 +87,7 @@ pub(crate) fn option_value(key: &str, value: JsOptionValue) -> Fallible<OptionVa
 fn not_a_box(key: &str) -> Failure {
     Failure::from(engine::Error::InvalidOption {
         key: key.to_string(),
-        reason: "an array must be a list of names or [width, height] with whole numbers or null"
+        reason: "an array must be a list of names, [width, height] with whole numbers or null, or a list of numbers"
             .into(),
     })
 }

@@ -35,14 +35,24 @@ fn value_of(key: &str, value: &Bound<'_, PyAny>) -> PyResult<OptionValue> {
             return Ok(OptionValue::List(names));
         }
         let sides: Vec<Option<u32>> = value.extract().map_err(|_| {
-            errors::invalid(format!("invalid option `{key}`: expected (width, height)"))
+            errors::invalid(format!(
+                "invalid option `{key}`: expected (width, height) or whole numbers"
+            ))
         })?;
         return match sides.as_slice() {
             [w, h] => Ok(OptionValue::Pair(*w, *h)),
-            _ => Err(errors::invalid(format!(
-                "invalid option `{key}`: expected (width, height), got {} values",
-                sides.len()
-            ))),
+            // Several numbers (`crop=(left, top, width, height)`): the
+            // vocabulary's comma-separated form.
+            numbers => numbers
+                .iter()
+                .map(|n| n.map(|n| n.to_string()))
+                .collect::<Option<Vec<_>>>()
+                .map(OptionValue::List)
+                .ok_or_else(|| {
+                    errors::invalid(format!(
+                        "invalid option `{key}`: None is only a side of (width, height)"
+                    ))
+                }),
         };
     }
     Err(errors::invalid(format!(

@@ -36,6 +36,11 @@ impl Pixels {
     }
 }
 
+/// A color from its (r, g, b, a) tuple.
+fn rgba((r, g, b, a): (u8, u8, u8, u8)) -> Rgba8 {
+    Rgba8 { r, g, b, a }
+}
+
 /// The layout and bit depth a mode string names.
 fn parse_mode(mode: &str) -> PyResult<(Layout, u8)> {
     Ok(match mode {
@@ -177,6 +182,91 @@ impl Pixels {
         let image = self.image.clone();
         let turned = py.detach(|| Orientation::from_exif(orientation).apply(image));
         Ok(self.with_image(turned))
+    }
+
+    /// The `width` x `height` region at `left`, `top`; where it reaches past
+    /// the edges, `fill` (r, g, b, a; alpha is added when it is below 255).
+    #[pyo3(signature = (left, top, width, height, fill = (0, 0, 0, 0)))]
+    fn crop(
+        &self,
+        py: Python<'_>,
+        left: i64,
+        top: i64,
+        width: u32,
+        height: u32,
+        fill: (u8, u8, u8, u8),
+    ) -> PyResult<Pixels> {
+        let region = engine::Region {
+            left,
+            top,
+            width,
+            height,
+        };
+        let image = &self.image;
+        let cropped = py
+            .detach(|| engine::crop(image, region, rgba(fill), engine::DEFAULT_MAX_PIXELS))
+            .map_err(errors::to_py)?;
+        Ok(self.with_image(cropped))
+    }
+
+    /// Rotated `degrees` clockwise: right angles exactly; other angles
+    /// resampled (`"nearest"` or `"bilinear"`) onto `fill`, the canvas grown
+    /// to the rotated bounds when `expand` (rounded out on every edge, as
+    /// Pillow's `expand`), else the size kept.
+    #[pyo3(signature = (degrees, *, expand = true, resample = "bilinear", fill = (0, 0, 0, 255)))]
+    fn rotate(
+        &self,
+        py: Python<'_>,
+        degrees: f64,
+        expand: bool,
+        resample: &str,
+        fill: (u8, u8, u8, u8),
+    ) -> PyResult<Pixels> {
+        let interpolation = match resample {
+            "nearest" => engine::Interpolation::Nearest,
+            "bilinear" => engine::Interpolation::Bilinear,
+            other => {
+                return Err(errors::invalid(format!(
+                    "resample `{other}` is not nearest or bilinear"
+                )))
+            }
+        };
+        let rotation = engine::Rotation {
+            degrees,
+            canvas: if expand {
+                engine::Canvas::BoundsRoundedOut
+            } else {
+                engine::Canvas::Same
+            },
+            interpolation,
+            fill: rgba(fill),
+        };
+        let image = &self.image;
+        let rotated = py
+            .detach(|| engine::rotate(image, rotation, engine::DEFAULT_MAX_PIXELS))
+            .map_err(errors::to_py)?;
+        Ok(self.with_image(rotated))
+    }
+
+    /// In gray (alpha kept): `"luminance"` (linear light, as libvips) or
+    /// `"luma"` (Rec. 601 of the encoded values, as Pillow's `convert("L")`).
+    #[pyo3(signature = (method = "luminance"))]
+    fn grayscale(&self, py: Python<'_>, method: &str) -> PyResult<Pixels> {
+        let method = engine::Options::from_pairs([("grayscale", method)])
+            .map_err(errors::to_py)?
+            .edits
+            .grayscale
+            .unwrap_or_default();
+        let image = self.image.clone();
+        Ok(self.with_image(py.detach(|| image.grayscale(method))))
+    }
+
+    /// Without alpha, composited onto `background` (r, g, b).
+    #[pyo3(signature = (background = (255, 255, 255)))]
+    fn flatten(&self, py: Python<'_>, background: (u8, u8, u8)) -> Pixels {
+        let (r, g, b) = background;
+        let image = self.image.clone();
+        self.with_image(py.detach(|| image.flatten(Rgba8 { r, g, b, a: 255 })))
     }
 
     /// Converted to `mode` (gray and color both ways, alpha added opaque or

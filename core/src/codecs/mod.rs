@@ -64,17 +64,7 @@ impl Decoded {
 
 /// Refuses `width x height` above `max_pixels`, before anything is allocated.
 pub(crate) fn check_limit(width: u64, height: u64, max_pixels: u64) -> Result<()> {
-    let pixels = width.saturating_mul(height);
-    if pixels > max_pixels {
-        return Err(Error::LimitExceeded {
-            what: "declared image size",
-            width,
-            height,
-            pixels,
-            limit: max_pixels,
-        });
-    }
-    Ok(())
+    Error::check_pixels("declared image size", width, height, max_pixels)
 }
 
 /// Refuses `amount` of `what` above a cap other than the pixel count (bytes

@@ -69,14 +69,43 @@ fn sets_every_documented_key() {
         ("watermark", "keep"),
         ("watermark_key", "secret"),
         ("watermark_data", "hex:00ff"),
+        ("crop", "10,20,300,200"),
+        ("flip", "true"),
+        ("flop", "1"),
+        ("rotate", "-90"),
+        ("flatten", "yes"),
+        ("grayscale", "luma"),
     ] {
         o.set(k, v).unwrap_or_else(|e| panic!("{k}={v}: {e}"));
     }
-    assert_eq!(OPTION_KEYS.len(), 32);
+    assert_eq!(OPTION_KEYS.len(), 38);
     assert_eq!(o.interceptor_timeout, std::time::Duration::from_millis(250));
     assert!(Options::default().set("interceptor_timeout", "0").is_err());
     assert_eq!(o.tune, [TuneParam::Subsampling, TuneParam::Sns]);
     assert_eq!(o.watermark, WatermarkMode::Keep);
+    let crop = crate::Region {
+        left: 10,
+        top: 20,
+        width: 300,
+        height: 200,
+    };
+    assert_eq!(o.edits.crop, Some(crop));
+    assert_eq!(o.edits.rotate, 270.0);
+    assert!(o.edits.flip && o.edits.flop && o.edits.flatten);
+    assert_eq!(o.edits.grayscale, Some(crate::Grayscale::Luma));
+    for (key, bad) in [
+        ("crop", "1,2,3"),
+        ("crop", "0,0,0,5"),
+        ("crop", "-1,0,5,5"),
+        ("rotate", "inf"),
+        ("grayscale", "sepia"),
+    ] {
+        let error = Options::default().set(key, bad).unwrap_err();
+        assert!(
+            matches!(error, Error::InvalidOption { .. }),
+            "{key}={bad}: {error}"
+        );
+    }
     assert_eq!(o.watermark_key.as_deref(), Some("secret"));
     assert_eq!(o.watermark_data, [0, 255]);
     assert!(Options::default()

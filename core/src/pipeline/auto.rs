@@ -3,7 +3,7 @@
 
 use super::encoding::encode_prepared;
 use super::meta::{output_metadata, report_dropped_icc};
-use super::stages::{prepare, resize_planned};
+use super::stages::{edit_and_resize, prepare};
 use super::{Candidate, Compressed, Timings};
 use crate::codecs;
 use crate::error::Result;
@@ -29,7 +29,7 @@ pub(super) fn compress_auto(
     mut timings: Timings,
 ) -> Result<Compressed> {
     let started = Instant::now();
-    let image = resize_planned(image, plan, options)?;
+    let image = edit_and_resize(image, plan, options)?;
     timings.transform += started.elapsed();
     progress.enter(Stage::Encode)?;
     let encode_started = Instant::now();

@@ -62,8 +62,10 @@ pub(crate) fn encode(
     let mut timings = Timings::default();
     progress.enter(Stage::Transform)?;
     let started = Instant::now();
-    let in_place =
-        options.resize.is_none() && options.target.is_none() && !drops_profile(metadata, options);
+    let in_place = options.resize.is_none()
+        && !options.has_edits()
+        && options.target.is_none()
+        && !drops_profile(metadata, options);
     let (data, width, height, report) = if in_place
         && codecs::reads_in_place(format, pixels.layout())
     {

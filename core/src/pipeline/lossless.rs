@@ -31,6 +31,12 @@ pub(super) fn optimize_jpeg(
             "lossless JPEG optimization cannot resize; drop `resize` or `lossless`",
         ));
     }
+    if options.has_edits() {
+        return Err(Error::option(
+            "lossless",
+            "lossless JPEG optimization keeps the pixels as stored; drop `lossless` to crop, rotate, flip, flop, flatten or grayscale",
+        ));
+    }
     let info = codecs::probe(in_format, input)?;
     let keep = options.metadata.keeps_everything();
     let data = jpeg::optimize_lossless(

@@ -28,6 +28,9 @@ pub(super) struct Needs {
     pub(super) search: bool,
     /// Pixels resampled (`resize`).
     pub(super) resize: bool,
+    /// Pixels cropped, turned, mirrored, flattened, grayed or letterboxed
+    /// ([`Options::has_edits`]).
+    pub(super) edits: bool,
     /// The chroma subsampling asked for, if any.
     pub(super) subsampling: Option<Subsampling>,
     /// A session's strip store takes the JPEG outputs it wants striped,
@@ -69,6 +72,7 @@ impl Needs {
             candidates,
             search: options.target.is_some(),
             resize: options.resize.is_some(),
+            edits: options.has_edits(),
             subsampling: options.subsampling,
             session_strips,
         }
@@ -85,6 +89,7 @@ impl Needs {
         let one_jpeg_as_it_comes = self.out_format == Format::Jpeg
             && !self.candidates
             && !self.search
+            && !self.edits
             && !self.session_strips;
         if !one_jpeg_as_it_comes {
             return Route::Pixels;
@@ -137,5 +142,14 @@ mod tests {
         let full_chroma = [("format", "jpeg"), ("subsampling", "444")];
         assert_eq!(route(&full_chroma, heic, false), Route::Pixels);
         assert_eq!(route(&[("format", "jpeg")], png, false), Route::Pixels);
+        for edit in [("crop", "0,0,8,8"), ("rotate", "90"), ("grayscale", "true")] {
+            assert_eq!(route(&[edit], jpeg, false), Route::Pixels, "{edit:?}");
+            assert_eq!(
+                route(&[("format", "jpeg"), edit], heic, false),
+                Route::Pixels
+            );
+        }
+        let letterbox = [("resize", "800x800"), ("fit", "contain")];
+        assert_eq!(route(&letterbox, jpeg, false), Route::Pixels);
     }
 }

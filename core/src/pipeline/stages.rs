@@ -7,11 +7,12 @@ use super::DecodedImage;
 use crate::codecs::{self, DecodeRequest};
 use crate::error::Result;
 use crate::format::{sniff, Format};
+use crate::geometry::{self, Region};
 use crate::metadata::Metadata;
 use crate::options::{Options, OrientationMode};
 use crate::orient::Orientation;
 use crate::pixels::Image;
-use crate::resize::{self, ResizePlan};
+use crate::resize::{self, Fit, ResizePlan};
 
 /// For JPEG input with a resize, the resize plan worked out from the header
 /// (upright dimensions) and the size the decoder must deliver in stored
@@ -24,6 +25,10 @@ pub(super) fn plan_from_header(
     let (Some(target), Format::Jpeg) = (options.resize, format) else {
         return Ok(None);
     };
+    if options.edits.moves_pixels() {
+        // A crop or a rotation comes before the resize: plan on their result.
+        return Ok(None);
+    }
     let info = codecs::probe(format, input)?;
     let swaps = options.orientation == OrientationMode::Apply
         && Orientation::from_exif(info.orientation).swaps_dimensions();
@@ -64,7 +69,7 @@ pub(crate) fn decode(input: &[u8], options: &Options) -> Result<DecodedImage> {
         decoded.orientation,
         options,
     );
-    let image = resize_planned(image, header_plan.map(|(plan, _)| plan), options)?;
+    let image = edit_and_resize(image, header_plan.map(|(plan, _)| plan), options)?;
     Ok(DecodedImage {
         image,
         metadata,
@@ -72,13 +77,18 @@ pub(crate) fn decode(input: &[u8], options: &Options) -> Result<DecodedImage> {
     })
 }
 
-/// Resizes by `plan`, or by one worked out from the image when `None`; the
-/// image as is without `options.resize`.
-pub(super) fn resize_planned(
+/// The operations and the resize in their one order ([`crate::edits`]):
+/// crop, flip, flop and rotate; the resize by `plan`, or by one worked out
+/// from the image when `None` (letterboxed onto the background for
+/// `fit=contain`); flatten and grayscale. The image as is when none is asked.
+pub(super) fn edit_and_resize(
     image: Image,
     plan: Option<ResizePlan>,
     options: &Options,
 ) -> Result<Image> {
+    let image = options
+        .edits
+        .before_resize(image, options.background, options.max_pixels)?;
     let plan = match (plan, options.resize) {
         (Some(plan), _) => Some(plan),
         (None, Some(target)) => resize::plan(
@@ -91,10 +101,35 @@ pub(super) fn resize_planned(
         )?,
         (None, None) => None,
     };
-    match plan.filter(|p| p.output != (image.width, image.height)) {
-        Some(plan) => resize::resize(&image, plan.output),
-        None => Ok(image),
+    let size = (image.width, image.height);
+    let image = match plan {
+        Some(plan) if options.fit == Fit::Contain => {
+            let scaled = if plan.scaled == size {
+                image
+            } else {
+                resize::resize(&image, plan.scaled)?
+            };
+            letterbox(&scaled, plan.output, options)?
+        }
+        Some(plan) if plan.output != size => resize::resize(&image, plan.output)?,
+        _ => image,
+    };
+    Ok(options.edits.after_resize(image, options.background))
+}
+
+/// `image` centred on a `box_size` canvas of the background (libvips'
+/// `embed` with centre gravity: the odd pixel goes right and below).
+fn letterbox(image: &Image, box_size: (u32, u32), options: &Options) -> Result<Image> {
+    if (image.width, image.height) == box_size {
+        return Ok(image.clone());
     }
+    let region = Region {
+        left: -i64::from(box_size.0.saturating_sub(image.width) / 2),
+        top: -i64::from(box_size.1.saturating_sub(image.height) / 2),
+        width: box_size.0,
+        height: box_size.1,
+    };
+    geometry::crop(image, region, options.background, options.max_pixels)
 }
 
 pub(super) fn orient(
@@ -155,6 +190,6 @@ pub(super) fn transform(
     out_format: Format,
     options: &Options,
 ) -> Result<Image> {
-    let image = resize_planned(image, plan, options)?;
+    let image = edit_and_resize(image, plan, options)?;
     Ok(prepare(image, out_format, options))
 }

@@ -264,11 +264,52 @@ class Image:
 
     def convert(self, mode: str | None = None, **kwargs: Any) -> Image:
         """A copy in ``mode``: ``"L"``, ``"LA"``, ``"RGB"`` or ``"RGBA"``
-        (alpha is flattened onto white when dropped)."""
+        (alpha is flattened onto white when dropped; color to gray is Pillow's
+        Rec. 601 luma, to the same integer)."""
         if kwargs:
             raise InvalidArgumentError(f"convert({', '.join(kwargs)}=...) is not supported")
         pixels = self.load()
         return self._derived(pixels if mode in (None, pixels.mode) else pixels.convert(mode))
+
+    def crop(self, box: tuple[float, float, float, float] | None = None) -> Image:
+        """A copy of the ``(left, upper, right, lower)`` box (rounded, as
+        Pillow); parts past the edges are zero (black, or transparent with alpha)."""
+        pixels = self.load()
+        if box is None:
+            return self.copy()
+        left, upper, right, lower = (int(round(v)) for v in box)
+        if right < left or lower < upper:
+            raise ValueError("Coordinate 'right' is less than 'left'" if right < left
+                             else "Coordinate 'lower' is less than 'upper'")
+        fill = (0, 0, 0, 0 if pixels.mode in ("LA", "RGBA") else 255)
+        return self._derived(pixels.crop(left, upper, right - left, lower - upper, fill))
+
+    def rotate(self, angle: float, resample: int = Resampling.NEAREST, expand: bool = False,
+               center: Any = None, translate: Any = None, fillcolor: Any = None) -> Image:
+        """A copy rotated ``angle`` degrees counter-clockwise about the centre, as
+        Pillow: the size kept unless ``expand``; right angles exact; other angles
+        by nearest neighbour (``NEAREST``, the default) or bilinearly (any other
+        ``resample``); uncovered corners ``fillcolor`` (default black, or
+        transparent with alpha)."""
+        if center is not None or translate is not None:
+            raise InvalidArgumentError("rotate(center=..., translate=...) is not supported")
+        pixels = self.load()
+        alpha = pixels.mode in ("LA", "RGBA")
+        if fillcolor is None:
+            fill = (0, 0, 0, 0 if alpha else 255)
+        elif isinstance(fillcolor, int):
+            if pixels.channels <= 2:
+                fill = (fillcolor, fillcolor, fillcolor, 255)
+            else:  # packed as Pillow stores a pixel: r | g << 8 | b << 16 | a << 24
+                fill = tuple((fillcolor >> shift) & 255 for shift in (0, 8, 16)) + (
+                    (fillcolor >> 24) & 255 if alpha else 255,)
+        else:
+            values = tuple(int(v) for v in fillcolor)
+            if len(values) not in (3, 4):
+                raise InvalidArgumentError(f"fillcolor {fillcolor!r} is not an int or (r, g, b[, a])")
+            fill = values + (255,) if len(values) == 3 else values
+        method = "nearest" if resample == Resampling.NEAREST else "bilinear"
+        return self._derived(pixels.rotate(-angle, expand=bool(expand), resample=method, fill=fill))
 
     def transpose(self, method: int) -> Image:
         """A copy flipped or rotated by a ``Transpose`` method."""

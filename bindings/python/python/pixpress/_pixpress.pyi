@@ -112,6 +112,16 @@ class Pixels(Buffer):
     def resize(self, width: int, height: int) -> Pixels: ...
     def transpose(self, orientation: int) -> Pixels: ...
     def convert(self, mode: str) -> Pixels: ...
+    def crop(self, left: int, top: int, width: int, height: int, fill: tuple[int, int, int, int] = (0, 0, 0, 0)) -> Pixels:
+        """The ``width`` x ``height`` region at ``left``, ``top``; ``fill`` (r, g, b, a) past the edges (alpha added when it is below 255)."""
+    def rotate(
+        self, degrees: float, *, expand: bool = True, resample: str = "bilinear", fill: tuple[int, int, int, int] = (0, 0, 0, 255)
+    ) -> Pixels:
+        """Rotated ``degrees`` clockwise: right angles exactly, others resampled (``"nearest"``, ``"bilinear"``) onto ``fill``; the canvas grows to hold the whole image when ``expand``."""
+    def grayscale(self, method: str = "luminance") -> Pixels:
+        """In gray, alpha kept: ``"luminance"`` (linear light, as libvips and sharp) or ``"luma"`` (Rec. 601, as Pillow's ``convert("L")``)."""
+    def flatten(self, background: tuple[int, int, int] = (255, 255, 255)) -> Pixels:
+        """Without alpha, composited onto ``background``."""
     def with_metadata(
         self,
         *,
