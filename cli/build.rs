@@ -6,7 +6,12 @@
 use std::path::PathBuf;
 
 fn main() {
-    let proto_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../proto");
+    // Read when the script runs, not baked in when it is compiled: cargo
+    // shares a compiled build script between clones at other paths that use
+    // the same target directory.
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let proto_dir = PathBuf::from(manifest_dir).join("../proto");
     let schema = proto_dir.join("pixpress/v1/pixpress.proto");
     println!("cargo:rerun-if-changed={}", schema.display());
     let descriptors =

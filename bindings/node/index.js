@@ -162,11 +162,24 @@ class Pipeline {
   resize(width, height, options = {}) {
     if (width && typeof width === 'object') return this.resize(width.width, width.height, width)
     this.options.resize = [width ?? null, height ?? null]
+    this._boxTurned = false
     this.options.fit = SHARP_FIT[options.fit || 'cover'] || options.fit
-    if (this.options.fit === 'contain') this.options.background = colourOf(options.background)
-    if (options.withoutEnlargement === false || options.withoutReduction) this.options.enlarge = true
+    if (this.options.fit === 'contain') this._background(options.background)
+    // sharp enlarges unless told not to.
+    this.options.enlarge = !options.withoutEnlargement
     this._resized = true
     return this
+  }
+
+  /** The one `background` the core has, from an operation's colour; without one, sharp's black
+   * (unless an earlier operation gave a colour). */
+  _background(colour) {
+    if (colour !== undefined && colour !== null) {
+      this.options.background = colourOf(colour)
+      this._backgroundGiven = true
+    } else if (!this._backgroundGiven) {
+      this.options.background = '#000000'
+    }
   }
 
   /** The region `{ left, top, width, height }` (sharp's pre-resize `extract`); it must lie within
@@ -181,14 +194,24 @@ class Pipeline {
   }
 
   /** Without an angle, orientation from EXIF (which pixpress always applies); with one, rotated
-   * `angle` degrees clockwise onto `background` (black by default), the canvas grown to hold it. */
+   * `angle` degrees clockwise onto `background` (black by default), the canvas grown to hold it.
+   * The core rotates before resizing: after `resize()`, a right angle turns the resize box with it
+   * (the same result as sharp's resize then rotate); other angles must come before `resize()`. */
   rotate(angle, options = {}) {
     if (angle === undefined) return this
     if (typeof angle !== 'number' || !Number.isFinite(angle)) {
       throw codeError('PXP_ERR_INVALID_ARGUMENT', `rotate(angle) needs a finite number, not ${angle}`)
     }
+    const rightAngle = angle % 90 === 0
+    if (this._resized && !rightAngle) {
+      throw codeError('PXP_ERR_INVALID_ARGUMENT', 'rotate(angle) after resize() is supported for multiples of 90 only; call rotate() first')
+    }
+    // As sharp, only the last rotation counts: undo a box turned for an earlier one.
+    const turn = Boolean(this._resized) && Math.abs(angle % 180) === 90
+    if (turn !== Boolean(this._boxTurned)) this.options.resize = [...this.options.resize].reverse()
+    this._boxTurned = turn
     this.options.rotate = angle
-    this.options.background = colourOf(options.background)
+    if (!rightAngle) this._background(options.background)
     return this
   }
 
@@ -204,10 +227,10 @@ class Pipeline {
     return this
   }
 
-  /** Composites alpha onto `background` (black by default) and drops it. */
+  /** Composites alpha onto `background` (black by default) and drops it; `flatten(false)` does not. */
   flatten(options = {}) {
-    this.options.flatten = true
-    this.options.background = colourOf(options.background)
+    this.options.flatten = options !== false
+    if (this.options.flatten) this._background(options.background)
     return this
   }
 

@@ -3,7 +3,8 @@
 //! one order every path applies them in:
 //!
 //! 1. the EXIF orientation (`orientation=apply`), so that coordinates and
-//!    angles are those of the picture as displayed;
+//!    angles are those of the picture as displayed (with `orientation=keep`
+//!    they are those of the pixels as stored, and the tag is kept);
 //! 2. `crop` (sharp's `extract`);
 //! 3. `flip` (top to bottom) and `flop` (left to right), before any rotation
 //!    as in sharp;

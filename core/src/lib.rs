@@ -143,9 +143,10 @@ pub fn encode(pixels: PixelsRef<'_>, metadata: &Metadata, options: &Options) -> 
 }
 
 /// Decodes `input` to pixels, applying the EXIF orientation unless
-/// `options.orientation` is `Keep`, and resizing when `options.resize` is set
-/// (JPEG shrinks while decoding, as with [`compress`]). Honors `max_pixels`
-/// and `accept_truncated`.
+/// `options.orientation` is `Keep`, then the operations and the resize the
+/// options ask for ([`Edits`], `resize`; JPEG shrinks while decoding, as with
+/// [`compress`]). Honors `max_pixels` and `accept_truncated`. Encoding the
+/// result with the same options would apply the operations twice.
 pub fn decode(input: &[u8], options: &Options) -> Result<DecodedImage> {
     catch_panic(|| pipeline::decode(input, options))
 }
@@ -340,7 +341,7 @@ pub fn resize(image: &Image, width: u32, height: u32) -> Result<Image> {
             "cannot resize to {width}x{height}"
         )));
     }
-    catch_panic(|| resize::resize(image, (width, height)))
+    catch_panic(|| resize::resize(image, (width, height), Fit::Exact))
 }
 
 /// The library version, `MAJOR.MINOR.PATCH`.

@@ -441,7 +441,8 @@ impl Options {
     /// or the letterbox of `fit=contain`): the pixels then differ from the
     /// input's by more than a resize.
     pub fn has_edits(&self) -> bool {
-        !self.edits.is_empty() || (self.fit == Fit::Contain && self.resize.is_some())
+        let letterbox = matches!(self.resize, Some((Some(_), Some(_))));
+        !self.edits.is_empty() || (self.fit == Fit::Contain && letterbox)
     }
 
     /// The encoder's share of these options: what a codec is given.

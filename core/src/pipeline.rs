@@ -39,7 +39,7 @@ pub(crate) use meta::rewritten_metadata;
 use meta::{output_metadata, report_dropped_icc};
 use route::{Needs, Route};
 pub(crate) use stages::{decode, prepare};
-use stages::{orient, plan_from_header, to_srgb_if_dropped, transform};
+use stages::{orient, plan_from_header, to_srgb_where_needed, transform};
 use std::time::Instant;
 use streamed::compress_streaming;
 use striped::encode_output;
@@ -176,14 +176,14 @@ fn compress_by_route(
     // Turned pixels are other content: the input never stands in for them.
     let turned =
         options.orientation == OrientationMode::Apply && decoded.orientation != Orientation::Normal;
-    let dropped_icc = decoded.dropped_icc.is_some();
-    let (mut image, metadata) = orient(
+    let mut dropped_icc = decoded.dropped_icc.is_some();
+    let (mut image, mut metadata) = orient(
         decoded.image,
         decoded.metadata,
         decoded.orientation,
         options,
     );
-    to_srgb_if_dropped(&mut image, &metadata, options);
+    dropped_icc |= to_srgb_where_needed(&mut image, &mut metadata, options);
     // Plan on the full-size upright dimensions, then resample whatever the decoder returned.
     let plan = header_plan.map(|(plan, _)| plan);
     if options.format == OutputFormat::Auto {

@@ -110,9 +110,28 @@ fn pixel_type(layout: Layout, sixteen: bool) -> PixelType {
     }
 }
 
-/// Resamples `image` to `output` with Lanczos3. For `cover`, the source is
-/// center-cropped to the output's aspect ratio first.
-pub(crate) fn resize(image: &Image, output: (u32, u32)) -> Result<Image> {
+/// The part of a `source`-sized image that a resize to `output` by `fit`
+/// reads, as left, top, width, height: for `cover` the centre cropped to the
+/// output's aspect ratio; otherwise all of it, stretched where the aspect
+/// ratios differ (`exact`; `inside` and `contain` differ by a rounding).
+fn source_box(source: (u32, u32), output: (u32, u32), fit: Fit) -> (f64, f64, f64, f64) {
+    if fit != Fit::Cover {
+        return (0.0, 0.0, f64::from(source.0), f64::from(source.1));
+    }
+    let crop = fast_image_resize::CropBox::fit_src_into_dst_size(
+        source.0,
+        source.1,
+        output.0,
+        output.1,
+        Some((0.5, 0.5)),
+    );
+    (crop.left, crop.top, crop.width, crop.height)
+}
+
+/// Resamples `image` to `output` with Lanczos3, reading the part
+/// [`source_box`] gives for `fit` (for `cover`, the centre cropped to the
+/// output's aspect ratio).
+pub(crate) fn resize(image: &Image, output: (u32, u32), fit: Fit) -> Result<Image> {
     let fail = |e: &dyn std::fmt::Display| Error::Internal(format!("resize: {e}"));
     let (bytes, sixteen): (&[u8], bool) = match &image.samples {
         Samples::U8(d) => (d, false),
@@ -128,9 +147,10 @@ pub(crate) fn resize(image: &Image, output: (u32, u32)) -> Result<Image> {
         pt,
     )
     .map_err(|e| fail(&e))?;
+    let (left, top, width, height) = source_box((image.width, image.height), output, fit);
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
-        .fit_into_destination(Some((0.5, 0.5)));
+        .crop(left, top, width, height);
     crate::parallel::run(|| Resizer::new().resize(&src, &mut dst, &options))
         .map_err(|e| fail(&e))?;
     let out = dst.into_vec();
@@ -172,20 +192,13 @@ pub(crate) struct Bands {
 }
 
 impl Bands {
-    /// A resize of `layout` pixels from `source` to `output` (width, height).
-    pub(crate) fn new(source: (u32, u32), output: (u32, u32), layout: Layout) -> Bands {
-        let crop = fast_image_resize::CropBox::fit_src_into_dst_size(
-            source.0,
-            source.1,
-            output.0,
-            output.1,
-            Some((0.5, 0.5)),
-        );
+    /// A resize of `layout` pixels from `source` to `output` (width, height) by `fit`.
+    pub(crate) fn new(source: (u32, u32), output: (u32, u32), layout: Layout, fit: Fit) -> Bands {
         Bands {
             source,
             output,
             layout,
-            crop: (crop.left, crop.top, crop.width, crop.height),
+            crop: source_box(source, output, fit),
         }
     }
 
@@ -312,12 +325,16 @@ mod tests {
             .map(|i| ((i * 7919) % 251 + (i / (w * 3)) % 5) as u8)
             .collect();
         let img = Image::from_u8(w, h, Layout::Rgb, data.clone()).unwrap();
-        for output in [(150, 258), (149, 200), (97, 300), (640, 1100)] {
-            let whole = resize(&img, output).unwrap();
+        let cases = [(150, 258), (149, 200), (97, 300), (640, 1100)];
+        for (output, fit) in cases
+            .into_iter()
+            .flat_map(|o| [(o, Fit::Cover), (o, Fit::Exact)])
+        {
+            let whole = resize(&img, output, fit).unwrap();
             let Samples::U8(ref whole) = whole.samples else {
                 unreachable!()
             };
-            let bands = Bands::new((w, h), output, Layout::Rgb);
+            let bands = Bands::new((w, h), output, Layout::Rgb, fit);
             let row_len = w as usize * 3;
             let mut joined = Vec::new();
             for first in (0..output.1).step_by(37) {
@@ -342,7 +359,7 @@ mod tests {
     #[test]
     fn resamples_flat_color_exactly() {
         let img = Image::from_u8(8, 8, Layout::Rgba, [10u8, 20, 30, 255].repeat(64)).unwrap();
-        let out = resize(&img, (3, 5)).unwrap();
+        let out = resize(&img, (3, 5), Fit::Exact).unwrap();
         assert_eq!((out.width, out.height), (3, 5));
         assert_eq!(out.samples, Samples::U8([10u8, 20, 30, 255].repeat(15)));
     }

@@ -169,6 +169,25 @@ def test_contain_letterboxes_onto_the_background(sources):
     assert clear.mode == "RGBA" and pixels(clear)[:26, :, 3].max() == 0 and pixels(clear)[26:174, :, 3].min() == 255
 
 
+def test_fit_exact_stretches_as_pillows_resize(sources):
+    """`fit=exact` (sharp's `fill`) and the shim's `resize` stretch the whole
+    image to the box, as Pillow's `resize` does; they used to crop it to the
+    box's aspect ratio first."""
+    im = sources["RGB"]  # 401x297
+    want = pixels(im.resize((160, 90), Image.Resampling.LANCZOS)).astype(int)
+    got = pixels(decoded(pixpress.compress(png_bytes(im), format="png", resize=(160, 90), fit="exact")))
+    assert got.shape == want.shape
+    # Two Lanczos3 implementations: a level apart on average; a crop would be ~13 apart.
+    assert np.abs(got.astype(int) - want).mean() < 1.0
+    shim = pixels(ours(im).resize((160, 90))).astype(int)
+    assert np.abs(shim - want).mean() < 1.0
+    # The streamed JPEG path stretches too.
+    jpeg = io.BytesIO()
+    im.save(jpeg, "JPEG", quality=95)
+    streamed = pixels(decoded(pixpress.compress(jpeg.getvalue(), resize=(160, 90), fit="exact")).convert("RGB"))
+    assert np.abs(streamed.astype(int) - want).mean() < 3.0
+
+
 def test_crop_of_an_oriented_jpeg_is_in_upright_coordinates():
     data = (CORPUS / "jpeg" / "Landscape_6.jpg").read_bytes()
     upright = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
@@ -189,6 +208,48 @@ def test_an_edited_jpeg_is_never_the_input_returned():
         assert not out.unchanged, options
         assert bytes(out) != data
     assert decoded(pixpress.compress(data, grayscale=True)).mode == "L"
+
+
+def test_grayscale_of_a_wide_gamut_photo_is_srgb_luminance_without_the_color_profile():
+    """Gray pixels cannot carry an RGB profile: the colors are converted to
+    sRGB (Pillow's ImageCms judges), grayed, and the profile is dropped and
+    reported."""
+    from PIL import ImageCms
+
+    data = (CORPUS / "jpeg" / "xmp_test_adobergb.jpg").read_bytes()
+    source = Image.open(io.BytesIO(data))
+    assert source.info.get("icc_profile")
+    out = pixpress.compress(data, format="png", grayscale="luma")
+    got = decoded(out)
+    assert not got.info.get("icc_profile")
+    assert "ICC" in out.metadata["removed"]
+    # Gray (oxipng may store it as a gray palette).
+    rgb = pixels(got.convert("RGB"))
+    assert (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all()
+    got = got.convert("L")
+    profile = ImageCms.ImageCmsProfile(io.BytesIO(source.info["icc_profile"]))
+    srgb = ImageCms.profileToProfile(source.convert("RGB"), profile, ImageCms.createProfile("sRGB"))
+    want = pixels(srgb.convert("L")).astype(int)
+    # lcms2 in both; their rounding and the two JPEG decoders differ by a few levels.
+    assert np.abs(pixels(got).astype(int) - want).mean() < 1.0
+
+
+def test_the_provenance_record_names_the_operations(sources):
+    data = png_bytes(sources["RGB"])
+    out = pixpress.compress(data, format="png", provenance=True, crop=(1, 2, 30, 40), rotate=90, flop=True)
+    xmp = decoded(out).info.get("xmp") or b""
+    xmp = xmp.decode() if isinstance(xmp, bytes) else xmp
+    assert "crop=1,2,30,40" in xmp and "flop=true" in xmp and "rotate=90" in xmp
+
+
+def test_rotate_keeps_pillows_mode_and_refuses_unknown_filters(sources):
+    im = sources["RGB"]
+    want = im.rotate(30, fillcolor=(255, 0, 0, 0))
+    got = ours(im).rotate(30, fillcolor=(255, 0, 0, 0))
+    assert got.mode == want.mode == "RGB"
+    assert np.array_equal(pixels(got), pixels(want))
+    with pytest.raises(ValueError):
+        ours(im).rotate(30, resample=42)
 
 
 def test_bad_operations_are_typed_errors(sources):

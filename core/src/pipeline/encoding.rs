@@ -4,7 +4,7 @@
 
 use super::auto::{compress_auto, Origin};
 use super::meta::output_metadata;
-use super::stages::{drops_profile, to_srgb_if_dropped, transform};
+use super::stages::{drops_profile, to_srgb_where_needed, transform};
 use super::{candidate_formats, resolve_format, Compressed, Timings};
 use crate::codecs;
 use crate::error::{Error, Result};
@@ -94,7 +94,11 @@ pub(crate) fn encode_image(
     progress: &mut Reporter,
 ) -> Result<Compressed> {
     super::watermarking::refuse_for_pixels(options)?;
-    to_srgb_if_dropped(&mut image, metadata, options);
+    let mut metadata = std::borrow::Cow::Borrowed(metadata);
+    if options.edits.grayscale.is_some() || drops_profile(&metadata, options) {
+        to_srgb_where_needed(&mut image, metadata.to_mut(), options);
+    }
+    let metadata = metadata.as_ref();
     if options.format == OutputFormat::Auto {
         progress.enter(Stage::Transform)?;
         // With `auto` the input format stands for nothing: any will do.

@@ -91,6 +91,35 @@ fn keep_orientation(
     Ok(())
 }
 
+/// The operations of `options`, in the option vocabulary (empty for none).
+fn edit_parameters(options: &Options) -> String {
+    let edits = &options.edits;
+    let mut text = String::new();
+    if let Some(r) = edits.crop {
+        text += &format!(" crop={},{},{},{}", r.left, r.top, r.width, r.height);
+    }
+    for (key, on) in [
+        ("flip", edits.flip),
+        ("flop", edits.flop),
+        ("flatten", edits.flatten),
+    ] {
+        if on {
+            text += &format!(" {key}=true");
+        }
+    }
+    if edits.rotate != 0.0 {
+        text += &format!(" rotate={}", edits.rotate);
+    }
+    if let Some(method) = edits.grayscale {
+        text += &format!(" grayscale={method:?}").to_lowercase();
+    }
+    if options.has_edits() {
+        let c = options.background;
+        text += &format!(" background=#{:02x}{:02x}{:02x}{:02x}", c.r, c.g, c.b, c.a);
+    }
+    text
+}
+
 /// The options that shaped an output, in the option vocabulary, for the provenance record.
 fn parameters(options: &Options, format: Format) -> String {
     let mut text = format!("format={}", format.name());
@@ -110,5 +139,6 @@ fn parameters(options: &Options, format: Format) -> String {
     if let Some(target) = &options.target {
         text += &format!(" target={target}");
     }
+    text += &edit_parameters(options);
     text + &format!(" metadata={}", options.metadata)
 }

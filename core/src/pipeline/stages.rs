@@ -63,12 +63,15 @@ pub(crate) fn decode(input: &[u8], options: &Options) -> Result<DecodedImage> {
         min_size: header_plan.map(|(_, size)| size),
     };
     let decoded = codecs::decode(format, input, &request)?;
-    let (image, metadata) = orient(
+    let (mut image, mut metadata) = orient(
         decoded.image,
         decoded.metadata,
         decoded.orientation,
         options,
     );
+    if options.edits.grayscale.is_some() && image.layout.is_color() {
+        to_srgb_where_needed(&mut image, &mut metadata, options);
+    }
     let image = edit_and_resize(image, header_plan.map(|(plan, _)| plan), options)?;
     Ok(DecodedImage {
         image,
@@ -107,11 +110,11 @@ pub(super) fn edit_and_resize(
             let scaled = if plan.scaled == size {
                 image
             } else {
-                resize::resize(&image, plan.scaled)?
+                resize::resize(&image, plan.scaled, options.fit)?
             };
             letterbox(&scaled, plan.output, options)?
         }
-        Some(plan) if plan.output != size => resize::resize(&image, plan.output)?,
+        Some(plan) if plan.output != size => resize::resize(&image, plan.output, options.fit)?,
         _ => image,
     };
     Ok(options.edits.after_resize(image, options.background))
@@ -153,12 +156,27 @@ pub(super) fn drops_profile(metadata: &Metadata, options: &Options) -> bool {
     metadata.icc.is_some() && !options.metadata.keeps_icc()
 }
 
-/// Converts RGB pixels to sRGB when the policy drops their ICC profile, so
-/// that colors do not shift in viewers that then assume sRGB.
-pub(super) fn to_srgb_if_dropped(image: &mut Image, metadata: &Metadata, options: &Options) {
-    if let (true, Some(icc)) = (drops_profile(metadata, options), metadata.icc.as_deref()) {
+/// Converts RGB pixels to sRGB where their ICC profile will no longer
+/// describe them: when the policy drops it (colors would shift in viewers
+/// that then assume sRGB), and when `grayscale` grays them (the luminance is
+/// sRGB's, and a color profile does not describe gray pixels, so it is
+/// removed from `metadata` and true is returned).
+pub(super) fn to_srgb_where_needed(
+    image: &mut Image,
+    metadata: &mut Metadata,
+    options: &Options,
+) -> bool {
+    let graying = options.edits.grayscale.is_some() && image.layout.is_color();
+    let Some(icc) = metadata.icc.as_deref() else {
+        return false;
+    };
+    if graying || drops_profile(metadata, options) {
         crate::color::rgb_to_srgb(image, icc);
     }
+    if graying {
+        metadata.icc = None;
+    }
+    graying
 }
 
 /// Converts samples to what `format`'s encoder takes: drops alpha that is

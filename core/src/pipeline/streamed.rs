@@ -18,6 +18,7 @@ use crate::metadata::{Metadata, MetadataReport};
 use crate::options::{Options, OrientationMode};
 use crate::pixels::{Layout, PixelsRef};
 use crate::progress::{Reporter, Stage};
+use crate::resize::Fit;
 use std::time::{Duration, Instant};
 
 /// Images of at least this many pixels are recompressed JPEG to JPEG as a
@@ -57,6 +58,7 @@ pub(super) fn compress_streaming(
             Mode::Parallel {
                 output,
                 min_size: header_plan.map(|(_, size)| size),
+                fit: options.fit,
             }
         } else if !resized && pixels >= OVERLAP_MIN_PIXELS && rayon::current_num_threads() > 1 {
             Mode::Overlapped
@@ -124,6 +126,8 @@ pub(super) enum Mode {
         output: (u32, u32),
         /// The smallest size the decoder may deliver, when it may shrink.
         min_size: Option<(u32, u32)>,
+        /// How the resize box is filled (`cover` crops the source).
+        fit: Fit,
     },
 }
 
@@ -164,8 +168,12 @@ pub(super) fn recompress(
             let data = jpeg::stream::recompress_overlapped(&header, &metadata, &params)?;
             (data, header.source.size, None)
         }
-        Mode::Parallel { output, min_size } => {
-            let (data, timings) = parallel(&header, (output, min_size), &metadata, &params)?;
+        Mode::Parallel {
+            output,
+            min_size,
+            fit,
+        } => {
+            let (data, timings) = parallel(&header, (output, min_size, fit), &metadata, &params)?;
             (data, output, Some(timings))
         }
     };
@@ -190,7 +198,7 @@ const PARALLEL_DEPTH: usize = 2;
 /// quantization, summed, and the final write).
 fn parallel(
     header: &Header,
-    (output, min_size): ((u32, u32), Option<(u32, u32)>),
+    (output, min_size, fit): ((u32, u32), Option<(u32, u32)>, Fit),
     metadata: &Metadata,
     params: &EncodeParams,
 ) -> Result<(Vec<u8>, Timings)> {
@@ -217,7 +225,7 @@ fn parallel(
                     let job = StripJob {
                         strips,
                         bands: (decoded != output)
-                            .then(|| crate::resize::Bands::new(decoded, output, layout)),
+                            .then(|| crate::resize::Bands::new(decoded, output, layout, fit)),
                         output,
                         layout,
                         clocks,

@@ -308,6 +308,10 @@ class Image:
             if len(values) not in (3, 4):
                 raise InvalidArgumentError(f"fillcolor {fillcolor!r} is not an int or (r, g, b[, a])")
             fill = values + (255,) if len(values) == 3 else values
+        if resample not in set(Resampling):
+            raise InvalidArgumentError(f"Unknown resampling filter ({resample!r})")
+        if not alpha:
+            fill = fill[:3] + (255,)  # Pillow ignores a fill's alpha on an image without alpha
         method = "nearest" if resample == Resampling.NEAREST else "bilinear"
         return self._derived(pixels.rotate(-angle, expand=bool(expand), resample=method, fill=fill))
 

@@ -3,6 +3,7 @@
 use super::*;
 use crate::codecs::jpeg::strips::{encode_striped, UnkeptStrips};
 use crate::codecs::DecodeRequest;
+use crate::resize::Fit;
 
 /// A 1000x3000 gradient stored as a sequential JPEG q92.
 fn input() -> Vec<u8> {
@@ -47,6 +48,7 @@ fn a_declined_plan_decodes_nothing_and_a_cut_file_is_an_error() {
     let parallel = Mode::Parallel {
         output: (1000, 3000),
         min_size: None,
+        fit: Fit::Inside,
     };
     for mode in [Mode::Striped, Mode::Overlapped, parallel] {
         let err = recompress(cut, &options, |_| Ok(Some((Metadata::default(), mode))));
@@ -92,7 +94,7 @@ fn whole_image_parallel(
     };
     let mut decoded = jpeg::decode(jpeg, &request).unwrap().image;
     if (decoded.width, decoded.height) != output {
-        decoded = crate::resize::resize(&decoded, output).unwrap();
+        decoded = crate::resize::resize(&decoded, output, Fit::Inside).unwrap();
     }
     let pixels = decoded.pixels_ref().unwrap();
     jpeg::strips::encode_parallel(&pixels, &Metadata::default(), &options.encode_params()).unwrap()
@@ -113,6 +115,7 @@ fn parallel_file_is_the_whole_image_parallel_encode_on_any_pool() {
                 let mode = Mode::Parallel {
                     output: (1000, 3000),
                     min_size: None,
+                    fit: Fit::Inside,
                 };
                 Ok(Some((Metadata::default(), mode)))
             })
@@ -137,7 +140,11 @@ fn parallel_resized_file_matches_the_whole_image_resize() {
                     .num_threads(threads)
                     .build()
                     .unwrap();
-                let mode = Mode::Parallel { output, min_size };
+                let mode = Mode::Parallel {
+                    output,
+                    min_size,
+                    fit: Fit::Inside,
+                };
                 let streamed = pool
                     .install(|| {
                         recompress(&jpeg, &options, |_| Ok(Some((Metadata::default(), mode))))
