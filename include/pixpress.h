@@ -540,7 +540,8 @@ bool pxp_can_decode(uint32_t format);
 bool pxp_can_encode(uint32_t format);
 
 // Decodes `input` to pixels, upright unless the `orientation` option is
-// `keep`. High-bit-depth sources (16-bit PNG/TIFF, 10/12-bit AVIF/HEIC) give
+// `keep`, with the operations and resize the options ask for (`crop`,
+// `rotate`, `resize`, ...). High-bit-depth sources (16-bit PNG/TIFF, 10/12-bit AVIF/HEIC) give
 // 16-bit samples. `o` may be NULL for the defaults (`max_pixels` and
 // `accept_truncated` apply). On failure `*out` is NULL.
 //
