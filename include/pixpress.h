@@ -482,6 +482,19 @@ uint32_t pxp_buffer_height(const struct pxp_buffer *b);
 // `b` is NULL or a live buffer.
 bool pxp_buffer_unchanged(const struct pxp_buffer *b);
 
+// Frames of the input in the output: above 1 for an animated WebP (0 for NULL).
+//
+// # Safety
+// `b` is NULL or a live buffer.
+uint32_t pxp_buffer_frames(const struct pxp_buffer *b);
+
+// Frames of an animated input not written: the output format cannot
+// animate (only WebP can), or the `pages` option kept fewer (0 for NULL).
+//
+// # Safety
+// `b` is NULL or a live buffer.
+uint32_t pxp_buffer_frames_dropped(const struct pxp_buffer *b);
+
 // Frees `b`. NULL does nothing.
 //
 // # Safety

@@ -25,6 +25,8 @@ export interface Options {
   resize?: string | [number | null, number | null] | { width?: number | null; height?: number | null }
   /** `'inside'` (default), `'contain'` (inside, letterboxed onto `background`), `'cover'` or `'exact'`. */
   fit?: 'inside' | 'contain' | 'cover' | 'exact' | 'fill'
+  /** Frames of an animated GIF or WebP to keep: `'all'` (default) or N; a WebP output animates them. */
+  pages?: 'all' | number
   /** `[left, top, width, height]` or `'left,top,width,height'` of the upright image, within it. */
   crop?: string | [number, number, number, number]
   /** Degrees clockwise; right angles exact, others onto `background` on a grown canvas. */
@@ -148,6 +150,8 @@ export interface OutputInfo {
   width: number
   height: number
   size: number
+  /** Frames written (above 1 for an animated WebP), as sharp's `pages`. */
+  pages?: number
 }
 
 /** A colour as sharp takes it: `'#rrggbb'`, `'#rrggbbaa'`, `'r,g,b'`, `'white'`, `'black'`, or `{ r, g, b, alpha }` (alpha 0-1). */
@@ -155,7 +159,8 @@ export type Colour = string | { r?: number; g?: number; b?: number; alpha?: numb
 
 /** The sharp-style fluent form. */
 export declare class Pipeline {
-  constructor(input: Input | string, options?: Options)
+  /** `options`: the core's, plus sharp's `animated` (read every frame; otherwise the first, as sharp). */
+  constructor(input: Input | string, options?: Options & { animated?: boolean })
   resize(width?: number | null, height?: number | null, options?: { fit?: 'inside' | 'contain' | 'cover' | 'fill' | 'outside'; background?: Colour; withoutEnlargement?: boolean }): this
   /** The region (before resize and rotate, within the image), as sharp's `extract`. */
   extract(region: { left: number; top: number; width: number; height: number }): this
@@ -217,7 +222,7 @@ export declare class Session extends EventEmitter {
   run(options?: { signal?: AbortSignal; interval?: number }): Promise<SessionProgress>
 }
 
-declare function pixpress(input: Input | string, options?: Options): Pipeline
+declare function pixpress(input: Input | string, options?: Options & { animated?: boolean }): Pipeline
 declare namespace pixpress {
   export { compress, compressSync, compressFile, compressToFile, errorCodes, probe, score, scoreSync, analyze, analyzeSync, readMetadata, readMetadataSync, readWatermark, readWatermarkSync, diffMetadata, diffMetadataSync, stats, metricsPrometheus, setMemoryBudget, setBufferPoolLimit, optionKeys, capabilities, version, Pipeline, Session }
 }

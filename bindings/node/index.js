@@ -153,8 +153,10 @@ function colourOf(colour) {
 class Pipeline {
   constructor(input, options = {}) {
     this.input = input
-    // As sharp, metadata is dropped unless asked for (the ICC profile stays).
-    this.options = { metadata: 'strip', ...options }
+    const { animated, ...rest } = options
+    // As sharp, metadata is dropped unless asked for (the ICC profile stays), and an animation
+    // is read as its first frame unless `animated: true` (or `pages`) says otherwise.
+    this.options = { metadata: 'strip', pages: animated ? 'all' : 1, ...rest }
   }
 
   /** Resizes to `width` x `height` (either may be null); `fit` as sharp names them (`cover` by
@@ -316,7 +318,8 @@ class Pipeline {
   async toBuffer(options = {}) {
     const out = await compress(await this._bytes(), this.options)
     if (!options.resolveWithObject) return out.data
-    return { data: out.data, info: { format: out.format, width: out.width, height: out.height, size: out.data.length } }
+    const info = { format: out.format, width: out.width, height: out.height, size: out.data.length, pages: out.frames }
+    return { data: out.data, info }
   }
 
   /** Writes the result to `file` atomically; resolves with sharp-style info. */

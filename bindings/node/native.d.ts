@@ -238,6 +238,10 @@ export interface Output {
   height: number
   /** True when the input was returned unchanged because re-encoding would not shrink it. */
   unchanged: boolean
+  /** Frames of the input in the output: above 1 for an animated WebP (which may merge a frame identical to the one before). */
+  frames: number
+  /** Frames of an animated input not written (the output format cannot animate, or `pages` kept fewer). */
+  framesDropped: number
   /** What the search for the `target` option did; absent without one. */
   search?: SearchReport
   /** What the metadata policy and the conversion removed or moved. */

@@ -69,6 +69,7 @@ pub(crate) fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     let (mut bytes_in, mut bytes_out, mut failed) = (0u64, 0u64, 0usize);
+    let mut frames_dropped = 0u64;
     let mut files = Vec::new();
     for (index, result) in results.iter().enumerate() {
         let input = plan.input(index);
@@ -80,7 +81,20 @@ pub(crate) fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
                     "input": input, "output": path, "format": out.format.name(),
                     "width": out.width, "height": out.height, "bytes_in": len,
                     "bytes_out": out.data.len(), "unchanged": out.unchanged,
+                    "frames": out.frames, "frames_dropped": out.frames_dropped,
                 });
+                if out.frames_dropped > 0 {
+                    frames_dropped += u64::from(out.frames_dropped);
+                    if !args.json {
+                        eprintln!(
+                            "{}: {} of {} frames not written ({} cannot animate; -f webp keeps them)",
+                            input.display(),
+                            out.frames_dropped,
+                            out.frames + out.frames_dropped,
+                            out.format.name()
+                        );
+                    }
+                }
                 if !out.candidates.is_empty() {
                     file["candidates"] = out
                         .candidates
@@ -134,6 +148,7 @@ pub(crate) fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
     let summary = json!({
         "files": plan.len(), "succeeded": plan.len() - failed, "failed": failed,
         "bytes_in": bytes_in, "bytes_out": bytes_out, "ratio": ratio, "seconds": seconds,
+        "frames_dropped": frames_dropped,
     });
     if args.json {
         println!("{}", json!({ "summary": summary, "files": files }));
@@ -183,4 +198,10 @@ fn print_summary(s: &Value) {
     println!("bytes out  {}", s["bytes_out"]);
     println!("ratio      {:.3}", s["ratio"].as_f64().unwrap_or(0.0));
     println!("time       {:.2} s", s["seconds"].as_f64().unwrap_or(0.0));
+    if s["frames_dropped"].as_u64().unwrap_or(0) > 0 {
+        println!(
+            "frames dropped {} (animations written as their first frame)",
+            s["frames_dropped"]
+        );
+    }
 }

@@ -105,6 +105,11 @@ pub struct Options {
     /// `crop`, `flip`, `flop`, `rotate`, `flatten`, `grayscale`: the
     /// everyday operations, applied in the order [`Edits`] documents.
     pub edits: Edits,
+    /// `pages`: how many frames of an animated GIF or WebP input to keep:
+    /// `all` (`None`, the default) or the first N. A WebP output keeps them
+    /// as an animation; other outputs take the first frame, and the report
+    /// counts the rest in `frames_dropped`.
+    pub pages: Option<u32>,
     /// `orientation`: `apply` or `keep`.
     pub orientation: OrientationMode,
     /// `max_pixels`: largest `width * height` accepted, checked from the header.
@@ -177,6 +182,7 @@ impl Default for Options {
             enlarge: false,
             background: Rgba8::WHITE,
             edits: Edits::default(),
+            pages: None,
             orientation: OrientationMode::Apply,
             max_pixels: DEFAULT_MAX_PIXELS,
             metadata: MetadataPolicy::KEEP,
@@ -225,6 +231,7 @@ pub const OPTION_KEYS: &[&str] = &[
     "rotate",
     "flatten",
     "grayscale",
+    "pages",
     "orientation",
     "max_pixels",
     "metadata",
@@ -346,6 +353,20 @@ impl Options {
                     parse_optional(key, value, |v| parse_angle(key, v))?.unwrap_or(0.0)
             }
             "flatten" => self.edits.flatten = parse_bool(key, value)?,
+            "pages" => {
+                self.pages = match value {
+                    "" | "all" | "-1" | "default" => None,
+                    n => match n.parse::<u32>() {
+                        Ok(n) if n > 0 => Some(n),
+                        _ => {
+                            return Err(Error::option(
+                                key,
+                                format!("`{value}` is not all or a whole number from 1"),
+                            ))
+                        }
+                    },
+                }
+            }
             "grayscale" | "greyscale" => self.edits.grayscale = parse_grayscale(key, value)?,
             "orientation" => {
                 self.orientation = match value {

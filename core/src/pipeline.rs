@@ -3,12 +3,14 @@
 //!
 //! This root holds the result types and [`compress`], which takes the one
 //! path [`route`] chooses from what the request needs: lossless JPEG recompression ([`lossless`]), JPEG streamed
-//! as rows ([`streamed`]), HEIF planes to JPEG ([`heif_planes`]), and the
+//! as rows ([`streamed`]), HEIF planes to JPEG ([`heif_planes`]), animations
+//! frame by frame ([`animated`]), and the
 //! general path: the stages ([`stages`]), the output metadata ([`meta`]),
 //! `format=auto` ([`auto`]), the encode ([`encoding`]), striped for a session
 //! that asks ([`striped`]).
 
 mod admission;
+mod animated;
 mod auto;
 mod encoding;
 mod heif_planes;
@@ -31,6 +33,7 @@ use crate::pixels::Image;
 use crate::progress::{Reporter, Stage, Timings};
 use crate::quality::SearchReport;
 pub(crate) use admission::{admitted_and_counted, estimate_input};
+use animated::compress_animated;
 use auto::{compress_auto, Origin};
 pub(crate) use encoding::{encode, encode_image};
 use heif_planes::compress_ycbcr;
@@ -66,6 +69,14 @@ pub struct Compressed {
     pub metadata: MetadataReport,
     /// With `format=auto`, every format tried and how it did, in the order tried.
     pub candidates: Vec<Candidate>,
+    /// Frames of the input in the output: above 1 for an animated WebP
+    /// (libwebp may merge a frame identical to the one before into it).
+    pub frames: u32,
+    /// Frames of an animated input not written: the output format cannot
+    /// animate (only WebP can, from GIF or WebP), `pages` asked for fewer,
+    /// or `format=auto` chose from still images; for HEIF and AVIF, the
+    /// top-level images besides the primary one.
+    pub frames_dropped: u32,
 }
 
 /// One format `format=auto` tried.
@@ -142,7 +153,12 @@ fn compress_by_route(
     crate::failpoint::hit("sleep.decode");
     let candidates = candidate_formats(options, in_format)?;
     let out_format = candidates[0];
-    let served = match Needs::of(options, in_format, out_format, strips.is_some()).route() {
+    let frames = codecs::frame_count(in_format, input);
+    let needs = Needs::of(options, (in_format, frames), out_format, strips.is_some());
+    let served = match needs.route() {
+        Route::Animated => Some(compress_animated(
+            input, in_format, options, progress, started,
+        )?),
         Route::Lossless => {
             let out = optimize_jpeg(input, in_format, options, started)?;
             progress.enter(Stage::Done)?;
@@ -153,7 +169,7 @@ fn compress_by_route(
         Route::Pixels => None,
     };
     if let Some(out) = served {
-        return Ok(out);
+        return Ok(out.with_input_frames(frames));
     }
     let header_plan = plan_from_header(input, in_format, options)?;
     let min_size = header_plan.map(|(_, size)| size);
@@ -200,7 +216,8 @@ fn compress_by_route(
             options,
             progress,
             timings,
-        );
+        )
+        .map(|out| out.with_input_frames(frames));
     }
     let image = {
         let _span = tracing::debug_span!("pixpress.transform").entered();
@@ -224,7 +241,9 @@ fn compress_by_route(
     timings.encode = encode_started.elapsed();
     progress.enter(Stage::Done)?;
 
-    let same_content = options.resize.is_none()
+    // A first frame is not the animation it came from.
+    let same_content = frames == 1
+        && options.resize.is_none()
         && !options.has_edits()
         && options.metadata.keeps_everything()
         && search.is_none()
@@ -239,7 +258,8 @@ fn compress_by_route(
             metadata_report,
         )
     }
-    .or_input(input, in_format, same_content, options))
+    .or_input(input, in_format, same_content, options)
+    .with_input_frames(frames))
 }
 
 impl Compressed {
@@ -261,7 +281,16 @@ impl Compressed {
             search: None,
             metadata,
             candidates: Vec::new(),
+            frames: 1,
+            frames_dropped: 0,
         }
+    }
+
+    /// This output with the frames of an input of `frames` it did not write
+    /// counted in `frames_dropped`.
+    fn with_input_frames(mut self, frames: u32) -> Compressed {
+        self.frames_dropped = frames.saturating_sub(self.frames);
+        self
     }
 
     /// The input itself in place of this output when `never_larger` holds

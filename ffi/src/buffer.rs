@@ -73,6 +73,25 @@ pub unsafe extern "C" fn pxp_buffer_unchanged(b: *const pxp_buffer) -> bool {
     read(b, false, |c| c.unchanged)
 }
 
+/// Frames of the input in the output: above 1 for an animated WebP (0 for NULL).
+///
+/// # Safety
+/// `b` is NULL or a live buffer.
+#[no_mangle]
+pub unsafe extern "C" fn pxp_buffer_frames(b: *const pxp_buffer) -> u32 {
+    read(b, 0, |c| c.frames)
+}
+
+/// Frames of an animated input not written: the output format cannot
+/// animate (only WebP can), or the `pages` option kept fewer (0 for NULL).
+///
+/// # Safety
+/// `b` is NULL or a live buffer.
+#[no_mangle]
+pub unsafe extern "C" fn pxp_buffer_frames_dropped(b: *const pxp_buffer) -> u32 {
+    read(b, 0, |c| c.frames_dropped)
+}
+
 /// Frees `b`. NULL does nothing.
 ///
 /// # Safety

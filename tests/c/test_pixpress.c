@@ -182,6 +182,34 @@ static void test_options(void) {
     free(data);
 }
 
+/* An animated GIF keeps its frames in WebP; PNG writes the first and counts the rest. */
+static void test_animation_and_operations(void) {
+    size_t len;
+    unsigned char *data = corpus_file("gif/animated-loop-3.gif", &len);
+    pxp_options *o = pxp_options_new();
+    pxp_buffer *out = NULL;
+    CHECK(pxp_options_set(o, "format", "webp") == PXP_OK && pxp_compress(data, len, o, &out) == PXP_OK,
+          "animated webp: %s", pxp_last_error_message());
+    uint32_t frames = pxp_buffer_frames(out);
+    CHECK(frames > 1 && pxp_buffer_frames_dropped(out) == 0, "frames %u", frames);
+    pxp_buffer_free(out);
+    CHECK(pxp_options_set(o, "format", "png") == PXP_OK && pxp_compress(data, len, o, &out) == PXP_OK, "png");
+    CHECK(pxp_buffer_frames(out) == 1 && pxp_buffer_frames_dropped(out) == frames - 1, "dropped %u",
+          pxp_buffer_frames_dropped(out));
+    uint32_t width = pxp_buffer_width(out), height = pxp_buffer_height(out);
+    pxp_buffer_free(out);
+    /* The operations through pxp_options_set: a quarter turn swaps the sides. */
+    CHECK(pxp_options_set(o, "rotate", "90") == PXP_OK && pxp_compress(data, len, o, &out) == PXP_OK, "rotate");
+    CHECK(pxp_buffer_width(out) == height && pxp_buffer_height(out) == width, "turned");
+    pxp_buffer_free(out);
+    CHECK(pxp_options_set(o, "crop", "0,0,100000,1") == PXP_OK && pxp_compress(data, len, o, &out) ==
+              PXP_ERR_INVALID_ARGUMENT && strstr(pxp_last_error_message(), "crop") != NULL,
+          "crop past the image: %s", pxp_last_error_message());
+    CHECK(pxp_buffer_frames(NULL) == 0 && pxp_buffer_frames_dropped(NULL) == 0, "NULL");
+    pxp_options_free(o);
+    free(data);
+}
+
 static void test_null_arguments(void) {
     pxp_buffer *out = NULL;
     pxp_image *img = NULL;
@@ -682,6 +710,7 @@ int main(void) {
     test_status_names();
     test_options();
     test_null_arguments();
+    test_animation_and_operations();
     test_probe_struct_size();
     test_decode_encode_round_trip();
     test_progress_and_cancel();

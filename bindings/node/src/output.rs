@@ -21,6 +21,10 @@ pub struct Output {
     pub height: u32,
     /// True when the input was returned unchanged because re-encoding would not shrink it.
     pub unchanged: bool,
+    /// Frames of the input in the output: above 1 for an animated WebP (which may merge a frame identical to the one before).
+    pub frames: u32,
+    /// Frames of an animated input not written (the output format cannot animate, or `pages` kept fewer).
+    pub frames_dropped: u32,
     /// What the search for the `target` option did; absent without one.
     pub search: Option<SearchReport>,
     /// What the metadata policy and the conversion removed or moved.
@@ -72,6 +76,8 @@ impl From<Compressed> for Output {
             width: c.width,
             height: c.height,
             unchanged: c.unchanged,
+            frames: c.frames,
+            frames_dropped: c.frames_dropped,
             search: c.search.map(SearchReport::from),
             metadata: c.metadata.into(),
             candidates: c

@@ -170,6 +170,24 @@ test('the same operations through compress options, as the core names them', asy
   assert.equal((await sharp(gray.data).metadata()).channels, 1)
 })
 
+test('animated GIF to animated WebP, as sharp with animated: true', async () => {
+  const gif = fs.readFileSync(path.join(CORPUS, 'gif/animated-loop-3.gif'))
+  const pages = (await sharp(gif, { animated: true }).metadata()).pages
+  assert.ok(pages > 1)
+  const { info } = await pixpress(gif, { animated: true }).resize(32).webp({ quality: 90 }).toBuffer({ resolveWithObject: true })
+  assert.equal(info.pages, pages)
+  const ours = await pixpress(gif, { animated: true }).webp({ lossless: true }).toBuffer()
+  assert.equal((await sharp(ours, { animated: true }).metadata()).pages, pages)
+  // Each frame as sharp reads it (sharp stacks the frames into one tall image).
+  const want = await sharp(gif, { animated: true }).png().toBuffer()
+  const got = await sharp(ours, { animated: true }).png().toBuffer()
+  assert.ok(largestDifference(await raw(want), await raw(got), 'frames') <= 1)
+  const first = await pixpress(gif).webp().toBuffer({ resolveWithObject: true })
+  assert.equal(first.info.pages, 1, 'without animated, the first frame, as sharp')
+  const out = await pixpress.compress(gif, { format: 'png' })
+  assert.deepEqual([out.frames, out.framesDropped], [1, pages - 1])
+})
+
 test('operations that cannot be done are typed errors', async () => {
   const { photo } = await images()
   await assert.rejects(pixpress.compress(photo, { format: 'png', crop: [300, 200, 200, 200] }), (e) => e.code === 'PXP_ERR_INVALID_ARGUMENT' && /crop/.test(e.message))

@@ -60,6 +60,19 @@ impl Output {
         self.compressed.unchanged
     }
 
+    /// Frames of the input in the output: above 1 for an animated WebP (which may merge a frame identical to the one before).
+    #[getter]
+    fn frames(&self) -> u32 {
+        self.compressed.frames
+    }
+
+    /// Frames of an animated input not written (the output format cannot
+    /// animate, or `pages` kept fewer).
+    #[getter]
+    fn frames_dropped(&self) -> u32 {
+        self.compressed.frames_dropped
+    }
+
     /// Seconds spent decoding, transforming and encoding.
     #[getter]
     fn timings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {

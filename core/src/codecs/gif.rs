@@ -1,11 +1,15 @@
-//! GIF decoding through the `gif` crate (via `image`): the first frame,
-//! composited on the logical screen.
+//! GIF decoding through the `gif` crate (via `image`): the first frame, or
+//! every frame ([`decode_frames`]), composited on the logical screen.
 
+use super::Frame;
 use super::{check_limit, raster, DecodeRequest, Decoded};
 use crate::error::Result;
 use crate::format::Format;
 use crate::info::Info;
+use crate::pixels::{Image, Layout};
 use image::codecs::gif::GifDecoder;
+use image::metadata::LoopCount;
+use image::AnimationDecoder;
 use std::io::Cursor;
 
 fn decoder(data: &[u8]) -> Result<GifDecoder<Cursor<&[u8]>>> {
@@ -25,6 +29,36 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
         check_limit(width.into(), height.into(), request.max_pixels)?;
     }
     raster::decode_with(Format::Gif, decoder(data)?, request)
+}
+
+/// Calls `each` with the first `limit` frames of `data`, each the whole
+/// logical screen after it (RGBA), as `image` composites them.
+pub(crate) fn decode_frames(
+    data: &[u8],
+    limit: u32,
+    max_pixels: u64,
+    each: &mut dyn FnMut(Frame) -> Result<()>,
+) -> Result<()> {
+    for (width, height) in frame_extents(data) {
+        check_limit(width.into(), height.into(), max_pixels)?;
+    }
+    let decoder = decoder(data)?;
+    let loop_count = match decoder.loop_count() {
+        LoopCount::Infinite => 0,
+        LoopCount::Finite(n) => n.get(),
+    };
+    for frame in decoder.into_frames().take(limit as usize) {
+        let frame = frame.map_err(|e| raster::map_error(Format::Gif, e))?;
+        let (numerator, denominator) = frame.delay().numer_denom_ms();
+        let buffer = frame.into_buffer();
+        let (width, height) = buffer.dimensions();
+        each(Frame {
+            image: Image::from_u8(width, height, Layout::Rgba, buffer.into_raw())?,
+            duration_ms: numerator / denominator.max(1),
+            loop_count,
+        })?;
+    }
+    Ok(())
 }
 
 /// The extent of every frame (left + width, top + height), found by walking

@@ -134,6 +134,52 @@ pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Re
     Ok(decoded)
 }
 
+/// One frame of an animation: the whole canvas after it, and how long it shows.
+#[derive(Debug)]
+pub(crate) struct Frame {
+    /// The canvas after this frame, 8-bit RGBA.
+    pub(crate) image: Image,
+    /// How long it shows, in milliseconds.
+    pub(crate) duration_ms: u32,
+    /// How many times the animation plays (0: forever), the same for every frame.
+    pub(crate) loop_count: u32,
+}
+
+/// The number of frames of `data`, read from the headers: above 1 for an
+/// animated GIF or WebP and for a HEIF or AVIF file of several top-level
+/// images; 1 for every other image, and for headers that do not read (the
+/// decoder then says what is wrong).
+pub(crate) fn frame_count(format: Format, data: &[u8]) -> u32 {
+    match format {
+        Format::Gif | Format::WebP | Format::Heic | Format::Avif => {
+            probe(format, data).map_or(1, |info| info.frames.max(1))
+        }
+        _ => 1,
+    }
+}
+
+/// Calls `each` with the first `limit` frames of an animated GIF or WebP,
+/// each composited on the canvas (RGBA); frames past `max_pixels` are refused.
+pub(crate) fn decode_frames(
+    format: Format,
+    data: &[u8],
+    limit: u32,
+    max_pixels: u64,
+    each: &mut dyn FnMut(Frame) -> Result<()>,
+) -> Result<()> {
+    match format {
+        Format::Gif => gif::decode_frames(data, limit, max_pixels, each),
+        Format::WebP => {
+            let f = probe(format, data)?;
+            check_limit(f.width.into(), f.height.into(), max_pixels)?;
+            webp::decode_frames(data, limit, each)
+        }
+        _ => Err(Error::Internal(format!(
+            "{format} has no animation decoder"
+        ))),
+    }
+}
+
 /// Encodes `image` (already in a layout `format` accepts, see [`encodable_layout`]).
 pub(crate) fn encode(
     format: Format,

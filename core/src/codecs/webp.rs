@@ -14,6 +14,9 @@ use libwebp_sys::*;
 use std::ffi::c_int;
 use std::ptr;
 
+mod animation;
+pub(crate) use animation::{decode_frames, AnimationEncoder};
+
 /// WebP `method` (0-6) when the caller gives no effort; libwebp's own default.
 const DEFAULT_METHOD: u8 = 4;
 
@@ -159,7 +162,7 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
     let metadata = Demuxer::new(data)?.metadata();
     let alpha = f.has_alpha != 0;
     let image = if f.has_animation != 0 {
-        decode_first_frame(data)?
+        animation::first_frame(data)?
     } else {
         decode_still(data, alpha)?
     };
@@ -212,66 +215,8 @@ fn decode_still(data: &[u8], alpha: bool) -> Result<Image> {
     result
 }
 
-/// The first frame of an animation, composited on its canvas (RGBA).
-fn decode_first_frame(data: &[u8]) -> Result<Image> {
-    let input = webp_data(data);
-    // SAFETY: `WebPAnimDecoderOptions` is a plain C struct of an enum whose
-    // zero value (`MODE_RGB`) is valid and integers; all-zero is valid.
-    let mut options: WebPAnimDecoderOptions = unsafe { std::mem::zeroed() };
-    // SAFETY: `options` is a valid, writable struct of the ABI version the
-    // wrapper passes.
-    unsafe { WebPAnimDecoderOptionsInit(&mut options) };
-    options.color_mode = WEBP_CSP_MODE::MODE_RGBA;
-    // SAFETY: `input` describes `data`, which libwebp references without
-    // copying and which outlives `decoder` (deleted at the end of this
-    // function); `options` was initialised just above.
-    let decoder = unsafe { WebPAnimDecoderNew(&input, &options) };
-    if decoder.is_null() {
-        return Err(Error::corrupt(
-            Format::WebP,
-            "libwebp could not open the animation",
-        ));
-    }
-    let mut info: WebPAnimInfo = WebPAnimInfo::default();
-    let mut frame: *mut u8 = ptr::null_mut();
-    let mut timestamp = 0;
-    // SAFETY: `decoder` was checked non-null above and is not yet deleted;
-    // `info`, `frame` and `timestamp` are writable locals.
-    let ok = unsafe {
-        WebPAnimDecoderGetInfo(decoder, &mut info) != 0
-            && WebPAnimDecoderGetNext(decoder, &mut frame, &mut timestamp) != 0
-    };
-    let result = if ok && !frame.is_null() {
-        let len = info.canvas_width as usize * info.canvas_height as usize * 4;
-        // SAFETY: `frame` is non-null (checked) and, with `MODE_RGBA`, is the
-        // decoder's canvas of canvas_width * canvas_height * 4 bytes, valid
-        // until the next `GetNext` or `Delete`; it is copied before either.
-        let pixels = unsafe { std::slice::from_raw_parts(frame, len) }.to_vec();
-        Image::from_u8(info.canvas_width, info.canvas_height, Layout::Rgba, pixels)
-    } else {
-        Err(Error::corrupt(
-            Format::WebP,
-            "libwebp could not decode the first animation frame",
-        ))
-    };
-    // SAFETY: `decoder` is non-null, owned here, deleted once; `pixels` was
-    // copied out of its canvas before this.
-    unsafe { WebPAnimDecoderDelete(decoder) };
-    result
-}
-
-pub(crate) fn encode(
-    pixels: &PixelsRef,
-    metadata: &Metadata,
-    params: &EncodeParams,
-) -> Result<Vec<u8>> {
-    let channels = pixels.layout().channels();
-    if !pixels.layout().is_color() {
-        return Err(Error::Internal(format!(
-            "WebP encoder given {:?}",
-            pixels.layout()
-        )));
-    }
+/// libwebp's configuration for `params`, validated.
+fn config_for(params: &EncodeParams) -> Result<WebPConfig> {
     let quality = f32::from(params.quality.unwrap_or(80));
     let mut config =
         WebPConfig::new().map_err(|_| Error::Internal("libwebp version mismatch".into()))?;
@@ -298,6 +243,22 @@ pub(crate) fn encode(
             "libwebp rejected the configuration",
         ));
     }
+    Ok(config)
+}
+
+pub(crate) fn encode(
+    pixels: &PixelsRef,
+    metadata: &Metadata,
+    params: &EncodeParams,
+) -> Result<Vec<u8>> {
+    let channels = pixels.layout().channels();
+    if !pixels.layout().is_color() {
+        return Err(Error::Internal(format!(
+            "WebP encoder given {:?}",
+            pixels.layout()
+        )));
+    }
+    let config = config_for(params)?;
     let mut picture =
         WebPPicture::new().map_err(|_| Error::Internal("libwebp version mismatch".into()))?;
     picture.use_argb = c_int::from(params.lossless);

@@ -75,10 +75,11 @@ fn sets_every_documented_key() {
         ("rotate", "-90"),
         ("flatten", "yes"),
         ("grayscale", "luma"),
+        ("pages", "3"),
     ] {
         o.set(k, v).unwrap_or_else(|e| panic!("{k}={v}: {e}"));
     }
-    assert_eq!(OPTION_KEYS.len(), 38);
+    assert_eq!(OPTION_KEYS.len(), 39);
     assert_eq!(o.interceptor_timeout, std::time::Duration::from_millis(250));
     assert!(Options::default().set("interceptor_timeout", "0").is_err());
     assert_eq!(o.tune, [TuneParam::Subsampling, TuneParam::Sns]);
@@ -93,6 +94,8 @@ fn sets_every_documented_key() {
     assert_eq!(o.edits.rotate, 270.0);
     assert!(o.edits.flip && o.edits.flop && o.edits.flatten);
     assert_eq!(o.edits.grayscale, Some(crate::Grayscale::Luma));
+    assert_eq!(o.pages, Some(3));
+    assert!(Options::default().set("pages", "0").is_err());
     for (key, bad) in [
         ("crop", "1,2,3"),
         ("crop", "0,0,0,5"),

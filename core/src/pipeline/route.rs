@@ -36,6 +36,9 @@ pub(super) struct Needs {
     /// A session's strip store takes the JPEG outputs it wants striped,
     /// which needs the pixels in hand.
     pub(super) session_strips: bool,
+    /// Frames to write as an animation: above 1 for an animated input whose
+    /// frames `pages` keeps more than one of.
+    pub(super) frames: u32,
 }
 
 /// The path a compress takes (see [`compress`](super::compress)).
@@ -49,17 +52,19 @@ pub(super) enum Route {
     /// HEIC or AVIF to JPEG through YCbCr planes ([`super::heif_planes`]),
     /// unless the header shows the image needs the pixel path.
     HeifPlanes,
+    /// Animated GIF or WebP to animated WebP ([`super::animated`]), frame by frame.
+    Animated,
     /// Decode, orient, resize, encode: the path for every request.
     Pixels,
 }
 
 impl Needs {
-    /// What a request for `options` needs, with `in_format` input and
-    /// `out_format` output, `session_strips` when a session's strip store
-    /// is given.
+    /// What a request for `options` needs, with `in_format` input of
+    /// `frames` frames and `out_format` output, `session_strips` when a
+    /// session's strip store is given.
     pub(super) fn of(
         options: &Options,
-        in_format: Format,
+        (in_format, frames): (Format, u32),
         out_format: Format,
         session_strips: bool,
     ) -> Needs {
@@ -75,6 +80,7 @@ impl Needs {
             edits: options.has_edits(),
             subsampling: options.subsampling,
             session_strips,
+            frames: options.pages.map_or(frames, |pages| pages.min(frames)),
         }
     }
 
@@ -85,6 +91,10 @@ impl Needs {
     pub(super) fn route(&self) -> Route {
         if self.coefficients {
             return Route::Lossless;
+        }
+        let animation = matches!(self.in_format, Format::Gif | Format::WebP);
+        if animation && self.frames > 1 && self.out_format == Format::WebP && !self.candidates {
+            return Route::Animated;
         }
         let one_jpeg_as_it_comes = self.out_format == Format::Jpeg
             && !self.candidates
@@ -113,12 +123,16 @@ mod tests {
     use super::*;
 
     fn route(pairs: &[(&str, &str)], in_format: Format, strips: bool) -> Route {
+        routed(pairs, (in_format, 1), strips)
+    }
+
+    fn routed(pairs: &[(&str, &str)], input: (Format, u32), strips: bool) -> Route {
         let options = Options::from_pairs(pairs.iter().copied()).unwrap();
         let out = match options.format {
             OutputFormat::Exact(f) => f,
-            _ => in_format,
+            _ => input.0,
         };
-        Needs::of(&options, in_format, out, strips).route()
+        Needs::of(&options, input, out, strips).route()
     }
 
     #[test]
@@ -151,5 +165,20 @@ mod tests {
         }
         let letterbox = [("resize", "800x800"), ("fit", "contain")];
         assert_eq!(route(&letterbox, jpeg, false), Route::Pixels);
+        let (gif, webp) = (Format::Gif, Format::WebP);
+        let to_webp = [("format", "webp")];
+        assert_eq!(routed(&to_webp, (gif, 3), false), Route::Animated);
+        assert_eq!(routed(&[], (webp, 3), false), Route::Animated);
+        assert_eq!(
+            routed(&[("format", "webp"), ("pages", "1")], (gif, 3), false),
+            Route::Pixels
+        );
+        assert_eq!(routed(&[("format", "png")], (gif, 3), false), Route::Pixels);
+        assert_eq!(
+            routed(&[("format", "auto")], (gif, 3), false),
+            Route::Pixels
+        );
+        assert_eq!(routed(&to_webp, (gif, 1), false), Route::Pixels);
+        assert_eq!(routed(&to_webp, (heic, 3), false), Route::Pixels);
     }
 }

@@ -139,6 +139,7 @@ class Image:
         self.format: str | None = None
         self._info: dict[str, Any] | None = {}
         self._dpi: tuple[float, float] | None = None
+        self._frames: int = 1
         self.filename: str = ""
 
     @property
@@ -176,6 +177,18 @@ class Image:
     @property
     def height(self) -> int:
         return self._size[1]
+
+    @property
+    def n_frames(self) -> int:
+        """Frames of an animated GIF or WebP (1 for a still image); the pixels
+        are the first frame's (no ``seek``), and ``pixpress.compress`` with
+        ``format="webp"`` keeps the animation."""
+        return self._frames
+
+    @property
+    def is_animated(self) -> bool:
+        """Whether the image has more than one frame."""
+        return self._frames > 1
 
     @property
     def mode(self) -> str:
@@ -431,6 +444,7 @@ def open(fp: Any, mode: str = "r", formats: Any = None) -> Image:  # noqa: A001 
     im._data = data
     im._size = info.size
     im.format = _PIL_FORMATS[info.format]
+    im._frames = info.frames
     im.filename = os.fspath(fp) if isinstance(fp, (str, os.PathLike)) else getattr(fp, "name", "")
     # Metadata blocks come with the pixels: `info` is filled on first access.
     # JPEG gives integer dpi when stated in inches, as Pillow reports it.

@@ -51,6 +51,12 @@ class Output(Buffer):
     @property
     def unchanged(self) -> bool: ...
     @property
+    def frames(self) -> int:
+        """Frames of the input in the output: above 1 for an animated WebP (which may merge a frame identical to the one before)."""
+    @property
+    def frames_dropped(self) -> int:
+        """Frames of an animated input not written (the output format cannot animate, or ``pages`` kept fewer)."""
+    @property
     def timings(self) -> dict[str, float]: ...
     @property
     def search(self) -> dict[str, Any] | None:

@@ -1,0 +1,122 @@
+//! Animated GIF or WebP to animated WebP: each frame decoded onto the canvas,
+//! turned upright, through the operations and the resize, and added to
+//! libwebp's animation encoder, so that one frame is in memory at a time;
+//! the metadata as for a still image.
+
+use super::meta::{output_metadata, report_dropped_icc};
+use super::stages::{edit_and_resize, to_srgb_where_needed};
+use super::Compressed;
+use crate::codecs::{self, webp::AnimationEncoder, DecodeRequest};
+use crate::error::{Error, Result};
+use crate::format::Format;
+use crate::metadata::Metadata;
+use crate::options::{Options, OrientationMode};
+use crate::orient::Orientation;
+use crate::pixels::Layout;
+use crate::progress::{Reporter, Stage, Timings};
+use std::time::Instant;
+
+/// Compresses the animated `input` (GIF or WebP) to an animated WebP of its
+/// first `options.pages` frames (all by default).
+pub(super) fn compress_animated(
+    input: &[u8],
+    in_format: Format,
+    options: &Options,
+    progress: &mut Reporter,
+    started: Instant,
+) -> Result<Compressed> {
+    if options.target.is_some() {
+        return Err(Error::option(
+            "target",
+            "an animation has no quality search: set `quality`, or `pages=1` to keep the first frame",
+        ));
+    }
+    let info = codecs::probe(in_format, input)?;
+    let frames = options
+        .pages
+        .map_or(info.frames, |pages| pages.min(info.frames));
+    // Every frame is decoded: the animation's pixels pass the limit as a whole, as sharp counts them.
+    Error::check_pixels(
+        "animation size (all frames)",
+        info.width.into(),
+        u64::from(info.height) * u64::from(frames),
+        options.max_pixels,
+    )?;
+    let source = container_metadata(in_format, input, options)?;
+    let orientation = match options.orientation {
+        OrientationMode::Apply => Orientation::from_exif(source.exif_orientation().unwrap_or(1)),
+        OrientationMode::Keep => Orientation::Normal,
+    };
+    let mut upright = source.clone();
+    if options.orientation == OrientationMode::Apply {
+        upright.reset_orientation();
+    }
+    let params = options.encode_params();
+    let mut encoder: Option<AnimationEncoder> = None;
+    let mut metadata = upright.clone();
+    let mut dropped_icc = false;
+    let mut timings = Timings::default();
+    progress.enter(Stage::Transform)?;
+    codecs::decode_frames(in_format, input, frames, options.max_pixels, &mut |frame| {
+        let transform_started = Instant::now();
+        let mut image = orientation.apply(frame.image);
+        // Each frame's colors as the first frame's: the same profile, the same conversion.
+        let mut frame_metadata = upright.clone();
+        dropped_icc = to_srgb_where_needed(&mut image, &mut frame_metadata, options);
+        metadata = frame_metadata;
+        let image = edit_and_resize(image, None, options)?
+            .convert(Layout::Rgba, options.background)
+            .into_u8();
+        timings.transform += transform_started.elapsed();
+        let encode_started = Instant::now();
+        let encoder = match &mut encoder {
+            Some(encoder) => encoder,
+            None => encoder.insert(AnimationEncoder::new(
+                (image.width, image.height),
+                &params,
+                frame.loop_count,
+            )?),
+        };
+        encoder.add(&image, frame.duration_ms)?;
+        timings.encode += encode_started.elapsed();
+        Ok(())
+    })?;
+    let encoder = encoder.ok_or_else(|| Error::corrupt(in_format, "the animation has no frame"))?;
+    progress.enter(Stage::Encode)?;
+    let encode_started = Instant::now();
+    let size = encoder.size();
+    let (out_metadata, mut report) = output_metadata(
+        &metadata,
+        options,
+        Format::WebP,
+        size.0,
+        size.1,
+        Some(input),
+    )?;
+    report_dropped_icc(&mut report, dropped_icc);
+    let data = encoder.finish(&out_metadata)?;
+    timings.encode += encode_started.elapsed();
+    timings.decode = started
+        .elapsed()
+        .saturating_sub(timings.transform + timings.encode);
+    progress.enter(Stage::Done)?;
+    Ok(Compressed {
+        timings,
+        frames,
+        ..Compressed::new(data, Format::WebP, size, report)
+    })
+}
+
+/// The container's metadata blocks, read from the headers (WebP) or from a
+/// decode of the first frame (GIF, whose blocks only the decoder reads).
+fn container_metadata(format: Format, input: &[u8], options: &Options) -> Result<Metadata> {
+    if let Some(metadata) = codecs::header_metadata(format, input, true) {
+        return metadata;
+    }
+    let request = DecodeRequest {
+        max_pixels: options.max_pixels,
+        accept_truncated: options.accept_truncated,
+        min_size: None,
+    };
+    Ok(codecs::decode(format, input, &request)?.metadata)
+}
