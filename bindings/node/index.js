@@ -151,9 +151,9 @@ function colourOf(colour) {
 
 /** The fluent form: `pixpress(input).resize(720, 588).jpeg({ quality: 80 }).toBuffer()`. */
 class Pipeline {
-  constructor(input, options = {}) {
+  constructor(input, options) {
     this.input = input
-    const { animated, ...rest } = options
+    const { animated, ...rest } = options || {}
     // As sharp, metadata is dropped unless asked for (the ICC profile stays), and an animation
     // is read as its first frame unless `animated: true` (or `pages`) says otherwise.
     this.options = { metadata: 'strip', pages: animated ? 'all' : 1, ...rest }
@@ -328,7 +328,7 @@ class Pipeline {
       typeof this.input === 'string'
         ? await compressFile(this.input, file, this.options)
         : await compressToFile(this.input, file, this.options)
-    return { format: out.format, width: out.width, height: out.height, size: out.data.length }
+    return { format: out.format, width: out.width, height: out.height, size: out.data.length, pages: out.frames }
   }
 
   /** Header facts (sharp's `metadata()`). */

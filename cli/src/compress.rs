@@ -87,11 +87,10 @@ pub(crate) fn run_compress(args: CompressArgs) -> Result<ExitCode, Error> {
                     frames_dropped += u64::from(out.frames_dropped);
                     if !args.json {
                         eprintln!(
-                            "{}: {} of {} frames not written ({} cannot animate; -f webp keeps them)",
+                            "{}: {} of {} frames not written (only a WebP output of a GIF or WebP keeps an animation; `pages` or a `target` keeps fewer)",
                             input.display(),
                             out.frames_dropped,
                             out.frames + out.frames_dropped,
-                            out.format.name()
                         );
                     }
                 }
@@ -200,7 +199,7 @@ fn print_summary(s: &Value) {
     println!("time       {:.2} s", s["seconds"].as_f64().unwrap_or(0.0));
     if s["frames_dropped"].as_u64().unwrap_or(0) > 0 {
         println!(
-            "frames dropped {} (animations written as their first frame)",
+            "frames dropped {} (frames of animations not written)",
             s["frames_dropped"]
         );
     }

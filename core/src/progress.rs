@@ -70,6 +70,12 @@ impl<'a> Reporter<'a> {
             Stage::Encode => 0.5,
             Stage::Done => 1.0,
         };
+        self.at(stage, fraction)
+    }
+
+    /// Reports `fraction` of the call done within `stage` (an animation's
+    /// frames, one by one); `Err(Cancelled)` when the callback says stop.
+    pub(crate) fn at(&mut self, stage: Stage, fraction: f32) -> Result<()> {
         let go_on = match &mut self.callback {
             Some(callback) => callback(&Progress { stage, fraction }),
             None => true,

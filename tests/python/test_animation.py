@@ -13,7 +13,7 @@ from PIL import Image, ImageSequence
 
 import pixpress
 import pixpress.Image as PxImage
-from pixpress.errors import InvalidArgumentError, LimitExceededError
+from pixpress.errors import LimitExceededError, TruncatedImageError
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(os.environ.get("PIXPRESS_CORPUS", ROOT.parent / "shared" / "corpus"))
@@ -35,6 +35,16 @@ def frames_of(im: Image.Image) -> list[tuple[np.ndarray, int]]:
         rgba[..., :3] = rgba[..., :3] * rgba[..., 3:] // 255
         out.append((rgba, frame.info.get("duration", 0)))
     return out
+
+
+def webp_loop(source: Image.Image) -> int:
+    """How many times a WebP plays the source: a GIF's loop block counts the
+    repeats after the first play (0: forever), and without one browsers play
+    it once (gif2webp's reading); a WebP's loop count is the plays."""
+    if source.format != "GIF":
+        return source.info.get("loop", 0)
+    loop = source.info.get("loop")
+    return 1 if loop is None else 0 if loop == 0 else loop + 1
 
 
 def timeline(frames: list[tuple[np.ndarray, int]]) -> list[tuple[int, np.ndarray]]:
@@ -63,7 +73,7 @@ def test_a_webp_output_shows_every_frame_as_pillow_reads_it(path):
     assert out.frames == source.n_frames and out.frames_dropped == 0
     written = Image.open(io.BytesIO(bytes(out)))
     assert written.format == "WEBP" and written.is_animated
-    assert written.info.get("loop", 0) == source.info.get("loop", 0)
+    assert written.info.get("loop", 0) == webp_loop(source), "played as often as browsers play the source"
     want, got = timeline(frames_of(source)), timeline(frames_of(written))
     assert got[-1][0] == want[-1][0], "the same total duration"
     for index, (start, pixels) in enumerate(want[:-1]):
@@ -119,12 +129,35 @@ def test_other_formats_write_the_first_frame_and_count_the_rest():
 def test_animation_limits_are_typed_errors():
     data = (CORPUS / "gif" / "animated-loop-3.gif").read_bytes()
     source = Image.open(io.BytesIO(data))
-    with pytest.raises(InvalidArgumentError, match="target"):
-        pixpress.compress(data, format="webp", target="ssimulacra2=80")
+    # A search keeps the first frame, and says so.
+    searched = pixpress.compress(data, format="webp", target="ssim=0.95")
+    assert (searched.frames, searched.frames_dropped) == (1, source.n_frames - 1)
+    # Frames enlarged by a resize pass the limit together.
+    with pytest.raises(LimitExceededError):
+        pixpress.compress(data, format="webp", resize=(source.width * 4, None), enlarge=True,
+                          max_pixels=source.width * source.height * source.n_frames * 2)
     # Every frame is decoded: the pixel limit counts them all.
     with pytest.raises(LimitExceededError):
         pixpress.compress(data, format="webp", max_pixels=source.width * source.height * 2)
     assert pixpress.compress(data, format="webp", pages=2, max_pixels=source.width * source.height * 2).frames == 2
+
+
+def test_a_truncated_animation_is_an_error_unless_asked_to_go_as_far_as_it_can():
+    data = (CORPUS / "gif" / "chi.gif").read_bytes()
+    cut = data[: len(data) * 2 // 3]
+    with pytest.raises((TruncatedImageError, pixpress.errors.CorruptImageError)):
+        pixpress.compress(cut, format="webp")
+    out = pixpress.compress(cut, format="webp", accept_truncated=True)
+    assert 1 < out.frames < Image.open(io.BytesIO(data)).n_frames
+    assert out.frames_dropped > 0
+
+
+def test_a_recompressed_animation_is_never_larger_than_its_input():
+    data = (CORPUS / "webp" / "animated-loop-3.webp").read_bytes()
+    out = pixpress.compress(data, quality=100, effort=0)
+    assert len(bytes(out)) <= len(data)
+    if out.unchanged:
+        assert bytes(out) == data
 
 
 def test_the_cli_says_when_frames_are_dropped(tmp_path):

@@ -8,7 +8,6 @@ use crate::format::Format;
 use crate::info::Info;
 use crate::pixels::{Image, Layout};
 use image::codecs::gif::GifDecoder;
-use image::metadata::LoopCount;
 use image::AnimationDecoder;
 use std::io::Cursor;
 
@@ -36,19 +35,27 @@ pub(crate) fn decode(data: &[u8], request: &DecodeRequest) -> Result<Decoded> {
 pub(crate) fn decode_frames(
     data: &[u8],
     limit: u32,
-    max_pixels: u64,
+    request: &DecodeRequest,
     each: &mut dyn FnMut(Frame) -> Result<()>,
 ) -> Result<()> {
-    for (width, height) in frame_extents(data) {
-        check_limit(width.into(), height.into(), max_pixels)?;
+    // Each frame's extent is decoded, however small the logical screen:
+    // they pass the limit together.
+    let mut total = 0u64;
+    for (width, height) in frame_extents(data).into_iter().take(limit as usize) {
+        check_limit(width.into(), height.into(), request.max_pixels)?;
+        total = total.saturating_add(u64::from(width) * u64::from(height));
     }
+    crate::error::Error::check_pixels("animation size (all frames)", total, 1, request.max_pixels)?;
+    let loop_count = webp_loop_count(data);
     let decoder = decoder(data)?;
-    let loop_count = match decoder.loop_count() {
-        LoopCount::Infinite => 0,
-        LoopCount::Finite(n) => n.get(),
-    };
-    for frame in decoder.into_frames().take(limit as usize) {
-        let frame = frame.map_err(|e| raster::map_error(Format::Gif, e))?;
+    for (index, frame) in decoder.into_frames().take(limit as usize).enumerate() {
+        let frame = match frame {
+            Ok(frame) => frame,
+            // A damaged later frame ends the animation there when asked to
+            // decode as far as it goes.
+            Err(_) if index > 0 && request.accept_truncated => break,
+            Err(e) => return Err(raster::map_error(Format::Gif, e)),
+        };
         let (numerator, denominator) = frame.delay().numer_denom_ms();
         let buffer = frame.into_buffer();
         let (width, height) = buffer.dimensions();
@@ -59,6 +66,27 @@ pub(crate) fn decode_frames(
         })?;
     }
     Ok(())
+}
+
+/// How many times a WebP of this GIF's frames plays, as gif2webp counts it:
+/// 0 (forever) for a loop block of 0, its count plus one (the first play)
+/// for another, and 1 without a loop block, where browsers play a GIF once.
+fn webp_loop_count(data: &[u8]) -> u32 {
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::Indexed);
+    let repeat = options
+        .read_info(Cursor::new(data))
+        .ok()
+        .and_then(|mut decoder| {
+            // The loop block comes before the first frame.
+            decoder.next_frame_info().ok()?;
+            Some(decoder.repeat())
+        });
+    match repeat {
+        Some(gif::Repeat::Infinite) => 0,
+        Some(gif::Repeat::Finite(n)) => u32::from(n) + 1,
+        None => 1,
+    }
 }
 
 /// The extent of every frame (left + width, top + height), found by walking

@@ -146,32 +146,37 @@ pub(crate) struct Frame {
 }
 
 /// The number of frames of `data`, read from the headers: above 1 for an
-/// animated GIF or WebP and for a HEIF or AVIF file of several top-level
-/// images; 1 for every other image, and for headers that do not read (the
+/// animated GIF, WebP or PNG (APNG) and for a HEIF or AVIF file of several
+/// top-level images; 1 for every other image, and for headers that do not read (the
 /// decoder then says what is wrong).
 pub(crate) fn frame_count(format: Format, data: &[u8]) -> u32 {
     match format {
-        Format::Gif | Format::WebP | Format::Heic | Format::Avif => {
+        Format::Gif | Format::WebP | Format::Png | Format::Heic | Format::Avif => {
             probe(format, data).map_or(1, |info| info.frames.max(1))
         }
         _ => 1,
     }
 }
 
+/// Frames an animation may have: each costs libwebp a walk of the frame
+/// list (when decoding and muxing), so the work grows with their square.
+pub(crate) const MAX_FRAMES: u32 = 10_000;
+
 /// Calls `each` with the first `limit` frames of an animated GIF or WebP,
-/// each composited on the canvas (RGBA); frames past `max_pixels` are refused.
+/// each composited on the canvas (RGBA); frames past `request.max_pixels`
+/// are refused.
 pub(crate) fn decode_frames(
     format: Format,
     data: &[u8],
     limit: u32,
-    max_pixels: u64,
+    request: &DecodeRequest,
     each: &mut dyn FnMut(Frame) -> Result<()>,
 ) -> Result<()> {
     match format {
-        Format::Gif => gif::decode_frames(data, limit, max_pixels, each),
+        Format::Gif => gif::decode_frames(data, limit, request, each),
         Format::WebP => {
             let f = probe(format, data)?;
-            check_limit(f.width.into(), f.height.into(), max_pixels)?;
+            check_limit(f.width.into(), f.height.into(), request.max_pixels)?;
             webp::decode_frames(data, limit, each)
         }
         _ => Err(Error::Internal(format!(

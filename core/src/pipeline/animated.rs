@@ -25,16 +25,17 @@ pub(super) fn compress_animated(
     progress: &mut Reporter,
     started: Instant,
 ) -> Result<Compressed> {
-    if options.target.is_some() {
-        return Err(Error::option(
-            "target",
-            "an animation has no quality search: set `quality`, or `pages=1` to keep the first frame",
-        ));
-    }
     let info = codecs::probe(in_format, input)?;
     let frames = options
         .pages
         .map_or(info.frames, |pages| pages.min(info.frames));
+    if frames > codecs::MAX_FRAMES {
+        return Err(codecs::limit_exceeded(
+            "frames of an animation (pages=N keeps the first N)",
+            frames.into(),
+            codecs::MAX_FRAMES.into(),
+        ));
+    }
     // Every frame is decoded: the animation's pixels pass the limit as a whole, as sharp counts them.
     Error::check_pixels(
         "animation size (all frames)",
@@ -56,8 +57,17 @@ pub(super) fn compress_animated(
     let mut metadata = upright.clone();
     let mut dropped_icc = false;
     let mut timings = Timings::default();
+    let mut done = 0u32;
+    let request = DecodeRequest {
+        max_pixels: options.max_pixels,
+        accept_truncated: options.accept_truncated,
+        min_size: None,
+    };
     progress.enter(Stage::Transform)?;
-    codecs::decode_frames(in_format, input, frames, options.max_pixels, &mut |frame| {
+    codecs::decode_frames(in_format, input, frames, &request, &mut |frame| {
+        // A report per frame, each a chance to cancel.
+        progress.at(Stage::Transform, 0.4 + 0.5 * done as f32 / frames as f32)?;
+        done += 1;
         let transform_started = Instant::now();
         let mut image = orientation.apply(frame.image);
         // Each frame's colors as the first frame's: the same profile, the same conversion.
@@ -71,11 +81,20 @@ pub(super) fn compress_animated(
         let encode_started = Instant::now();
         let encoder = match &mut encoder {
             Some(encoder) => encoder,
-            None => encoder.insert(AnimationEncoder::new(
-                (image.width, image.height),
-                &params,
-                frame.loop_count,
-            )?),
+            None => {
+                // The frames as written pass the limit together too (a resize may enlarge them).
+                Error::check_pixels(
+                    "animation output size (all frames)",
+                    image.width.into(),
+                    u64::from(image.height) * u64::from(frames),
+                    options.max_pixels,
+                )?;
+                encoder.insert(AnimationEncoder::new(
+                    (image.width, image.height),
+                    &params,
+                    frame.loop_count,
+                )?)
+            }
         };
         encoder.add(&image, frame.duration_ms)?;
         timings.encode += encode_started.elapsed();
@@ -100,11 +119,18 @@ pub(super) fn compress_animated(
         .elapsed()
         .saturating_sub(timings.transform + timings.encode);
     progress.enter(Stage::Done)?;
+    // A WebP animation re-encoded whole and as it was: the input when not
+    // smaller (`never_larger`).
+    let same_content = options.resize.is_none()
+        && !options.has_edits()
+        && options.metadata.keeps_everything()
+        && done == info.frames;
     Ok(Compressed {
         timings,
-        frames,
+        frames: done,
         ..Compressed::new(data, Format::WebP, size, report)
-    })
+    }
+    .or_input(input, in_format, same_content, options))
 }
 
 /// The container's metadata blocks, read from the headers (WebP) or from a

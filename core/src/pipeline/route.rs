@@ -92,7 +92,8 @@ impl Needs {
         if self.coefficients {
             return Route::Lossless;
         }
-        let animation = matches!(self.in_format, Format::Gif | Format::WebP);
+        // A search keeps the first frame (and the report counts the rest).
+        let animation = matches!(self.in_format, Format::Gif | Format::WebP) && !self.search;
         if animation && self.frames > 1 && self.out_format == Format::WebP && !self.candidates {
             return Route::Animated;
         }
@@ -180,5 +181,7 @@ mod tests {
         );
         assert_eq!(routed(&to_webp, (gif, 1), false), Route::Pixels);
         assert_eq!(routed(&to_webp, (heic, 3), false), Route::Pixels);
+        let searched = [("format", "webp"), ("target", "ssim=0.98")];
+        assert_eq!(routed(&searched, (gif, 3), false), Route::Pixels);
     }
 }
