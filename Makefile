@@ -252,6 +252,7 @@ metadata-peers: build
 
 lint:
 	python3 scripts/module_order.py core/src
+	python3 scripts/check_licenses.py
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings -D clippy::undocumented_unsafe_blocks
 
@@ -279,5 +280,9 @@ clean:
 	rm -rf out
 
 # Rewrites the crate half of LICENSES.md from the dependency tree.
+# LICENSES.md from cargo-about (about.toml: the accepted licenses; about.hbs:
+# the page, with the system libraries and the license texts).
 licenses:
-	$(CARGO) tree -e normal --prefix none --format '{p} | {l}' --workspace | sed 's/ (.*)//' | grep -v '^pixpress' | sort -u
+	command -v cargo-about >/dev/null || $(CARGO) install cargo-about --locked --features cli --version 0.9.3
+	$(CARGO) about generate --workspace about.hbs > LICENSES.md
+	python3 scripts/check_licenses.py
