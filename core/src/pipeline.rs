@@ -157,7 +157,10 @@ fn compress_by_route(
     let needs = Needs::of(options, (in_format, frames), out_format, strips.is_some());
     let served = match needs.route() {
         Route::Animated => Some(compress_animated(
-            input, in_format, options, progress, started,
+            (input, in_format, frames),
+            options,
+            progress,
+            started,
         )?),
         Route::Lossless => {
             let out = optimize_jpeg(input, in_format, options, started)?;

@@ -142,6 +142,27 @@ def test_animation_limits_are_typed_errors():
     assert pixpress.compress(data, format="webp", pages=2, max_pixels=source.width * source.height * 2).frames == 2
 
 
+def test_an_animation_of_too_many_frames_is_refused_before_decoding():
+    """A hostile GIF of 10,001 one-pixel frames (alternating, so none merge)."""
+    frames = [Image.new("P", (1, 1), i % 2) for i in range(10_001)]
+    for frame in frames:
+        frame.putpalette([0, 0, 0, 255, 255, 255])
+    hostile = io.BytesIO()
+    frames[0].save(hostile, "GIF", save_all=True, append_images=frames[1:], duration=10, loop=0)
+    with pytest.raises(LimitExceededError, match="frames"):
+        pixpress.compress(hostile.getvalue(), format="webp")
+    assert pixpress.compress(hostile.getvalue(), format="webp", pages=3).frames == 3
+
+
+def test_concurrent_callers_get_the_same_animation():
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = (CORPUS / "gif" / "chi.gif").read_bytes()
+    with ThreadPoolExecutor(4) as pool:
+        outputs = list(pool.map(lambda _: bytes(pixpress.compress(data, format="webp", resize=(100, None))), range(8)))
+    assert len(set(outputs)) == 1
+
+
 def test_a_truncated_animation_is_an_error_unless_asked_to_go_as_far_as_it_can():
     data = (CORPUS / "gif" / "chi.gif").read_bytes()
     cut = data[: len(data) * 2 // 3]

@@ -6,13 +6,19 @@ use super::{check_limit, raster, DecodeRequest, Decoded};
 use crate::error::Result;
 use crate::format::Format;
 use crate::info::Info;
+use crate::metadata::Metadata;
 use crate::pixels::{Image, Layout};
 use image::codecs::gif::GifDecoder;
-use image::AnimationDecoder;
+use image::{AnimationDecoder, ImageDecoder};
 use std::io::Cursor;
 
 fn decoder(data: &[u8]) -> Result<GifDecoder<Cursor<&[u8]>>> {
     GifDecoder::new(Cursor::new(data)).map_err(|e| raster::map_error(Format::Gif, e))
+}
+
+/// The metadata blocks, as [`decode`] gives them, without decoding pixels.
+pub(crate) fn header_metadata(data: &[u8]) -> Result<Metadata> {
+    raster::metadata_of(Format::Gif, &mut decoder(data)?)
 }
 
 pub(crate) fn probe(data: &[u8]) -> Result<Info> {
@@ -38,16 +44,18 @@ pub(crate) fn decode_frames(
     request: &DecodeRequest,
     each: &mut dyn FnMut(Frame) -> Result<()>,
 ) -> Result<()> {
-    // Each frame's extent is decoded, however small the logical screen:
-    // they pass the limit together.
+    // Each frame is decoded at its own extent and composited on the whole
+    // logical screen: the larger of the two, over all frames, passes the limit.
+    let decoder = decoder(data)?;
+    let (screen_width, screen_height) = decoder.dimensions();
+    let screen = u64::from(screen_width) * u64::from(screen_height);
     let mut total = 0u64;
     for (width, height) in frame_extents(data).into_iter().take(limit as usize) {
         check_limit(width.into(), height.into(), request.max_pixels)?;
-        total = total.saturating_add(u64::from(width) * u64::from(height));
+        total = total.saturating_add(screen.max(u64::from(width) * u64::from(height)));
     }
     crate::error::Error::check_pixels("animation size (all frames)", total, 1, request.max_pixels)?;
     let loop_count = webp_loop_count(data);
-    let decoder = decoder(data)?;
     for (index, frame) in decoder.into_frames().take(limit as usize).enumerate() {
         let frame = match frame {
             Ok(frame) => frame,

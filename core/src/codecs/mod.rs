@@ -163,8 +163,8 @@ pub(crate) fn frame_count(format: Format, data: &[u8]) -> u32 {
 pub(crate) const MAX_FRAMES: u32 = 10_000;
 
 /// Calls `each` with the first `limit` frames of an animated GIF or WebP,
-/// each composited on the canvas (RGBA); frames past `request.max_pixels`
-/// are refused.
+/// each composited on the canvas (RGBA); refused when the frames together
+/// have more than `request.max_pixels`.
 pub(crate) fn decode_frames(
     format: Format,
     data: &[u8],
@@ -174,11 +174,7 @@ pub(crate) fn decode_frames(
 ) -> Result<()> {
     match format {
         Format::Gif => gif::decode_frames(data, limit, request, each),
-        Format::WebP => {
-            let f = probe(format, data)?;
-            check_limit(f.width.into(), f.height.into(), request.max_pixels)?;
-            webp::decode_frames(data, limit, each)
-        }
+        Format::WebP => webp::decode_frames(data, limit, request.max_pixels, each),
         _ => Err(Error::Internal(format!(
             "{format} has no animation decoder"
         ))),

@@ -71,7 +71,8 @@ pub(crate) fn probe_with(format: Format, mut decoder: impl ImageDecoder) -> Resu
     Ok(info)
 }
 
-fn metadata_of(format: Format, decoder: &mut impl ImageDecoder) -> Result<Metadata> {
+/// The metadata blocks a decoder reads from the headers.
+pub(crate) fn metadata_of(format: Format, decoder: &mut impl ImageDecoder) -> Result<Metadata> {
     let map = |e| map_error(format, e);
     Ok(Metadata {
         exif: decoder

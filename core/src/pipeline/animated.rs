@@ -9,26 +9,23 @@ use super::Compressed;
 use crate::codecs::{self, webp::AnimationEncoder, DecodeRequest};
 use crate::error::{Error, Result};
 use crate::format::Format;
-use crate::metadata::Metadata;
 use crate::options::{Options, OrientationMode};
 use crate::orient::Orientation;
 use crate::pixels::Layout;
 use crate::progress::{Reporter, Stage, Timings};
 use std::time::Instant;
 
-/// Compresses the animated `input` (GIF or WebP) to an animated WebP of its
-/// first `options.pages` frames (all by default).
+/// Compresses the animated `input` (GIF or WebP, of `input_frames` frames)
+/// to an animated WebP of its first `options.pages` frames (all by default).
 pub(super) fn compress_animated(
-    input: &[u8],
-    in_format: Format,
+    (input, in_format, input_frames): (&[u8], Format, u32),
     options: &Options,
     progress: &mut Reporter,
     started: Instant,
 ) -> Result<Compressed> {
-    let info = codecs::probe(in_format, input)?;
     let frames = options
         .pages
-        .map_or(info.frames, |pages| pages.min(info.frames));
+        .map_or(input_frames, |pages| pages.min(input_frames));
     if frames > codecs::MAX_FRAMES {
         return Err(codecs::limit_exceeded(
             "frames of an animation (pages=N keeps the first N)",
@@ -36,14 +33,10 @@ pub(super) fn compress_animated(
             codecs::MAX_FRAMES.into(),
         ));
     }
-    // Every frame is decoded: the animation's pixels pass the limit as a whole, as sharp counts them.
-    Error::check_pixels(
-        "animation size (all frames)",
-        info.width.into(),
-        u64::from(info.height) * u64::from(frames),
-        options.max_pixels,
-    )?;
-    let source = container_metadata(in_format, input, options)?;
+    let source = match in_format {
+        Format::Gif => codecs::gif::header_metadata(input)?,
+        _ => codecs::webp::header_metadata(input)?,
+    };
     let orientation = match options.orientation {
         OrientationMode::Apply => Orientation::from_exif(source.exif_orientation().unwrap_or(1)),
         OrientationMode::Keep => Orientation::Normal,
@@ -64,6 +57,7 @@ pub(super) fn compress_animated(
         min_size: None,
     };
     progress.enter(Stage::Transform)?;
+    // Every frame is decoded: their pixels pass the limit together, as sharp counts them.
     codecs::decode_frames(in_format, input, frames, &request, &mut |frame| {
         // A report per frame, each a chance to cancel.
         progress.at(Stage::Transform, 0.4 + 0.5 * done as f32 / frames as f32)?;
@@ -124,25 +118,11 @@ pub(super) fn compress_animated(
     let same_content = options.resize.is_none()
         && !options.has_edits()
         && options.metadata.keeps_everything()
-        && done == info.frames;
+        && done == input_frames;
     Ok(Compressed {
         timings,
         frames: done,
         ..Compressed::new(data, Format::WebP, size, report)
     }
     .or_input(input, in_format, same_content, options))
-}
-
-/// The container's metadata blocks, read from the headers (WebP) or from a
-/// decode of the first frame (GIF, whose blocks only the decoder reads).
-fn container_metadata(format: Format, input: &[u8], options: &Options) -> Result<Metadata> {
-    if let Some(metadata) = codecs::header_metadata(format, input, true) {
-        return metadata;
-    }
-    let request = DecodeRequest {
-        max_pixels: options.max_pixels,
-        accept_truncated: options.accept_truncated,
-        min_size: None,
-    };
-    Ok(codecs::decode(format, input, &request)?.metadata)
 }

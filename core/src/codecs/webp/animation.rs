@@ -3,7 +3,7 @@
 //! into one ([`AnimationEncoder`], through `WebPAnimEncoder`).
 
 use super::{add_metadata, config_for, webp_data, EncodeParams};
-use crate::codecs::Frame;
+use crate::codecs::{check_limit, Frame};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::metadata::Metadata;
@@ -24,10 +24,12 @@ impl Drop for AnimDecoder {
 }
 
 /// Calls `each` with the first `limit` frames of the animated WebP `data`,
-/// each composited on the canvas as RGBA.
+/// each composited on the canvas as RGBA; refused when those canvases
+/// together have more than `max_pixels`.
 pub(crate) fn decode_frames(
     data: &[u8],
     limit: u32,
+    max_pixels: u64,
     each: &mut dyn FnMut(Frame) -> Result<()>,
 ) -> Result<()> {
     let input = webp_data(data);
@@ -57,8 +59,17 @@ pub(crate) fn decode_frames(
         ));
     }
     let (width, height) = (info.canvas_width, info.canvas_height);
+    // Every frame is a whole canvas: they pass the limit together.
+    let frames = limit.min(info.frame_count);
+    check_limit(width.into(), height.into(), max_pixels)?;
+    Error::check_pixels(
+        "animation size (all frames)",
+        width.into(),
+        u64::from(height) * u64::from(frames),
+        max_pixels,
+    )?;
     let mut previous = 0;
-    for index in 0..limit.min(info.frame_count) {
+    for index in 0..frames {
         let mut canvas: *mut u8 = ptr::null_mut();
         let mut timestamp: c_int = 0;
         // SAFETY: `decoder.0` is live; `canvas` and `timestamp` are writable locals.
@@ -89,7 +100,7 @@ pub(crate) fn decode_frames(
 /// The first frame of an animated WebP, composited on its canvas (RGBA).
 pub(crate) fn first_frame(data: &[u8]) -> Result<Image> {
     let mut first = None;
-    decode_frames(data, 1, &mut |frame| {
+    decode_frames(data, 1, u64::MAX, &mut |frame| {
         first = Some(frame.image);
         Ok(())
     })?;
