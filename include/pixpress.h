@@ -325,6 +325,10 @@ typedef struct pxp_search_report {
   bool sampled;
   // Seconds the search took.
   double seconds;
+  // The score searched for: the target plus the margin that keeps it for
+  // other scorers and decoders (the target's own when the format could
+  // reach no more).
+  double aim;
 } pxp_search_report;
 
 // Counts over a session's tasks, and during a run the task just finished.

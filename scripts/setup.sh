@@ -3,7 +3,7 @@
 # Python 3 and Node already present. Safe to run again: it skips what is there.
 set -euo pipefail
 
-apt_packages=(cmake nasm pkg-config libde265-dev libdav1d-dev libaom-dev liblcms2-dev libimage-exiftool-perl libjpeg-turbo-progs valgrind curl)
+apt_packages=(cmake nasm pkg-config libde265-dev libdav1d-dev libaom-dev liblcms2-dev libimage-exiftool-perl libjpeg-turbo-progs webp libavif-bin valgrind curl)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -335,6 +335,12 @@ export interface SearchReport {
   metric: string
   /** The returned file's score against the pixels before encoding. */
   score: number
+  /**
+   * The score searched for: the target plus the margin that keeps it for
+   * other scorers and decoders (the target's own when the format could
+   * reach no more).
+   */
+  aim: number
   /** The returned file's size in bytes. */
   bytes: number
   /** The encoder quality chosen; absent for lossless output. */

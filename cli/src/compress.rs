@@ -181,7 +181,7 @@ fn compress_one(
 fn search_json(search: &pixpress::SearchReport) -> Value {
     json!({
         "target": search.target.to_string(), "metric": search.metric.name(),
-        "score": finite(search.score), "bytes": search.bytes, "quality": search.quality,
+        "score": finite(search.score), "aim": finite(search.aim), "bytes": search.bytes, "quality": search.quality,
         "trials": search.trials, "full_encodes": search.full_encodes,
         "sampled": search.sampled, "seconds": search.time.as_secs_f64(),
         "tuned": search.tuned.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),

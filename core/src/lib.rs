@@ -91,7 +91,9 @@ pub use pipeline::{Candidate, Compressed, DecodedImage};
 pub use pixels::{Grayscale, Image, Layout, PixelsRef, Rgba8, Samples};
 pub use plan::{render_name, write_planned_output, Plan, PlanSpec, Selection};
 pub use progress::{Progress, Stage, Timings};
-pub use quality::{parse_byte_size, score_images, Metric, SearchReport, Target, TuneParam};
+pub use quality::{
+    parse_byte_size, promise_margin, score_images, Metric, SearchReport, Target, TuneParam,
+};
 pub use resize::Fit;
 pub use session::{
     compress_as_batch, has_image_extension, input_hash, output_checksum, BatchProgress, Session,

@@ -120,13 +120,31 @@ fn target_search_meets_every_target_by_the_independent_scorer() {
                 let report = out.search.clone().expect("a search report");
                 assert!(report.score >= target, "{name} {format} {goal}: {report:?}");
                 assert_eq!(report.bytes, out.data.len());
-                // The crate agrees with pixpress within 0.5% (test above).
-                let judged = crate_score(&image, &decoded(&out.data));
-                assert!(
-                    judged >= target * 0.995,
-                    "{name} {format} {goal}: the crate scores the result {judged:.3}"
-                );
-                // The setting below the chosen one misses the target (the
+                // The search aims above the target by the largest
+                // disagreement between the scorers (0.5%, test above), so
+                // the crate finds the target met too.
+                // (JPEG and WebP add no decoder margin.) Only when the
+                // format's best setting cannot reach that aim does the search
+                // settle for the target itself.
+                let promise = target + 0.005 * target;
+                if report.aim < promise {
+                    assert_eq!(report.aim, target, "{report:?}");
+                    let best = encode(&image, &[("format", format), ("quality", "100")]);
+                    let best =
+                        pixpress::score_images(&image, &decoded(&best.data), Metric::Ssimulacra2)
+                            .unwrap();
+                    assert!(
+                        best < promise,
+                        "{name} {format} {goal}: q100 scores {best:.3}, yet the aim was not kept"
+                    );
+                } else {
+                    let judged = crate_score(&image, &decoded(&out.data));
+                    assert!(
+                        judged >= target,
+                        "{name} {format} {goal}: the crate scores the result {judged:.3}"
+                    );
+                }
+                // The setting below the chosen one misses the aim (the
                 // search returned the smallest passing setting it bracketed).
                 if let Some(q) = report.quality.filter(|&q| q > 1) {
                     // Searches use Klein's tables (`tables=auto`) and, for
@@ -144,7 +162,7 @@ fn target_search_meets_every_target_by_the_independent_scorer() {
                         pixpress::score_images(&image, &decoded(&below.data), Metric::Ssimulacra2)
                             .unwrap();
                     assert!(
-                        score_below < target || below.data.len() >= out.data.len(),
+                        score_below < report.aim || below.data.len() >= out.data.len(),
                         "{name} {format} {goal}: quality {} also passes ({score_below:.3}) and is smaller",
                         q - 1
                     );
@@ -467,5 +485,69 @@ fn tuning_never_loses_to_quality_only_and_reports_what_it_chose() {
             tuned.data,
             "{name} {format}: {pairs:?}"
         );
+    }
+}
+
+/// The pixels of `data` as the format's reference decoder gives them
+/// (djpeg, dwebp, avifdec at its 8-bit default, libyuv's conversion, as
+/// browsers decode), read back from the PPM or PNG it writes.
+fn reference_decoded(data: &[u8], format: &str) -> Image {
+    let dir =
+        std::env::temp_dir().join(format!("pixpress-promise-{}-{format}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (input, output) = (dir.join(format!("in.{format}")), dir.join("out.png"));
+    std::fs::write(&input, data).unwrap();
+    let (input, output) = (input.to_str().unwrap(), output.to_str().unwrap());
+    let ppm = dir.join("out.ppm");
+    let (program, args): (&str, Vec<&str>) = match format {
+        "jpeg" => ("djpeg", vec!["-outfile", ppm.to_str().unwrap(), input]),
+        "webp" => ("dwebp", vec!["-quiet", input, "-o", output]),
+        _ => ("avifdec", vec!["-j", "1", input, output]),
+    };
+    let status = std::process::Command::new(program)
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("{program} (scripts/setup.sh installs it): {e}"));
+    assert!(status.success(), "{program} failed on pixpress's {format}");
+    let written = if format == "jpeg" {
+        // PPM is not a pixpress input; its header is three numbers.
+        let raw = std::fs::read(&ppm).unwrap();
+        let text = String::from_utf8_lossy(&raw[..raw.len().min(64)]).into_owned();
+        let fields: Vec<&str> = text.split_ascii_whitespace().take(4).collect();
+        let (w, h): (u32, u32) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+        let header = fields.iter().map(|f| f.len() + 1).sum::<usize>();
+        let samples = raw[header..].to_vec();
+        std::fs::remove_dir_all(&dir).ok();
+        return Image {
+            width: w,
+            height: h,
+            layout: Layout::Rgb,
+            samples: Samples::U8(samples),
+        };
+    } else {
+        std::fs::read(output).unwrap()
+    };
+    std::fs::remove_dir_all(&dir).ok();
+    decoded(&written)
+}
+
+#[test]
+fn score_targets_hold_through_the_reference_decoders() {
+    // Targets are promises: decoded by djpeg, dwebp or avifdec and scored by
+    // the crate, every output reaches the target (the search aims above it
+    // by `promise_margin`). avifdec's 8-bit conversion costs up to half a
+    // point against pixpress's exact one, so AVIF aims higher.
+    for (name, image) in photos().into_iter().take(2) {
+        for format in ["jpeg", "webp", "avif"] {
+            let goal = "ssimulacra2=80";
+            let out = encode(&image, &[("format", format), ("target", goal)]);
+            let judged = crate_score(&image, &reference_decoded(&out.data, format));
+            let report = out.search.unwrap();
+            assert!(
+                judged >= 80.0,
+                "{name} {format}: the reference decoder and the crate score {judged:.3} ({report:?})"
+            );
+        }
     }
 }

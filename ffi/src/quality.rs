@@ -92,6 +92,10 @@ pub struct pxp_search_report {
     pub sampled: bool,
     /// Seconds the search took.
     pub seconds: f64,
+    /// The score searched for: the target plus the margin that keeps it for
+    /// other scorers and decoders (the target's own when the format could
+    /// reach no more).
+    pub aim: f64,
 }
 
 /// Fills `*report` with what the target search behind `b` did. Returns
@@ -131,6 +135,7 @@ pub unsafe extern "C" fn pxp_buffer_search(
             full_encodes: search.full_encodes,
             sampled: search.sampled,
             seconds: search.time.as_secs_f64(),
+            aim: search.aim,
         };
         // SAFETY: `report` is non-null (sized_len checked) with
         // `struct_size` writable bytes (contract), and `len` is

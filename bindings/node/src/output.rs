@@ -53,6 +53,10 @@ pub struct SearchReport {
     pub metric: String,
     /// The returned file's score against the pixels before encoding.
     pub score: f64,
+    /// The score searched for: the target plus the margin that keeps it for
+    /// other scorers and decoders (the target's own when the format could
+    /// reach no more).
+    pub aim: f64,
     /// The returned file's size in bytes.
     pub bytes: u32,
     /// The encoder quality chosen; absent for lossless output.
@@ -106,6 +110,7 @@ impl From<engine::SearchReport> for SearchReport {
             target: s.target.to_string(),
             metric: s.metric.name().to_string(),
             score: s.score,
+            aim: s.aim,
             bytes: s.bytes as u32,
             quality: s.quality.map(u32::from),
             trials: s.trials,

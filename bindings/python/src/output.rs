@@ -85,7 +85,9 @@ impl Output {
     }
 
     /// What the search for the `target` option did, or None without one:
-    /// `target`, `metric`, `score` (of this file), `bytes`, `quality` (None
+    /// `target`, `metric`, `score` (of this file), `aim` (the score searched
+    /// for: the target plus the margin that keeps it for other scorers and
+    /// decoders), `bytes`, `quality` (None
     /// for lossless), `trials`, `full_encodes`, `sampled`, `seconds`, and
     /// `tuned` (with the `tune` option: the value chosen for each parameter).
     #[getter]
@@ -287,6 +289,7 @@ fn search_dict<'py>(py: Python<'py>, s: &engine::SearchReport) -> PyResult<Bound
     d.set_item("target", s.target.to_string())?;
     d.set_item("metric", s.metric.name())?;
     d.set_item("score", s.score)?;
+    d.set_item("aim", s.aim)?;
     d.set_item("bytes", s.bytes)?;
     d.set_item("quality", s.quality)?;
     d.set_item("trials", s.trials)?;

@@ -8,7 +8,7 @@ mod target;
 mod tune;
 
 pub use metric::{score_images, Metric};
-pub use search::SearchReport;
+pub use search::{promise_margin, SearchReport};
 pub(crate) use search::{score_encoded, trial_params};
 pub use target::{parse_byte_size, Target};
 pub(crate) use tune::encode_tuned;

@@ -6,7 +6,9 @@ use crate::error::{Error, Result};
 /// What a target-driven compress must achieve.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Target {
-    /// The smallest file whose score by `metric` is at least `min`.
+    /// The smallest file whose score by `metric` is at least `min`. The
+    /// search aims [`promise_margin`](super::promise_margin) higher, so that
+    /// the format's reference decoder and other scorers agree.
     Score {
         /// The metric that judges.
         metric: Metric,
