@@ -327,7 +327,7 @@ typedef struct pxp_search_report {
   double seconds;
   // The score searched for: the target plus the margin that keeps it for
   // other scorers and decoders (the target's own when the format could
-  // reach no more).
+  // reach no more; the score itself for lossless output and size targets).
   double aim;
 } pxp_search_report;
 

@@ -338,7 +338,7 @@ export interface SearchReport {
   /**
    * The score searched for: the target plus the margin that keeps it for
    * other scorers and decoders (the target's own when the format could
-   * reach no more).
+   * reach no more; the score itself for lossless output and size targets).
    */
   aim: number
   /** The returned file's size in bytes. */

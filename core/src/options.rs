@@ -21,7 +21,8 @@ pub enum OutputFormat {
     /// A specific format.
     Exact(Format),
     /// The smallest file among the `formats` allowed that meets the `target`
-    /// (`ssimulacra2=80` when none is given).
+    /// (`ssimulacra2=80` when none is given), preferring those that kept
+    /// their search's margin ([`crate::promise_margin`]).
     Auto,
 }
 

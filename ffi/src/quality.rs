@@ -94,7 +94,7 @@ pub struct pxp_search_report {
     pub seconds: f64,
     /// The score searched for: the target plus the margin that keeps it for
     /// other scorers and decoders (the target's own when the format could
-    /// reach no more).
+    /// reach no more; the score itself for lossless output and size targets).
     pub aim: f64,
 }
 

@@ -57,7 +57,8 @@ const AUTO_TARGET: quality::Target = quality::Target::Score {
 };
 
 /// `format=auto`: searches each candidate format for the target and keeps
-/// the smallest file that meets it (for a size target, the best-scoring file
+/// the smallest file that meets it, preferring those that kept the search's
+/// margin ([`SearchReport::beats`](crate::SearchReport::beats); for a size target, the best-scoring file
 /// within it). Formats that would flatten an alpha channel the image uses
 /// are passed over while another remains.
 fn encode_auto(

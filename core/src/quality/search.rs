@@ -48,8 +48,12 @@ pub struct SearchReport {
     /// The score the search aimed at: the target's, raised by
     /// [`promise_margin`] so that other scorers and decoders also find the
     /// target met. Equal to the target's when no setting reaches the raised
-    /// score but one reaches the target's own.
+    /// score but one reaches the target's own; equal to `score` for lossless
+    /// output and for a size target, which are not searched for a score.
     pub aim: f64,
+    /// Whether the file reaches the target plus its margin (lossless output
+    /// does; a size target's file counts as reaching it).
+    kept_margin: bool,
     /// The returned file's size.
     pub bytes: usize,
     /// The encoder quality setting chosen; `None` for lossless output.
@@ -69,13 +73,13 @@ pub struct SearchReport {
 
 impl SearchReport {
     /// Whether this result beats `other` for their target: for a score
-    /// target, one that reached the margined aim over one that did not, then
-    /// fewer bytes; a higher score for a size target.
+    /// target, one that reached the target plus its margin over one that did
+    /// not, then fewer bytes; a higher score for a size target.
     pub fn beats(&self, other: &SearchReport) -> bool {
         match self.target {
             Target::Size { .. } => self.score > other.score,
-            Target::Score { min, .. } => {
-                let key = |r: &SearchReport| (r.aim > min, std::cmp::Reverse(r.bytes));
+            Target::Score { .. } => {
+                let key = |r: &SearchReport| (r.kept_margin, std::cmp::Reverse(r.bytes));
                 key(self) > key(other)
             }
         }
@@ -189,11 +193,19 @@ pub(crate) fn encode_to_target(
     let started = Instant::now();
     let mut full = Trials::new(image, metadata, format, params, target);
     let metric = full.metric;
+    let margin = match target {
+        Target::Score { min, .. } => promise_margin(metric, format, min),
+        Target::Size { .. } => 0.0,
+    };
     let report = |data: &[u8], score, aim, quality, trials, full_encodes, sampled| SearchReport {
         target,
         metric,
         score,
         aim,
+        kept_margin: match target {
+            Target::Score { min, .. } => score >= min + margin,
+            Target::Size { .. } => true,
+        },
         bytes: data.len(),
         quality,
         trials,
@@ -231,7 +243,7 @@ pub(crate) fn encode_to_target(
     let Target::Score { min: asked, .. } = target else {
         unreachable!("size targets returned above");
     };
-    let min = asked + promise_margin(metric, format, asked);
+    let min = asked + margin;
     let sampled = image.pixel_count() > SAMPLE_ABOVE_PIXELS;
     let mosaic_trials = if sampled {
         let mosaic = mosaic(image);
@@ -255,18 +267,26 @@ pub(crate) fn encode_to_target(
         search_score(&mut full, min)?;
         0
     };
-    // The smallest file that reaches the aim; when none does, the smallest
-    // that reaches the target itself (the format's best falls between them).
-    let smallest_reaching = |aim: f64| {
+    // The smallest file that reaches the aim; when none does (the format's
+    // best falls between the target and the aim), the smallest that reaches
+    // the target itself, searched for on whole images (a rare case: targets
+    // near the format's best).
+    let smallest_reaching = |full: &Trials, aim: f64| {
         full.cache
             .iter()
             .filter(|(_, t)| t.score >= aim)
             .min_by_key(|(_, t)| t.data.len())
             .map(|(q, t)| (*q, t.score, aim))
     };
-    let (best_quality, best, aim) = smallest_reaching(min)
-        .or_else(|| smallest_reaching(asked))
-        .ok_or_else(|| unreachable_error(target, &full))?;
+    let chosen = match smallest_reaching(&full, min) {
+        Some(chosen) => Some(chosen),
+        None if margin > 0.0 => {
+            search_score(&mut full, asked)?;
+            smallest_reaching(&full, asked)
+        }
+        None => None,
+    };
+    let (best_quality, best, aim) = chosen.ok_or_else(|| unreachable_error(target, &full))?;
     let trial = full
         .cache
         .remove(&best_quality)
@@ -287,13 +307,15 @@ pub(crate) fn encode_to_target(
 /// when the file is decoded by the format's reference decoder and scored by
 /// another implementation of the metric, not only by pixpress's.
 ///
-/// For SSIMULACRA2: 0.5% of the target, the largest disagreement measured
-/// between pixpress's scorer and the `ssimulacra2` crate (rust-av's port of
-/// libjxl's tool) on corpus photos (`core/tests/quality.rs`); for AVIF and
-/// HEIC 0.6 more, what avifdec's 8-bit output (libyuv's fixed-point YCbCr to
-/// RGB, as browsers convert) cost against libheif's exact conversion on the
-/// study photos (`bench/target_promise.py`). JPEG and WebP decode to the same
-/// pixels in djpeg, dwebp and pixpress. SSIM and PSNR aim at the target itself.
+/// For SSIMULACRA2: 0.5% of the target, the agreement `core/tests/quality.rs`
+/// holds pixpress's scorer to against the `ssimulacra2` crate (rust-av's
+/// port of libjxl's tool); measured 0.05-0.21 points at 80 on six study
+/// photos, and 0.51% once, at 86 without trellis. For AVIF 0.6 more: what
+/// avifdec's 8-bit output (libyuv's fixed-point YCbCr to RGB, as browsers
+/// convert) cost against libheif's exact conversion on those photos, up to
+/// 0.51 (`bench/target_promise.py`); HEIC is given AVIF's, unmeasured (the
+/// default build encodes no HEIC). djpeg and dwebp decode to pixpress's
+/// pixels. SSIM and PSNR aim at the target itself.
 pub fn promise_margin(metric: Metric, format: Format, target: f64) -> f64 {
     if metric != Metric::Ssimulacra2 {
         return 0.0;
@@ -374,8 +396,11 @@ fn search_score(trials: &mut Trials, min: f64) -> Result<u8> {
 }
 
 /// The next setting to try inside the open bracket (`fail`, `pass`):
-/// interpolated on the scores at its ends when both are real settings,
-/// halfway otherwise.
+/// interpolated on the scores at its ends when both are real settings;
+/// otherwise extrapolated along the image's own slope between the two
+/// nearest settings tried on the known side, or along [`prior_quality`]'s
+/// curve shifted through the one setting tried, or halfway to the end of
+/// the range for a metric without a prior.
 fn next_setting(trials: &mut Trials, fail: u8, pass: u8, min: f64) -> Result<u8> {
     let (lo, hi) = (fail + 1, pass - 1);
     let guess = if fail >= 1 && pass <= 100 {
@@ -399,7 +424,8 @@ fn next_setting(trials: &mut Trials, fail: u8, pass: u8, min: f64) -> Result<u8>
             .iter()
             .map(|(&q, t)| (q, t.score))
             .filter(|&(q, s)| q != known && (s >= min) == (score >= min))
-            .find(|&(q, s)| (s - score) * (f64::from(q) - f64::from(known)) > 0.0);
+            .filter(|&(q, s)| (s - score) * (f64::from(q) - f64::from(known)) > 0.0)
+            .min_by_key(|&(q, _)| q.abs_diff(known));
         match (
             prior_quality(format, metric, min),
             prior_quality(format, metric, score),
