@@ -1,6 +1,6 @@
 //! EXIF orientation (1-8) and applying it to pixels.
 
-use crate::pixels::{Image, Samples};
+use crate::pixels::{Image, Layout, Samples};
 
 /// How stored pixels must be turned to display upright: the EXIF Orientation values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -66,8 +66,8 @@ impl Orientation {
             image.layout.channels(),
         );
         let samples = match &image.samples {
-            Samples::U8(d) => Samples::U8(reorder(d, w, h, ch, self)),
-            Samples::U16(d) => Samples::U16(reorder(d, w, h, ch, self)),
+            Samples::U8(d) => Samples::U8(reorder(d, w * ch, w, h, ch, self)),
+            Samples::U16(d) => Samples::U16(reorder(d, w * ch, w, h, ch, self)),
         };
         let (width, height) = if self.swaps_dimensions() {
             (image.height, image.width)
@@ -81,6 +81,42 @@ impl Orientation {
             samples,
         }
     }
+
+    /// The upright image of 8-bit rows `stride` samples apart in `src` (a
+    /// decoder's buffer, rows padded), of `width` x `height` pixels in
+    /// `layout`: [`apply`](Self::apply) without first copying the rows into
+    /// an image of their own.
+    pub(crate) fn apply_to_rows(
+        self,
+        src: &[u8],
+        stride: usize,
+        width: u32,
+        height: u32,
+        layout: Layout,
+    ) -> crate::error::Result<Image> {
+        let (w, h, ch) = (width as usize, height as usize, layout.channels());
+        let rows = if h == 0 { 0 } else { (h - 1) * stride + w * ch };
+        if stride < w * ch || src.len() < rows {
+            return Err(crate::error::Error::Internal(
+                "a decoder's rows are shorter than its image".into(),
+            ));
+        }
+        let samples = if self == Orientation::Normal {
+            let mut out = crate::buffer_pool::take(w * h * ch);
+            for row in src[..rows].chunks(stride) {
+                out.extend_from_slice(&row[..w * ch]);
+            }
+            out
+        } else {
+            reorder(&src[..rows], stride, w, h, ch, self)
+        };
+        let (out_w, out_h) = if self.swaps_dimensions() {
+            (height, width)
+        } else {
+            (width, height)
+        };
+        Image::from_u8(out_w, out_h, layout, samples)
+    }
 }
 
 /// Output tiles are this many pixels square, so that a rotation's column
@@ -89,9 +125,11 @@ const TILE: usize = 64;
 
 /// Moves every pixel to its upright place: output (x, y) takes source
 /// `source_of(x, y)`. The source position is affine in (x, y), so the walk
-/// steps through the source by two fixed strides, tile by tile.
+/// steps through the source by two fixed strides, tile by tile. Source rows
+/// are `stride` samples apart.
 fn reorder<T: crate::buffer_pool::Pooled>(
     src: &[T],
+    stride: usize,
     w: usize,
     h: usize,
     ch: usize,
@@ -113,11 +151,11 @@ fn reorder<T: crate::buffer_pool::Pooled>(
     };
     let index = |x: isize, y: isize| {
         let (sx, sy) = source_of(x, y);
-        (sy * wi + sx) * ch as isize
+        sy * stride as isize + sx * ch as isize
     };
     let origin = index(0, 0);
     let (step_x, step_y) = (index(1, 0) - origin, index(0, 1) - origin);
-    let mut out = crate::buffer_pool::zeroed(src.len());
+    let mut out = crate::buffer_pool::zeroed(w * h * ch);
     let row_len = out_w * ch;
     for (band, rows) in out.chunks_mut(TILE * row_len).enumerate() {
         for left in (0..out_w).step_by(TILE) {
@@ -181,5 +219,23 @@ mod tests {
             assert_eq!(o.exif_value(), value);
             assert_eq!(pixels(o.apply(sample())), expected, "orientation {value}");
         }
+    }
+
+    #[test]
+    fn padded_rows_turn_as_an_image_does() {
+        // 3x2 RGB, rows padded to 11 samples, the last row not padded.
+        let rgb: Vec<u8> = (0..18).collect();
+        let mut padded = rgb[..9].to_vec();
+        padded.extend([99, 99]);
+        padded.extend(&rgb[9..]);
+        for value in 1..=8 {
+            let o = Orientation::from_exif(value);
+            let whole = o.apply(Image::from_u8(3, 2, Layout::Rgb, rgb.clone()).unwrap());
+            let rows = o.apply_to_rows(&padded, 11, 3, 2, Layout::Rgb).unwrap();
+            assert_eq!(pixels(rows), pixels(whole), "orientation {value}");
+        }
+        assert!(Orientation::Rotate90
+            .apply_to_rows(&padded[..19], 11, 3, 2, Layout::Rgb)
+            .is_err());
     }
 }

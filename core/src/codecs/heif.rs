@@ -205,13 +205,15 @@ pub(crate) fn decode(format: Format, data: &[u8], request: &DecodeRequest) -> Re
         }
         Image::from_u16(w, h, layout, out)?
     } else {
-        let mut out = crate::buffer_pool::take(row_samples * h as usize);
-        for row in plane.data.chunks(plane.stride).take(h as usize) {
-            out.extend_from_slice(&row[..row_samples]);
-        }
-        Image::from_u8(w, h, layout, out)?
+        // Turned (or copied) straight out of libheif's rows: one pass.
+        turn.unwrap_or_default()
+            .apply_to_rows(plane.data, plane.stride, w, h, layout)?
     };
-    let image = turn.unwrap_or_default().apply(image);
+    let image = if high {
+        turn.unwrap_or_default().apply(image)
+    } else {
+        image
+    };
     // The transforms are applied: the EXIF orientation must not be applied again.
     metadata.reset_orientation();
     Ok(Decoded {
