@@ -95,7 +95,12 @@ impl Orientation {
         layout: Layout,
     ) -> crate::error::Result<Image> {
         let (w, h, ch) = (width as usize, height as usize, layout.channels());
-        let rows = if h == 0 { 0 } else { (h - 1) * stride + w * ch };
+        if w == 0 || h == 0 {
+            return Err(crate::error::Error::Internal(
+                "a decoder returned an empty image".into(),
+            ));
+        }
+        let rows = (h - 1) * stride + w * ch;
         if stride < w * ch || src.len() < rows {
             return Err(crate::error::Error::Internal(
                 "a decoder's rows are shorter than its image".into(),
@@ -236,6 +241,21 @@ mod tests {
         }
         assert!(Orientation::Rotate90
             .apply_to_rows(&padded[..19], 11, 3, 2, Layout::Rgb)
+            .is_err());
+        // Gray, wider than one 64-pixel tile, rows padded to 73.
+        let gray: Vec<u8> = (0..70 * 3).map(|i| (i % 251) as u8).collect();
+        let padded: Vec<u8> = gray
+            .chunks(70)
+            .flat_map(|row| row.iter().copied().chain([7; 3]))
+            .collect();
+        for value in 1..=8 {
+            let o = Orientation::from_exif(value);
+            let whole = o.apply(Image::from_u8(70, 3, Layout::Gray, gray.clone()).unwrap());
+            let rows = o.apply_to_rows(&padded, 73, 70, 3, Layout::Gray).unwrap();
+            assert_eq!(pixels(rows), pixels(whole), "gray, orientation {value}");
+        }
+        assert!(Orientation::Rotate90
+            .apply_to_rows(&padded, 73, 0, 3, Layout::Gray)
             .is_err());
     }
 }

@@ -52,7 +52,7 @@ pub struct SearchReport {
     /// output and for a size target, which are not searched for a score.
     pub aim: f64,
     /// Whether the file reaches the target plus its margin (lossless output
-    /// does; a size target's file counts as reaching it).
+    /// always does; a size target's file counts as reaching it).
     kept_margin: bool,
     /// The returned file's size.
     pub bytes: usize,
@@ -219,7 +219,9 @@ pub(crate) fn encode_to_target(
         let data = codecs::encode(format, image, metadata, params)?;
         let score = score_encoded(image, &data, format, metric)?;
         check_met(target, data.len(), score, "lossless output")?;
-        let report = report(&data, score, score, None, 1, 1, false);
+        let mut report = report(&data, score, score, None, 1, 1, false);
+        // The pixels themselves: no other decoder or scorer finds less.
+        report.kept_margin = true;
         return Ok((data, report));
     }
     if let Target::Size { max_bytes } = target {
@@ -280,11 +282,15 @@ pub(crate) fn encode_to_target(
     };
     let chosen = match smallest_reaching(&full, min) {
         Some(chosen) => Some(chosen),
-        None if margin > 0.0 => {
-            search_score(&mut full, asked)?;
-            smallest_reaching(&full, asked)
+        None => {
+            // The mosaic's loop may have stopped at its budget below 100.
+            if full.score(100)? >= min {
+                search_score(&mut full, min)?;
+            } else if margin > 0.0 {
+                search_score(&mut full, asked)?;
+            }
+            smallest_reaching(&full, min).or_else(|| smallest_reaching(&full, asked))
         }
-        None => None,
     };
     let (best_quality, best, aim) = chosen.ok_or_else(|| unreachable_error(target, &full))?;
     let trial = full
